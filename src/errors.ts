@@ -1,0 +1,72 @@
+/**
+ * One error class for the whole service. Every error has a stable string `code`, listed with its HTTP
+ * status in `ERROR_STATUS` and documented in docs/errors.md; clients and tests match on the code,
+ * never on the message.
+ */
+
+export const ERROR_STATUS = {
+  /** The request body or a parameter is malformed or breaks a rule of the event model. */
+  EVENT_INVALID: 400,
+  /** A query parameter is malformed. */
+  QUERY_INVALID: 400,
+  /** A request body (other than events) is malformed. */
+  REQUEST_INVALID: 400,
+  /** The request body exceeds the size limit. */
+  REQUEST_TOO_LARGE: 413,
+  /** The pagination cursor is malformed or belongs to another query. */
+  CURSOR_INVALID: 400,
+  /** No credentials, or credentials that do not match a live key. */
+  AUTH_REQUIRED: 401,
+  /** The key is valid but its scope or tenant does not allow this request. */
+  AUTH_FORBIDDEN: 403,
+  /** The tenant is not named (unbound key) or does not exist. */
+  TENANT_REQUIRED: 400,
+  TENANT_NOT_FOUND: 404,
+  TENANT_EXISTS: 409,
+  /** The event, key or other resource does not exist (or is not visible to this key). */
+  NOT_FOUND: 404,
+  /** A client `id` was reused with different content. */
+  EVENT_ID_CONFLICT: 409,
+  /** Too many requests for this key. */
+  RATE_LIMITED: 429,
+  /** The service is shutting down or the database is unreachable. */
+  UNAVAILABLE: 503,
+  /** Configuration given at start is invalid. */
+  CONFIG_INVALID: 500,
+  /** Ledger proof or signature did not verify. */
+  LEDGER_PROOF_INVALID: 422,
+  /** Anything unexpected; details are logged, not returned. */
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface ErrorDetail {
+  /** JSON pointer (RFC 6901) of the offending field, relative to the request body or query. */
+  pointer: string;
+  code: string;
+  message: string;
+}
+
+export class TrailproofError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: ErrorDetail[] | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: ErrorDetail[] } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'TrailproofError';
+    this.code = code;
+    this.status = ERROR_STATUS[code];
+    this.details = options.details;
+  }
+
+  /** The JSON body every error response carries: `{ error: { code, message, details? } }`. */
+  toJSON(): { error: { code: ErrorCode; message: string; details?: ErrorDetail[] } } {
+    return { error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) } };
+  }
+}
+
+export function isTrailproofError(err: unknown): err is TrailproofError {
+  return err instanceof TrailproofError;
+}
