@@ -1,0 +1,54 @@
+/**
+ * Meta-audit (DESIGN.md "Access"): reads, exports, key and tenant changes are themselves audit events,
+ * appended to the tenant concerned through the same ledger as every other event. They are built
+ * here, never by an HTTP client, and recording one never triggers another (no recursion).
+ */
+import type { Principal } from '../auth/api-keys.ts';
+import { TrailproofError } from '../errors.ts';
+import { validateEvent } from '../event/validate.ts';
+import type { AppendResult } from '../ingest/append-batch.ts';
+import type { GroupCommitter } from '../ingest/group-commit.ts';
+
+/** The tenant that records operator actions made with keys bound to no tenant. */
+export const SYSTEM_TENANT = '_system';
+
+export interface RequestContext {
+  ip?: string;
+  userAgent?: string;
+  requestId?: string;
+}
+
+export interface AccessRecord {
+  tenant: string;
+  principal: Principal;
+  action: string;
+  targets?: { type: string; id: string; name?: string }[];
+  metadata?: Record<string, unknown>;
+  context?: RequestContext;
+}
+
+export class MetaAudit {
+  constructor(private readonly committer: GroupCommitter) {}
+
+  /** Appends the record; resolves after it committed. */
+  async record(entry: AccessRecord): Promise<AppendResult> {
+    const context: Record<string, string> = {};
+    if (entry.context?.ip) context.ip = entry.context.ip;
+    if (entry.context?.userAgent) context.user_agent = entry.context.userAgent.slice(0, 1024);
+    if (entry.context?.requestId) context.request_id = entry.context.requestId;
+    const input = {
+      action: entry.action,
+      actor: { type: 'api_key', id: entry.principal.keyId, name: entry.principal.name.slice(0, 256) },
+      targets: entry.targets ?? [{ type: 'tenant', id: entry.tenant }],
+      outcome: 'success',
+      context,
+      ...(entry.metadata ? { metadata: entry.metadata } : {}),
+    };
+    // Built from request data (user agent, filters): validate like any event so nothing unstorable
+    // can reach the shared group-commit transaction.
+    const checked = validateEvent(input, { now: new Date() });
+    if (!checked.ok) throw new TrailproofError('INTERNAL', `meta-audit event invalid: ${checked.errors.map((e) => `${e.pointer} ${e.code}`).join(', ')}`);
+    const [result] = await this.committer.append([{ tenant: entry.tenant, body: checked.body }]);
+    return result!;
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * First run: make sure an operator can get in. `TRAILPROOF_ADMIN_KEY` is installed as an unbound
+ * admin key if absent (automation); otherwise, when no unbound admin key exists, one is generated
+ * and returned so `serve` can print it once.
+ */
+import type { Sql } from '../store/db.ts';
+import { createApiKey, hasAdminKey, keyIdentity, getApiKey } from './api-keys.ts';
+
+export async function bootstrapAdminKey(sql: Sql, configuredKey: string | undefined): Promise<string | undefined> {
+  if (configuredKey !== undefined) {
+    const existing = await getApiKey(sql, keyIdentity(configuredKey).id);
+    if (!existing) await createApiKey(sql, { name: 'admin (TRAILPROOF_ADMIN_KEY)', scope: 'admin', secret: configuredKey });
+    return undefined;
+  }
+  if (await hasAdminKey(sql)) return undefined;
+  const { secret } = await createApiKey(sql, { name: 'first admin key', scope: 'admin' });
+  return secret;
+}

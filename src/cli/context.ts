@@ -1,0 +1,33 @@
+/** Shared plumbing for CLI commands: configuration from env + global flags, a database session. */
+import type { Command } from 'commander';
+import { loadConfig, parsePort, type Config, type ConfigOverrides } from '../config.ts';
+import { openDatabase } from '../store/database.ts';
+import type { Sql } from '../store/db.ts';
+
+export function configFrom(command: Command): Config {
+  const opts = command.optsWithGlobals<{ dataDir?: string; port?: string; host?: string; databaseUrl?: string }>();
+  const overrides: ConfigOverrides = {};
+  if (opts.dataDir) overrides.dataDir = opts.dataDir;
+  if (opts.port) overrides.port = parsePort(opts.port);
+  if (opts.host) overrides.host = opts.host;
+  if (opts.databaseUrl) overrides.databaseUrl = opts.databaseUrl;
+  return loadConfig(process.env, overrides);
+}
+
+/** Runs `fn` with a database connection: DATABASE_URL, or the embedded server (a running one is shared). */
+export async function withDatabase<T>(command: Command, fn: (sql: Sql, config: Config) => Promise<T>): Promise<T> {
+  const config = configFrom(command);
+  const db = await openDatabase({ ...config, dbPoolSize: Math.min(config.dbPoolSize, 8) }, { log: (m) => process.stderr.write(`${m}\n`), name: 'trailproof-cli' });
+  try {
+    return await fn(db.sql, config);
+  } finally {
+    await db.close();
+  }
+}
+
+export function printTable(rows: Record<string, unknown>[], columns: string[]): void {
+  const cells = rows.map((r) => columns.map((c) => (r[c] === null || r[c] === undefined ? '-' : String(r[c]))));
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
+  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  process.stdout.write(`${line(columns.map((c) => c.toUpperCase()))}\n${cells.map(line).join('\n')}${cells.length ? '\n' : ''}`);
+}

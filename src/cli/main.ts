@@ -1,0 +1,46 @@
+/** The `trailproof` command line. Each command lives in its own file. */
+import { Command } from 'commander';
+import { TrailproofError } from '../errors.ts';
+import { serve } from '../server.ts';
+import { migrate } from '../store/migrate.ts';
+import { configFrom, withDatabase } from './context.ts';
+import { demoCommand } from './demo.ts';
+import { keysCommand } from './keys.ts';
+import { tenantsCommand } from './tenants.ts';
+
+const program = new Command('trailproof')
+  .description('Tamper-evident audit trails on PostgreSQL')
+  .option('--data-dir <dir>', 'embedded database directory (env TRAILPROOF_DATA_DIR; default ./.trailproof)')
+  .option('--database-url <url>', 'use this PostgreSQL instead of the embedded one (env DATABASE_URL)')
+  .showHelpAfterError();
+
+program.command('serve')
+  .description('run the service')
+  .option('--port <port>', 'port to listen on (env PORT; default 3700)')
+  .option('--host <host>', 'address to listen on (env HOST; default 127.0.0.1)')
+  .action(async (_opts: unknown, command: Command) => {
+    await serve(configFrom(command));
+  });
+
+program.command('migrate')
+  .description('apply pending database migrations')
+  .action(async (_opts: unknown, command: Command) => {
+    await withDatabase(command, async (sql) => {
+      const applied = await migrate(sql);
+      process.stdout.write(applied.length ? '' : 'database is up to date\n');
+    });
+  });
+
+program.addCommand(tenantsCommand());
+program.addCommand(keysCommand());
+program.addCommand(demoCommand());
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof TrailproofError) {
+    process.stderr.write(`error: ${err.message} (${err.code})\n`);
+    for (const d of err.details ?? []) process.stderr.write(`  ${d.pointer || '/'}: ${d.message}\n`);
+  } else {
+    process.stderr.write(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  }
+  process.exit(1);
+});

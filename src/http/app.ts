@@ -1,0 +1,43 @@
+/**
+ * The HTTP application: Fastify with every route module registered. Built without listening, so
+ * tests drive it in-process with `app.inject()` and `serve` adds the socket.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { Logger } from 'pino';
+import { keyRoutes } from '../auth/routes.ts';
+import { MAX_BODY_BYTES } from '../event/limits.ts';
+import { ingestRoutes } from '../ingest/routes.ts';
+import { queryRoutes } from '../query/routes.ts';
+import { tenantRoutes } from '../tenant/routes.ts';
+import { uuidv7 } from '../ingest/uid.ts';
+import { errorHandler, notFoundHandler } from './error-handler.ts';
+import { opsRoutes } from './ops-routes.ts';
+import type { Services } from './services.ts';
+
+export async function buildApp(services: Services, logger: Logger | false = false): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger || undefined,
+    bodyLimit: MAX_BODY_BYTES,
+    genReqId: () => uuidv7(),
+    trustProxy: false,
+    // The request log line has method, url, status and time, never headers or bodies.
+    disableRequestLogging: false,
+  }) as unknown as FastifyInstance;
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Trailproof API', version: '1', description: 'Tamper-evident audit trails. Errors: docs/errors.md.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key (`tpk_…`)' } } },
+    },
+  });
+  await app.register(opsRoutes(services));
+  await app.register(ingestRoutes(services));
+  await app.register(queryRoutes(services));
+  await app.register(tenantRoutes(services));
+  await app.register(keyRoutes(services));
+  return app;
+}

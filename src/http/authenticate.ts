@@ -1,0 +1,51 @@
+/**
+ * Authentication for every `/v1` route: `Authorization: Bearer <key>`, verified (cached), rate
+ * limited per key, and the scope checked. Routes then resolve their tenant with `tenantFor`.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { Principal, Scope } from '../auth/api-keys.ts';
+import { requireScope, resolveTenant } from '../auth/access.ts';
+import { TrailproofError } from '../errors.ts';
+import type { RequestContext } from '../audit/meta-audit.ts';
+import type { Services } from './services.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+export function authenticate(services: Services, scope: Scope) {
+  return async function authenticateRequest(request: FastifyRequest): Promise<void> {
+    const header = request.headers.authorization;
+    const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    if (!match) throw new TrailproofError('AUTH_REQUIRED', 'send an API key as `Authorization: Bearer <key>`');
+    const principal = await services.keys.verify(match[1]!);
+    if (!principal) throw new TrailproofError('AUTH_REQUIRED', 'the API key is unknown or revoked');
+    const wait = services.limiter.take(principal.keyId);
+    if (wait > 0) throw new TrailproofError('RATE_LIMITED', `rate limit exceeded; retry in ${wait}s`);
+    requireScope(principal, scope);
+    request.principal = principal;
+  };
+}
+
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new TrailproofError('AUTH_REQUIRED', 'not authenticated');
+  return request.principal;
+}
+
+/** The tenant the request acts on, checked against the key and for existence. */
+export async function tenantFor(services: Services, request: FastifyRequest, requested: string | undefined, pointer = '/tenant'): Promise<string> {
+  const tenant = resolveTenant(principalOf(request), requested, pointer);
+  if (!(await services.tenants.exists(tenant))) {
+    throw new TrailproofError('TENANT_NOT_FOUND', `tenant "${tenant}" does not exist`, {
+      details: [{ pointer, code: 'not_found', message: `tenant "${tenant}" does not exist` }],
+    });
+  }
+  return tenant;
+}
+
+export function requestContext(request: FastifyRequest): RequestContext {
+  const ua = request.headers['user-agent'];
+  return { ip: request.ip, requestId: String(request.id), ...(typeof ua === 'string' ? { userAgent: ua } : {}) };
+}

@@ -1,0 +1,43 @@
+/**
+ * Maps every failure to `{ error: { code, message, details? } }` with the status of its code
+ * (src/errors.ts). Unexpected errors are logged with their stack and answered as INTERNAL, without
+ * internals in the body.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { TrailproofError, type ErrorDetail } from '../errors.ts';
+
+export function errorHandler(err: FastifyError | TrailproofError | Error, request: FastifyRequest, reply: FastifyReply): void {
+  const error = toTrailproofError(err);
+  if (error.code === 'INTERNAL' || error.code === 'UNAVAILABLE') request.log.error({ err }, 'request failed');
+  if (error.code === 'RATE_LIMITED') void reply.header('retry-after', '1');
+  void reply.code(error.status).send(error.toJSON());
+}
+
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): void {
+  void reply.code(404).send(new TrailproofError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`).toJSON());
+}
+
+function toTrailproofError(err: FastifyError | TrailproofError | Error): TrailproofError {
+  if (err instanceof TrailproofError) return err;
+  const fe = err as FastifyError & { validation?: { instancePath: string; keyword: string; message?: string; params?: Record<string, unknown> }[]; validationContext?: string };
+  if (fe.validation) {
+    const details: ErrorDetail[] = fe.validation.map((v) => {
+      const missing = v.keyword === 'required' ? `/${String(v.params?.missingProperty ?? '')}` : '';
+      const extra = v.keyword === 'additionalProperties' ? `/${String(v.params?.additionalProperty ?? '')}` : '';
+      return { pointer: `${v.instancePath}${missing}${extra}`, code: v.keyword === 'additionalProperties' ? 'unknown_field' : v.keyword, message: v.message ?? 'invalid' };
+    });
+    const code = fe.validationContext === 'querystring' ? 'QUERY_INVALID' : 'REQUEST_INVALID';
+    return new TrailproofError(code, details.map((d) => `${d.pointer || '/'} ${d.message}`).join('; '), { details });
+  }
+  switch (fe.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new TrailproofError('REQUEST_TOO_LARGE', 'the request body is larger than the limit', { cause: err });
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new TrailproofError('REQUEST_INVALID', `the body is not valid JSON: ${err.message}`, { cause: err, details: [{ pointer: '', code: 'invalid_json', message: err.message }] });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new TrailproofError('REQUEST_INVALID', 'send JSON with `Content-Type: application/json`', { cause: err });
+  }
+  if (fe.statusCode === 400 && fe.code?.startsWith('FST_ERR')) return new TrailproofError('REQUEST_INVALID', err.message, { cause: err });
+  return new TrailproofError('INTERNAL', 'internal error; see the server log', { cause: err });
+}

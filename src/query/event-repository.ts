@@ -1,0 +1,98 @@
+/**
+ * Reading events: one page by filter with keyset pagination (no OFFSET, no COUNT), and one event by
+ * uid. Every query is scoped to exactly one tenant, which callers resolve from the key first.
+ */
+import type { PendingQuery, Row } from 'postgres';
+import type { EventBody, StoredEvent } from '../event/types.ts';
+import type { Sql } from '../store/db.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import type { EventQuery, EventFilter } from './filters.ts';
+
+export interface EventPage {
+  data: StoredEvent[];
+  next_cursor: string | null;
+}
+
+interface EventRow {
+  tenant_id: string;
+  seq: number;
+  uid: string;
+  occurred_at: Date;
+  received_at: Date;
+  body: EventBody;
+}
+
+type Fragment = PendingQuery<Row[]>;
+
+export async function findEvents(sql: Sql, tenant: string, query: EventQuery): Promise<EventPage> {
+  const { filter, sort, limit } = query;
+  const after = query.cursor ? decodeCursor(query.cursor, sort, filter, tenant) : undefined;
+  // Filtering by target is driven from the narrow targets table (its index answers the question);
+  // everything else reads events through its (tenant, …, occurred_at, seq) indexes.
+  const t = filter.targetType !== undefined || filter.targetId !== undefined;
+  const key = t ? sql`t.occurred_at, t.seq` : sql`e.occurred_at, e.seq`;
+  const conds: Fragment[] = [t ? sql`t.tenant_id = ${tenant}` : sql`e.tenant_id = ${tenant}`, ...conditions(sql, filter)];
+  if (t) {
+    if (filter.targetType !== undefined) conds.push(sql`t.target_type = ${filter.targetType}`);
+    if (filter.targetId !== undefined) conds.push(sql`t.target_id = ${filter.targetId}`);
+    if (filter.since) conds.push(sql`t.occurred_at >= ${filter.since}`);
+    if (filter.until) conds.push(sql`t.occurred_at < ${filter.until}`);
+  }
+  if (after) {
+    conds.push(sort === 'desc' ? sql`(${key}) < (${after.occurredAt}::timestamptz, ${after.seq}::int8)` : sql`(${key}) > (${after.occurredAt}::timestamptz, ${after.seq}::int8)`);
+  }
+  const where = conds.reduce((acc, c) => sql`${acc} and ${c}`);
+  const order = sort === 'desc' ? sql`order by ${key} desc` : sql`order by ${key} asc`;
+  const from = t
+    ? sql`event_targets t join events e on e.tenant_id = t.tenant_id and e.occurred_at = t.occurred_at and e.seq = t.seq`
+    : sql`events e`;
+  const rows = await sql<EventRow[]>`
+    select e.tenant_id, e.seq, e.uid, e.occurred_at, e.received_at, e.body
+    from ${from} where ${where} ${order} limit ${limit + 1}`;
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    data: page.map(toStoredEvent),
+    next_cursor: rows.length > limit && last ? encodeCursor({ occurredAt: last.occurred_at.toISOString(), seq: last.seq }, sort, filter, tenant) : null,
+  };
+}
+
+export async function findEventByUid(sql: Sql, uid: string): Promise<StoredEvent | undefined> {
+  const rows = await sql<EventRow[]>`
+    select e.tenant_id, e.seq, e.uid, e.occurred_at, e.received_at, e.body
+    from ledger_leaves l join events e on e.tenant_id = l.tenant_id and e.occurred_at = l.occurred_at and e.seq = l.seq
+    where l.uid = ${uid}`;
+  return rows[0] ? toStoredEvent(rows[0]) : undefined;
+}
+
+/** The WHERE conditions on `events e` shared by every reader of events. */
+export function conditions(sql: Sql, filter: EventFilter): Fragment[] {
+  const conds: Fragment[] = [];
+  if (filter.actor !== undefined) conds.push(sql`e.actor_id = ${filter.actor}`);
+  if (filter.action !== undefined) {
+    conds.push(filter.actionPrefix ? sql`e.action like ${`${escapeLike(filter.action)}.%`}` : sql`e.action = ${filter.action}`);
+  }
+  if (filter.outcome !== undefined) conds.push(sql`e.outcome = ${filter.outcome}`);
+  if (filter.ip !== undefined) conds.push(sql`e.ip <<= ${filter.ip}::inet`);
+  if (filter.since !== undefined) conds.push(sql`e.occurred_at >= ${filter.since}`);
+  if (filter.until !== undefined) conds.push(sql`e.occurred_at < ${filter.until}`);
+  if (filter.q !== undefined) conds.push(sql`e.search @@ websearch_to_tsquery('simple', ${filter.q})`);
+  return conds;
+}
+
+export function toStoredEvent(row: EventRow): StoredEvent {
+  const { id, ...rest } = row.body;
+  return {
+    uid: row.uid,
+    tenant: row.tenant_id,
+    seq: row.seq,
+    ...(id !== undefined ? { id } : {}),
+    ...rest,
+    occurred_at: row.occurred_at.toISOString(),
+    received_at: row.received_at.toISOString(),
+  };
+}
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}

@@ -1,0 +1,71 @@
+/**
+ * `trailproof serve`: open the database (embedded or DATABASE_URL), migrate, make sure there is an
+ * admin key, listen. On SIGINT/SIGTERM: stop accepting, finish in-flight requests (and so their
+ * commits), close the pool, stop the embedded PostgreSQL.
+ */
+import type { FastifyInstance } from 'fastify';
+import { bootstrapAdminKey } from './auth/bootstrap.ts';
+import type { Config } from './config.ts';
+import { buildApp } from './http/app.ts';
+import { createServices } from './http/services.ts';
+import { createLogger } from './logger.ts';
+import { openDatabase } from './store/database.ts';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function serve(config: Config, options: { installSignalHandlers?: boolean } = {}): Promise<RunningServer> {
+  const logger = createLogger(config.logLevel);
+  const db = await openDatabase(config, { log: (message) => logger.info(message), name: 'trailproof-serve' });
+  const firstKey = await bootstrapAdminKey(db.sql, config.adminKey);
+  const services = createServices(db.sql, config, (err) => logger.error({ err }, 'commit failed'));
+  const app = await buildApp(services, logger);
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  if (firstKey) printFirstKey(url, firstKey);
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      logger.info('shutting down: finishing in-flight requests');
+      await app.close();
+      await services.committer.close();
+      await db.close({ stopServer: true });
+      logger.info('stopped');
+    })());
+  if (options.installSignalHandlers !== false) {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        close().then(() => process.exit(0), (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        });
+      });
+    }
+  }
+  logger.info({ url, database: db.embedded ? `embedded (${config.dataDir})` : 'DATABASE_URL' }, 'trailproof listening');
+  return { app, url, close };
+}
+
+function printFirstKey(url: string, key: string): void {
+  process.stdout.write(`
+  Trailproof created its first admin key. It is shown only this once; store it now:
+
+    ${key}
+
+  Try it:
+
+    curl -s -X POST ${url}/v1/tenants -H 'Authorization: Bearer ${key}' \\
+      -H 'Content-Type: application/json' -d '{"id":"acme","name":"Acme Inc."}'
+    curl -s -X POST ${url}/v1/events -H 'Authorization: Bearer ${key}' \\
+      -H 'Content-Type: application/json' \\
+      -d '{"tenant":"acme","action":"user.login","actor":{"type":"user","id":"alice"}}'
+    curl -s '${url}/v1/events?tenant=acme' -H 'Authorization: Bearer ${key}'
+
+`);
+}

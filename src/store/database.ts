@@ -1,0 +1,44 @@
+/**
+ * Opens the database the configuration names: `DATABASE_URL`, or the embedded cluster under the data
+ * directory (started, or adopted if a previous run left it running). Migrations are applied on open.
+ */
+import type { Config } from '../config.ts';
+import { connect, type Sql } from './db.ts';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.ts';
+import { migrate } from './migrate.ts';
+
+export interface Database {
+  sql: Sql;
+  url: string;
+  embedded: EmbeddedPostgres | undefined;
+  /**
+   * Closes the pool, then stops the embedded server when `stopServer` (default: only if this call
+   * started it, so a CLI command never stops the server a running `serve` uses).
+   */
+  close(options?: { stopServer?: boolean }): Promise<void>;
+}
+
+export async function openDatabase(
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'dbPoolSize'>,
+  options: { log?: (message: string) => void; migrate?: boolean; name?: string } = {},
+): Promise<Database> {
+  const log = options.log ?? (() => {});
+  const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres({ dataDir: config.dataDir, log });
+  const url = config.databaseUrl ?? embedded!.url;
+  const sql = connect(url, { max: config.dbPoolSize, ...(options.name ? { name: options.name } : {}) });
+  try {
+    if (options.migrate !== false) await migrate(sql, log);
+  } catch (err) {
+    await sql.end({ timeout: 5 });
+    throw err;
+  }
+  return {
+    sql,
+    url,
+    embedded,
+    close: async ({ stopServer = embedded?.started ?? false } = {}) => {
+      await sql.end({ timeout: 10 });
+      if (embedded && stopServer) await embedded.stop();
+    },
+  };
+}
