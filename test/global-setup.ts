@@ -1,1 +1,47 @@
-export default async function setup() {}
+/**
+ * One PostgreSQL for the whole run: `TEST_DATABASE_URL` if set, else the embedded server (the one
+ * the service itself uses) under `.trailproof-test/`. A template database with every migration is
+ * built once; each test file clones it (CREATE DATABASE … TEMPLATE), so files run isolated and in
+ * parallel.
+ */
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { connect } from '../src/store/db.ts';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/store/embedded-postgres.ts';
+import { migrate } from '../src/store/migrate.ts';
+
+export const TEMPLATE_DB = 'trailproof_test_template';
+
+let embedded: EmbeddedPostgres | undefined;
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  let adminUrl = process.env.TEST_DATABASE_URL;
+  if (!adminUrl) {
+    embedded = await startEmbeddedPostgres({ dataDir: path.resolve('.trailproof-test') });
+    adminUrl = embedded.url;
+  }
+  const admin = connect(adminUrl, { max: 1 });
+  await admin.unsafe(`drop database if exists ${TEMPLATE_DB} with (force)`);
+  await admin.unsafe(`create database ${TEMPLATE_DB}`);
+  const templateUrl = withDatabase(adminUrl, TEMPLATE_DB);
+  const template = connect(templateUrl, { max: 1 });
+  await migrate(template);
+  await template.end();
+  await admin.end();
+  project.provide('adminDatabaseUrl', adminUrl);
+  return async () => {
+    await embedded?.stop();
+  };
+}
+
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    adminDatabaseUrl: string;
+  }
+}

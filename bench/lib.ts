@@ -1,0 +1,82 @@
+/**
+ * Benchmark plumbing: start a real `trailproof serve` in its own process (embedded PostgreSQL in a
+ * scratch data dir, or BENCH_DATABASE_URL), percentiles, and writing results to bench/results/.
+ * Benchmarks print figures and never assert on time.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface BenchServer {
+  url: string;
+  adminKey: string;
+  dataDir: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function startServer(options: { dataDir?: string; env?: Record<string, string> } = {}): Promise<BenchServer> {
+  const dataDir = options.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'trailproof-bench-')));
+  const adminKey = `bench-admin-${'x'.repeat(32)}`;
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const child = spawn(process.execPath, ['bin/trailproof.js', 'serve', '--port', String(port), '--data-dir', dataDir], {
+    env: { ...process.env, TRAILPROOF_ADMIN_KEY: adminKey, LOG_LEVEL: 'warn', ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}), ...options.env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}/readyz`, 120_000);
+  return {
+    url,
+    adminKey,
+    dataDir,
+    process: child,
+    stop: () => new Promise((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    }),
+  };
+}
+
+export async function waitFor(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} not ready after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export async function api(server: { url: string }, key: string, method: string, route: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${server.url}${route}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+export function percentiles(samples: number[]): { p50: number; p95: number; p99: number; max: number; n: number } {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => round(s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN);
+  return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: round(s[s.length - 1] ?? NaN), n: s.length };
+}
+
+export function round(x: number, digits = 2): number {
+  return Math.round(x * 10 ** digits) / 10 ** digits;
+}
+
+export async function writeResult(name: string, result: unknown): Promise<void> {
+  const dir = path.resolve('bench/results');
+  await fs.mkdir(dir, { recursive: true });
+  const file = path.join(dir, `${name}.json`);
+  await fs.writeFile(file, `${JSON.stringify({ ...(result as object), machine: { cpus: os.cpus().length, node: process.version }, at: new Date().toISOString() }, null, 2)}\n`);
+  process.stdout.write(`\nwrote ${file}\n`);
+}

@@ -1,0 +1,34 @@
+/** A fresh database per test file, cloned from the migrated template (see test/global-setup.ts). */
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { connect, type Sql } from '../../src/store/db.ts';
+import { TEMPLATE_DB, withDatabase } from '../global-setup.ts';
+
+export interface TestDatabase {
+  url: string;
+  /** The superuser URL of the same server (for tamper tests and CREATE DATABASE). */
+  adminUrl: string;
+  sql: Sql;
+  drop(): Promise<void>;
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const adminUrl = inject('adminDatabaseUrl');
+  const name = `tp_test_${randomBytes(6).toString('hex')}`;
+  const admin = connect(adminUrl, { max: 1 });
+  await admin.unsafe(`create database ${name} template ${TEMPLATE_DB}`);
+  await admin.end();
+  const url = withDatabase(adminUrl, name);
+  const sql = connect(url, { max: 10 });
+  return {
+    url,
+    adminUrl,
+    sql,
+    drop: async () => {
+      await sql.end({ timeout: 5 });
+      const a = connect(adminUrl, { max: 1 });
+      await a.unsafe(`drop database if exists ${name} with (force)`);
+      await a.end();
+    },
+  };
+}
