@@ -42,7 +42,9 @@ export async function findEvents(sql: Sql, tenant: string, query: EventQuery): P
     conds.push(sort === 'desc' ? sql`(${key}) < (${after.occurredAt}::timestamptz, ${after.seq}::int8)` : sql`(${key}) > (${after.occurredAt}::timestamptz, ${after.seq}::int8)`);
   }
   const where = conds.reduce((acc, c) => sql`${acc} and ${c}`);
-  const order = sort === 'desc' ? sql`order by ${key} desc` : sql`order by ${key} asc`;
+  const order = t
+    ? (sort === 'desc' ? sql`order by t.occurred_at desc, t.seq desc` : sql`order by t.occurred_at asc, t.seq asc`)
+    : (sort === 'desc' ? sql`order by e.occurred_at desc, e.seq desc` : sql`order by e.occurred_at asc, e.seq asc`);
   const from = t
     ? sql`event_targets t join events e on e.tenant_id = t.tenant_id and e.occurred_at = t.occurred_at and e.seq = t.seq`
     : sql`events e`;
