@@ -25,7 +25,8 @@ export async function startServer(options: { dataDir?: string; env?: Record<stri
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(`${url}/readyz`, 120_000);
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`trailproof serve exited with ${code} before it was ready`))));
+  await Promise.race([waitFor(`${url}/readyz`, 120_000), exited]);
   return {
     url,
     adminKey,

@@ -20,9 +20,8 @@ export async function buildApp(services: Services, logger: Logger | false = fals
     loggerInstance: logger || undefined,
     bodyLimit: MAX_BODY_BYTES,
     genReqId: () => uuidv7(),
+    // Request log lines carry method, url, status and time, never headers or bodies.
     trustProxy: false,
-    // The request log line has method, url, status and time, never headers or bodies.
-    disableRequestLogging: false,
   }) as unknown as FastifyInstance;
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);

@@ -82,17 +82,26 @@ export function conditions(sql: Sql, filter: EventFilter): Fragment[] {
   return conds;
 }
 
+/** Builds the API shape with keys in the documented order (jsonb does not keep key order). */
 export function toStoredEvent(row: EventRow): StoredEvent {
-  const { id, ...rest } = row.body;
-  return {
+  const b = row.body;
+  const event: StoredEvent = {
     uid: row.uid,
     tenant: row.tenant_id,
     seq: row.seq,
-    ...(id !== undefined ? { id } : {}),
-    ...rest,
+    ...(b.id !== undefined ? { id: b.id } : {}),
+    action: b.action,
     occurred_at: row.occurred_at.toISOString(),
     received_at: row.received_at.toISOString(),
+    actor: b.actor,
+    targets: b.targets,
+    outcome: b.outcome,
+    ...(b.reason !== undefined ? { reason: b.reason } : {}),
+    context: b.context,
+    ...(b.changes !== undefined ? { changes: b.changes } : {}),
+    ...(b.metadata !== undefined ? { metadata: b.metadata } : {}),
   };
+  return event;
 }
 
 function escapeLike(value: string): string {

@@ -53,6 +53,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const pgDir = path.join(options.dataDir, 'pg');
   const owner = await osUser();
   await fs.mkdir(options.dataDir, { recursive: true, mode: 0o711 });
+  // PostgreSQL runs as its own OS user when we are root: it must be able to traverse the data dir
+  // (e.g. one made by mkdtemp with mode 0700) to reach its cluster directory, which stays 0700.
+  if (owner) await fs.chmod(options.dataDir, ((await fs.stat(options.dataDir)).mode & 0o7777) | 0o011);
   const password = await superuserPassword(options.dataDir);
 
   if (!(await isInitialized(pgDir))) {

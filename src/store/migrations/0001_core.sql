@@ -68,10 +68,13 @@ create table events (
   ip           inet,
   body         jsonb not null,
   salt         bytea not null,
-  search       tsvector generated always as (jsonb_to_tsvector('simple', body, '["string", "numeric"]')) stored,
+  -- Full text over what people search for: action, names, reason and metadata values (not ids,
+  -- addresses or user agents, which have their own filters and would bloat the index).
+  search       tsvector generated always as (jsonb_to_tsvector('simple', jsonb_build_array(
+                 body->'action', body->'actor'->'name', jsonb_path_query_array(body, '$.targets[*].name'),
+                 body->'reason', body->'metadata', body->'actor'->'metadata'), '["string", "numeric"]')) stored,
   primary key (tenant_id, occurred_at, seq)
 ) partition by range (occurred_at);
-create index events_tenant_seq on events (tenant_id, seq);
 create index events_actor on events (tenant_id, actor_id, occurred_at, seq);
 create index events_action on events (tenant_id, action text_pattern_ops, occurred_at, seq);
 create index events_search on events using gin (search);
