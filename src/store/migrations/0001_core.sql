@@ -70,9 +70,11 @@ create table events (
   salt         bytea not null,
   -- Full text over what people search for: action, names, reason and metadata values (not ids,
   -- addresses or user agents, which have their own filters and would bloat the index).
-  search       tsvector generated always as (jsonb_to_tsvector('simple', jsonb_build_array(
-                 body->'action', body->'actor'->'name', jsonb_path_query_array(body, '$.targets[*].name'),
-                 body->'reason', body->'metadata', body->'actor'->'metadata'), '["string", "numeric"]')) stored,
+  search       tsvector generated always as (
+                 to_tsvector('simple', coalesce(body->>'action', '') || ' ' || coalesce(body->'actor'->>'name', '') || ' ' || coalesce(body->>'reason', ''))
+                 || jsonb_to_tsvector('simple', coalesce(jsonb_path_query_array(body, '$.targets[*].name'), '[]'), '["string"]')
+                 || jsonb_to_tsvector('simple', coalesce(body->'metadata', '{}'), '["string", "numeric"]')
+                 || jsonb_to_tsvector('simple', coalesce(body->'actor'->'metadata', '{}'), '["string", "numeric"]')) stored,
   primary key (tenant_id, occurred_at, seq)
 ) partition by range (occurred_at);
 create index events_actor on events (tenant_id, actor_id, occurred_at, seq);
