@@ -3,7 +3,7 @@
  * directory (started, or adopted if a previous run left it running). Migrations are applied on open.
  */
 import type { Config } from '../config.ts';
-import { connect, type Sql } from './db.ts';
+import { APP_ROLE, canUseAppRole, connect, type Sql } from './db.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.ts';
 import { migrate } from './migrate.ts';
 
@@ -25,13 +25,17 @@ export async function openDatabase(
   const log = options.log ?? (() => {});
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres({ dataDir: config.dataDir, log });
   const url = config.databaseUrl ?? embedded!.url;
-  const sql = connect(url, { max: config.dbPoolSize, ...(options.name ? { name: options.name } : {}) });
+  // Migrate as the connecting user (the schema owner), then work as the append-only service role.
+  const owner = connect(url, { max: 1, name: `${options.name ?? 'trailproof'}-migrate` });
+  let role: string | undefined;
   try {
-    if (options.migrate !== false) await migrate(sql, log);
-  } catch (err) {
-    await sql.end({ timeout: 5 });
-    throw err;
+    if (options.migrate !== false) await migrate(owner, log);
+    role = (await canUseAppRole(owner)) ? APP_ROLE : undefined;
+  } finally {
+    await owner.end({ timeout: 5 });
   }
+  if (!role) log(`warning: role ${APP_ROLE} is not available; the service runs as the connecting user (append-only triggers still apply)`);
+  const sql = connect(url, { max: config.dbPoolSize, ...(options.name ? { name: options.name } : {}), ...(role ? { role } : {}) });
   return {
     sql,
     url,

@@ -8,16 +8,31 @@ export interface ConnectOptions {
   max?: number;
   /** Application name shown in pg_stat_activity. */
   name?: string;
+  /** Role to act as on every connection (`-c role=…` at startup, like `SET ROLE`). */
+  role?: string;
 }
+
+/** The role the service works as: it may insert into the trail but never change it (migration 0004). */
+export const APP_ROLE = 'trailproof_app';
 
 export function connect(url: string, options: ConnectOptions = {}): Sql {
   return postgres(url, {
     max: options.max ?? 20,
     onnotice: () => {},
-    connection: { application_name: options.name ?? 'trailproof' },
+    connection: {
+      application_name: options.name ?? 'trailproof',
+      ...(options.role ? { options: `-c role=${options.role}` } : {}),
+    } as Record<string, string>,
     // Sequence numbers and sizes are bigint in SQL; every value we store stays below 2^53.
     types: {
       bigint: { to: 20, from: [20], serialize: (v: number | bigint) => v.toString(), parse: (v: string) => Number(v) },
     },
   }) as unknown as Sql;
+}
+
+/** Whether the connecting user may act as the service role (it exists and we are a member). */
+export async function canUseAppRole(sql: Sql): Promise<boolean> {
+  const rows = await sql<{ ok: boolean }[]>`
+    select exists (select 1 from pg_roles where rolname = ${APP_ROLE}) and pg_has_role(current_user, ${APP_ROLE}, 'MEMBER') as ok`;
+  return rows[0]?.ok === true;
 }
