@@ -1,0 +1,67 @@
+/**
+ * The leaf data of a tenant's tree: an envelope that binds an event's place in the log to a salted
+ * commitment to its body. Stable format, documented in docs/ledger.md; changing a byte of it breaks
+ * every proof ever issued.
+ *
+ * The commitment, not the event, goes into the tree, so an event's payload and salt can later be
+ * erased (retention, GDPR) without breaking the tree, and the remaining envelope reveals nothing
+ * guessable about the erased body (the 32-byte random salt defeats dictionary attacks).
+ */
+import canonicalize from 'canonicalize';
+import { TrailproofError } from '../errors.ts';
+import { randomBytes, sha256 } from './crypto.ts';
+import { HASH_SIZE, isHash, leafHash } from './hash.ts';
+
+export const SALT_SIZE = 32;
+export const ENVELOPE_VERSION = 1;
+
+export interface Envelope {
+  tenant: string;
+  /** Zero-based position of the event in the tenant's tree. */
+  index: number;
+  /** Global event id (UUIDv7). */
+  uid: string;
+  /** When the server accepted the event (RFC 3339, as stored). */
+  received_at: string;
+  /** `commitment(salt, body)`: 32 bytes. */
+  commitment: Uint8Array;
+}
+
+/** A fresh random salt for one event. */
+export function newSalt(): Buffer {
+  return randomBytes(SALT_SIZE);
+}
+
+/** SHA-256(salt || JCS(body)), JCS being RFC 8785 canonical JSON. */
+export function commitment(salt: Uint8Array, body: unknown): Buffer {
+  if (salt.length !== SALT_SIZE) throw new TrailproofError('INTERNAL', `salt must be ${SALT_SIZE} bytes`);
+  return sha256(salt, jcsBytes(body, 'EVENT_INVALID'));
+}
+
+/** UTF-8 of JCS({"v":1,"tenant","index","uid","received_at","commitment":<lowercase hex>}). */
+export function envelopeBytes(envelope: Envelope): Buffer {
+  const { tenant, index, uid, received_at } = envelope;
+  if (!Number.isSafeInteger(index) || index < 0) throw new TrailproofError('INTERNAL', 'envelope index must be a non-negative safe integer');
+  if (!isHash(envelope.commitment)) throw new TrailproofError('INTERNAL', `envelope commitment must be ${HASH_SIZE} bytes`);
+  for (const [field, value] of Object.entries({ tenant, uid, received_at })) {
+    if (typeof value !== 'string') throw new TrailproofError('INTERNAL', `envelope ${field} must be a string`);
+  }
+  const commitmentHex = Buffer.from(envelope.commitment).toString('hex');
+  return jcsBytes({ v: ENVELOPE_VERSION, tenant, index, uid, received_at, commitment: commitmentHex }, 'INTERNAL');
+}
+
+/** The tree leaf hash of an event: leafHash(envelopeBytes(envelope)). */
+export function eventLeafHash(envelope: Envelope): Buffer {
+  return leafHash(envelopeBytes(envelope));
+}
+
+function jcsBytes(value: unknown, code: 'EVENT_INVALID' | 'INTERNAL'): Buffer {
+  let text: string | undefined;
+  try {
+    text = canonicalize(value);
+  } catch (cause) {
+    throw new TrailproofError(code, 'value has no RFC 8785 canonical JSON form', { cause });
+  }
+  if (text === undefined) throw new TrailproofError(code, 'value has no RFC 8785 canonical JSON form');
+  return Buffer.from(text, 'utf8');
+}
