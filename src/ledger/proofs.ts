@@ -1,0 +1,177 @@
+/**
+ * Generating inclusion and consistency proofs (RFC 9162 §2.1.3.1 PATH, §2.1.4.1 SUBPROOF) from a
+ * store that keeps only the tile levels of the tree: leaf hashes (level 0) and the perfect-subtree
+ * hashes at levels 8, 16, … (c2sp.org/tlog-tiles). A hash at any other level is recomputed from the
+ * at most 128 stored hashes below it, which always lie in one tile; every proof therefore costs one
+ * read per tile it touches (a handful even for trees of billions of leaves), issued together.
+ */
+import { TrailproofError } from '../errors.ts';
+import { emptyRoot, isHash } from './hash.ts';
+import { foldRight, rootFromLeaves } from './merkle.ts';
+import { TILE_HEIGHT, TILE_WIDTH } from './tiles.ts';
+
+/** A run of perfect-subtree hashes at one tree level: indices [start, end). */
+export interface HashRange {
+  level: number;
+  start: number;
+  end: number;
+}
+
+/** Where proofs read the tree from. Trailproof only asks for levels that are multiples of 8. */
+export interface HashReader {
+  /**
+   * The hashes of the perfect subtrees at `level` with indices [start, end), in order: at level 0 the
+   * leaf hashes, at level l the hash of leaves [i·2^l, (i+1)·2^l). Every one asked for exists.
+   */
+  read(level: number, start: number, end: number): Promise<Buffer[]>;
+  /** Optional: several ranges in one round trip. Default: `read` for each range, concurrently. */
+  readMany?(ranges: readonly HashRange[]): Promise<Buffer[][]>;
+}
+
+/** PATH(index, D[size]): the inclusion proof of leaf `index` in the tree of `size` leaves. */
+export async function inclusionProof(reader: HashReader, index: number, size: number): Promise<Buffer[]> {
+  checkSize(size, 'tree size');
+  checkSize(index, 'leaf index');
+  if (index >= size) throw new TrailproofError('QUERY_INVALID', `leaf index ${index} is not in a tree of size ${size}`);
+  return rangeHashes(reader, inclusionRanges(index, size));
+}
+
+/** PROOF(size1, D[size2]): the consistency proof between trees of `size1` ≤ `size2` leaves. */
+export async function consistencyProof(reader: HashReader, size1: number, size2: number): Promise<Buffer[]> {
+  checkSize(size1, 'first tree size');
+  checkSize(size2, 'second tree size');
+  if (size1 > size2) throw new TrailproofError('QUERY_INVALID', `tree size ${size1} is larger than ${size2}`);
+  // Matches the verifier: nothing can be proven about the empty tree (transparency-dev/merkle).
+  if (size1 === 0) throw new TrailproofError('QUERY_INVALID', 'a consistency proof from the empty tree is meaningless');
+  return rangeHashes(reader, consistencyRanges(size1, size2));
+}
+
+/** MTH(D[size]): the root of the tree when it had `size` leaves. */
+export async function rootAt(reader: HashReader, size: number): Promise<Buffer> {
+  checkSize(size, 'tree size');
+  if (size === 0) return emptyRoot();
+  const [root] = await rangeHashes(reader, [[0, size]]);
+  return root as Buffer;
+}
+
+/** A leaf range [start, end) whose MTH is one proof hash. */
+type LeafRange = readonly [start: number, end: number];
+
+/** RFC 9162 §2.1.3.1, unrolled: the ranges of the PATH hashes, from the leaf's sibling up. */
+function inclusionRanges(index: number, size: number): LeafRange[] {
+  const path: LeafRange[] = [];
+  let [lo, hi] = [0, size];
+  while (hi - lo > 1) {
+    const k = largestPowerOfTwoBelow(hi - lo);
+    if (index < lo + k) {
+      path.push([lo + k, hi]);
+      hi = lo + k;
+    } else {
+      path.push([lo, lo + k]);
+      lo += k;
+    }
+  }
+  return path.reverse();
+}
+
+/**
+ * RFC 9162 §2.1.4.1, unrolled: SUBPROOF(m, D[lo:hi], b) recurses into one half per step until the
+ * old tree fills the range (hi = m); that range's own hash is needed unless it is a whole subtree of
+ * the old tree (b, i.e. the recursion never went right), which the verifier has as root1.
+ */
+function consistencyRanges(size1: number, size2: number): LeafRange[] {
+  const proof: LeafRange[] = [];
+  let [lo, hi] = [0, size2];
+  let knownToVerifier = true;
+  while (hi !== size1) {
+    const k = largestPowerOfTwoBelow(hi - lo);
+    if (size1 - lo <= k) {
+      proof.push([lo + k, hi]);
+      hi = lo + k;
+    } else {
+      proof.push([lo, lo + k]);
+      lo += k;
+      knownToVerifier = false;
+    }
+  }
+  if (!knownToVerifier) proof.push([lo, hi]);
+  return proof.reverse();
+}
+
+/** The MTH of each range, from the perfect subtrees that cover it (all reads issued at once). */
+async function rangeHashes(reader: HashReader, ranges: readonly LeafRange[]): Promise<Buffer[]> {
+  const cover = ranges.map(([start, end]) => perfectSubtrees(start, end));
+  const hashes = await readNodes(reader, cover.flat());
+  let next = 0;
+  return cover.map((nodes) => foldRight(hashes.slice(next, (next += nodes.length))) as Buffer);
+}
+
+interface NodeId {
+  level: number;
+  index: number;
+}
+
+/** [start, end) as maximal aligned perfect subtrees, left to right (a compact range). */
+function perfectSubtrees(start: number, end: number): NodeId[] {
+  const nodes: NodeId[] = [];
+  for (let at = start; at < end; ) {
+    let [level, width] = [0, 1];
+    while (at % (width * 2) === 0 && at + width * 2 <= end) [level, width] = [level + 1, width * 2];
+    nodes.push({ level, index: at / width });
+    at += width;
+  }
+  return nodes;
+}
+
+/**
+ * The hash of each node, recomputed from the stored level below it: node (l, i) is the perfect
+ * subtree over hashes [i·2^(l-b), (i+1)·2^(l-b)) of stored level b = l - l mod 8. One read per tile.
+ */
+async function readNodes(reader: HashReader, nodes: readonly NodeId[]): Promise<Buffer[]> {
+  const spans = nodes.map(({ level, index }): HashRange => {
+    const base = level - (level % TILE_HEIGHT);
+    const width = 2 ** (level - base);
+    return { level: base, start: index * width, end: (index + 1) * width };
+  });
+  const tiles = new Map<string, HashRange>();
+  for (const span of spans) {
+    const key = tileKey(span);
+    const tile = tiles.get(key);
+    tiles.set(key, tile ? { ...tile, start: Math.min(tile.start, span.start), end: Math.max(tile.end, span.end) } : span);
+  }
+  const reads = [...tiles.values()];
+  const results = await readRanges(reader, reads);
+  const byTile = new Map(reads.map((read, i) => [tileKey(read), { read, hashes: results[i] as Buffer[] }]));
+  return spans.map((span) => {
+    const { read, hashes } = byTile.get(tileKey(span)) as { read: HashRange; hashes: Buffer[] };
+    return rootFromLeaves(hashes.slice(span.start - read.start, span.end - read.start));
+  });
+}
+
+async function readRanges(reader: HashReader, ranges: readonly HashRange[]): Promise<Buffer[][]> {
+  const results = reader.readMany
+    ? await reader.readMany(ranges)
+    : await Promise.all(ranges.map(({ level, start, end }) => reader.read(level, start, end)));
+  ranges.forEach(({ level, start, end }, i) => {
+    const hashes = results[i];
+    if (!hashes || hashes.length !== end - start || !hashes.every(isHash)) {
+      throw new TrailproofError('INTERNAL', `hash reader returned a malformed answer for level ${level} [${start}, ${end})`);
+    }
+  });
+  return results;
+}
+
+function tileKey({ level, start }: HashRange): string {
+  return `${level}/${Math.floor(start / TILE_WIDTH)}`;
+}
+
+/** k such that k < n ≤ 2k, for n ≥ 2 (RFC 9162 §2.1.1). */
+function largestPowerOfTwoBelow(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+function checkSize(value: number, what: string): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw new TrailproofError('QUERY_INVALID', `${what} must be a non-negative integer`);
+}
