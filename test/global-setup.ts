@@ -10,7 +10,6 @@ import { connect } from '../src/store/db.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/store/embedded-postgres.ts';
 import { migrate } from '../src/store/migrate.ts';
 
-export const TEMPLATE_DB = 'trailproof_test_template';
 
 let embedded: EmbeddedPostgres | undefined;
 
@@ -20,8 +19,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     embedded = await startEmbeddedPostgres({ dataDir: path.resolve('.trailproof-test') });
     adminUrl = embedded.url;
   }
+  // Unique per run, so two test runs on one machine never drop each other's template.
+  const TEMPLATE_DB = `tp_template_${process.pid}`;
   const admin = connect(adminUrl, { max: 1 });
-  await admin.unsafe(`drop database if exists ${TEMPLATE_DB} with (force)`);
   await admin.unsafe(`create database ${TEMPLATE_DB}`);
   const templateUrl = withDatabase(adminUrl, TEMPLATE_DB);
   const template = connect(templateUrl, { max: 1 });
@@ -29,8 +29,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await template.end();
   await admin.end();
   project.provide('adminDatabaseUrl', adminUrl);
+  project.provide('templateDatabase', TEMPLATE_DB);
   return async () => {
-    await embedded?.stop();
+    const cleanup = connect(adminUrl, { max: 1 });
+    await cleanup.unsafe(`drop database if exists ${TEMPLATE_DB} with (force)`).catch(() => {});
+    await cleanup.end();
+    if (embedded?.started) await embedded.stop();
   };
 }
 
@@ -43,5 +47,6 @@ export function withDatabase(url: string, database: string): string {
 declare module 'vitest' {
   export interface ProvidedContext {
     adminDatabaseUrl: string;
+    templateDatabase: string;
   }
 }

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { APP_ROLE, connect, type Sql } from '../../src/store/db.ts';
-import { TEMPLATE_DB, withDatabase } from '../global-setup.ts';
+import { withDatabase } from '../global-setup.ts';
 
 export interface TestDatabase {
   url: string;
@@ -19,7 +19,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const adminUrl = inject('adminDatabaseUrl');
   const name = `tp_test_${randomBytes(6).toString('hex')}`;
   const admin = connect(adminUrl, { max: 1 });
-  await admin.unsafe(`create database ${name} template ${TEMPLATE_DB}`);
+  await admin.unsafe(`create database ${name} template ${inject('templateDatabase')}`);
   await admin.end();
   const url = withDatabase(adminUrl, name);
   const sql = connect(url, { max: 10, role: APP_ROLE });

@@ -26,7 +26,8 @@ declare t text;
 begin
   foreach t in array array['events', 'event_targets', 'ledger_leaves', 'ledger_nodes'] loop
     execute format('create trigger %I before update or delete on %I for each row execute function trailproof_refuse_change()', t || '_append_only', t);
-    execute format('create trigger %I before truncate on %I for each statement execute function trailproof_refuse_change()', t || '_no_truncate', t);
+    -- Statement level too, so a statement that matches no row (or targets no partition) is refused.
+    execute format('create trigger %I before update or delete or truncate on %I for each statement execute function trailproof_refuse_change()', t || '_no_truncate', t);
   end loop;
 end $$;
 create trigger ledger_heads_forward before update on ledger_heads for each row execute function trailproof_head_forward();
