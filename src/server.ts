@@ -3,6 +3,7 @@
  * admin key, listen. On SIGINT/SIGTERM: stop accepting, finish in-flight requests (and so their
  * commits), close the pool, stop the embedded PostgreSQL.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { bootstrapAdminKey } from './auth/bootstrap.ts';
 import type { Config } from './config.ts';
@@ -23,6 +24,22 @@ export async function serve(config: Config, options: { installSignalHandlers?: b
   const firstKey = await bootstrapAdminKey(db.sql, config.adminKey);
   const services = createServices(db.sql, config, (err) => logger.error({ err }, 'commit failed'));
   const app = await buildApp(services, logger);
+  // Node's server.close() ends only the connections idle at that moment; a keep-alive connection
+  // whose request is still in flight stays open afterwards for keepAliveTimeout (72 s in Fastify),
+  // holding the exit past a supervisor's grace period (30 s in Kubernetes). So responses still
+  // pending when shutdown starts (or arriving after) say `Connection: close`, so each such
+  // connection ends with its response.
+  const pending = new Set<ServerResponse>();
+  let draining = false;
+  app.server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (draining) {
+      // Fastify may have answered already (503 while closing), synchronously, before this listener.
+      if (!res.headersSent) res.setHeader('connection', 'close');
+      return;
+    }
+    pending.add(res);
+    res.once('close', () => pending.delete(res));
+  });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -33,6 +50,8 @@ export async function serve(config: Config, options: { installSignalHandlers?: b
   const close = () =>
     (closing ??= (async () => {
       logger.info('shutting down: finishing in-flight requests');
+      draining = true;
+      for (const res of pending) if (!res.headersSent) res.setHeader('connection', 'close');
       await app.close();
       await services.committer.close();
       await db.close({ stopServer: true });
