@@ -99,7 +99,7 @@ async function runningServer(pgDir: string): Promise<{ pid: number; port: number
   const lines = text.split('\n');
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
-  if (Number.isInteger(pid) && pid > 0 && Number.isInteger(port) && port > 0 && (await isPostgres(pid))) {
+  if (Number.isInteger(pid) && pid > 0 && Number.isInteger(port) && port > 0 && (await isPostmasterOf(pid, pgDir))) {
     return { pid, port };
   }
   // A stale lock from a server that died (or whose pid now belongs to another program): remove it.
@@ -107,12 +107,17 @@ async function runningServer(pgDir: string): Promise<{ pid: number; port: number
   return undefined;
 }
 
-async function isPostgres(pid: number): Promise<boolean> {
+async function isPostmasterOf(pid: number, pgDir: string): Promise<boolean> {
   try {
     process.kill(pid, 0);
   } catch {
     return false;
   }
+  // A postmaster runs in its data directory (PostgreSQL's ChangeToDataDir), which tells our cluster
+  // apart from whatever else got the pid of a dead one (after a reboot, say), another PostgreSQL
+  // included: adopting that would fail on connect. Where /proc cannot say, fall back to the name.
+  const cwd = await fs.realpath(`/proc/${pid}/cwd`).catch(() => undefined);
+  if (cwd !== undefined) return cwd === (await fs.realpath(pgDir).catch(() => pgDir));
   const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
   return cmdline === '' || cmdline.includes('postgres');
 }
