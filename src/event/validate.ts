@@ -48,7 +48,7 @@ export interface EventErrorDetail extends ErrorDetail {
 }
 
 export interface ValidateOptions {
-  /** The time of receipt: the default `occurred_at`, and the reference for the future-skew limit. */
+  /** The time of receipt: the default `occurred_at`, and the reference for the future-skew limit. Must be a valid Date. */
   now: Date;
   /** How far `occurred_at` may lie after `now`, in ms. Default: `EVENT_LIMITS.maxFutureSkewMs` (5 minutes). */
   maxFutureSkewMs?: number;
