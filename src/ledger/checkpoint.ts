@@ -6,7 +6,7 @@
  * Trailproof signs it as a signed note (note.ts) with origin `<host>/t/<tenant>`.
  */
 import { TrailproofError } from '../errors.ts';
-import { decodeBase64, encodeBase64 } from './base64.ts';
+import { decodeBase64, encodeBase64, isNatural, parseDecimal } from './encoding.ts';
 import { isHash } from './hash.ts';
 import { openNote } from './note.ts';
 import type { NoteVerifier, OpenedNote } from './note.ts';
@@ -22,7 +22,7 @@ export interface Checkpoint {
 /** The checkpoint's note text, final newline included. */
 export function formatCheckpoint({ origin, size, root, extensions = [] }: Checkpoint): string {
   if (!isLine(origin)) throw new TrailproofError('INTERNAL', 'checkpoint origin must be a non-empty line');
-  if (!Number.isSafeInteger(size) || size < 0) throw new TrailproofError('INTERNAL', 'checkpoint size must be a non-negative integer');
+  if (!isNatural(size)) throw new TrailproofError('INTERNAL', 'checkpoint size must be a non-negative integer');
   if (!isHash(root)) throw new TrailproofError('INTERNAL', 'checkpoint root must be 32 bytes');
   if (!extensions.every(isLine)) throw new TrailproofError('INTERNAL', 'checkpoint extension lines must be non-empty lines');
   return [origin, String(size), encodeBase64(root), ...extensions].map((line) => `${line}\n`).join('');
@@ -33,13 +33,12 @@ export function parseCheckpoint(text: string): Checkpoint {
   if (!text.endsWith('\n')) throw malformed('it must end in a newline');
   const [origin = '', sizeText = '', rootText = '', ...extensions] = text.slice(0, -1).split('\n');
   if (!isLine(origin)) throw malformed('the origin line is empty');
-  if (!/^(?:0|[1-9][0-9]{0,15})$/.test(sizeText) || !Number.isSafeInteger(Number(sizeText))) {
-    throw malformed('the tree size is not a decimal integer without leading zeros');
-  }
+  const size = parseDecimal(sizeText);
+  if (size === undefined) throw malformed('the tree size is not a decimal integer without leading zeros');
   const root = decodeBase64(rootText);
   if (!root || !isHash(root)) throw malformed('the root hash is not the base64 of 32 bytes');
   if (!extensions.every(isLine)) throw malformed('an extension line is empty');
-  return { origin, size: Number(sizeText), root, ...(extensions.length > 0 ? { extensions } : {}) };
+  return { origin, size, root, ...(extensions.length > 0 ? { extensions } : {}) };
 }
 
 /**

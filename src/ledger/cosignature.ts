@@ -12,6 +12,7 @@
 import { TrailproofError } from '../errors.ts';
 import { parseCheckpoint } from './checkpoint.ts';
 import { ED25519_SEED_SIZE, ED25519_SIGNATURE_SIZE, ed25519FromSeed, ed25519Verify, randomBytes } from './crypto.ts';
+import { isNatural } from './encoding.ts';
 import * as keyText from './key-text.ts';
 import { ED25519_SIGNATURE_TYPE } from './note.ts';
 import type { NoteSigner, NoteVerifier } from './note.ts';
@@ -45,7 +46,7 @@ export function parseCosignerKey(text: string, clock: () => number = Date.now): 
   const { name, seed } = keyText.parseSignerKey(text, [COSIGNATURE_TYPE, ED25519_SIGNATURE_TYPE]);
   const key = ed25519FromSeed(seed);
   const signAt = (checkpointText: Buffer, timestamp: number): Buffer => {
-    if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw new TrailproofError('INTERNAL', 'cosignature time must be whole unix seconds');
+    if (!isNatural(timestamp)) throw new TrailproofError('INTERNAL', 'cosignature time must be whole unix seconds');
     const time = BigInt(timestamp);
     const stamp = Buffer.alloc(TIMESTAMP_SIZE);
     stamp.writeBigUInt64BE(time);

@@ -10,6 +10,7 @@
 import canonicalize from 'canonicalize';
 import { TrailproofError } from '../errors.ts';
 import { randomBytes, sha256 } from './crypto.ts';
+import { isNatural } from './encoding.ts';
 import { HASH_SIZE, isHash, leafHash } from './hash.ts';
 
 export const SALT_SIZE = 32;
@@ -41,7 +42,7 @@ export function commitment(salt: Uint8Array, body: unknown): Buffer {
 /** UTF-8 of JCS({"v":1,"tenant","index","uid","received_at","commitment":<lowercase hex>}). */
 export function envelopeBytes(envelope: Envelope): Buffer {
   const { tenant, index, uid, received_at } = envelope;
-  if (!Number.isSafeInteger(index) || index < 0) throw new TrailproofError('INTERNAL', 'envelope index must be a non-negative safe integer');
+  if (!isNatural(index)) throw new TrailproofError('INTERNAL', 'envelope index must be a non-negative safe integer');
   if (!isHash(envelope.commitment)) throw new TrailproofError('INTERNAL', `envelope commitment must be ${HASH_SIZE} bytes`);
   for (const [field, value] of Object.entries({ tenant, uid, received_at })) {
     if (typeof value !== 'string') throw new TrailproofError('INTERNAL', `envelope ${field} must be a string`);

@@ -11,7 +11,7 @@
  * echoes a signer key.
  */
 import { TrailproofError } from '../errors.ts';
-import { decodeBase64, encodeBase64 } from './base64.ts';
+import { decodeBase64, encodeBase64, isWellFormed } from './encoding.ts';
 import { ED25519_PUBLIC_KEY_SIZE, ED25519_SEED_SIZE, ed25519FromSeed, sha256 } from './crypto.ts';
 
 export interface VerifierKeyText {
@@ -110,11 +110,5 @@ function hex8(id: number): string {
   return id.toString(16).padStart(8, '0');
 }
 
-/** No lone UTF-16 surrogates, i.e. the string has a UTF-8 encoding. */
-export function isWellFormed(text: string): boolean {
-  return !LONE_SURROGATE.test(text);
-}
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 // Go's unicode.IsSpace (the Unicode White_Space property), `+`, and C0 controls.
 const INVALID_NAME_CHARS = /[\u0000-\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000+]/;

@@ -5,6 +5,7 @@
  * keeps to append leaves and compute the new root.
  */
 import { TrailproofError } from '../errors.ts';
+import { isNatural } from './encoding.ts';
 import { emptyRoot, isHash, nodeHash } from './hash.ts';
 
 /** Roots of the perfect subtrees of the tree, largest (leftmost) first: one per set bit of size. */
@@ -116,7 +117,7 @@ function appendLeaf(frontier: Buffer[], size: number, leaf: Buffer, onNode?: (no
 }
 
 function checkFrontier(size: number, frontier: readonly Buffer[]): void {
-  if (!Number.isSafeInteger(size) || size < 0) throw new TrailproofError('INTERNAL', 'tree size must be a non-negative safe integer');
+  if (!isNatural(size)) throw new TrailproofError('INTERNAL', 'tree size must be a non-negative safe integer');
   if (frontier.length !== popCount(size) || !frontier.every(isHash)) {
     throw new TrailproofError('INTERNAL', `frontier must hold one 32-byte hash per set bit of the tree size ${size}`);
   }

@@ -4,7 +4,7 @@
  * like Go's golang.org/x/mod/sumdb/note (Sign, Open), so notes interoperate with every tlog tool.
  */
 import { TrailproofError } from '../errors.ts';
-import { decodeBase64, encodeBase64 } from './base64.ts';
+import { decodeBase64, encodeBase64, isWellFormed } from './encoding.ts';
 import { ed25519FromSeed, ed25519Verify, randomBytes, ED25519_SEED_SIZE } from './crypto.ts';
 import * as keyText from './key-text.ts';
 
@@ -131,7 +131,7 @@ function decodeNote(note: string | Uint8Array): string {
   let text: string;
   if (typeof note === 'string') {
     text = note;
-    if (!keyText.isWellFormed(text)) throw malformed('not valid UTF-8');
+    if (!isWellFormed(text)) throw malformed('not valid UTF-8');
   } else {
     try {
       text = UTF8.decode(note);
@@ -161,7 +161,7 @@ function findVerifier(verifiers: readonly NoteVerifier[], sig: NoteSignature): N
 }
 
 function checkNoteText(text: string): void {
-  if (!text.endsWith('\n') || CONTROL.test(text) || !keyText.isWellFormed(text)) {
+  if (!text.endsWith('\n') || CONTROL.test(text) || !isWellFormed(text)) {
     throw new TrailproofError('INTERNAL', 'note text must be UTF-8 ending in a newline, without control characters');
   }
 }

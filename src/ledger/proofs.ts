@@ -6,6 +6,7 @@
  * read per tile it touches (a handful even for trees of billions of leaves), issued together.
  */
 import { TrailproofError } from '../errors.ts';
+import { isNatural } from './encoding.ts';
 import { emptyRoot, isHash } from './hash.ts';
 import { foldRight, rootFromLeaves } from './merkle.ts';
 import { TILE_HEIGHT, TILE_WIDTH } from './tiles.ts';
@@ -173,5 +174,5 @@ function largestPowerOfTwoBelow(n: number): number {
 }
 
 function checkSize(value: number, what: string): void {
-  if (!Number.isSafeInteger(value) || value < 0) throw new TrailproofError('QUERY_INVALID', `${what} must be a non-negative integer`);
+  if (!isNatural(value)) throw new TrailproofError('QUERY_INVALID', `${what} must be a non-negative integer`);
 }

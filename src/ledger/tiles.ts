@@ -5,6 +5,7 @@
  * (`x001/x234/067`), `.p/<W>` only for partial tiles of width 1 to 255.
  */
 import { TrailproofError } from '../errors.ts';
+import { isNatural } from './encoding.ts';
 
 export const TILE_HEIGHT = 8;
 /** Hashes in a full tile (2^TILE_HEIGHT). */
@@ -107,9 +108,9 @@ function tileIndexPath(index: number, width: number): string {
 
 function isValidTile(level: number, index: number, width: number): boolean {
   return (
-    Number.isSafeInteger(level) && level >= 0 && level <= MAX_TILE_LEVEL &&
-    Number.isSafeInteger(index) && index >= 0 && index <= MAX_TILE_INDEX &&
-    Number.isSafeInteger(width) && width >= 1 && width <= TILE_WIDTH
+    isNatural(level) && level <= MAX_TILE_LEVEL &&
+    isNatural(index) && index <= MAX_TILE_INDEX &&
+    isNatural(width) && width >= 1 && width <= TILE_WIDTH
   );
 }
 
