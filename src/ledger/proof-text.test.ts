@@ -34,11 +34,14 @@ describe('tlog proofs (c2sp.org/tlog-proof@v1)', () => {
   });
 
   it('round-trips with and without extra data', async () => {
-    for (const extra of [undefined, Buffer.alloc(0), Buffer.from('vrf proof')]) {
+    for (const extra of [undefined, Buffer.from('vrf proof')]) {
       const { text, proof, checkpoint } = await logWithProof(7, extra);
       expect(parseTlogProof(text)).toEqual({ index: 7, proof, checkpoint, ...(extra ? { extra } : {}) });
       expect(formatTlogProof(parseTlogProof(text))).toBe(text);
     }
+    // No extra data, no extra line.
+    const { text: withEmpty } = await logWithProof(7, Buffer.alloc(0));
+    expect(withEmpty.split('\n')[1]).toBe('index 7');
     // A one-leaf tree has an empty inclusion proof.
     const proof = { index: 0, proof: [], checkpoint: 'o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n— o AAAAAAA=\n' };
     expect(parseTlogProof(formatTlogProof(proof))).toEqual(proof);
@@ -61,6 +64,7 @@ describe('tlog proofs (c2sp.org/tlog-proof@v1)', () => {
     ['no index line', (t: string) => t.replace('index 5\n', '')],
     ['a hash of 31 bytes', (t: string) => t.replace(/\n[A-Za-z0-9+/]{43}=\n/, `\n${Buffer.alloc(31).toString('base64')}\n`)],
     ['bad extra data', (t: string) => t.replace('index 5', 'extra !!\nindex 5')],
+    ['an empty extra line', (t: string) => t.replace('index 5', 'extra \nindex 5')],
     ['no checkpoint', (t: string) => t.slice(0, t.indexOf('\n\n') + 2)],
     ['no blank line', (t: string) => t.slice(0, t.indexOf('\n\n') + 1)],
   ])('rejects a proof with %s', async (_, tamper) => {

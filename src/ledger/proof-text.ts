@@ -11,7 +11,7 @@
  * Files of this format SHOULD use the extension `.tlog-proof`.
  */
 import { TrailproofError } from '../errors.ts';
-import { decodeBase64, encodeBase64 } from './base64.ts';
+import { decodeBase64, encodeBase64, isNatural, parseDecimal } from './encoding.ts';
 import { openCheckpoint } from './checkpoint.ts';
 import type { Checkpoint } from './checkpoint.ts';
 import { isHash } from './hash.ts';
@@ -29,17 +29,18 @@ export interface TlogProof {
   proof: Buffer[];
   /** The signed checkpoint note the proof is against, verbatim. */
   checkpoint: string;
-  /** Opaque, unauthenticated application data (never trust it without checking). */
+  /** Opaque, unauthenticated application data (never trust it without checking); empty means none. */
   extra?: Buffer;
 }
 
 export function formatTlogProof({ index, proof, checkpoint, extra }: TlogProof): string {
-  if (!Number.isSafeInteger(index) || index < 0) throw new TrailproofError('INTERNAL', 'proof index must be a non-negative integer');
+  if (!isNatural(index)) throw new TrailproofError('INTERNAL', 'proof index must be a non-negative integer');
   if (!proof.every(isHash)) throw new TrailproofError('INTERNAL', 'proof hashes must be 32 bytes');
   if (checkpoint === '' || checkpoint.startsWith('\n')) throw new TrailproofError('INTERNAL', 'proof needs a signed checkpoint');
   const lines = [
     TLOG_PROOF_HEADER,
-    ...(extra === undefined ? [] : [`extra ${encodeBase64(extra)}`]),
+    // "If no extra data is present, this line is omitted."
+    ...(extra === undefined || extra.length === 0 ? [] : [`extra ${encodeBase64(extra)}`]),
     `index ${index}`,
     ...proof.map(encodeBase64),
     '',
@@ -62,13 +63,11 @@ export function parseTlogProof(text: string): TlogProof {
   let extra: Buffer | undefined;
   if (line.startsWith('extra ')) {
     extra = decodeBase64(line.slice('extra '.length));
-    if (!extra) throw malformed('the extra data is not base64');
+    if (!extra || extra.length === 0) throw malformed('the extra line is not the base64 of some data');
     line = next();
   }
-  const indexText = line.startsWith('index ') ? line.slice('index '.length) : '';
-  if (!/^(?:0|[1-9][0-9]{0,15})$/.test(indexText) || !Number.isSafeInteger(Number(indexText))) {
-    throw malformed('the index line must be "index" and a decimal integer without leading zeros');
-  }
+  const index = line.startsWith('index ') ? parseDecimal(line.slice('index '.length)) : undefined;
+  if (index === undefined) throw malformed('the index line must be "index" and a decimal integer without leading zeros');
   const proof: Buffer[] = [];
   for (line = next(); line !== ''; line = next()) {
     const hash = decodeBase64(line);
@@ -77,7 +76,7 @@ export function parseTlogProof(text: string): TlogProof {
   }
   const checkpoint = lines.slice(at).join('\n');
   if (checkpoint === '') throw malformed('the signed checkpoint is missing');
-  return { index: Number(indexText), proof, checkpoint, ...(extra ? { extra } : {}) };
+  return { index, proof, checkpoint, ...(extra ? { extra } : {}) };
 }
 
 /**
