@@ -21,7 +21,8 @@ export class MemoryHashStore implements HashReader {
 
   append(leafHashes: readonly Buffer[]): AppendResult {
     const result = appendLeaves(this.#size, this.#frontier, leafHashes);
-    this.#level(0).push(...leafHashes);
+    const leaves = this.#level(0);
+    for (const leaf of leafHashes) leaves.push(leaf);
     for (const node of result.nodes) {
       if (node.level % TILE_HEIGHT === 0) this.#level(node.level)[node.index] = node.hash;
     }
