@@ -2,8 +2,8 @@
 import { Command } from 'commander';
 import { TrailproofError } from '../errors.ts';
 import { serve } from '../server.ts';
-import { migrate } from '../store/migrate.ts';
-import { configFrom, withDatabase } from './context.ts';
+import { openDatabase } from '../store/database.ts';
+import { configFrom } from './context.ts';
 import { demoCommand } from './demo.ts';
 import { keysCommand } from './keys.ts';
 import { tenantsCommand } from './tenants.ts';
@@ -25,10 +25,11 @@ program.command('serve')
 program.command('migrate')
   .description('apply pending database migrations')
   .action(async (_opts: unknown, command: Command) => {
-    await withDatabase(command, async (sql) => {
-      const applied = await migrate(sql);
-      process.stdout.write(applied.length ? '' : 'database is up to date\n');
-    });
+    // Opening the database migrates, as the schema owner; its pool then works as the service role,
+    // which may not run DDL, so migrating again through it would fail.
+    const db = await openDatabase(configFrom(command), { log: (m) => process.stderr.write(`${m}\n`), name: 'trailproof-cli' });
+    await db.close();
+    process.stdout.write(db.applied.length ? '' : 'database is up to date\n');
   });
 
 program.addCommand(tenantsCommand());

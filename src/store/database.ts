@@ -5,12 +5,14 @@
 import type { Config } from '../config.ts';
 import { APP_ROLE, canUseAppRole, connect, type Sql } from './db.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.ts';
-import { migrate } from './migrate.ts';
+import { migrate, type Migration } from './migrate.ts';
 
 export interface Database {
   sql: Sql;
   url: string;
   embedded: EmbeddedPostgres | undefined;
+  /** The migrations this open applied (as the connecting user, the schema owner). */
+  applied: Migration[];
   /**
    * Closes the pool, then stops the embedded server when `stopServer` (default: only if this call
    * started it, so a CLI command never stops the server a running `serve` uses).
@@ -28,8 +30,9 @@ export async function openDatabase(
   // Migrate as the connecting user (the schema owner), then work as the append-only service role.
   const owner = connect(url, { max: 1, name: `${options.name ?? 'trailproof'}-migrate` });
   let role: string | undefined;
+  let applied: Migration[] = [];
   try {
-    if (options.migrate !== false) await migrate(owner, log);
+    if (options.migrate !== false) applied = await migrate(owner, log);
     role = (await canUseAppRole(owner)) ? APP_ROLE : undefined;
   } finally {
     await owner.end({ timeout: 5 });
@@ -40,6 +43,7 @@ export async function openDatabase(
     sql,
     url,
     embedded,
+    applied,
     close: async ({ stopServer = embedded?.started ?? false } = {}) => {
       await sql.end({ timeout: 10 });
       if (embedded && stopServer) await embedded.stop();
