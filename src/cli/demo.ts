@@ -4,6 +4,7 @@
  * batches in flight, with progress on stderr.
  */
 import { Command } from 'commander';
+import { TrailproofError } from '../errors.ts';
 import { appendBatch, type AppendItem } from '../ingest/append-batch.ts';
 import { PartitionManager } from '../ingest/partitions.ts';
 import { demoEvents } from '../demo/generator.ts';
@@ -77,6 +78,6 @@ function report(done: number, total: number, started: number): void {
 
 function positive(value: string, flag: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive whole number`);
+  if (!Number.isInteger(n) || n < 1) throw new TrailproofError('REQUEST_INVALID', `${flag} must be a positive whole number`);
   return n;
 }
