@@ -1,0 +1,43 @@
+/**
+ * Database-level checks of one tenant's ledger after a crash or restart (DESIGN.md "Sequencing": no
+ * gaps, no forks): leaves are exactly 0..n-1, the head's size is n, every leaf has its event row.
+ */
+import { expect } from 'vitest';
+import type { Sql } from '../../src/store/db.ts';
+
+export interface LedgerState {
+  size: number;
+  leaves: number;
+}
+
+export async function expectContiguousLedger(sql: Sql, tenant: string): Promise<LedgerState> {
+  const [leaves] = await sql<{ n: number; min: number | null; max: number | null; distinct_seq: number }[]>`
+    select count(*)::int as n, min(seq)::int as min, max(seq)::int as max, count(distinct seq)::int as distinct_seq
+    from ledger_leaves where tenant_id = ${tenant}`;
+  const [head] = await sql<{ size: number }[]>`select size from ledger_heads where tenant_id = ${tenant}`;
+  const [events] = await sql<{ n: number }[]>`select count(*)::int as n from events where tenant_id = ${tenant}`;
+  const [gaps] = await sql<{ n: number }[]>`
+    select count(*)::int as n from generate_series(0, ${(head?.size ?? 0) - 1}::int8) as s(seq)
+    where not exists (select 1 from ledger_leaves l where l.tenant_id = ${tenant} and l.seq = s.seq)`;
+  expect(head, `ledger head of ${tenant}`).toBeDefined();
+  const n = leaves!.n;
+  expect({ tenant, head: head!.size, leaves: n, distinct: leaves!.distinct_seq, min: leaves!.min, max: leaves!.max, gaps: gaps!.n, events: events!.n }).toEqual({
+    tenant,
+    head: n,
+    leaves: n,
+    distinct: n,
+    min: n === 0 ? null : 0,
+    max: n === 0 ? null : n - 1,
+    gaps: 0,
+    events: n,
+  });
+  return { size: head!.size, leaves: n };
+}
+
+/** Client ids stored more than once for the tenant (must be none: ids are idempotency keys). */
+export async function duplicateClientIds(sql: Sql, tenant: string): Promise<string[]> {
+  const rows = await sql<{ client_id: string }[]>`
+    select client_id from ledger_leaves where tenant_id = ${tenant} and client_id is not null
+    group by client_id having count(*) > 1`;
+  return rows.map((r) => r.client_id);
+}
