@@ -24,6 +24,11 @@ const statements = [
   'delete from ledger_nodes',
   'update ledger_heads set size = 0',
   "delete from ledger_heads where tenant_id = 'acme'",
+  "update ledger_checkpoints set note = ''",
+  'delete from ledger_checkpoints',
+  'truncate ledger_checkpoints cascade',
+  "update ledger_cosignatures set signature = ''",
+  'delete from ledger_cosignatures',
 ];
 
 describe('append-only tables', () => {
