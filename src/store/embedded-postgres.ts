@@ -53,9 +53,14 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const pgDir = path.join(options.dataDir, 'pg');
   const owner = await osUser();
   await fs.mkdir(options.dataDir, { recursive: true, mode: 0o711 });
-  // PostgreSQL runs as its own OS user when we are root: it must be able to traverse the data dir
-  // (e.g. one made by mkdtemp with mode 0700) to reach its cluster directory, which stays 0700.
-  if (owner) await fs.chmod(options.dataDir, ((await fs.stat(options.dataDir)).mode & 0o7777) | 0o011);
+  // PostgreSQL runs as its own OS user when we are root: it must be able to traverse every directory
+  // down to its binaries and its cluster (a checkout under a mkdtemp dir is 0700). Only the
+  // traverse bit is added, never read; the cluster directory itself stays 0700.
+  if (owner) {
+    for (const dir of [options.dataDir, path.dirname(bins.initdb)]) {
+      for (const changed of await allowTraversal(dir)) log(`allowed the postgres user to traverse ${changed}`);
+    }
+  }
   const password = await superuserPassword(options.dataDir);
 
   if (!(await isInitialized(pgDir))) {
@@ -172,6 +177,19 @@ async function osUser(): Promise<Owner> {
   } catch {
     await execFile('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']).catch(() => {});
     return lookup();
+  }
+}
+
+/** Adds o+x to `dir` and each ancestor that lacks it; returns the directories changed. */
+async function allowTraversal(dir: string): Promise<string[]> {
+  const changed: string[] = [];
+  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+    const mode = (await fs.stat(current)).mode & 0o7777;
+    if ((mode & 0o001) === 0) {
+      await fs.chmod(current, mode | 0o001);
+      changed.push(current);
+    }
+    if (path.dirname(current) === current) return changed;
   }
 }
 
