@@ -1,8 +1,8 @@
 /**
  * Self-tests of the independent spec verifier (spec-verifier.ts):
- *  - RFC 6962 known-answer vectors from /work/shared/vectors/rfc6962
+ *  - RFC 6962 known-answer vectors from test/fixtures/vectors/rfc6962 (copied from the shared vectors)
  *    (transparency-dev/merkle testdata, commit 417fb0c3, Apache-2.0);
- *  - the c2sp.org/signed-note worked example in /work/shared/vectors/signed-note.txt;
+ *  - the c2sp.org/signed-note worked example in test/fixtures/vectors/signed-note.txt;
  *  - naive RFC 6962 §2.1 MTH / §2.1.1 PATH / §2.1.2 SUBPROOF trees of sizes 1..20;
  *  - tlog-proof, tlog-cosignature and tlog-tiles round trips built here from the spec text.
  */
@@ -26,7 +26,7 @@ import {
   verifyTlogProof,
 } from './spec-verifier.ts';
 
-const VECTORS = process.env.TRAILPROOF_VECTORS ?? fileURLToPath(new URL('../../../shared/vectors/', import.meta.url));
+const VECTORS = process.env.TRAILPROOF_VECTORS ?? fileURLToPath(new URL('../fixtures/vectors/', import.meta.url));
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
 const unb64 = (s: string): Buffer => Buffer.from(s, 'base64');
 
