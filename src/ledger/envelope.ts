@@ -7,11 +7,11 @@
  * erased (retention, GDPR) without breaking the tree, and the remaining envelope reveals nothing
  * guessable about the erased body (the 32-byte random salt defeats dictionary attacks).
  */
-import canonicalize from 'canonicalize';
 import { TrailproofError } from '../errors.ts';
 import { randomBytes, sha256 } from './crypto.ts';
 import { isNatural } from './encoding.ts';
 import { HASH_SIZE, isHash, leafHash } from './hash.ts';
+import { canonicalJson } from './jcs.ts';
 
 export const SALT_SIZE = 32;
 export const ENVELOPE_VERSION = 1;
@@ -35,8 +35,18 @@ export function newSalt(): Buffer {
 
 /** SHA-256(salt || JCS(body)), JCS being RFC 8785 canonical JSON. */
 export function commitment(salt: Uint8Array, body: unknown): Buffer {
+  return commitmentOfCanonical(salt, jcsBytes(body, 'EVENT_INVALID'));
+}
+
+/** `commitment` for a body whose JCS bytes the caller already has (ingest reuses them for storage). */
+export function commitmentOfCanonical(salt: Uint8Array, canonicalBody: Uint8Array): Buffer {
   if (salt.length !== SALT_SIZE) throw new TrailproofError('INTERNAL', `salt must be ${SALT_SIZE} bytes`);
-  return sha256(salt, jcsBytes(body, 'EVENT_INVALID'));
+  return sha256(salt, canonicalBody);
+}
+
+/** The RFC 8785 text of an event body; EVENT_INVALID when it has none (NaN, lone surrogates, …). */
+export function canonicalBody(body: unknown): string {
+  return jcsText(body, 'EVENT_INVALID');
 }
 
 /** UTF-8 of JCS({"v":1,"tenant","index","uid","received_at","commitment":<lowercase hex>}). */
@@ -57,12 +67,13 @@ export function eventLeafHash(envelope: Envelope): Buffer {
 }
 
 function jcsBytes(value: unknown, code: 'EVENT_INVALID' | 'INTERNAL'): Buffer {
-  let text: string | undefined;
+  return Buffer.from(jcsText(value, code), 'utf8');
+}
+
+function jcsText(value: unknown, code: 'EVENT_INVALID' | 'INTERNAL'): string {
   try {
-    text = canonicalize(value);
+    return canonicalJson(value);
   } catch (cause) {
     throw new TrailproofError(code, 'value has no RFC 8785 canonical JSON form', { cause });
   }
-  if (text === undefined) throw new TrailproofError(code, 'value has no RFC 8785 canonical JSON form');
-  return Buffer.from(text, 'utf8');
 }

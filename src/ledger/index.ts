@@ -1,6 +1,7 @@
 /** The ledger library: pure functions over hashes, notes and proofs (no database, no HTTP). */
 export { leafHash, nodeHash, emptyRoot, isHash, HASH_SIZE } from './hash.ts';
-export { commitment, envelopeBytes, eventLeafHash, newSalt, SALT_SIZE, ENVELOPE_VERSION } from './envelope.ts';
+export { commitment, commitmentOfCanonical, canonicalBody, envelopeBytes, eventLeafHash, newSalt, SALT_SIZE, ENVELOPE_VERSION } from './envelope.ts';
+export { canonicalJson, JcsError } from './jcs.ts';
 export type { Envelope } from './envelope.ts';
 export { appendLeaves, rootFromFrontier, rootFromLeaves, TreeBuilder } from './merkle.ts';
 export type { AppendResult, Frontier, TreeNode } from './merkle.ts';
