@@ -35,6 +35,14 @@ export const ERROR_STATUS = {
   CONFIG_INVALID: 500,
   /** Ledger proof or signature did not verify. */
   LEDGER_PROOF_INVALID: 422,
+  /** Witness: the checkpoint's origin is not a log this witness is configured for (c2sp.org/tlog-witness). */
+  WITNESS_UNKNOWN_LOG: 404,
+  /** Witness: no signature on the checkpoint verifies with a key the witness trusts for its origin. */
+  WITNESS_UNTRUSTED_SIGNATURE: 403,
+  /** Witness: the old size is not the witness's latest cosigned size, or the same size has another root. */
+  WITNESS_CONFLICT: 409,
+  /** A witness could not be reached or gave an answer outside the protocol; retried later. */
+  WITNESS_UNAVAILABLE: 502,
   /** Anything unexpected; details are logged, not returned. */
   INTERNAL: 500,
 } as const;

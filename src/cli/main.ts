@@ -7,6 +7,7 @@ import { configFrom } from './context.ts';
 import { demoCommand } from './demo.ts';
 import { keysCommand } from './keys.ts';
 import { tenantsCommand } from './tenants.ts';
+import { witnessCommand } from './witness.ts';
 
 const program = new Command('trailproof')
   .description('Tamper-evident audit trails on PostgreSQL')
@@ -35,6 +36,7 @@ program.command('migrate')
 program.addCommand(tenantsCommand());
 program.addCommand(keysCommand());
 program.addCommand(demoCommand());
+program.addCommand(witnessCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof TrailproofError) {
