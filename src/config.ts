@@ -4,6 +4,8 @@
  */
 import path from 'node:path';
 import { TrailproofError } from './errors.ts';
+import { isValidKeyName } from './ledger/key-text.ts';
+import { parseSignerKey, parseVerifierKey } from './ledger/note.ts';
 
 export interface Config {
   /** `DATABASE_URL`; when absent the service runs its own embedded PostgreSQL under `dataDir`. */
@@ -24,6 +26,41 @@ export interface Config {
   maxFutureSkewMs: number;
   /** `TRAILPROOF_DB_POOL`: connections per process; default 20. */
   dbPoolSize: number;
+  /** The ledger's signing key and checkpoint cadence (docs/ledger.md, "Running the ledger"). */
+  ledger: LedgerConfig;
+}
+
+export interface LedgerConfig {
+  /** `TRAILPROOF_LEDGER_KEY`: the signer key text (`PRIVATE+KEY+…`), kept out of logs. */
+  signerKey: Secret | undefined;
+  /** `TRAILPROOF_LEDGER_KEY_FILE`: a file holding the signer key text; default `<dataDir>/ledger.key`, created if missing. */
+  signerKeyFile: string | undefined;
+  /** `TRAILPROOF_LEDGER_HOST`: origins are `<host>/t/<tenant>`; default the signer key's name. */
+  host: string | undefined;
+  /** `TRAILPROOF_LEDGER_VERIFIER_KEYS`: earlier verifier keys (after a rotation), still published. */
+  verifierKeys: string[];
+  /** `TRAILPROOF_CHECKPOINT_REISSUE_SECONDS`: re-sign an unchanged tree after this long; 0 = never; default 300. */
+  checkpointReissueMs: number;
+}
+
+/** A secret configuration value: printing, logging or serializing it shows `[secret]`. */
+export class Secret {
+  readonly #value: string;
+  constructor(value: string) {
+    this.#value = value;
+  }
+  reveal(): string {
+    return this.#value;
+  }
+  toJSON(): string {
+    return '[secret]';
+  }
+  toString(): string {
+    return '[secret]';
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return '[secret]';
+  }
 }
 
 export type ConfigOverrides = Partial<Pick<Config, 'dataDir' | 'port' | 'host' | 'databaseUrl'>>;
@@ -39,6 +76,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     rateLimitPerSecond: integer(env, 'TRAILPROOF_RATE_LIMIT', 10_000, 1, 10_000_000),
     maxFutureSkewMs: integer(env, 'TRAILPROOF_MAX_FUTURE_SKEW_SECONDS', 300, 0, 86_400) * 1000,
     dbPoolSize: integer(env, 'TRAILPROOF_DB_POOL', 20, 1, 1000),
+    ledger: loadLedgerConfig(env),
   };
   if (config.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
     throw invalid('DATABASE_URL must be a postgres:// or postgresql:// URL');
@@ -50,6 +88,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     throw invalid(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "${config.logLevel}")`);
   }
   return config;
+}
+
+function loadLedgerConfig(env: NodeJS.ProcessEnv): LedgerConfig {
+  const signerKey = nonEmpty(env.TRAILPROOF_LEDGER_KEY);
+  const signerKeyFile = nonEmpty(env.TRAILPROOF_LEDGER_KEY_FILE);
+  if (signerKey !== undefined && signerKeyFile !== undefined) {
+    throw invalid('set only one of TRAILPROOF_LEDGER_KEY and TRAILPROOF_LEDGER_KEY_FILE');
+  }
+  const host = nonEmpty(env.TRAILPROOF_LEDGER_HOST);
+  // The origin `<host>/t/<tenant>` is also the signature's key name (c2sp.org/tlog-checkpoint).
+  if (host !== undefined && !isValidKeyName(host)) {
+    throw invalid(`TRAILPROOF_LEDGER_HOST must not contain spaces, "+" or control characters (got ${JSON.stringify(host)})`);
+  }
+  if (signerKey !== undefined) named('TRAILPROOF_LEDGER_KEY', () => parseSignerKey(signerKey));
+  const verifierKeys = (nonEmpty(env.TRAILPROOF_LEDGER_VERIFIER_KEYS) ?? '').split(/[\s,]+/).filter((k) => k !== '');
+  for (const key of verifierKeys) named('TRAILPROOF_LEDGER_VERIFIER_KEYS', () => parseVerifierKey(key));
+  return {
+    signerKey: signerKey === undefined ? undefined : new Secret(signerKey),
+    signerKeyFile: signerKeyFile === undefined ? undefined : path.resolve(signerKeyFile),
+    host,
+    verifierKeys,
+    checkpointReissueMs: integer(env, 'TRAILPROOF_CHECKPOINT_REISSUE_SECONDS', 300, 0, 31_536_000) * 1000,
+  };
 }
 
 /** Parses a port given as a CLI flag, with the same rules as `PORT`. */
@@ -68,6 +129,15 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   const value = Number(raw);
   if (value < min || value > max) throw invalid(`${name} must be between ${min} and ${max} (got ${value})`);
   return value;
+}
+
+/** Runs a key parser, naming the variable in its CONFIG_INVALID message (which never echoes a signer key). */
+function named(variable: string, parse: () => unknown): void {
+  try {
+    parse();
+  } catch (err) {
+    throw err instanceof TrailproofError ? invalid(`${variable}: ${err.message}`) : err;
+  }
 }
 
 function invalid(message: string): TrailproofError {

@@ -5,12 +5,14 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import { bootstrapAdminKey } from './auth/bootstrap.ts';
 import type { Config } from './config.ts';
 import { buildApp } from './http/app.ts';
 import { createServices } from './http/services.ts';
 import { createLogger } from './logger.ts';
 import { openDatabase } from './store/database.ts';
+import { loadLedgerKeys, type LedgerKeys } from './tlog/keys.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -20,9 +22,12 @@ export interface RunningServer {
 
 export async function serve(config: Config, options: { installSignalHandlers?: boolean } = {}): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
+  // Key problems are configuration errors: report them before starting a database.
+  const ledgerKeys = loadLedgerKeys(config);
+  logLedgerKeys(logger, ledgerKeys);
   const db = await openDatabase(config, { log: (message) => logger.info(message), name: 'trailproof-serve' });
   const firstKey = await bootstrapAdminKey(db.sql, config.adminKey);
-  const services = createServices(db.sql, config, (err) => logger.error({ err }, 'commit failed'));
+  const services = createServices(db.sql, config, (err) => logger.error({ err }, 'commit or checkpoint failed'), ledgerKeys);
   const app = await buildApp(services, logger);
   // Node's server.close() ends only the connections idle at that moment; a keep-alive connection
   // whose request is still in flight stays open afterwards for keepAliveTimeout (72 s in Fastify),
@@ -45,6 +50,7 @@ export async function serve(config: Config, options: { installSignalHandlers?: b
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   if (firstKey) printFirstKey(url, firstKey);
+  services.checkpointer.start();
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -54,6 +60,7 @@ export async function serve(config: Config, options: { installSignalHandlers?: b
       for (const res of pending) if (!res.headersSent) res.setHeader('connection', 'close');
       await app.close();
       await services.committer.close();
+      await services.checkpointer.stop();
       await db.close({ stopServer: true });
       logger.info('stopped');
     })());
@@ -87,4 +94,13 @@ function printFirstKey(url: string, key: string): void {
     curl -s '${url}/v1/events?tenant=acme' -H 'Authorization: Bearer ${key}'
 
 `);
+}
+
+/** Where the signing key is and what verifies it; never the key itself. */
+function logLedgerKeys(logger: Logger, keys: LedgerKeys): void {
+  const source = keys.source.kind === 'env' ? 'TRAILPROOF_LEDGER_KEY' : keys.source.path;
+  if (keys.source.kind === 'file' && keys.source.created) {
+    logger.warn({ keyFile: keys.source.path }, 'created a new ledger signing key; back it up (losing it means a new log identity)');
+  }
+  logger.info({ keySource: source, verifierKey: keys.verifierKey, origins: keys.origin('<tenant>') }, 'ledger signing key loaded');
 }

@@ -6,6 +6,7 @@ import { openDatabase } from '../store/database.ts';
 import { configFrom } from './context.ts';
 import { demoCommand } from './demo.ts';
 import { keysCommand } from './keys.ts';
+import { ledgerCommand } from './ledger.ts';
 import { tenantsCommand } from './tenants.ts';
 import { witnessCommand } from './witness.ts';
 
@@ -37,6 +38,7 @@ program.addCommand(tenantsCommand());
 program.addCommand(keysCommand());
 program.addCommand(demoCommand());
 program.addCommand(witnessCommand());
+program.addCommand(ledgerCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof TrailproofError) {

@@ -7,6 +7,7 @@ import { createApiKey, type Scope } from '../../src/auth/api-keys.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { createServices, type Services } from '../../src/http/services.ts';
+import { generateSignerKey } from '../../src/ledger/note.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
 export interface TestApp {
@@ -21,9 +22,12 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** One signing key per test process (the service would otherwise create `<dataDir>/ledger.key`). */
+export const TEST_LEDGER_KEY = generateSignerKey('test.trailproof').signerKey;
+
 export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const db = await createTestDatabase();
-  const config = loadConfig({ ...env }, { databaseUrl: db.url });
+  const config = loadConfig({ TRAILPROOF_LEDGER_KEY: TEST_LEDGER_KEY, ...env }, { databaseUrl: db.url });
   const services = createServices(db.sql, config);
   const app = await buildApp(services);
   const { secret: adminKey } = await createApiKey(db.sql, { name: 'test admin', scope: 'admin' });

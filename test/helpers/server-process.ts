@@ -10,12 +10,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
+import { generateSignerKey } from '../../src/ledger/note.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(ROOT, 'bin/trailproof.js');
 
 /** Environment variables of the test runner that must not leak into the service's configuration. */
-const CONFIG_VARS = ['DATABASE_URL', 'TRAILPROOF_DATA_DIR', 'TRAILPROOF_ADMIN_KEY', 'PORT', 'HOST', 'LOG_LEVEL', 'TRAILPROOF_RATE_LIMIT', 'TRAILPROOF_DB_POOL', 'TRAILPROOF_MAX_FUTURE_SKEW_SECONDS'];
+const CONFIG_VARS = ['DATABASE_URL', 'TRAILPROOF_DATA_DIR', 'TRAILPROOF_ADMIN_KEY', 'PORT', 'HOST', 'LOG_LEVEL', 'TRAILPROOF_RATE_LIMIT', 'TRAILPROOF_DB_POOL', 'TRAILPROOF_MAX_FUTURE_SKEW_SECONDS',
+  'TRAILPROOF_LEDGER_KEY', 'TRAILPROOF_LEDGER_KEY_FILE', 'TRAILPROOF_LEDGER_HOST', 'TRAILPROOF_LEDGER_VERIFIER_KEYS', 'TRAILPROOF_CHECKPOINT_REISSUE_SECONDS'];
+
+/** The ledger signing key of every server this test process starts (unless a test passes its own). */
+export const TEST_LEDGER_KEY = generateSignerKey('test.trailproof').signerKey;
 
 export interface Exit {
   code: number | null;
@@ -132,7 +137,7 @@ export async function request(url: string, key: string | null, method = 'GET', b
 function spawnServer(port: number, options: StartOptions): ServerProcess {
   const child = spawn(process.execPath, [BIN, 'serve', '--port', String(port), ...(options.args ?? [])], {
     cwd: ROOT,
-    env: childEnv({ LOG_LEVEL: 'warn', ...options.env }),
+    env: childEnv({ LOG_LEVEL: 'warn', TRAILPROOF_LEDGER_KEY: TEST_LEDGER_KEY, ...options.env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   started.add(child);

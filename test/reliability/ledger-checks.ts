@@ -3,6 +3,7 @@
  * gaps, no forks): leaves are exactly 0..n-1, the head's size is n, every leaf has its event row.
  */
 import { expect } from 'vitest';
+import { commitment, eventLeafHash } from '../../src/ledger/envelope.ts';
 import type { Sql } from '../../src/store/db.ts';
 
 export interface LedgerState {
@@ -40,4 +41,19 @@ export async function duplicateClientIds(sql: Sql, tenant: string): Promise<stri
     select client_id from ledger_leaves where tenant_id = ${tenant} and client_id is not null
     group by client_id having count(*) > 1`;
   return rows.map((r) => r.client_id);
+}
+
+/**
+ * The tenant's leaf hashes 0..n-1 recomputed from what the leaves commit to: each event's body and
+ * salt (the commitment) and the envelope fields, never from the stored leaf_hash column.
+ */
+export async function recomputedLeafHashes(sql: Sql, tenant: string): Promise<Buffer[]> {
+  const rows = await sql<{ seq: number; uid: string; received_at: Date; body: unknown; salt: Buffer }[]>`
+    select l.seq, l.uid, l.received_at, e.body, e.salt from ledger_leaves l
+    join events e on e.tenant_id = l.tenant_id and e.seq = l.seq and e.occurred_at = l.occurred_at
+    where l.tenant_id = ${tenant} order by l.seq`;
+  return rows.map((r, i) => {
+    expect(r.seq, `leaf ${i} of ${tenant}`).toBe(i);
+    return eventLeafHash({ tenant, index: r.seq, uid: r.uid, received_at: r.received_at.toISOString(), commitment: commitment(r.salt, r.body) });
+  });
 }
