@@ -20,7 +20,9 @@ export async function startServer(options: { dataDir?: string; env?: Record<stri
   const dataDir = options.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'trailproof-bench-')));
   const adminKey = `bench-admin-${'x'.repeat(32)}`;
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, ['bin/trailproof.js', 'serve', '--port', String(port), '--data-dir', dataDir], {
+  // BENCH_CPU_PROFILE=dir writes a V8 CPU profile of the server (open it in Chrome DevTools).
+  const profile = process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...profile, 'bin/trailproof.js', 'serve', '--port', String(port), '--data-dir', dataDir], {
     env: { ...process.env, TRAILPROOF_ADMIN_KEY: adminKey, LOG_LEVEL: 'warn', ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}), ...options.env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
