@@ -3,6 +3,7 @@
  * and helpers to make tenants and keys through the API itself.
  */
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { Logger } from 'pino';
 import { createApiKey, type Scope } from '../../src/auth/api-keys.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { buildApp } from '../../src/http/app.ts';
@@ -25,11 +26,11 @@ export interface TestApp {
 /** One signing key per test process (the service would otherwise create `<dataDir>/ledger.key`). */
 export const TEST_LEDGER_KEY = generateSignerKey('test.trailproof').signerKey;
 
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(env: Record<string, string> = {}, options: { logger?: Logger } = {}): Promise<TestApp> {
   const db = await createTestDatabase();
   const config = loadConfig({ TRAILPROOF_LEDGER_KEY: TEST_LEDGER_KEY, ...env }, { databaseUrl: db.url });
   const services = createServices(db.sql, config);
-  const app = await buildApp(services);
+  const app = await buildApp(services, options.logger ?? false);
   const { secret: adminKey } = await createApiKey(db.sql, { name: 'test admin', scope: 'admin' });
   const request: TestApp['request'] = (method, url, options = {}) => {
     const key = options.key === undefined ? adminKey : options.key;
