@@ -1,6 +1,6 @@
 /**
  * Ingest benchmark: a real server in its own process, load from this process over HTTP on loopback.
- *   npx tsx bench/ingest.ts [--seconds 15]
+ *   npx tsx bench/ingest.ts [--seconds 15] [--only batch|single]
  * 1. batch: 8 clients posting batches of 1,000 events → events/s
  * 2. single: 32 clients posting one event per request → requests/s and latency percentiles
  */
@@ -9,6 +9,7 @@ import { demoEvents } from '../src/demo/generator.ts';
 import { api, percentiles, round, startServer, writeResult } from './lib.ts';
 
 const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 15;
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 
 const server = await startServer();
 try {
@@ -19,12 +20,12 @@ try {
   const bodies = [...demoEvents(5000, { from: new Date(now - 86_400_000), to: new Date(now) })];
 
   const batchPayloads = Array.from({ length: 5 }, (_, i) => JSON.stringify({ events: bodies.slice(i * 1000, (i + 1) * 1000) }));
-  const batch = await load(pool, secret, 8, seconds, (i) => batchPayloads[i % batchPayloads.length]!);
+  const batch = only === 'single' ? skipped() : await load(pool, secret, 8, seconds, (i) => batchPayloads[i % batchPayloads.length]!);
   const batchEventsPerSecond = round((batch.requests * 1000) / batch.seconds, 0);
   process.stdout.write(`batch ingest: ${batchEventsPerSecond} events/s (8 clients × 1,000-event batches, ${batch.requests} requests, p99 ${batch.latency.p99} ms)\n`);
 
   const singlePayloads = bodies.map((b) => JSON.stringify(b));
-  const single = await load(pool, secret, 32, seconds, (i) => singlePayloads[i % singlePayloads.length]!);
+  const single = only === 'batch' ? skipped() : await load(pool, secret, 32, seconds, (i) => singlePayloads[i % singlePayloads.length]!);
   const singleRps = round(single.requests / single.seconds, 0);
   process.stdout.write(`single-event ingest: ${singleRps} requests/s at 32 clients; latency ms p50 ${single.latency.p50} p95 ${single.latency.p95} p99 ${single.latency.p99}\n`);
 
@@ -36,6 +37,10 @@ try {
   });
 } finally {
   await server.stop();
+}
+
+function skipped() {
+  return { requests: 0, errors: 0, seconds: 1, latency: percentiles([]) };
 }
 
 async function load(pool: Pool, key: string, clients: number, duration: number, payload: (i: number) => string) {

