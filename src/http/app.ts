@@ -10,6 +10,7 @@ import { MAX_BODY_BYTES } from '../event/limits.ts';
 import { ingestRoutes } from '../ingest/routes.ts';
 import { queryRoutes } from '../query/routes.ts';
 import { tenantRoutes } from '../tenant/routes.ts';
+import { ledgerRoutes } from '../tlog/routes.ts';
 import { uuidv7 } from '../ingest/uid.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
 import { opsRoutes } from './ops-routes.ts';
@@ -38,5 +39,6 @@ export async function buildApp(services: Services, logger: Logger | false = fals
   await app.register(queryRoutes(services));
   await app.register(tenantRoutes(services));
   await app.register(keyRoutes(services));
+  await app.register(ledgerRoutes(services));
   return app;
 }

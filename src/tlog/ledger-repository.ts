@@ -1,0 +1,88 @@
+/** Reading a tenant's ledger rows for the read API: leaves and their envelopes, the head, status. */
+import type { EventBody } from '../event/types.ts';
+import type { Envelope } from '../ledger/envelope.ts';
+import { envelopeBytes } from '../ledger/envelope.ts';
+import type { Sql } from '../store/db.ts';
+
+export interface LeafRecord {
+  tenant: string;
+  envelope: Envelope;
+  /** The event body the commitment covers, and its salt; null once retention purged them. */
+  body: EventBody | null;
+  salt: Buffer | null;
+}
+
+interface LeafRow {
+  tenant_id: string;
+  seq: number;
+  uid: string;
+  received_at: Date;
+  commitment: Buffer;
+  body: EventBody | null;
+  salt: Buffer | null;
+}
+
+/** The leaf of event `uid` (any tenant: the caller checks access), with its event if still stored. */
+export async function findLeafByUid(sql: Sql, uid: string): Promise<LeafRecord | undefined> {
+  const [row] = await sql<LeafRow[]>`
+    select l.tenant_id, l.seq, l.uid, l.received_at, l.commitment, e.body, e.salt
+    from ledger_leaves l
+    left join events e on e.tenant_id = l.tenant_id and e.occurred_at = l.occurred_at and e.seq = l.seq
+    where l.uid = ${uid}`;
+  return row && { tenant: row.tenant_id, envelope: envelopeOf(row), body: row.body, salt: row.salt };
+}
+
+/** The envelopes (leaf data) of leaves [start, end), in order. */
+export async function readEnvelopes(sql: Sql, tenant: string, start: number, end: number): Promise<Buffer[]> {
+  const rows = await sql<LeafRow[]>`
+    select tenant_id, seq, uid, received_at, commitment from ledger_leaves
+    where tenant_id = ${tenant} and seq >= ${start} and seq < ${end} order by seq`;
+  return rows.map((row) => envelopeBytes(envelopeOf(row)));
+}
+
+export interface TenantHead {
+  size: number;
+  root: Buffer;
+  updated_at: Date;
+}
+
+export async function readHead(sql: Sql, tenant: string): Promise<TenantHead | undefined> {
+  const [head] = await sql<TenantHead[]>`select size, root, updated_at from ledger_heads where tenant_id = ${tenant}`;
+  return head;
+}
+
+export interface AuditRunSummary {
+  id: number;
+  started_at: Date;
+  finished_at: Date | null;
+  ok: boolean | null;
+  /** This tenant's part of the run's report, if the run covered it. */
+  report: unknown;
+}
+
+/** The newest self-audit run (ledger_audit_runs), with only the given tenant's part of its report. */
+export async function latestAuditRun(sql: Sql, tenant: string): Promise<AuditRunSummary | undefined> {
+  const [run] = await sql<AuditRunSummary[]>`
+    select id, started_at, finished_at, ok, coalesce(report->'tenants'->${tenant}, report->${tenant}) as report
+    from ledger_audit_runs order by id desc limit 1`;
+  return run;
+}
+
+export interface WitnessCosignature {
+  witness: string;
+  checkpoint_size: number;
+  received_at: Date;
+}
+
+/** Per witness, its newest cosignature of one of the tenant's checkpoints. */
+export async function latestCosignatures(sql: Sql, tenant: string): Promise<WitnessCosignature[]> {
+  return sql<WitnessCosignature[]>`
+    select distinct on (s.witness) s.witness, c.size as checkpoint_size, s.received_at
+    from ledger_cosignatures s join ledger_checkpoints c on c.id = s.checkpoint_id
+    where c.tenant_id = ${tenant}
+    order by s.witness, c.size desc, s.received_at desc`;
+}
+
+function envelopeOf(row: Pick<LeafRow, 'tenant_id' | 'seq' | 'uid' | 'received_at' | 'commitment'>): Envelope {
+  return { tenant: row.tenant_id, index: row.seq, uid: row.uid, received_at: row.received_at.toISOString(), commitment: row.commitment };
+}

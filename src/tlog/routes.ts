@@ -1,0 +1,207 @@
+/**
+ * The ledger's read API. Per tenant, a c2sp.org/tlog-tiles log at `/t/<tenant>/` (checkpoint, hash
+ * tiles, entry bundles), so standard tlog clients can follow it; plus inclusion proofs in
+ * c2sp.org/tlog-proof form, consistency proofs, the published verifier keys and a status summary.
+ * Everything but the (public) verifier keys needs a read key for the tenant, like events do.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { TrailproofError } from '../errors.ts';
+import { authenticate, principalOf, requestContext, tenantFor } from '../http/authenticate.ts';
+import type { Services } from '../http/services.ts';
+import { encodeBase64 } from '../ledger/encoding.ts';
+import { consistencyProof, inclusionProof } from '../ledger/proofs.ts';
+import { formatTlogProof } from '../ledger/proof-text.ts';
+import { entryBundle, parseTilePath, tileWidthAt, TILE_WIDTH } from '../ledger/tiles.ts';
+import { TENANT_ID_PATTERN } from '../tenant/tenant-repository.ts';
+import { checkpointAtSize, latestCheckpoint, type CheckpointRow } from './checkpoint-store.ts';
+import { databaseHashReader, readHashTile } from './hash-reader.ts';
+import { findLeafByUid, latestAuditRun, latestCosignatures, readEnvelopes, readHead } from './ledger-repository.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const TEXT = 'text/plain; charset=utf-8';
+const BINARY = 'application/octet-stream';
+/** c2sp.org/tlog-tiles: the checkpoint is mutable ("prevent caching beyond a few seconds"), tiles are not. */
+const CHECKPOINT_CACHE = 'private, max-age=1';
+const TILE_CACHE = 'private, max-age=31536000, immutable';
+
+const read = { tags: ['ledger'], security: [{ bearer: [] }] };
+const TenantParams = Type.Object({ tenant: Type.String({ description: 'Tenant id' }) });
+const Size = (description: string) => Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description });
+
+export function ledgerRoutes(services: Services) {
+  const { sql, checkpointer, ledgerKeys } = services;
+
+  /** The newest checkpoint; for a tenant that has none yet, one issued now. */
+  const currentCheckpoint = async (tenant: string): Promise<CheckpointRow> => (await latestCheckpoint(sql, tenant)) ?? checkpointer.issue(tenant);
+
+  return async function registerLedgerRoutes(app: FastifyInstance): Promise<void> {
+    app.get('/v1/ledger/key', {
+      schema: {
+        summary: 'Verifier keys of the checkpoint signatures (public)',
+        description: 'Go `note` verifier keys, one per line, current first. With `tenant`: the keys under that tenant\'s origin `<host>/t/<tenant>`, which its checkpoints are signed with.',
+        tags: ['ledger'],
+        querystring: Type.Object({ tenant: Type.Optional(Type.String({ pattern: TENANT_ID_PATTERN.source })) }),
+      },
+    }, async (request, reply) => {
+      const { tenant } = request.query as { tenant?: string };
+      // Public keys, and the answer is the same whether or not the tenant exists: no oracle.
+      const keys = tenant === undefined ? ledgerKeys.verifierKeys : ledgerKeys.verifierKeysFor(tenant);
+      return reply.type(TEXT).header('cache-control', 'public, max-age=300').send(keys.map((k) => `${k}\n`).join(''));
+    });
+
+    app.get('/t/:tenant/checkpoint', {
+      preHandler: authenticate(services, 'read'),
+      schema: { ...read, summary: 'The newest signed checkpoint (c2sp.org/tlog-checkpoint)', params: TenantParams },
+    }, async (request, reply) => {
+      const tenant = await tenantFor(services, request, (request.params as { tenant: string }).tenant);
+      const checkpoint = await currentCheckpoint(tenant);
+      return reply.type(TEXT).header('cache-control', CHECKPOINT_CACHE).send(checkpoint.note);
+    });
+
+    app.get('/t/:tenant/tile/*', {
+      preHandler: authenticate(services, 'read'),
+      schema: {
+        ...read,
+        summary: 'A hash tile or entry bundle (c2sp.org/tlog-tiles)',
+        description: '`tile/<L>/<N>[.p/<W>]`: concatenated 32-byte hashes; `tile/entries/<N>[.p/<W>]`: the leaves\' envelopes, each with a big-endian uint16 length. Only tiles within the newest checkpoint exist.',
+        params: Type.Object({ tenant: Type.String(), '*': Type.String({ description: 'The rest of the tile path' }) }),
+      },
+    }, async (request, reply) => {
+      const params = request.params as { tenant: string; '*': string };
+      const tenant = await tenantFor(services, request, params.tenant);
+      const tile = parseTilePath(`tile/${params['*']}`);
+      const level = tile.kind === 'hashes' ? tile.level : 0;
+      const { size } = await currentCheckpoint(tenant);
+      // A tile exists once a checkpoint covers all of it: hashes up to N·256 + W at its level.
+      const available = tileWidthAt(level, tile.index, size);
+      const width = tile.width === TILE_WIDTH && available < TILE_WIDTH ? 0 : tile.width;
+      if (width === 0 || width > available) throw new TrailproofError('NOT_FOUND', `tile ${request.url.split('?')[0]} is beyond the newest checkpoint (size ${size})`);
+      const start = tile.index * TILE_WIDTH;
+      const body = tile.kind === 'hashes'
+        ? await readHashTile(sql, tenant, level, tile.index, width)
+        : entryBundle(await readEnvelopes(sql, tenant, start, start + width));
+      return reply.type(BINARY).header('cache-control', TILE_CACHE).send(body);
+    });
+
+    app.get('/v1/events/:uid/proof', {
+      preHandler: authenticate(services, 'read'),
+      schema: {
+        ...read,
+        summary: 'Inclusion proof of one event (c2sp.org/tlog-proof)',
+        description: 'JSON with the event, its salt and envelope (to recompute the leaf) and the proof; with `format=tlog-proof` or `Accept: text/plain`, the `.tlog-proof` file itself.',
+        params: Type.Object({ uid: Type.String() }),
+        querystring: Type.Object({ format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('tlog-proof')])) }),
+      },
+    }, async (request, reply) => {
+      const { uid } = request.params as { uid: string };
+      const principal = principalOf(request);
+      const leaf = UUID.test(uid) ? await findLeafByUid(sql, uid.toLowerCase()) : undefined;
+      // Another tenant's event answers exactly like a missing one (as GET /v1/events/{uid}).
+      if (!leaf || (principal.tenant !== null && principal.tenant !== leaf.tenant)) throw new TrailproofError('NOT_FOUND', `no event ${uid}`);
+      const { index } = leaf.envelope;
+      let checkpoint = await latestCheckpoint(sql, leaf.tenant);
+      if (!checkpoint || checkpoint.size <= index) checkpoint = await checkpointer.issue(leaf.tenant);
+      const [proof] = await Promise.all([
+        inclusionProof(databaseHashReader(sql, leaf.tenant), index, checkpoint.size),
+        services.audit.record({
+          tenant: leaf.tenant,
+          principal,
+          action: 'audit_log.viewed',
+          targets: [{ type: 'audit_event', id: leaf.envelope.uid }],
+          metadata: { view: 'inclusion_proof' },
+          context: requestContext(request),
+        }),
+      ]);
+      const text = formatTlogProof({ index, proof, checkpoint: checkpoint.note });
+      if (wantsTlogProof(request)) {
+        return reply.type(TEXT).header('content-disposition', `attachment; filename="${leaf.envelope.uid}.tlog-proof"`).send(text);
+      }
+      return {
+        event: leaf.body,
+        salt: leaf.salt?.toString('hex') ?? null,
+        envelope: { v: 1, ...leaf.envelope, commitment: Buffer.from(leaf.envelope.commitment).toString('hex') },
+        leaf_index: index,
+        checkpoint: checkpoint.note,
+        proof: text,
+      };
+    });
+
+    app.get('/v1/ledger/consistency', {
+      preHandler: authenticate(services, 'read'),
+      schema: {
+        ...read,
+        summary: 'Consistency proof between two tree sizes (RFC 9162 §2.1.4)',
+        querystring: Type.Object({
+          tenant: Type.Optional(Type.String({ description: 'Required with a key bound to no tenant' })),
+          from: Size('The older tree size, ≥ 1'),
+          to: Type.Optional(Size('The newer tree size; default the newest checkpoint\'s')),
+        }),
+      },
+    }, async (request) => {
+      const query = request.query as { tenant?: string; from: number; to?: number };
+      const tenant = await tenantFor(services, request, query.tenant);
+      const latest = await currentCheckpoint(tenant);
+      const to = query.to ?? latest.size;
+      if (to > latest.size) throw queryInvalid('/to', `must not exceed the newest checkpoint's size, ${latest.size}`);
+      if (query.from < 1) throw queryInvalid('/from', 'must be at least 1: nothing is consistent with the empty tree');
+      if (query.from > to) throw queryInvalid('/from', `must not exceed to (${to})`);
+      const [proof, fromCheckpoint, toCheckpoint] = await Promise.all([
+        consistencyProof(databaseHashReader(sql, tenant), query.from, to),
+        checkpointAtSize(sql, tenant, query.from),
+        to === latest.size ? latest : checkpointAtSize(sql, tenant, to),
+      ]);
+      return {
+        tenant,
+        from: query.from,
+        to,
+        proof: proof.map(encodeBase64),
+        from_checkpoint: fromCheckpoint?.note ?? null,
+        to_checkpoint: toCheckpoint?.note ?? null,
+      };
+    });
+
+    app.get('/v1/ledger/status', {
+      preHandler: authenticate(services, 'read'),
+      schema: {
+        ...read,
+        summary: 'The tenant\'s tree, newest checkpoint, self-audit result and witness cosignatures',
+        querystring: Type.Object({ tenant: Type.Optional(Type.String({ description: 'Required with a key bound to no tenant' })) }),
+      },
+    }, async (request) => {
+      const tenant = await tenantFor(services, request, (request.query as { tenant?: string }).tenant);
+      const [head, checkpoint, audit, cosignatures] = await Promise.all([
+        readHead(sql, tenant),
+        latestCheckpoint(sql, tenant),
+        latestAuditRun(sql, tenant),
+        latestCosignatures(sql, tenant),
+      ]);
+      if (!head) throw new TrailproofError('TENANT_NOT_FOUND', `tenant "${tenant}" does not exist`);
+      return {
+        tenant,
+        origin: ledgerKeys.origin(tenant),
+        size: head.size,
+        root: encodeBase64(head.root),
+        checkpoint: checkpoint
+          ? { size: checkpoint.size, root: encodeBase64(checkpoint.root), issued_at: checkpoint.issued_at.toISOString(), key_name: checkpoint.key_name, key_id: checkpoint.key_id }
+          : null,
+        checkpoint_lag: head.size - (checkpoint?.size ?? 0),
+        self_audit: audit
+          ? { run: audit.id, started_at: audit.started_at.toISOString(), finished_at: audit.finished_at?.toISOString() ?? null, ok: audit.ok, report: audit.report ?? null }
+          : null,
+        witnesses: cosignatures.map((c) => ({ witness: c.witness, checkpoint_size: c.checkpoint_size, received_at: c.received_at.toISOString() })),
+      };
+    });
+  };
+}
+
+function wantsTlogProof(request: FastifyRequest): boolean {
+  const { format } = request.query as { format?: string };
+  if (format !== undefined) return format === 'tlog-proof';
+  const accept = request.headers.accept ?? '';
+  return accept.includes('text/plain') && !accept.includes('application/json');
+}
+
+function queryInvalid(pointer: string, message: string): TrailproofError {
+  return new TrailproofError('QUERY_INVALID', `${pointer.slice(1)} ${message}`, { details: [{ pointer, code: 'range', message }] });
+}
