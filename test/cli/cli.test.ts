@@ -199,7 +199,7 @@ describe('server log', () => {
 
     const log = server.output();
     expect(log.length).toBeGreaterThan(0); // the log was captured at all (trace level logs requests)
-    expect(log).toContain('"url":"/v1/events"');
+    expect(log).toContain('"path":"/v1/events"');
     for (const secret of secrets) {
       expect(log).not.toContain(secret);
       expect(log).not.toContain(secret.slice(-24));
