@@ -7,7 +7,7 @@ import { verifyCosignature as specVerifyCosignature } from '../../test/independe
 import { parseCosignatureVerifierKey } from '../ledger/cosignature.ts';
 import { parseVerifierKey } from '../ledger/note.ts';
 import { expectCodeAsync } from '../ledger/testing/expect-code.ts';
-import { addCheckpoint } from './client.ts';
+import { addCheckpoint, conflictKind } from './client.ts';
 import { withCosignatures } from './cosigned-note.ts';
 import { buildWitnessApp } from './server.ts';
 import { WitnessStateStore } from './state-store.ts';
@@ -72,8 +72,10 @@ describe('addCheckpoint', () => {
     await addCheckpoint(url, { oldSize: 0, proof: [], checkpointNote: await log.checkpoint(100) });
     const fork = new TestLog(log.origin, { tag: 'forged', signerKey: log.signerKey }).growTo(300);
     const proofFrom = (size: number) => fork.proof(size, 100);
-    await expectCodeAsync('WITNESS_CONFLICT', async () => addCheckpoint(url, { oldSize: 100, proof: [], checkpointNote: await fork.checkpoint(100) }, { proofFrom }));
-    await expectCodeAsync('WITNESS_CONFLICT', async () => addCheckpoint(url, { oldSize: 0, proof: [], checkpointNote: await log.checkpoint(50) }, { proofFrom }));
+    const kind = async (request: Promise<unknown>) => conflictKind(await request.then(() => undefined, (err: unknown) => err));
+    expect(await kind(addCheckpoint(url, { oldSize: 100, proof: [], checkpointNote: await fork.checkpoint(100) }, { proofFrom }))).toBe('fork');
+    expect(await kind(addCheckpoint(url, { oldSize: 0, proof: [], checkpointNote: await log.checkpoint(50) }, { proofFrom }))).toBe('witness_ahead');
+    expect(await kind(addCheckpoint(url, { oldSize: 0, proof: [], checkpointNote: await log.checkpoint(150) }))).toBe('old_size');
     await expectCodeAsync('LEDGER_PROOF_INVALID', async () => addCheckpoint(url, { oldSize: 100, proof: await fork.proof(100, 200), checkpointNote: await log.checkpoint(200) }));
     await expectCodeAsync('WITNESS_UNKNOWN_LOG', async () => addCheckpoint(url, { oldSize: 0, proof: [], checkpointNote: await new TestLog('nobody.test/t/x').growTo(1).checkpoint() }));
     await expectCodeAsync('WITNESS_UNTRUSTED_SIGNATURE', async () => addCheckpoint(url, { oldSize: 0, proof: [], checkpointNote: await new TestLog(log.origin).growTo(1).checkpoint() }));

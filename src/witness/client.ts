@@ -7,7 +7,7 @@
  * provider, retries once from there. Everything the witness sends is attacker-controlled.
  *
  * Failures are TrailproofErrors: WITNESS_UNKNOWN_LOG (404), WITNESS_UNTRUSTED_SIGNATURE (403),
- * WITNESS_CONFLICT (409 we cannot resolve: a fork, or a witness ahead of this checkpoint),
+ * WITNESS_CONFLICT (409 we cannot resolve: see conflictKind),
  * LEDGER_PROOF_INVALID (422, or cosignatures that do not verify), REQUEST_INVALID (400) and
  * WITNESS_UNAVAILABLE (network, timeout, 5xx or any other answer: worth retrying later).
  */
@@ -55,13 +55,13 @@ export async function addCheckpoint(witnessUrl: string, request: AddCheckpointRe
     const witnessSize = answer.contentType === TLOG_SIZE_CONTENT_TYPE ? parseTlogSize(answer.body) : undefined;
     if (witnessSize === undefined) throw unavailable(`409 without a ${TLOG_SIZE_CONTENT_TYPE} body`);
     if (witnessSize === attempt.oldSize) {
-      throw new TrailproofError('WITNESS_CONFLICT', `the witness has cosigned another tree of size ${witnessSize}: the log forked`);
+      throw conflict('fork', `the witness has cosigned another tree of size ${witnessSize}: the log forked`);
     }
     if (witnessSize > size) {
-      throw new TrailproofError('WITNESS_CONFLICT', `the witness has cosigned size ${witnessSize}, larger than this checkpoint's ${size}`);
+      throw conflict('witness_ahead', `the witness has cosigned size ${witnessSize}, larger than this checkpoint's ${size}`);
     }
     if (retried || !options.proofFrom) {
-      throw new TrailproofError('WITNESS_CONFLICT', `the witness's latest cosigned size is ${witnessSize}, not ${attempt.oldSize}`);
+      throw conflict('old_size', `the witness's latest cosigned size is ${witnessSize}, not ${attempt.oldSize}`);
     }
     const proof = witnessSize === 0 || witnessSize === size ? [] : await options.proofFrom(witnessSize);
     attempt = { ...attempt, oldSize: witnessSize, proof };
@@ -136,6 +136,21 @@ function describe(body: string): string {
   } catch {
     return '';
   }
+}
+
+/**
+ * WITNESS_CONFLICT, with `details[0].code` saying which: `fork` (the witness holds another root for
+ * the same size: evidence of a split view), `witness_ahead` (it cosigned a larger tree already;
+ * nothing wrong) or `old_size` (it holds another size and no retry was possible).
+ */
+export type ConflictKind = 'fork' | 'witness_ahead' | 'old_size';
+
+export function conflictKind(err: unknown): ConflictKind | undefined {
+  return err instanceof TrailproofError && err.code === 'WITNESS_CONFLICT' ? (err.details?.[0]?.code as ConflictKind | undefined) : undefined;
+}
+
+function conflict(kind: ConflictKind, message: string): TrailproofError {
+  return new TrailproofError('WITNESS_CONFLICT', message, { details: [{ pointer: '', code: kind, message }] });
 }
 
 function unavailable(message: string, cause?: unknown): TrailproofError {
