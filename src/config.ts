@@ -6,6 +6,7 @@ import path from 'node:path';
 import { TrailproofError } from './errors.ts';
 import { isValidKeyName } from './ledger/key-text.ts';
 import { parseSignerKey, parseVerifierKey } from './ledger/note.ts';
+import { parseWitnessList, type WitnessEndpoint } from './witness/endpoints.ts';
 
 export interface Config {
   /** `DATABASE_URL`; when absent the service runs its own embedded PostgreSQL under `dataDir`. */
@@ -28,6 +29,8 @@ export interface Config {
   dbPoolSize: number;
   /** The ledger's signing key and checkpoint cadence (docs/ledger.md, "Running the ledger"). */
   ledger: LedgerConfig;
+  /** `TRAILPROOF_WITNESSES`: `<url>=<witness verifier key>` entries; each new checkpoint is pushed to each (docs/witness.md). */
+  witnesses: WitnessEndpoint[];
 }
 
 export interface LedgerConfig {
@@ -77,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     maxFutureSkewMs: integer(env, 'TRAILPROOF_MAX_FUTURE_SKEW_SECONDS', 300, 0, 86_400) * 1000,
     dbPoolSize: integer(env, 'TRAILPROOF_DB_POOL', 20, 1, 1000),
     ledger: loadLedgerConfig(env),
+    witnesses: parseWitnessList(env.TRAILPROOF_WITNESSES),
   };
   if (config.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
     throw invalid('DATABASE_URL must be a postgres:// or postgresql:// URL');

@@ -27,7 +27,7 @@ export async function serve(config: Config, options: { installSignalHandlers?: b
   logLedgerKeys(logger, ledgerKeys);
   const db = await openDatabase(config, { log: (message) => logger.info(message), name: 'trailproof-serve' });
   const firstKey = await bootstrapAdminKey(db.sql, config.adminKey);
-  const services = createServices(db.sql, config, (err) => logger.error({ err }, 'commit or checkpoint failed'), ledgerKeys);
+  const services = createServices(db.sql, config, (err) => logger.error({ err }, 'commit or checkpoint failed'), ledgerKeys, logger);
   const app = await buildApp(services, logger);
   // Node's server.close() ends only the connections idle at that moment; a keep-alive connection
   // whose request is still in flight stays open afterwards for keepAliveTimeout (72 s in Fastify),
@@ -61,6 +61,8 @@ export async function serve(config: Config, options: { installSignalHandlers?: b
       await app.close();
       await services.committer.close();
       await services.checkpointer.stop();
+      // The checkpoints issued at shutdown get a few seconds to reach the witnesses.
+      await services.witnessPusher?.close();
       await db.close({ stopServer: true });
       logger.info('stopped');
     })());

@@ -7,7 +7,10 @@ import { GroupCommitter } from '../ingest/group-commit.ts';
 import type { Sql } from '../store/db.ts';
 import { TenantCache } from '../tenant/tenant-cache.ts';
 import { Checkpointer } from '../tlog/checkpointer.ts';
+import { databaseHashReader } from '../tlog/hash-reader.ts';
 import { loadLedgerKeys, type LedgerKeys } from '../tlog/keys.ts';
+import { WitnessPusher } from '../witness/pusher.ts';
+import type { Logger } from 'pino';
 
 export interface Services {
   sql: Sql;
@@ -20,13 +23,21 @@ export interface Services {
   ledgerKeys: LedgerKeys;
   /** Signed checkpoints; its background loop runs only once started (by `serve`). */
   checkpointer: Checkpointer;
+  /** Pushes each checkpoint to the witnesses of TRAILPROOF_WITNESSES; absent without any. */
+  witnessPusher: WitnessPusher | undefined;
 }
 
-export function createServices(sql: Sql, config: Config, onError?: (err: unknown) => void, ledgerKeys: LedgerKeys = loadLedgerKeys(config)): Services {
+export function createServices(sql: Sql, config: Config, onError?: (err: unknown) => void, ledgerKeys: LedgerKeys = loadLedgerKeys(config), logger?: Logger): Services {
   const committer = new GroupCommitter(sql, onError ? { onError } : {});
+  const checkpointer = new Checkpointer(sql, ledgerKeys, { reissueMs: config.ledger.checkpointReissueMs, ...(onError ? { onError } : {}) });
+  const witnessPusher = config.witnesses.length === 0
+    ? undefined
+    : new WitnessPusher({ sql, witnesses: config.witnesses, hashReader: (tenant) => databaseHashReader(sql, tenant), ...(logger ? { logger } : {}) });
+  if (witnessPusher) checkpointer.onCheckpoint((checkpoint) => witnessPusher.push(checkpoint));
   return {
     ledgerKeys,
-    checkpointer: new Checkpointer(sql, ledgerKeys, { reissueMs: config.ledger.checkpointReissueMs, ...(onError ? { onError } : {}) }),
+    checkpointer,
+    witnessPusher,
     sql,
     config,
     committer,

@@ -60,6 +60,7 @@ export async function createTestApp(env: Record<string, string> = {}, options: {
     async close() {
       await app.close();
       await services.committer.close();
+      await services.witnessPusher?.close(0);
       await db.drop();
     },
   };
