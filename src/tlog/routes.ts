@@ -17,6 +17,7 @@ import { TENANT_ID_PATTERN } from '../tenant/tenant-repository.ts';
 import { checkpointAtSize, latestCheckpoint, type CheckpointRow } from './checkpoint-store.ts';
 import { databaseHashReader, readHashTile } from './hash-reader.ts';
 import { findLeafByUid, latestAuditRun, latestCosignatures, readEnvelopes, readHead } from './ledger-repository.ts';
+import { cosignedCheckpoint } from '../witness/cosignature-store.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TEXT = 'text/plain; charset=utf-8';
@@ -56,7 +57,8 @@ export function ledgerRoutes(services: Services) {
     }, async (request, reply) => {
       const tenant = await tenantFor(services, request, (request.params as { tenant: string }).tenant);
       const checkpoint = await currentCheckpoint(tenant);
-      return reply.type(TEXT).header('cache-control', CHECKPOINT_CACHE).send(checkpoint.note);
+      // Served with the witnesses' cosignatures appended, as tlog-witness logs do (docs/witness.md).
+      return reply.type(TEXT).header('cache-control', CHECKPOINT_CACHE).send(await cosignedCheckpoint(sql, checkpoint));
     });
 
     app.get('/t/:tenant/tile/*', {
@@ -102,8 +104,10 @@ export function ledgerRoutes(services: Services) {
       const { index } = leaf.envelope;
       let checkpoint = await latestCheckpoint(sql, leaf.tenant);
       if (!checkpoint || checkpoint.size <= index) checkpoint = await checkpointer.issue(leaf.tenant);
-      const [proof] = await Promise.all([
+      const [proof, note] = await Promise.all([
         inclusionProof(databaseHashReader(sql, leaf.tenant), index, checkpoint.size),
+        // With cosignatures the proof is checkable offline against witnesses too (c2sp.org/tlog-witness).
+        cosignedCheckpoint(sql, checkpoint),
         services.audit.record({
           tenant: leaf.tenant,
           principal,
@@ -113,7 +117,7 @@ export function ledgerRoutes(services: Services) {
           context: requestContext(request),
         }),
       ]);
-      const text = formatTlogProof({ index, proof, checkpoint: checkpoint.note });
+      const text = formatTlogProof({ index, proof, checkpoint: note });
       if (wantsTlogProof(request)) {
         return reply.type(TEXT).header('content-disposition', `attachment; filename="${leaf.envelope.uid}.tlog-proof"`).send(text);
       }
@@ -122,7 +126,7 @@ export function ledgerRoutes(services: Services) {
         salt: leaf.salt?.toString('hex') ?? null,
         envelope: { v: 1, ...leaf.envelope, commitment: Buffer.from(leaf.envelope.commitment).toString('hex') },
         leaf_index: index,
-        checkpoint: checkpoint.note,
+        checkpoint: note,
         proof: text,
       };
     });

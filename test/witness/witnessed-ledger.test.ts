@@ -71,6 +71,28 @@ describe('a witnessed ledger', () => {
     expect((await store.get(t.services.ledgerKeys.origin('acme')))?.size).toBe(1001);
   });
 
+  it('serves the checkpoint and inclusion proofs with the cosignatures appended, also on a re-issued checkpoint', async () => {
+    const readKey = await t.createKey('read', 'acme');
+    const [logKey] = t.services.ledgerKeys.verifierKeysFor('acme');
+    const served = await t.request('GET', '/t/acme/checkpoint', { key: readKey });
+    expect(served.statusCode).toBe(200);
+    expect(served.body).toMatch(/\n\u2014 witness\.test\/e2e \S+\n$/);
+    expect(verifyCosignature(served.body, keys.verifierKey).checkpoint.size).toBe(1001n);
+    verifySignedNote(served.body, logKey!);
+
+    // A re-issued checkpoint (same text, a new row nothing was pushed for) carries the same cosignature.
+    const [latest] = await t.db.sql<{ tenant_id: string; size: number; root: Buffer; note: string; key_name: string; key_id: string }[]>`
+      select tenant_id, size, root, note, key_name, key_id from ledger_checkpoints where tenant_id = 'acme' order by id desc limit 1`;
+    await t.db.sql`insert into ledger_checkpoints ${t.db.sql(latest!)}`;
+    expect((await t.request('GET', '/t/acme/checkpoint', { key: readKey })).body).toBe(served.body);
+
+    const [leaf] = await t.db.sql<{ uid: string }[]>`select uid::text from ledger_leaves where tenant_id = 'acme' and seq = 500`;
+    const proof = await t.request('GET', `/v1/events/${leaf!.uid}/proof`, { key: readKey });
+    expect(proof.statusCode).toBe(200);
+    expect(proof.json().checkpoint).toBe(served.body);
+    expect(proof.json().proof.endsWith(served.body)).toBe(true);
+  });
+
   it('rejects a malformed TRAILPROOF_WITNESSES at start with CONFIG_INVALID', () => {
     expect(() => loadConfig({ TRAILPROOF_WITNESSES: 'https://w.example/=not-a-key' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
     expect(loadConfig({}).witnesses).toEqual([]);
