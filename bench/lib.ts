@@ -3,7 +3,7 @@
  * scratch data dir, or BENCH_DATABASE_URL), percentiles, and writing results to bench/results/.
  * Benchmarks print figures and never assert on time.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -64,6 +64,19 @@ export async function api(server: { url: string }, key: string, method: string, 
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${text}`);
   return text ? JSON.parse(text) : undefined;
+}
+
+/**
+ * Makes sure the server's data holds the one-tenant demo data set (`demo-1`, `events` events),
+ * filling it with `trailproof demo` the first time (minutes for a million events; the data dir is kept).
+ */
+export async function ensureDemoData(server: BenchServer, events: number): Promise<void> {
+  const tenants = (await api(server, server.adminKey, 'GET', '/v1/tenants')).data as { id: string }[];
+  if (tenants.some((t) => t.id === 'demo-1')) return;
+  process.stdout.write(`filling ${events} demo events (once; kept in ${server.dataDir})\n`);
+  const t0 = Date.now();
+  execFileSync(process.execPath, ['bin/trailproof.js', 'demo', '--events', String(events), '--tenants', '1', '--data-dir', server.dataDir], { stdio: 'inherit' });
+  process.stdout.write(`fill: ${Math.round(events / ((Date.now() - t0) / 1000))} events/s\n`);
 }
 
 export function percentiles(samples: number[]): { p50: number; p95: number; p99: number; max: number; n: number } {

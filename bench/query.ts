@@ -3,9 +3,8 @@
  *   npx tsx bench/query.ts [--events 1000000] [--rounds 200] [--data-dir bench/.data]
  * The data dir is kept, so the (minutes-long) fill happens once; `trailproof demo` fills it.
  */
-import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { api, percentiles, startServer, writeResult } from './lib.ts';
+import { api, ensureDemoData, percentiles, startServer, writeResult } from './lib.ts';
 
 const arg = (name: string, fallback: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : fallback);
 const events = Number(arg('--events', '1000000'));
@@ -14,13 +13,7 @@ const dataDir = path.resolve(arg('--data-dir', 'bench/.data'));
 
 const server = await startServer({ dataDir });
 try {
-  const tenants = (await api(server, server.adminKey, 'GET', '/v1/tenants')).data as { id: string }[];
-  if (!tenants.some((t) => t.id === 'demo-1')) {
-    process.stdout.write(`filling ${events} demo events (once; kept in ${dataDir})\n`);
-    const t0 = Date.now();
-    execFileSync(process.execPath, ['bin/trailproof.js', 'demo', '--events', String(events), '--tenants', '1', '--data-dir', dataDir], { stdio: 'inherit' });
-    process.stdout.write(`fill: ${Math.round(events / ((Date.now() - t0) / 1000))} events/s\n`);
-  }
+  await ensureDemoData(server, events);
   const { secret } = await api(server, server.adminKey, 'POST', '/v1/keys', { name: 'bench reader', scope: 'read', tenant: 'demo-1' });
   const now = Date.now();
   const day = 86_400_000;

@@ -3,6 +3,7 @@ import type { EventBody } from '../event/types.ts';
 import type { Envelope } from '../ledger/envelope.ts';
 import { envelopeBytes } from '../ledger/envelope.ts';
 import type { Sql } from '../store/db.ts';
+import type { CheckpointRow } from './checkpoint-store.ts';
 
 export interface LeafRecord {
   tenant: string;
@@ -10,6 +11,8 @@ export interface LeafRecord {
   /** The event body the commitment covers, and its salt; null once retention purged them. */
   body: EventBody | null;
   salt: Buffer | null;
+  /** The tenant's newest checkpoint at the time of reading, if any (saves a round trip for proofs). */
+  checkpoint: CheckpointRow | undefined;
 }
 
 interface LeafRow {
@@ -22,14 +25,23 @@ interface LeafRow {
   salt: Buffer | null;
 }
 
-/** The leaf of event `uid` (any tenant: the caller checks access), with its event if still stored. */
+/**
+ * The leaf of event `uid` (any tenant: the caller checks access), with its event if still stored
+ * and the tenant's newest checkpoint.
+ */
 export async function findLeafByUid(sql: Sql, uid: string): Promise<LeafRecord | undefined> {
-  const [row] = await sql<LeafRow[]>`
-    select l.tenant_id, l.seq, l.uid, l.received_at, l.commitment, e.body, e.salt
+  const [row] = await sql<(LeafRow & { checkpoint: (Omit<CheckpointRow, 'root' | 'issued_at'> & { root: string; issued_at: string }) | null })[]>`
+    select l.tenant_id, l.seq, l.uid, l.received_at, l.commitment, e.body, e.salt,
+           (select json_build_object('id', c.id, 'tenant', c.tenant_id, 'size', c.size, 'root', encode(c.root, 'hex'), 'note', c.note,
+                                     'key_name', c.key_name, 'key_id', c.key_id, 'issued_at', c.issued_at)
+            from ledger_checkpoints c where c.tenant_id = l.tenant_id order by c.size desc, c.id desc limit 1) as checkpoint
     from ledger_leaves l
     left join events e on e.tenant_id = l.tenant_id and e.occurred_at = l.occurred_at and e.seq = l.seq
     where l.uid = ${uid}`;
-  return row && { tenant: row.tenant_id, envelope: envelopeOf(row), body: row.body, salt: row.salt };
+  if (!row) return undefined;
+  const c = row.checkpoint;
+  const checkpoint = c ? { ...c, root: Buffer.from(c.root, 'hex'), issued_at: new Date(c.issued_at) } : undefined;
+  return { tenant: row.tenant_id, envelope: envelopeOf(row), body: row.body, salt: row.salt, checkpoint };
 }
 
 /** The envelopes (leaf data) of leaves [start, end), in order. */

@@ -102,7 +102,7 @@ export function ledgerRoutes(services: Services) {
       // Another tenant's event answers exactly like a missing one (as GET /v1/events/{uid}).
       if (!leaf || (principal.tenant !== null && principal.tenant !== leaf.tenant)) throw new TrailproofError('NOT_FOUND', `no event ${uid}`);
       const { index } = leaf.envelope;
-      let checkpoint = await latestCheckpoint(sql, leaf.tenant);
+      let { checkpoint } = leaf;
       if (!checkpoint || checkpoint.size <= index) checkpoint = await checkpointer.issue(leaf.tenant);
       const [proof, note] = await Promise.all([
         inclusionProof(databaseHashReader(sql, leaf.tenant), index, checkpoint.size),
