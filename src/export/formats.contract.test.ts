@@ -1,0 +1,145 @@
+/**
+ * The contract every export format keeps, run against each one: records stream in order with the
+ * preamble once, every record can be split out of the concatenated output, and the fields read
+ * back equal what was sent — including values built to break escaping (quotes, backslashes, `]`,
+ * `=`, `|`, line breaks, non-ASCII, spreadsheet formula starts).
+ */
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import type { StoredEvent } from '../event/types.ts';
+import { EVENT_FORMATS } from './formats.ts';
+import { formatStream } from './format.ts';
+
+const NASTY = ['src=10.0.0.1 act=forged', 'quote " and \\ backslash', 'bracket ] equals = pipe |', 'line\nbreak and\r\ncrlf', 'ünïcødé — 東京 🙂', '=HYPERLINK("x")', "'+leading apostrophe", '-1', '@cmd', ' spaced '];
+
+function event(n: number, nasty = NASTY[n % NASTY.length]!): StoredEvent {
+  return {
+    uid: `01900000-0000-7000-8000-${String(n).padStart(12, '0')}`,
+    tenant: 'acme',
+    seq: n,
+    received_at: '2026-11-22T10:00:01.000Z',
+    occurred_at: `2026-11-22T10:00:00.${String(n % 1000).padStart(3, '0')}Z`,
+    action: n % 2 ? 'user.login_failed' : 'document.updated',
+    actor: { type: 'user', id: `user_${n}`, name: nasty },
+    targets: [{ type: 'document', id: `doc_${n}`, name: nasty }],
+    outcome: n % 2 ? 'failure' : 'success',
+    reason: nasty,
+    context: { ip: `203.0.113.${n % 250}`, user_agent: nasty, location: nasty, request_id: `req_${n}` },
+    changes: [{ field: 'title', before: nasty, after: 'new' }],
+    metadata: { note: nasty, count: n },
+  };
+}
+
+/** What each format must carry faithfully, read back with a parser for that format. */
+interface Fields { uid: string; action: string; outcome: string; actorId: string; actorName: string; ip: string; reason: string; userAgent: string; location: string; tenant: string }
+
+const expected = (e: StoredEvent): Fields => ({
+  uid: e.uid, action: e.action, outcome: e.outcome, actorId: e.actor.id, actorName: e.actor.name!, ip: e.context.ip!, reason: e.reason!, userAgent: e.context.user_agent!, location: e.context.location!, tenant: e.tenant,
+});
+
+const fromStored = (e: StoredEvent): Fields => expected(e);
+
+const readers: Record<string, (output: string) => Fields[]> = {
+  jsonl: (out) => lines(out).map((l) => fromStored(JSON.parse(l) as StoredEvent)),
+  hec: (out) => lines(out).map((l) => fromStored((JSON.parse(l) as { event: StoredEvent }).event)),
+  ecs: (out) => lines(out).map((l) => {
+    const d = JSON.parse(l) as { event: { id: string; action: string; outcome: string; reason: string }; user: { id: string; name: string }; source: { ip: string }; user_agent: { original: string }; trailproof: { tenant: string; location: string } };
+    return { uid: d.event.id, action: d.event.action, outcome: d.event.outcome, actorId: d.user.id, actorName: d.user.name, ip: d.source.ip, reason: d.event.reason, userAgent: d.user_agent.original, location: d.trailproof.location, tenant: d.trailproof.tenant };
+  }),
+  csv: (out) => (parseCsv(out, { columns: true }) as Record<string, string>[]).map((r) => {
+    const cell = (k: string) => r[k]!.replace(/^'(?='*[=+\-@\t\r])/, '');
+    return { uid: cell('uid'), action: cell('action'), outcome: cell('outcome'), actorId: cell('actor_id'), actorName: cell('actor_name'), ip: cell('ip'), reason: cell('reason'), userAgent: cell('user_agent'), location: cell('location'), tenant: 'acme' };
+  }),
+  cef: (out) => lines(out).map((l) => {
+    const ext = cefExtension(l);
+    return { uid: ext.externalId!, action: ext.act!, outcome: ext.outcome!, actorId: ext.suid!, actorName: ext.suser!, ip: ext.src!, reason: ext.msg!, userAgent: ext.requestClientApplication!, location: ext.cs4!, tenant: ext.cs1! };
+  }),
+  syslog: (out) => octetFrames(out).map((m) => {
+    const p = sdParams(m);
+    return { uid: p.uid!, action: p.action!, outcome: p.outcome!, actorId: p.actor_id!, actorName: p.actor_name!, ip: p.ip!, reason: p.reason!, userAgent: p.user_agent!, location: p.location!, tenant: p.tenant! };
+  }),
+};
+
+describe.each([...EVENT_FORMATS.values()])('export format $name', (format) => {
+  const events = Array.from({ length: NASTY.length * 2 }, (_, n) => event(n));
+
+  it('has a reader in this suite', () => {
+    expect(readers[format.name]).toBeTypeOf('function');
+  });
+
+  it('streams the preamble once, then one record per event in order', async () => {
+    const out = await text(Readable.from(events).pipe(formatStream(format)));
+    expect(out).toBe((format.preamble ?? '') + events.map((e) => format.record(e)).join(''));
+    expect(await text(Readable.from([]).pipe(formatStream(format)))).toBe(format.preamble ?? '');
+  });
+
+  it('reads back every field it was given, hostile characters included', async () => {
+    const out = await text(Readable.from(events).pipe(formatStream(format)));
+    expect(readers[format.name]!(out)).toEqual(events.map(expected));
+  });
+
+  it('states its media type and file extension', () => {
+    expect(format.mediaType).toMatch(/^[a-z]+\/[a-z0-9.+-]+/);
+    expect(format.extension).toMatch(/^[a-z0-9.]+$/);
+  });
+});
+
+function lines(out: string): string[] {
+  return out.split('\n').filter((l) => l !== '');
+}
+
+/** CEF extension pairs: a key is a word followed by an unescaped `=`, preceded by a space. */
+function cefExtension(line: string): Record<string, string> {
+  // Skip the 7 header fields: split on unescaped pipes.
+  let fields = 0;
+  let i = 0;
+  for (; i < line.length && fields < 7; i++) {
+    if (line[i] === '\\') i++;
+    else if (line[i] === '|') fields++;
+  }
+  const ext = line.slice(i);
+  const out: Record<string, string> = {};
+  const keyAt = /(?:^| )([A-Za-z0-9_]+)=/g;
+  const keys: { key: string; start: number; valueStart: number }[] = [];
+  for (let m = keyAt.exec(ext); m; m = keyAt.exec(ext)) {
+    // An escaped `\=` inside a value is not a key boundary.
+    if (ext[m.index + m[0].length - 2] === '\\') continue;
+    keys.push({ key: m[1]!, start: m.index, valueStart: m.index + m[0].length });
+  }
+  keys.forEach((k, n) => {
+    const raw = ext.slice(k.valueStart, keys[n + 1]?.start ?? ext.length);
+    out[k.key] = raw.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : c));
+  });
+  return out;
+}
+
+/** RFC 6587 octet-counted frames (lengths in bytes). */
+function octetFrames(out: string): string[] {
+  const buf = Buffer.from(out);
+  const frames: string[] = [];
+  for (let i = 0; i < buf.length; ) {
+    const space = buf.indexOf(0x20, i);
+    const len = Number(buf.subarray(i, space).toString());
+    frames.push(buf.subarray(space + 1, space + 1 + len).toString());
+    i = space + 1 + len;
+  }
+  return frames;
+}
+
+/** The PARAM="VALUE" pairs of the first SD-ELEMENT of an RFC 5424 message, unescaped. */
+function sdParams(message: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const start = message.indexOf('[');
+  // RFC 5424 §6.3.3: inside PARAM-VALUE, '"', '\\' and ']' MUST be escaped.
+  const param = /([^ =\]"]+)="((?:[^"\\\]]|\\.)*)"/gy;
+  let i = message.indexOf(' ', start) + 1;
+  while (message[i] !== ']') {
+    param.lastIndex = i;
+    const m = param.exec(message)!;
+    out[m[1]!] = m[2]!.replace(/\\([\\"\]])/g, '$1');
+    i = param.lastIndex + (message[param.lastIndex] === ' ' ? 1 : 0);
+  }
+  return out;
+}
