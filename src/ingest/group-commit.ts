@@ -40,6 +40,7 @@ export class GroupCommitter {
   private readonly busy = new Set<string>();
   private closed = false;
   private idle: (() => void)[] = [];
+  private readonly committedListeners = new Set<(tenants: ReadonlySet<string>) => void>();
   private readonly partitions: PartitionManager;
   private readonly maxBatchEvents: number;
   private readonly maxInFlight: number;
@@ -58,6 +59,16 @@ export class GroupCommitter {
       this.queue.push({ items, tenants: new Set(items.map((i) => i.tenant)), resolve, reject });
       this.pump();
     });
+  }
+
+  /**
+   * Calls `listener` after each commit with the tenants that got new events, so readers tailing a
+   * trail (the feed) wake at once instead of polling. Returns the unsubscribe function. Other
+   * processes' commits are not seen here: tailers also poll, slowly.
+   */
+  onCommitted(listener: (tenants: ReadonlySet<string>) => void): () => void {
+    this.committedListeners.add(listener);
+    return () => this.committedListeners.delete(listener);
   }
 
   /** Stops taking new work and waits until every queued and in-flight request has settled. */
@@ -110,7 +121,10 @@ export class GroupCommitter {
 
   private async commit(group: Pending[]): Promise<void> {
     try {
-      const results = await this.run(group.flatMap((p) => p.items));
+      const items = group.flatMap((p) => p.items);
+      const results = await this.run(items);
+      const grown = new Set(items.filter((_, i) => results[i]?.status === 'created').map((i) => i.tenant));
+      if (grown.size > 0) for (const listener of this.committedListeners) listener(grown);
       let offset = 0;
       for (const p of group) {
         p.resolve(results.slice(offset, offset + p.items.length));

@@ -13,7 +13,7 @@ export interface EventPage {
   next_cursor: string | null;
 }
 
-interface EventRow {
+export interface EventRow {
   tenant_id: string;
   seq: number;
   uid: string;
