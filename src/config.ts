@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { TrailproofError } from './errors.ts';
+import { loadOcsfMapping, type OcsfMapping } from './export/ocsf-mapping.ts';
 import { isValidKeyName } from './ledger/key-text.ts';
 import { parseSignerKey, parseVerifierKey } from './ledger/note.ts';
 import { parseWitnessList, type WitnessEndpoint } from './witness/endpoints.ts';
@@ -31,6 +32,8 @@ export interface Config {
   ledger: LedgerConfig;
   /** `TRAILPROOF_WITNESSES`: `<url>=<witness verifier key>` entries; each new checkpoint is pushed to each (docs/witness.md). */
   witnesses: WitnessEndpoint[];
+  /** `TRAILPROOF_OCSF_MAPPING` / `TRAILPROOF_OCSF_MAPPING_FILE`: OCSF class overrides by action (docs/exports.md); default none. */
+  ocsfMapping: OcsfMapping;
 }
 
 export interface LedgerConfig {
@@ -81,6 +84,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     dbPoolSize: integer(env, 'TRAILPROOF_DB_POOL', 20, 1, 1000),
     ledger: loadLedgerConfig(env),
     witnesses: parseWitnessList(env.TRAILPROOF_WITNESSES),
+    ocsfMapping: loadOcsfMapping(env),
   };
   if (config.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
     throw invalid('DATABASE_URL must be a postgres:// or postgresql:// URL');

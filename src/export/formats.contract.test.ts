@@ -48,6 +48,10 @@ const readers: Record<string, (output: string) => Fields[]> = {
     const d = JSON.parse(l) as { event: { id: string; action: string; outcome: string; reason: string }; user: { id: string; name: string }; source: { ip: string }; user_agent: { original: string }; trailproof: { tenant: string; location: string } };
     return { uid: d.event.id, action: d.event.action, outcome: d.event.outcome, actorId: d.user.id, actorName: d.user.name, ip: d.source.ip, reason: d.event.reason, userAgent: d.user_agent.original, location: d.trailproof.location, tenant: d.trailproof.tenant };
   }),
+  ocsf: (out) => lines(out).map((l) => {
+    const d = JSON.parse(l) as { metadata: { uid: string; event_code: string; tenant_uid: string }; status_id: number; status_detail: string; actor: { user: { uid: string; name: string } }; src_endpoint: { ip: string }; http_request: { user_agent: string }; unmapped: { location: string } };
+    return { uid: d.metadata.uid, action: d.metadata.event_code, outcome: d.status_id === 2 ? 'failure' : 'success', actorId: d.actor.user.uid, actorName: d.actor.user.name, ip: d.src_endpoint.ip, reason: d.status_detail, userAgent: d.http_request.user_agent, location: d.unmapped.location, tenant: d.metadata.tenant_uid };
+  }),
   csv: (out) => (parseCsv(out, { columns: true }) as Record<string, string>[]).map((r) => {
     const cell = (k: string) => r[k]!.replace(/^'(?='*[=+\-@\t\r])/, '');
     return { uid: cell('uid'), action: cell('action'), outcome: cell('outcome'), actorId: cell('actor_id'), actorName: cell('actor_name'), ip: cell('ip'), reason: cell('reason'), userAgent: cell('user_agent'), location: cell('location'), tenant: 'acme' };
