@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { keyRoutes } from '../auth/routes.ts';
 import { MAX_BODY_BYTES } from '../event/limits.ts';
 import { ingestRoutes } from '../ingest/routes.ts';
+import { exportRoutes } from '../export/routes.ts';
 import { feedRoutes } from '../query/feed-routes.ts';
 import { queryRoutes } from '../query/routes.ts';
 import { tenantRoutes } from '../tenant/routes.ts';
@@ -39,6 +40,7 @@ export async function buildApp(services: Services, logger: Logger | false = fals
   await app.register(ingestRoutes(services));
   await app.register(queryRoutes(services));
   await app.register(feedRoutes(services));
+  await app.register(exportRoutes(services));
   await app.register(tenantRoutes(services));
   await app.register(keyRoutes(services));
   await app.register(ledgerRoutes(services));

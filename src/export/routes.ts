@@ -1,0 +1,64 @@
+/**
+ * `GET /v1/exports?format=…&<the filters of GET /v1/events>`: the matching events, streamed in the
+ * format asked for, oldest first by default. Recorded as `audit_log.exported` before the first byte.
+ */
+import { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { TrailproofError } from '../errors.ts';
+import { authenticate, principalOf, requestContext, tenantFor } from '../http/authenticate.ts';
+import type { Services } from '../http/services.ts';
+import { parseEventQuery } from '../query/filters.ts';
+import { EventQuerySchema } from '../query/routes.ts';
+import { eventsMatching } from './event-source.ts';
+import { formatStream } from './format.ts';
+import { EVENT_FORMATS } from './formats.ts';
+
+const { limit: _limit, cursor: _cursor, ...filterProperties } = EventQuerySchema.properties;
+const ExportQuery = Type.Object({
+  format: Type.String({ description: `One of ${[...EVENT_FORMATS.keys()].join(', ')}` }),
+  ...filterProperties,
+});
+
+export function exportRoutes(services: Services) {
+  return async function registerExportRoutes(app: FastifyInstance): Promise<void> {
+    app.get('/v1/exports', {
+      preHandler: authenticate(services, 'read'),
+      validatorCompiler: () => () => true,
+      schema: { summary: 'Export matching events in a SIEM or spreadsheet format (streamed)', tags: ['exports'], security: [{ bearer: [] }], querystring: ExportQuery },
+    }, async (request, reply) => {
+      const params = { ...(request.query as Record<string, unknown>) };
+      const formatName = params.format;
+      delete params.format;
+      const format = typeof formatName === 'string' ? EVENT_FORMATS.get(formatName) : undefined;
+      if (!format) throw unknownFormat(formatName);
+      if (params.limit !== undefined || params.cursor !== undefined) throw notForExports(params.limit !== undefined ? 'limit' : 'cursor');
+      const query = parseEventQuery({ sort: 'asc', ...params });
+      const tenant = await tenantFor(services, request, query.tenant);
+      await services.audit.record({
+        tenant,
+        principal: principalOf(request),
+        action: 'audit_log.exported',
+        metadata: { format: format.name, filter: Object.fromEntries(Object.entries(query.filter).map(([k, v]) => [k, String(v)])) },
+        context: requestContext(request),
+      });
+      const filename = `trailproof-${tenant}-${new Date().toISOString().slice(0, 10)}.${format.extension}`;
+      return reply
+        .type(format.mediaType)
+        .header('content-disposition', `attachment; filename="${filename}"`)
+        .send(Readable.from(eventsMatching(services.sql, tenant, query)).pipe(formatStream(format)));
+    });
+  };
+}
+
+export function unknownFormat(name: unknown): TrailproofError {
+  const message = `format must be one of ${[...EVENT_FORMATS.keys()].join(', ')}`;
+  return new TrailproofError('QUERY_INVALID', typeof name === 'string' ? `unknown format "${name}": ${message}` : message, {
+    details: [{ pointer: '/format', code: name === undefined ? 'required' : 'enum', message }],
+  });
+}
+
+function notForExports(name: string): TrailproofError {
+  const message = `${name} does not apply to exports, which return every matching event`;
+  return new TrailproofError('QUERY_INVALID', message, { details: [{ pointer: `/${name}`, code: 'unknown_field', message }] });
+}
