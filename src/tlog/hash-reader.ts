@@ -4,6 +4,7 @@
  * serves. `readMany` answers all the ranges of one proof in a single query.
  */
 import { TrailproofError } from '../errors.ts';
+import { HASH_SIZE } from '../ledger/hash.ts';
 import type { HashRange, HashReader } from '../ledger/proofs.ts';
 import { TILE_HEIGHT, tileRange } from '../ledger/tiles.ts';
 import type { Sql } from '../store/db.ts';
@@ -14,23 +15,30 @@ export function databaseHashReader(sql: Sql, tenant: string): HashReader {
     for (const { level, start, end } of ranges) {
       if (level % TILE_HEIGHT !== 0 || start < 0 || start > end) throw new TrailproofError('INTERNAL', `no stored hashes at level ${level} [${start}, ${end})`);
     }
-    // One round trip for every range: each range is an index range scan on its table's primary key.
-    const rows = await sql<{ r: number; hash: Buffer }[]>`
-      select q.r::int as r, x.hash
+    // One round trip for every range, each an index range scan on its table's primary key, its
+    // hashes concatenated into one value (far cheaper to ship and decode than a row per hash).
+    const rows = await sql<{ r: number; n: number; hashes: Buffer }[]>`
+      select q.r::int as r, x.n, x.hashes
       from unnest(${ranges.map((r) => r.level)}::int2[], ${ranges.map((r) => r.start)}::int8[], ${ranges.map((r) => r.end)}::int8[])
            with ordinality as q(level, s, e, r)
       cross join lateral (
-        select l.seq as idx, l.leaf_hash as hash from ledger_leaves l
-        where q.level = 0 and l.tenant_id = ${tenant} and l.seq >= q.s and l.seq < q.e
-        union all
-        select n.idx, n.hash from ledger_nodes n
-        where q.level > 0 and n.tenant_id = ${tenant} and n.level = q.level and n.idx >= q.s and n.idx < q.e
+        select count(*)::int as n, coalesce(string_agg(h.hash, ''::bytea order by h.idx), ''::bytea) as hashes
+        from (
+          select l.seq as idx, l.leaf_hash as hash from ledger_leaves l
+          where q.level = 0 and l.tenant_id = ${tenant} and l.seq >= q.s and l.seq < q.e
+          union all
+          select n.idx, n.hash from ledger_nodes n
+          where q.level > 0 and n.tenant_id = ${tenant} and n.level = q.level and n.idx >= q.s and n.idx < q.e
+        ) h
       ) x
-      order by q.r, x.idx`;
-    const out: Buffer[][] = ranges.map(() => []);
-    for (const row of rows) out[row.r - 1]!.push(row.hash);
-    ranges.forEach(({ level, start, end }, i) => {
-      if (out[i]!.length !== end - start) throw new TrailproofError('INTERNAL', `tenant ${tenant}: stored hashes missing at level ${level} [${start}, ${end})`);
+      order by q.r`;
+    const out = rows.map(({ r, n, hashes }) => {
+      const { level, start, end } = ranges[r - 1]!;
+      // A stored value of the wrong length would shift every hash after it: refuse the whole range.
+      if (n !== end - start || hashes.length !== n * HASH_SIZE) {
+        throw new TrailproofError('INTERNAL', `tenant ${tenant}: stored hashes missing or malformed at level ${level} [${start}, ${end})`);
+      }
+      return Array.from({ length: n }, (_, i) => hashes.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE));
     });
     return out;
   };
