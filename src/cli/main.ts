@@ -5,6 +5,7 @@ import { serve } from '../server.ts';
 import { openDatabase } from '../store/database.ts';
 import { configFrom } from './context.ts';
 import { demoCommand } from './demo.ts';
+import { exportCommand } from './export.ts';
 import { keysCommand } from './keys.ts';
 import { ledgerCommand } from './ledger.ts';
 import { tenantsCommand } from './tenants.ts';
@@ -37,6 +38,7 @@ program.command('migrate')
 program.addCommand(tenantsCommand());
 program.addCommand(keysCommand());
 program.addCommand(demoCommand());
+program.addCommand(exportCommand());
 program.addCommand(witnessCommand());
 program.addCommand(ledgerCommand());
 

@@ -1,0 +1,77 @@
+/**
+ * `trailproof export --tenant T --format F [filters] [--out file]`: the same export as
+ * GET /v1/exports, straight from the database, to stdout or a file, with progress on a terminal.
+ */
+import fs from 'node:fs';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Command } from 'commander';
+import { eventsMatching } from '../export/event-source.ts';
+import { formatStream } from '../export/format.ts';
+import { EVENT_FORMATS } from '../export/formats.ts';
+import { unknownFormat } from '../export/routes.ts';
+import { parseEventQuery } from '../query/filters.ts';
+import { TrailproofError } from '../errors.ts';
+import { withDatabase } from './context.ts';
+
+const FILTERS = ['actor', 'action', 'target-type', 'target-id', 'outcome', 'ip', 'since', 'until', 'q'] as const;
+
+export function exportCommand(): Command {
+  const command = new Command('export')
+    .description('export a tenant\'s events (docs/exports.md)')
+    .requiredOption('--tenant <id>', 'tenant to export')
+    .requiredOption('--format <format>', `one of ${[...EVENT_FORMATS.keys()].join(', ')}`)
+    .option('--out <file>', 'write here instead of stdout')
+    .option('--sort <order>', 'asc (oldest first) or desc', 'asc');
+  for (const f of FILTERS) command.option(`--${f} <value>`, `filter, as ${f.replace('-', '_')}= of GET /v1/events`);
+  return command.action(async (opts: Record<string, string | undefined>, cmd: Command) => {
+    const format = EVENT_FORMATS.get(opts.format!);
+    if (!format) throw unknownFormat(opts.format);
+    const params: Record<string, string> = { sort: opts.sort! };
+    for (const f of FILTERS) {
+      const value = opts[f.replace(/-(\w)/, (_, c: string) => c.toUpperCase())];
+      if (value !== undefined) params[f.replace('-', '_')] = value;
+    }
+    const query = parseEventQuery(params);
+    await withDatabase(cmd, async (sql) => {
+      const tenants = await sql`select 1 from tenants where id = ${opts.tenant!}`;
+      if (tenants.length === 0) throw new TrailproofError('TENANT_NOT_FOUND', `tenant "${opts.tenant}" does not exist`);
+      const out = opts.out ? fs.createWriteStream(opts.out) : process.stdout;
+      const progress = new Progress(process.stderr.isTTY === true);
+      await pipeline(Readable.from(eventsMatching(sql, opts.tenant!, query)), progress.counter(), formatStream(format), out);
+      progress.done(opts.out);
+    });
+  });
+}
+
+/** Events per second on one refreshed stderr line (terminals only); a summary line at the end. */
+class Progress {
+  private count = 0;
+  private readonly started = Date.now();
+  private lastDraw = 0;
+
+  constructor(private readonly live: boolean) {}
+
+  counter(): Transform {
+    return new Transform({
+      objectMode: true,
+      transform: (event, _enc, done) => {
+        this.count++;
+        if (this.live && Date.now() - this.lastDraw > 200) this.draw();
+        done(null, event);
+      },
+    });
+  }
+
+  done(file: string | undefined): void {
+    if (this.live) process.stderr.write('\r\x1b[K');
+    const seconds = (Date.now() - this.started) / 1000;
+    process.stderr.write(`exported ${this.count} events in ${seconds.toFixed(1)} s${file ? ` to ${file}` : ''}\n`);
+  }
+
+  private draw(): void {
+    this.lastDraw = Date.now();
+    const rate = Math.round(this.count / Math.max(0.001, (this.lastDraw - this.started) / 1000));
+    process.stderr.write(`\r\x1b[Kexporting… ${this.count} events (${rate}/s)`);
+  }
+}
