@@ -34,6 +34,8 @@ export interface Config {
   witnesses: WitnessEndpoint[];
   /** `TRAILPROOF_OCSF_MAPPING` / `TRAILPROOF_OCSF_MAPPING_FILE`: OCSF class overrides by action (docs/exports.md); default none. */
   ocsfMapping: OcsfMapping;
+  /** `TRAILPROOF_VIEWER_SECRET`: HMAC key of viewer tokens; default `<dataDir>/viewer.secret`, created if missing. */
+  viewerSecret: Secret | undefined;
 }
 
 export interface LedgerConfig {
@@ -85,12 +87,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     ledger: loadLedgerConfig(env),
     witnesses: parseWitnessList(env.TRAILPROOF_WITNESSES),
     ocsfMapping: loadOcsfMapping(env),
+    viewerSecret: nonEmpty(env.TRAILPROOF_VIEWER_SECRET) === undefined ? undefined : new Secret(nonEmpty(env.TRAILPROOF_VIEWER_SECRET)!),
   };
   if (config.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
     throw invalid('DATABASE_URL must be a postgres:// or postgresql:// URL');
   }
   if (config.adminKey !== undefined && config.adminKey.length < 32) {
     throw invalid('TRAILPROOF_ADMIN_KEY must be at least 32 characters (generate one with `openssl rand -hex 32`)');
+  }
+  if (config.viewerSecret !== undefined && config.viewerSecret.reveal().length < 32) {
+    throw invalid('TRAILPROOF_VIEWER_SECRET must be at least 32 characters (generate one with `openssl rand -hex 32`)');
   }
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     throw invalid(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "${config.logLevel}")`);

@@ -17,6 +17,10 @@ export const ERROR_STATUS = {
   CURSOR_INVALID: 400,
   /** No credentials, or credentials that do not match a live key. */
   AUTH_REQUIRED: 401,
+  /** A viewer token (`tpv_…`) that this server did not issue, or that was altered. */
+  VIEWER_TOKEN_INVALID: 401,
+  /** A viewer token past its expiry. */
+  VIEWER_TOKEN_EXPIRED: 401,
   /** The key is valid but its scope or tenant does not allow this request. */
   AUTH_FORBIDDEN: 403,
   /** The tenant is not named (unbound key) or does not exist. */

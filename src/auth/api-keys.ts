@@ -6,6 +6,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { TrailproofError } from '../errors.ts';
 import type { Sql } from '../store/db.ts';
+import type { ViewerGrant } from './viewer-tokens.ts';
 
 export type Scope = 'ingest' | 'read' | 'admin';
 export const SCOPES: readonly Scope[] = ['ingest', 'read', 'admin'];
@@ -25,6 +26,8 @@ export interface Principal {
   name: string;
   scope: Scope;
   tenant: string | null;
+  /** Set for a viewer token (`tpv_…`): read-only, one tenant, maybe narrowed (src/auth/viewer-tokens.ts). */
+  viewer?: ViewerGrant;
 }
 
 const KEY_PATTERN = /^tpk_([A-Za-z0-9]{16})_([A-Za-z0-9_-]{43})$/;

@@ -16,6 +16,9 @@ import { ledgerRoutes } from '../tlog/routes.ts';
 import { uuidv7 } from '../ingest/uid.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
 import { opsRoutes } from './ops-routes.ts';
+import { allowCrossOrigin } from './cors.ts';
+import { webRoutes } from './web-routes.ts';
+import { viewerRoutes } from '../auth/viewer-routes.ts';
 import type { Services } from './services.ts';
 
 export async function buildApp(services: Services, logger: Logger | false = false): Promise<FastifyInstance> {
@@ -28,6 +31,7 @@ export async function buildApp(services: Services, logger: Logger | false = fals
   }) as unknown as FastifyInstance;
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  app.addHook('onRequest', allowCrossOrigin);
 
   await app.register(swagger, {
     openapi: {
@@ -44,5 +48,7 @@ export async function buildApp(services: Services, logger: Logger | false = fals
   await app.register(tenantRoutes(services));
   await app.register(keyRoutes(services));
   await app.register(ledgerRoutes(services));
+  await app.register(viewerRoutes(services));
+  await app.register(webRoutes());
   return app;
 }

@@ -8,6 +8,15 @@ import { requireScope, resolveTenant } from '../auth/access.ts';
 import { TrailproofError } from '../errors.ts';
 import type { RequestContext } from '../audit/meta-audit.ts';
 import type { Services } from './services.ts';
+import { VIEWER_TOKEN_PREFIX } from '../auth/viewer-tokens.ts';
+import { assertViewerMaySee } from '../query/viewer-narrowing.ts';
+
+/**
+ * The routes a viewer token may call: reading events (narrowed by the token in each handler or by
+ * `viewerMaySee`), their proofs, and its own session. Not tiles, checkpoints or status (they span
+ * the whole tenant), never anything that writes.
+ */
+const VIEWER_ROUTES = new Set(['/v1/events', '/v1/events/histogram', '/v1/events/:uid', '/v1/events/:uid/proof', '/v1/viewer/sessions']);
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -20,13 +29,24 @@ export function authenticate(services: Services, scope: Scope) {
     const header = request.headers.authorization;
     const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!match) throw new TrailproofError('AUTH_REQUIRED', 'send an API key as `Authorization: Bearer <key>`');
-    const principal = await services.keys.verify(match[1]!);
+    const presented = match[1]!;
+    const principal = presented.startsWith(VIEWER_TOKEN_PREFIX) ? viewerPrincipal(services, request, scope, presented) : await services.keys.verify(presented);
     if (!principal) throw new TrailproofError('AUTH_REQUIRED', 'the API key is unknown or revoked');
     const wait = services.limiter.take(principal.keyId);
     if (wait > 0) throw new TrailproofError('RATE_LIMITED', `rate limit exceeded; retry in ${wait}s`);
     requireScope(principal, scope);
+    const uid = (request.params as { uid?: string } | undefined)?.uid;
+    if (principal.viewer && uid !== undefined) await assertViewerMaySee(services.sql, principal, uid);
     request.principal = principal;
   };
+}
+
+function viewerPrincipal(services: Services, request: FastifyRequest, scope: Scope, token: string): Principal {
+  const grant = services.viewerTokens.verify(token);
+  if (scope !== 'read' || !VIEWER_ROUTES.has(request.routeOptions.url ?? '')) {
+    throw new TrailproofError('AUTH_FORBIDDEN', 'a viewer token can only read events of its tenant');
+  }
+  return { keyId: `tpv:${grant.id}`, name: 'viewer token', scope: 'read', tenant: grant.tenant, viewer: grant };
 }
 
 export function principalOf(request: FastifyRequest): Principal {

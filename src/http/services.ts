@@ -10,6 +10,7 @@ import { Checkpointer } from '../tlog/checkpointer.ts';
 import { databaseHashReader } from '../tlog/hash-reader.ts';
 import { loadLedgerKeys, type LedgerKeys } from '../tlog/keys.ts';
 import { WitnessPusher } from '../witness/pusher.ts';
+import { ViewerTokens } from '../auth/viewer-tokens.ts';
 import type { Logger } from 'pino';
 
 export interface Services {
@@ -25,6 +26,8 @@ export interface Services {
   checkpointer: Checkpointer;
   /** Pushes each checkpoint to the witnesses of TRAILPROOF_WITNESSES; absent without any. */
   witnessPusher: WitnessPusher | undefined;
+  /** Mints and checks viewer tokens (`tpv_…`) for the embeddable viewer. */
+  viewerTokens: ViewerTokens;
 }
 
 export function createServices(sql: Sql, config: Config, onError?: (err: unknown) => void, ledgerKeys: LedgerKeys = loadLedgerKeys(config), logger?: Logger): Services {
@@ -45,5 +48,6 @@ export function createServices(sql: Sql, config: Config, onError?: (err: unknown
     keys: new KeyCache(sql),
     tenants: new TenantCache(sql),
     limiter: new RateLimiter(config.rateLimitPerSecond),
+    viewerTokens: new ViewerTokens(config),
   };
 }

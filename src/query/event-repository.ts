@@ -22,22 +22,13 @@ export interface EventRow {
   body: EventBody;
 }
 
-type Fragment = PendingQuery<Row[]>;
+export type Fragment = PendingQuery<Row[]>;
 
 export async function findEvents(sql: Sql, tenant: string, query: EventQuery): Promise<EventPage> {
   const { filter, sort, limit } = query;
   const after = query.cursor ? decodeCursor(query.cursor, sort, filter, tenant) : undefined;
-  // Filtering by target is driven from the narrow targets table (its index answers the question);
-  // everything else reads events through its (tenant, …, occurred_at, seq) indexes.
-  const t = filter.targetType !== undefined || filter.targetId !== undefined;
+  const { from, conds, byTarget: t } = eventSource(sql, tenant, filter);
   const key = t ? sql`t.occurred_at, t.seq` : sql`e.occurred_at, e.seq`;
-  const conds: Fragment[] = [t ? sql`t.tenant_id = ${tenant}` : sql`e.tenant_id = ${tenant}`, ...conditions(sql, filter)];
-  if (t) {
-    if (filter.targetType !== undefined) conds.push(sql`t.target_type = ${filter.targetType}`);
-    if (filter.targetId !== undefined) conds.push(sql`t.target_id = ${filter.targetId}`);
-    if (filter.since) conds.push(sql`t.occurred_at >= ${filter.since}`);
-    if (filter.until) conds.push(sql`t.occurred_at < ${filter.until}`);
-  }
   if (after) {
     conds.push(sort === 'desc' ? sql`(${key}) < (${after.occurredAt}::timestamptz, ${after.seq}::int8)` : sql`(${key}) > (${after.occurredAt}::timestamptz, ${after.seq}::int8)`);
   }
@@ -45,9 +36,6 @@ export async function findEvents(sql: Sql, tenant: string, query: EventQuery): P
   const order = t
     ? (sort === 'desc' ? sql`order by t.occurred_at desc, t.seq desc` : sql`order by t.occurred_at asc, t.seq asc`)
     : (sort === 'desc' ? sql`order by e.occurred_at desc, e.seq desc` : sql`order by e.occurred_at asc, e.seq asc`);
-  const from = t
-    ? sql`event_targets t join events e on e.tenant_id = t.tenant_id and e.occurred_at = t.occurred_at and e.seq = t.seq`
-    : sql`events e`;
   const rows = await sql<EventRow[]>`
     select e.tenant_id, e.seq, e.uid, e.occurred_at, e.received_at, e.body
     from ${from} where ${where} ${order} limit ${limit + 1}`;
@@ -57,6 +45,27 @@ export async function findEvents(sql: Sql, tenant: string, query: EventQuery): P
     data: page.map(toStoredEvent),
     next_cursor: rows.length > limit && last ? encodeCursor({ occurredAt: last.occurred_at.toISOString(), seq: last.seq }, sort, filter, tenant) : null,
   };
+}
+
+/**
+ * The rows a filter selects, as a FROM clause and WHERE conditions over `e` (events) and, when
+ * filtering by target, `t` (event_targets). Filtering by target is driven from the narrow targets
+ * table (its index answers the question); everything else reads events through its
+ * (tenant, …, occurred_at, seq) indexes.
+ */
+export function eventSource(sql: Sql, tenant: string, filter: EventFilter): { from: Fragment; conds: Fragment[]; byTarget: boolean } {
+  const byTarget = filter.targetType !== undefined || filter.targetId !== undefined;
+  const conds: Fragment[] = [byTarget ? sql`t.tenant_id = ${tenant}` : sql`e.tenant_id = ${tenant}`, ...conditions(sql, filter)];
+  if (byTarget) {
+    if (filter.targetType !== undefined) conds.push(sql`t.target_type = ${filter.targetType}`);
+    if (filter.targetId !== undefined) conds.push(sql`t.target_id = ${filter.targetId}`);
+    if (filter.since) conds.push(sql`t.occurred_at >= ${filter.since}`);
+    if (filter.until) conds.push(sql`t.occurred_at < ${filter.until}`);
+  }
+  const from = byTarget
+    ? sql`event_targets t join events e on e.tenant_id = t.tenant_id and e.occurred_at = t.occurred_at and e.seq = t.seq`
+    : sql`events e`;
+  return { from, conds, byTarget };
 }
 
 export async function findEventByUid(sql: Sql, uid: string): Promise<StoredEvent | undefined> {
@@ -79,6 +88,17 @@ export function conditions(sql: Sql, filter: EventFilter): Fragment[] {
   if (filter.since !== undefined) conds.push(sql`e.occurred_at >= ${filter.since}`);
   if (filter.until !== undefined) conds.push(sql`e.occurred_at < ${filter.until}`);
   if (filter.q !== undefined) conds.push(sql`e.search @@ websearch_to_tsquery('simple', ${filter.q})`);
+  if (filter.narrowActions !== undefined) {
+    const exact = filter.narrowActions.filter((a) => !a.prefix).map((a) => a.action);
+    const likes = filter.narrowActions.filter((a) => a.prefix).map((a) => `${escapeLike(a.action)}.%`);
+    conds.push(sql`(e.action = any(${exact}::text[]) or e.action like any(${likes}::text[]))`);
+  }
+  if (filter.narrowTargets !== undefined) {
+    const types = filter.narrowTargets.map((t) => t.type);
+    const ids = filter.narrowTargets.map((t) => t.id);
+    conds.push(sql`exists (select 1 from event_targets x, unnest(${types}::text[], ${ids}::text[]) as n(type, id)
+      where x.tenant_id = e.tenant_id and x.occurred_at = e.occurred_at and x.seq = e.seq and x.target_type = n.type and x.target_id = n.id)`);
+  }
   return conds;
 }
 

@@ -18,6 +18,10 @@ export interface EventFilter {
   since?: string;
   until?: string;
   q?: string;
+  /** Set from a viewer token, never from parameters: the event's action must match one of these. */
+  narrowActions?: { action: string; prefix: boolean }[];
+  /** Set from a viewer token: the event must name one of these targets. */
+  narrowTargets?: { type: string; id: string }[];
 }
 
 export interface EventQuery {

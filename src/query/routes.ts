@@ -9,6 +9,8 @@ import { authenticate, principalOf, requestContext, tenantFor } from '../http/au
 import type { Services } from '../http/services.ts';
 import { findEventByUid, findEvents } from './event-repository.ts';
 import { parseEventQuery, type EventFilter } from './filters.ts';
+import { DEFAULT_BUCKETS, eventHistogram, MAX_BUCKETS } from './histogram.ts';
+import { narrowFilter } from './viewer-narrowing.ts';
 
 export const EventQuerySchema = Type.Object({
   tenant: Type.Optional(Type.String({ description: 'Required with a key bound to no tenant' })),
@@ -37,6 +39,7 @@ export function queryRoutes(services: Services) {
     }, async (request) => {
       const query = parseEventQuery(request.query as Record<string, unknown>);
       const tenant = await tenantFor(services, request, query.tenant);
+      query.filter = narrowFilter(principalOf(request), query.filter);
       const [page] = await Promise.all([
         findEvents(services.sql, tenant, query),
         services.audit.record({
@@ -48,6 +51,29 @@ export function queryRoutes(services: Services) {
         }),
       ]);
       return page;
+    });
+
+    app.get('/v1/events/histogram', {
+      preHandler: authenticate(services, 'read'),
+      validatorCompiler: () => () => true,
+      schema: {
+        summary: 'Event counts per time bucket',
+        description: 'The events the filters select, counted in `buckets` equal buckets over [since, until) (default: the last 24 hours). Not recorded as a read: it reveals counts only, and the console reads the same filter\'s events alongside, which is recorded.',
+        tags: ['events'],
+        security: [{ bearer: [] }],
+        querystring: Type.Composite([Type.Omit(EventQuerySchema, ['sort', 'limit', 'cursor']), Type.Object({ buckets: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_BUCKETS, default: DEFAULT_BUCKETS })) })]),
+      },
+    }, async (request) => {
+      const { buckets: bucketsRaw, ...params } = request.query as Record<string, unknown>;
+      const query = parseEventQuery(params);
+      const buckets = bucketsRaw === undefined ? DEFAULT_BUCKETS : /^\d+$/.test(String(bucketsRaw)) ? Number(bucketsRaw) : NaN;
+      if (!(buckets >= 1 && buckets <= MAX_BUCKETS)) {
+        throw new TrailproofError('QUERY_INVALID', `buckets must be a whole number from 1 to ${MAX_BUCKETS}`, { details: [{ pointer: '/buckets', code: 'out_of_range', message: `buckets must be from 1 to ${MAX_BUCKETS}` }] });
+      }
+      const tenant = await tenantFor(services, request, query.tenant);
+      const until = query.filter.until ?? new Date().toISOString();
+      const since = query.filter.since ?? new Date(Date.parse(until) - 24 * 3600_000).toISOString();
+      return eventHistogram(services.sql, tenant, { ...narrowFilter(principalOf(request), query.filter), since, until }, buckets);
     });
 
     app.get('/v1/events/:uid', {
@@ -76,6 +102,6 @@ export function queryRoutes(services: Services) {
 /** Filters as flat strings for the meta-audit record. */
 function describeFilter(filter: EventFilter): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(filter)) if (v !== undefined) out[k] = String(v);
+  for (const [k, v] of Object.entries(filter)) if (v !== undefined) out[k] = typeof v === 'object' ? JSON.stringify(v) : String(v);
   return out;
 }
