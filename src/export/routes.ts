@@ -9,6 +9,7 @@ import { TrailproofError } from '../errors.ts';
 import { authenticate, principalOf, requestContext, tenantFor } from '../http/authenticate.ts';
 import type { Services } from '../http/services.ts';
 import { parseEventQuery } from '../query/filters.ts';
+import { narrowFilter } from '../query/viewer-narrowing.ts';
 import { EventQuerySchema } from '../query/routes.ts';
 import { eventsMatching } from './event-source.ts';
 import { formatStream } from './format.ts';
@@ -35,6 +36,8 @@ export function exportRoutes(services: Services) {
       if (params.limit !== undefined || params.cursor !== undefined) throw notForExports(params.limit !== undefined ? 'limit' : 'cursor');
       const query = parseEventQuery({ sort: 'asc', ...params });
       const tenant = await tenantFor(services, request, query.tenant);
+      // A viewer token's narrowing (src/query/viewer-narrowing.ts) applies to exports like to every read.
+      query.filter = narrowFilter(principalOf(request), query.filter);
       await services.audit.record({
         tenant,
         principal: principalOf(request),

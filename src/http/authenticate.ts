@@ -16,7 +16,7 @@ import { assertViewerMaySee } from '../query/viewer-narrowing.ts';
  * `viewerMaySee`), their proofs, and its own session. Not tiles, checkpoints or status (they span
  * the whole tenant), never anything that writes.
  */
-const VIEWER_ROUTES = new Set(['/v1/events', '/v1/events/histogram', '/v1/events/:uid', '/v1/events/:uid/proof', '/v1/viewer/sessions']);
+const VIEWER_ROUTES = new Set(['/v1/events', '/v1/events/histogram', '/v1/events/:uid', '/v1/events/:uid/proof', '/v1/viewer/sessions', '/v1/exports']);
 
 declare module 'fastify' {
   interface FastifyRequest {

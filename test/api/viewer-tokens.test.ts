@@ -96,6 +96,16 @@ describe('a viewer token', () => {
     expect((await t.request('GET', `/v1/events/${login}/proof`, { key: token })).statusCode).toBe(200);
   });
 
+  it('narrowed exports carry the narrowing and are recorded', async () => {
+    const token = await mint({ actions: ['document.*'] });
+    const res = await t.request('GET', '/v1/exports?format=jsonl', { key: token });
+    expect(res.statusCode, res.body).toBe(200);
+    const exported = res.body.trim().split('\n').map((line) => JSON.parse(line).action as string);
+    expect(exported.sort()).toEqual(['document.read', 'document.update']);
+    const rows = await t.db.sql`select 1 from events where tenant_id = 'acme' and action = 'audit_log.exported' and body->'actor'->>'id' like 'tpv:%'`;
+    expect(rows.length).toBe(1);
+  });
+
   it('narrowed to targets sees only events naming them', async () => {
     const token = await mint({ targets: [{ type: 'document', id: 'doc-2' }] });
     expect(await actions(token)).toEqual(['document.update']);
