@@ -4,6 +4,7 @@
  * c2sp.org/tlog-proof form, consistency proofs, the published verifier keys and a status summary.
  * Everything but the (public) verifier keys needs a read key for the tenant, like events do.
  */
+import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { TrailproofError } from '../errors.ts';
@@ -79,11 +80,14 @@ export function ledgerRoutes(services: Services) {
       const available = tileWidthAt(level, tile.index, size);
       const width = tile.width === TILE_WIDTH && available < TILE_WIDTH ? 0 : tile.width;
       if (width === 0 || width > available) throw new TrailproofError('NOT_FOUND', `tile ${request.url.split('?')[0]} is beyond the newest checkpoint (size ${size})`);
+      void reply.type(BINARY).header('cache-control', TILE_CACHE);
+      if (tile.kind === 'hashes') return reply.send(await readHashTile(sql, tenant, level, tile.index, width));
       const start = tile.index * TILE_WIDTH;
-      const body = tile.kind === 'hashes'
-        ? await readHashTile(sql, tenant, level, tile.index, width)
-        : entryBundle(await readEnvelopes(sql, tenant, start, start + width));
-      return reply.type(BINARY).header('cache-control', TILE_CACHE).send(body);
+      const bundle = entryBundle(await readEnvelopes(sql, tenant, start, start + width));
+      // "Entry bundles SHOULD be compressed at the HTTP layer" (c2sp.org/tlog-tiles); hash tiles would not shrink.
+      void reply.header('vary', 'accept-encoding');
+      if (!acceptsGzip(request)) return reply.send(bundle);
+      return reply.header('content-encoding', 'gzip').send(gzipSync(bundle));
     });
 
     app.get('/v1/events/:uid/proof', {
@@ -204,6 +208,11 @@ function wantsTlogProof(request: FastifyRequest): boolean {
   if (format !== undefined) return format === 'tlog-proof';
   const accept = request.headers.accept ?? '';
   return accept.includes('text/plain') && !accept.includes('application/json');
+}
+
+function acceptsGzip(request: FastifyRequest): boolean {
+  const accept = request.headers['accept-encoding'];
+  return typeof accept === 'string' && /(^|,)\s*gzip\s*(;\s*q=(?!0(\.0*)?\s*($|,))[\d.]+)?\s*($|,)/i.test(accept);
 }
 
 function queryInvalid(pointer: string, message: string): TrailproofError {

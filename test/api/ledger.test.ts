@@ -1,4 +1,5 @@
 /** The ledger read API: verifier keys, checkpoint, tiles, proofs, consistency, status, and who may read them. */
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSignerKey, openNote, parseVerifierKey } from '../../src/ledger/note.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
@@ -71,6 +72,17 @@ describe('GET /t/{tenant}/checkpoint and tiles', () => {
       expect(res.statusCode, path).toBe(404);
       expect(res.json().error.code, path).toBe('NOT_FOUND');
     }
+  });
+
+  it('gzips entry bundles for clients that accept it', async () => {
+    const plain = await get('/t/tenant-a/tile/entries/000');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    const zipped = await get('/t/tenant-a/tile/entries/000', keys.aRead, { 'accept-encoding': 'gzip, deflate' });
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(zipped.headers.vary).toBe('accept-encoding');
+    expect(gunzipSync(zipped.rawPayload)).toEqual(plain.rawPayload);
+    expect(zipped.rawPayload.length).toBeLessThan(plain.rawPayload.length / 2);
+    expect((await get('/t/tenant-a/tile/entries/000', keys.aRead, { 'accept-encoding': 'gzip;q=0' })).headers['content-encoding']).toBeUndefined();
   });
 });
 
