@@ -3,8 +3,10 @@
  * writing to one tenant at once, produce one linear, verifiable tree: indices 0..n-1 without gap or
  * duplicate, every acknowledged event in it at the index it was acknowledged with, the stored root
  * equal to the root recomputed from the events and salts, and every checkpoint any process signed a
- * prefix of that one tree (so all are pairwise consistent), at most one per second.
+ * prefix of that one tree (so all are pairwise consistent), at most one per second, including those
+ * issued on demand for proofs while other processes' loops were issuing too.
  */
+import canonicalize from 'canonicalize';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rootFromLeaves } from '../../src/ledger/merkle.ts';
 import { consistencyProof } from '../../src/ledger/proofs.ts';
@@ -12,7 +14,7 @@ import { databaseHashReader } from '../../src/tlog/hash-reader.ts';
 import { listCheckpoints } from '../../src/tlog/checkpoint-store.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { killStartedProcesses, randomAdminKey, request, startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
-import { parseCheckpoint, verifyConsistency, verifySignedNote } from '../independent/spec-verifier.ts';
+import { hashLeaf, parseCheckpoint, verifyConsistency, verifySignedNote, verifyTlogProof } from '../independent/spec-verifier.ts';
 import { duplicateClientIds, expectContiguousLedger, recomputedLeafHashes } from './ledger-checks.ts';
 
 const TENANT = 'acme';
@@ -41,6 +43,7 @@ afterAll(async () => {
 
 describe(`${PROCESSES} server processes writing one tenant concurrently`, () => {
   it('build one linear tree whose every checkpoint verifies and is consistent with the others', async () => {
+    const verifierKey = (await request(`${servers[0]!.url}/v1/ledger/key?tenant=${TENANT}`, null)).text.split('\n')[0]!;
     const clients = servers.flatMap((server, p) =>
       Array.from({ length: CLIENTS_PER_PROCESS }, async (_, c) => {
         for (let b = 0; b < BATCHES_PER_CLIENT; b++) {
@@ -54,13 +57,33 @@ describe(`${PROCESSES} server processes writing one tenant concurrently`, () => 
         }
       }),
     );
+    // Meanwhile, provers ask each process for proofs of events just written through another one: a
+    // proof of an event no checkpoint covers makes that process issue one on the spot, racing the
+    // other processes' background loops.
+    let writing = true;
+    const provers = servers.map(async (server, p) => {
+      let proofs = 0;
+      while (writing || proofs === 0) {
+        const latest = [...acknowledged.values()].at(-1);
+        if (latest) {
+          const res = await request(`${server.url}/v1/events/${latest.uid}/proof`, adminKey);
+          expect(res.status, res.text).toBe(200);
+          const leaf = hashLeaf(Buffer.from(canonicalize(res.body.envelope)!, 'utf8'));
+          expect(verifyTlogProof(res.body.proof, verifierKey, leaf, { origin: `test.trailproof/t/${TENANT}` }).index).toBe(BigInt(latest.seq));
+          proofs++;
+        }
+        await new Promise((r) => setTimeout(r, 50 + 30 * p));
+      }
+    });
     await Promise.all(clients);
-    const verifierKey = (await request(`${servers[0]!.url}/v1/ledger/key?tenant=${TENANT}`, null)).text.split('\n')[0]!;
+    writing = false;
+    await Promise.all(provers);
     // Graceful stops: each process checkpoints what grew since its last checkpoint.
     for (const server of servers) expect(await server.stop('SIGTERM')).toEqual({ code: 0, signal: null });
     servers = [];
 
     const { size } = await expectContiguousLedger(db.sql, TENANT);
+    // The provers' reads are audit events too (audit_log.viewed): acknowledged writes are the rest.
     expect(await duplicateClientIds(db.sql, TENANT)).toEqual([]);
     const stored = await db.sql<{ client_id: string; uid: string; seq: number }[]>`
       select client_id, uid, seq from ledger_leaves where tenant_id = ${TENANT} and client_id is not null`;
