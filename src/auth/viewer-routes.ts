@@ -2,6 +2,7 @@
  * `POST /v1/viewer-tokens` (admin key, or an admin key bound to the tenant) mints a viewer token;
  * `POST /v1/viewer/sessions` is what the embedded viewer calls with its token when it starts: it
  * records the session in the tenant's trail and tells the viewer what its token allows.
+ * `GET /v1/whoami` tells the console which key signed in (scope, tenant).
  */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
@@ -45,6 +46,14 @@ export function viewerRoutes(services: Services) {
         context: requestContext(request),
       });
       return reply.code(201).send({ token, ...describe(grant) });
+    });
+
+    app.get('/v1/whoami', {
+      preHandler: authenticate(services, 'read'),
+      schema: { summary: 'The presenting key: id, name, scope and tenant (the console signs in with it)', tags: ['operator'], security: [{ bearer: [] }] },
+    }, async (request) => {
+      const { keyId, name, scope, tenant } = principalOf(request);
+      return { key_id: keyId, name, scope, tenant };
     });
 
     app.post('/v1/viewer/sessions', {

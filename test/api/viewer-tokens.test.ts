@@ -161,6 +161,16 @@ describe('a viewer token', () => {
   });
 });
 
+describe('GET /v1/whoami', () => {
+  it('describes a read or admin key, and refuses ingest keys and viewer tokens', async () => {
+    const res = await t.request('GET', '/v1/whoami', { key: readA });
+    expect(res.json()).toMatchObject({ scope: 'read', tenant: 'acme', key_id: expect.any(String) });
+    expect((await t.request('GET', '/v1/whoami')).json()).toMatchObject({ scope: 'admin', tenant: null });
+    expect((await t.request('GET', '/v1/whoami', { key: await t.createKey('ingest', 'acme') })).statusCode).toBe(403);
+    expect((await t.request('GET', '/v1/whoami', { key: await mint({}) })).statusCode).toBe(403);
+  });
+});
+
 describe('CORS for the embedded viewer', () => {
   it('answers preflights and allows any origin without credentials', async () => {
     const pre = await t.app.inject({ method: 'OPTIONS', url: '/v1/events', headers: { origin: 'https://app.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });

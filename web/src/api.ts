@@ -1,0 +1,97 @@
+/**
+ * The console's and viewer's HTTP client: one credential (an API key or a viewer token) sent as
+ * `Authorization: Bearer`, never in a URL; errors surface as ApiError with the server's stable code.
+ */
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+export interface StoredEvent {
+  uid: string;
+  tenant: string;
+  seq: number;
+  id?: string;
+  action: string;
+  occurred_at: string;
+  received_at: string;
+  actor: { type: string; id: string; name?: string };
+  targets: { type: string; id: string; name?: string }[];
+  outcome: 'success' | 'failure';
+  reason?: string;
+  context: { ip?: string; user_agent?: string; location?: string; request_id?: string; session_id?: string };
+  changes?: { field: string; before?: unknown; after?: unknown }[];
+  metadata?: Record<string, unknown>;
+}
+
+export interface EventPage {
+  data: StoredEvent[];
+  next_cursor: string | null;
+}
+
+export interface Histogram {
+  since: string;
+  until: string;
+  bucket_ms: number;
+  counts: number[];
+  total: number;
+}
+
+export class Api {
+  constructor(readonly base: string, private readonly credential: string) {}
+
+  async get<T>(path: string, params?: URLSearchParams): Promise<T> {
+    return (await this.request('GET', path, params)).json() as Promise<T>;
+  }
+
+  async text(path: string, params?: URLSearchParams, auth = true): Promise<string> {
+    return (await this.request('GET', path, params, undefined, auth)).text();
+  }
+
+  async post<T>(path: string, body?: unknown): Promise<T> {
+    return (await this.request('POST', path, undefined, body)).json() as Promise<T>;
+  }
+
+  async delete(path: string): Promise<void> {
+    await this.request('DELETE', path);
+  }
+
+  /** A streamed download: calls `progress` with bytes and lines received so far; resolves to the whole body. */
+  async download(path: string, params: URLSearchParams, progress: (bytes: number, lines: number) => void, signal?: AbortSignal): Promise<Blob> {
+    const res = await this.request('GET', path, params, undefined, true, signal);
+    const reader = res.body!.getReader();
+    const chunks: Uint8Array[] = [];
+    let bytes = 0;
+    let lines = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      bytes += value.length;
+      for (const b of value) if (b === 10) lines++;
+      progress(bytes, lines);
+    }
+    return new Blob(chunks as BlobPart[], { type: res.headers.get('content-type') ?? 'application/octet-stream' });
+  }
+
+  private async request(method: string, path: string, params?: URLSearchParams, body?: unknown, auth = true, signal?: AbortSignal): Promise<Response> {
+    const url = `${this.base}${path}${params && [...params].length ? `?${params}` : ''}`;
+    const headers: Record<string, string> = {};
+    if (auth) headers.authorization = `Bearer ${this.credential}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(url, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), ...(signal ? { signal } : {}) });
+    if (!res.ok) {
+      let code = 'HTTP_ERROR';
+      let message = `${res.status} ${res.statusText}`;
+      try {
+        const err = ((await res.json()) as { error?: { code: string; message: string } }).error;
+        if (err) ({ code, message } = err);
+      } catch {
+        // not a Trailproof error body
+      }
+      throw new ApiError(res.status, code, message);
+    }
+    return res;
+  }
+}

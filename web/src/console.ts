@@ -1,0 +1,2 @@
+/** Entry of the console page (index.html). */
+import './components/tp-console.ts';

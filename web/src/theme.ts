@@ -1,0 +1,87 @@
+/**
+ * Design tokens. Every colour, font and size is a CSS custom property with a default, so a host
+ * page themes the embedded viewer by setting `--tp-*` on `<trailproof-viewer>` (custom properties
+ * inherit into shadow DOM; nothing else does). `theme="dark"|"light"` forces a scheme; otherwise
+ * the user's `prefers-color-scheme` decides. Documented in docs/console.md.
+ */
+import { css } from 'lit';
+
+export const tokens = css`
+  :host {
+    --_bg: var(--tp-bg, #ffffff);
+    --_surface: var(--tp-surface, #f6f7f9);
+    --_fg: var(--tp-fg, #1b1f24);
+    --_muted: var(--tp-muted, #5b6470);
+    --_border: var(--tp-border, #d9dde3);
+    --_accent: var(--tp-accent, #2457d6);
+    --_accent-fg: var(--tp-accent-fg, #ffffff);
+    --_ok: var(--tp-ok, #1a7f37);
+    --_bad: var(--tp-bad, #c62828);
+    --_ok-bg: var(--tp-ok-bg, #e6f4ea);
+    --_bad-bg: var(--tp-bad-bg, #fdecea);
+    --_row-hover: var(--tp-row-hover, #eef2fb);
+    --_font: var(--tp-font, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif);
+    --_mono: var(--tp-mono, ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace);
+    --_radius: var(--tp-radius, 6px);
+    --_focus: var(--tp-focus, #2457d6);
+    color: var(--_fg);
+    background: var(--_bg);
+    font-family: var(--_font);
+    font-size: 14px;
+  }
+  :host([theme='dark']) {
+    --_bg: var(--tp-bg, #111418);
+    --_surface: var(--tp-surface, #1a1f25);
+    --_fg: var(--tp-fg, #e6e9ed);
+    --_muted: var(--tp-muted, #9aa4b0);
+    --_border: var(--tp-border, #2e353e);
+    --_accent: var(--tp-accent, #6d9bff);
+    --_accent-fg: var(--tp-accent-fg, #0b0e12);
+    --_ok: var(--tp-ok, #4cc26e);
+    --_bad: var(--tp-bad, #ff6b6b);
+    --_ok-bg: var(--tp-ok-bg, #13301d);
+    --_bad-bg: var(--tp-bad-bg, #3a1717);
+    --_row-hover: var(--tp-row-hover, #1f2630);
+    --_focus: var(--tp-focus, #6d9bff);
+  }
+  @media (prefers-color-scheme: dark) {
+    :host(:not([theme='light'])) {
+      --_bg: var(--tp-bg, #111418);
+      --_surface: var(--tp-surface, #1a1f25);
+      --_fg: var(--tp-fg, #e6e9ed);
+      --_muted: var(--tp-muted, #9aa4b0);
+      --_border: var(--tp-border, #2e353e);
+      --_accent: var(--tp-accent, #6d9bff);
+      --_accent-fg: var(--tp-accent-fg, #0b0e12);
+      --_ok: var(--tp-ok, #4cc26e);
+      --_bad: var(--tp-bad, #ff6b6b);
+      --_ok-bg: var(--tp-ok-bg, #13301d);
+      --_bad-bg: var(--tp-bad-bg, #3a1717);
+      --_row-hover: var(--tp-row-hover, #1f2630);
+      --_focus: var(--tp-focus, #6d9bff);
+    }
+  }
+`;
+
+/** Form controls and buttons shared by every component. */
+export const controls = css`
+  * { box-sizing: border-box; }
+  button, input, select {
+    font: inherit;
+    color: var(--_fg);
+    background: var(--_bg);
+    border: 1px solid var(--_border);
+    border-radius: var(--_radius);
+    padding: 6px 10px;
+    min-height: 32px;
+  }
+  button { cursor: pointer; background: var(--_surface); }
+  button.primary { background: var(--_accent); color: var(--_accent-fg); border-color: var(--_accent); }
+  button:disabled { opacity: 0.6; cursor: default; }
+  :focus-visible { outline: 2px solid var(--_focus); outline-offset: 1px; }
+  label { display: flex; flex-direction: column; gap: 2px; font-size: 12px; color: var(--_muted); }
+  .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+  .error { color: var(--_bad); background: var(--_bad-bg); padding: 8px 12px; border-radius: var(--_radius); }
+  .muted { color: var(--_muted); }
+  code, pre, .mono { font-family: var(--_mono); font-size: 12px; }
+`;
