@@ -17,7 +17,7 @@ const BIN = path.join(ROOT, 'bin/trailproof.js');
 
 /** Environment variables of the test runner that must not leak into the service's configuration. */
 const CONFIG_VARS = ['DATABASE_URL', 'TRAILPROOF_DATA_DIR', 'TRAILPROOF_ADMIN_KEY', 'PORT', 'HOST', 'LOG_LEVEL', 'TRAILPROOF_RATE_LIMIT', 'TRAILPROOF_DB_POOL', 'TRAILPROOF_MAX_FUTURE_SKEW_SECONDS',
-  'TRAILPROOF_LEDGER_KEY', 'TRAILPROOF_LEDGER_KEY_FILE', 'TRAILPROOF_LEDGER_HOST', 'TRAILPROOF_LEDGER_VERIFIER_KEYS', 'TRAILPROOF_CHECKPOINT_REISSUE_SECONDS', 'TRAILPROOF_WITNESSES'];
+  'TRAILPROOF_LEDGER_KEY', 'TRAILPROOF_LEDGER_KEY_FILE', 'TRAILPROOF_LEDGER_HOST', 'TRAILPROOF_LEDGER_VERIFIER_KEYS', 'TRAILPROOF_CHECKPOINT_REISSUE_SECONDS', 'TRAILPROOF_WITNESSES', 'TRAILPROOF_VIEWER_SECRET'];
 
 /** The ledger signing key of every server this test process starts (unless a test passes its own). */
 export const TEST_LEDGER_KEY = generateSignerKey('test.trailproof').signerKey;

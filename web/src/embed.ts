@@ -31,7 +31,8 @@ export class TrailproofViewer extends LitElement {
   private client: Api | undefined;
 
   static override styles = [tokens, controls, css`
-    :host { display: flex; flex-direction: column; height: var(--tp-height, 640px); border: 1px solid var(--_border); border-radius: var(--_radius); padding: 12px; overflow: hidden; position: relative; }
+    /* contain: the drawer (position: fixed) opens inside the viewer, not over the host page. */
+    :host { display: flex; flex-direction: column; height: var(--tp-height, 640px); border: 1px solid var(--_border); border-radius: var(--_radius); padding: 12px; overflow: hidden; position: relative; contain: layout paint; }
     .bar { display: flex; justify-content: space-between; gap: 8px; font-size: 12px; color: var(--_muted); margin-bottom: 8px; }
     tp-events { flex: 1; min-height: 0; }
   `];

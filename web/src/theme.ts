@@ -8,6 +8,7 @@ import { css } from 'lit';
 
 export const tokens = css`
   :host {
+    color-scheme: light;
     --_bg: var(--tp-bg, #ffffff);
     --_surface: var(--tp-surface, #f6f7f9);
     --_fg: var(--tp-fg, #1b1f24);
@@ -30,6 +31,7 @@ export const tokens = css`
     font-size: 14px;
   }
   :host([theme='dark']) {
+    color-scheme: dark;
     --_bg: var(--tp-bg, #111418);
     --_surface: var(--tp-surface, #1a1f25);
     --_fg: var(--tp-fg, #e6e9ed);
@@ -46,6 +48,7 @@ export const tokens = css`
   }
   @media (prefers-color-scheme: dark) {
     :host(:not([theme='light'])) {
+      color-scheme: dark;
       --_bg: var(--tp-bg, #111418);
       --_surface: var(--tp-surface, #1a1f25);
       --_fg: var(--tp-fg, #e6e9ed);
@@ -63,8 +66,13 @@ export const tokens = css`
   }
 `;
 
-/** Form controls and buttons shared by every component. */
+/**
+ * Form controls and buttons shared by every component. Inner components use only these (and the
+ * --_* variables they inherit); only the outer elements (console, viewer) declare \`tokens\`, so a
+ * theme set on them reaches every component inside.
+ */
 export const controls = css`
+  :host { color: var(--_fg); font-family: var(--_font); }
   * { box-sizing: border-box; }
   button, input, select {
     font: inherit;

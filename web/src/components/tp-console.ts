@@ -37,6 +37,7 @@ export class TpConsole extends LitElement {
     header label { flex-direction: row; align-items: center; gap: 6px; }
     main { flex: 1; min-height: 0; display: flex; flex-direction: column; padding: 12px 16px; overflow: auto; }
     main.events { overflow: hidden; }
+    @media (max-width: 720px) { main.events { overflow: auto; } header { padding: 8px; } main { padding: 8px; } }
     .signin { max-width: 420px; margin: 12vh auto; display: flex; flex-direction: column; gap: 12px; padding: 24px; border: 1px solid var(--_border); border-radius: var(--_radius); background: var(--_surface); }
     .signin h1 { margin: 0; font-size: 20px; }
     .signin input { width: 100%; }

@@ -6,7 +6,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { StoredEvent } from '../api.ts';
 import { jsonText, localTime, utcTime } from '../format.ts';
-import { controls, tokens } from '../theme.ts';
+import { controls } from '../theme.ts';
 import type { VerifyResult } from '../verify/proof.ts';
 
 export interface RelatedView {
@@ -20,7 +20,7 @@ export class TpEventDrawer extends LitElement {
   /** undefined while checking. */
   @property({ attribute: false }) verification: VerifyResult | undefined;
 
-  static override styles = [tokens, controls, css`
+  static override styles = [controls, css`
     :host { display: block; position: fixed; top: 0; right: 0; bottom: 0; width: min(560px, 100vw); background: var(--_bg); border-left: 1px solid var(--_border); box-shadow: -8px 0 24px rgb(0 0 0 / 0.15); overflow-y: auto; z-index: 10; }
     header { display: flex; align-items: center; justify-content: space-between; gap: 8px; padding: 12px 16px; border-bottom: 1px solid var(--_border); position: sticky; top: 0; background: var(--_bg); }
     h2 { font-size: 16px; margin: 0; font-family: var(--_mono); overflow-wrap: anywhere; }

@@ -7,7 +7,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import type { StoredEvent } from '../api.ts';
 import { localTime, targetText, utcTime } from '../format.ts';
-import { controls, tokens } from '../theme.ts';
+import { controls } from '../theme.ts';
 
 const ROW = 36;
 const OVERSCAN = 12;
@@ -27,7 +27,7 @@ export class TpEventTable extends LitElement {
     if (entry) this.viewHeight = entry.contentRect.height;
   });
 
-  static override styles = [tokens, controls, css`
+  static override styles = [controls, css`
     :host { display: flex; flex-direction: column; min-height: 0; background: transparent; }
     .viewport { flex: 1; overflow-y: auto; position: relative; border: 1px solid var(--_border); border-radius: var(--_radius); min-height: 200px; }
     .viewport:focus-visible { outline: 2px solid var(--_focus); }
@@ -43,7 +43,7 @@ export class TpEventTable extends LitElement {
     .bad { color: var(--_bad); }
     .foot { position: absolute; left: 0; right: 0; height: ${ROW}px; display: flex; align-items: center; justify-content: center; color: var(--_muted); }
     @media (max-width: 720px) {
-      .head, .row { grid-template-columns: 14px 118px minmax(80px, 1fr) minmax(90px, 1.2fr) 64px; }
+      .head, .row { grid-template-columns: 12px 92px minmax(64px, 1fr) minmax(72px, 1.2fr) 56px; gap: 6px; padding: 0 6px; font-size: 12px; }
       .c-targets, .c-ip, .c-location { display: none; }
     }
   `];

@@ -8,7 +8,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { Api, ApiError, type EventPage, type Histogram, type StoredEvent } from '../api.ts';
 import { apiQuery, emptyFilters, filtersFromUrl, filtersToUrl, timeWindow, type Filters, type RangePreset } from '../filter-state.ts';
-import { controls, tokens } from '../theme.ts';
+import { controls } from '../theme.ts';
 import { verifyProof, type ProofResponse, type VerifyResult } from '../verify/proof.ts';
 import './tp-event-drawer.ts';
 import './tp-event-table.ts';
@@ -49,7 +49,7 @@ export class TpEvents extends LitElement {
   /** When the first page of the current filter arrived (the benchmark reads it). */
   lastPageAt = 0;
 
-  static override styles = [tokens, controls, css`
+  static override styles = [controls, css`
     :host { display: flex; flex-direction: column; gap: 10px; min-height: 0; height: 100%; background: transparent; }
     form { display: flex; flex-wrap: wrap; gap: 8px; align-items: flex-end; }
     form label { flex: 1 1 120px; min-width: 100px; }
@@ -60,6 +60,7 @@ export class TpEvents extends LitElement {
     .status.bad { color: var(--_bad); }
     .status.ok { color: var(--_ok); }
     tp-event-table { flex: 1; min-height: 240px; }
+    @media (max-width: 720px) { :host { height: auto; } tp-event-table { flex: none; height: 75vh; } form label { flex-basis: 40%; } }
   `];
 
   override connectedCallback(): void {

@@ -7,7 +7,6 @@ import { customElement, property, query } from 'lit/decorators.js';
 import uPlot from 'uplot';
 import uplotCss from 'uplot/dist/uPlot.min.css?inline';
 import type { Histogram } from '../api.ts';
-import { tokens } from '../theme.ts';
 
 @customElement('tp-histogram')
 export class TpHistogram extends LitElement {
@@ -16,8 +15,8 @@ export class TpHistogram extends LitElement {
   private plot: uPlot | undefined;
   private resize = new ResizeObserver(() => this.plot?.setSize(this.size()));
 
-  static override styles = [tokens, unsafeCSS(uplotCss), css`
-    :host { display: block; background: transparent; }
+  static override styles = [unsafeCSS(uplotCss), css`
+    :host { display: block; }
     .chart { height: 110px; width: 100%; }
     .summary { font-size: 12px; color: var(--_muted); margin: 2px 0 4px; }
     .u-select { background: color-mix(in srgb, var(--_accent) 25%, transparent); }

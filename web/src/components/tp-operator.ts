@@ -3,9 +3,9 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { Api, ApiError } from '../api.ts';
 import { utcTime } from '../format.ts';
-import { controls, tokens } from '../theme.ts';
+import { controls } from '../theme.ts';
 
-const pageStyles = [tokens, controls, css`
+const pageStyles = [controls, css`
   :host { display: block; background: transparent; }
   table { width: 100%; border-collapse: collapse; margin-top: 12px; }
   th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--_border); }

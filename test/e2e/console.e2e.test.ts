@@ -1,0 +1,318 @@
+/**
+ * Issue 4, acceptance 1 and 2: the console and the embeddable viewer in a real browser (Debian's
+ * Chromium, driven by playwright-core) against a real `trailproof serve` process and PostgreSQL.
+ * Signs in, filters by every field, scrolls past several pages, opens an event and sees it
+ * verified, tampers with it in the database and sees the badge turn red, exports CSV, embeds the
+ * viewer in a page of another origin with a viewer token, and is refused with expired or forged
+ * tokens. Saves the screenshots the README links (docs/screenshots/).
+ */
+import { createHmac } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureWebBuilt } from '../../src/http/web-routes.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { freePort, killStartedProcesses, randomAdminKey, request, startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
+const VIEWER_SECRET = `e2e-viewer-secret-${'s'.repeat(24)}`;
+const ACTORS = [['alice', 'Alice Adams'], ['bob', 'Bob Brown'], ['carol', 'Carol Chen'], ['dave', 'Dave Diaz']] as const;
+const ACTIONS = ['user.login', 'document.read', 'document.updated', 'user.login_failed', 'role.granted'] as const;
+const SEEDED = 650;
+
+interface Seeded { uid: string; actor: string; action: string; target?: string; outcome: string; ip: string; q: boolean; at: number }
+
+let db: TestDatabase;
+let server: ServerProcess;
+let browser: Browser;
+let page: Page;
+let adminKey: string;
+let embedServer: http.Server;
+let embedUrl: string;
+const acme: Seeded[] = [];
+const globexUids: string[] = [];
+
+beforeAll(async () => {
+  await ensureWebBuilt(() => {});
+  db = await createTestDatabase();
+  adminKey = randomAdminKey();
+  server = await startServerProcess({ env: { DATABASE_URL: db.url, TRAILPROOF_ADMIN_KEY: adminKey, TRAILPROOF_VIEWER_SECRET: VIEWER_SECRET, LOG_LEVEL: 'warn' } });
+  for (const id of ['acme', 'globex']) expect((await request(`${server.url}/v1/tenants`, adminKey, 'POST', { id })).status).toBe(201);
+  const now = Date.now();
+  const events = Array.from({ length: SEEDED }, (_, i) => {
+    const [actor, name] = ACTORS[i % 4]!;
+    const action = ACTIONS[i % 5]!;
+    const target = action.startsWith('document.') ? `doc-${i % 3}` : undefined;
+    const ip = actor === 'alice' ? `10.0.0.${i % 200}` : `192.168.1.${i % 200}`;
+    const q = i % 7 === 0;
+    const at = now - (i * 2 + 1) * 60_000;
+    return {
+      seed: { uid: '', actor, action, ...(target ? { target } : {}), outcome: action === 'user.login_failed' ? 'failure' : 'success', ip, q, at } as Seeded,
+      body: {
+        tenant: 'acme', action, occurred_at: new Date(at).toISOString(),
+        actor: { type: 'user', id: actor, name },
+        targets: target ? [{ type: 'document', id: target, name: `Document ${target}` }] : [],
+        outcome: action === 'user.login_failed' ? 'failure' : 'success',
+        context: { ip, location: actor === 'alice' ? 'Lisbon, PT' : 'Oslo, NO', user_agent: 'e2e' },
+        ...(action === 'document.updated' ? { changes: [{ field: 'title', before: 'Q3 draft', after: 'Q3 final' }, { field: 'owners', before: ['alice'], after: ['alice', 'bob'] }] } : {}),
+        ...(q ? { metadata: { note: 'quarterly budget review' } } : {}),
+      },
+    };
+  });
+  for (let i = 0; i < events.length; i += 500) {
+    const res = await request(`${server.url}/v1/events`, adminKey, 'POST', { events: events.slice(i, i + 500).map((e) => e.body) });
+    expect(res.status, res.text).toBeLessThan(300);
+    (res.body.accepted as { uid: string }[]).forEach((a, j) => acme.push({ ...events[i + j]!.seed, uid: a.uid }));
+  }
+  const globex = await request(`${server.url}/v1/events`, adminKey, 'POST', { events: Array.from({ length: 12 }, (_, i) => ({ tenant: 'globex', action: 'invoice.paid', occurred_at: new Date(now - i * 60_000).toISOString(), actor: { type: 'user', id: `g${i}` } })) });
+  globexUids.push(...(globex.body.accepted as { uid: string }[]).map((a) => a.uid));
+
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true, colorScheme: 'light' });
+  page.on('pageerror', (err) => console.error('page error:', err.message));
+
+  // The host page of the embedded viewer: another origin (its own port), loading embed.js from Trailproof.
+  const port = await freePort();
+  embedUrl = `http://127.0.0.1:${port}`;
+  embedServer = http.createServer((req, res) => {
+    const token = new URL(req.url ?? '/', embedUrl).searchParams.get('token') ?? '';
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(`<!doctype html><html><head><title>Customer app</title>
+      <style>body { font-family: sans-serif; margin: 24px; } trailproof-viewer { --tp-accent: #7b2cbf; --tp-height: 640px; }</style></head>
+      <body><h1>Acme SaaS — Security log</h1>
+      <script src="${server.url}/embed.js"></script>
+      <trailproof-viewer token="${token.replace(/"/g, '')}"></trailproof-viewer></body></html>`);
+  });
+  await new Promise<void>((resolve) => embedServer.listen(port, '127.0.0.1', resolve));
+  fs.mkdirSync(SHOTS, { recursive: true });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((resolve) => embedServer?.close(resolve));
+  await server?.stop('SIGTERM').catch(() => {});
+  await killStartedProcesses();
+  await db?.drop();
+});
+
+interface Row { uid: string; tenant: string; actor: string; action: string; targets: string[]; outcome: string; ip: string; occurred_at: string }
+
+/** The rows the table holds, and whether the view is idle; `host` selects console or viewer. */
+async function view(host: 'tp-console' | 'trailproof-viewer' = 'tp-console'): Promise<{ rows: Row[]; loading: boolean; total: number | undefined; hasMore: boolean }> {
+  return page.evaluate((hostTag) => {
+    const events = document.querySelector(hostTag)!.shadowRoot!.querySelector('tp-events') as unknown as { shadowRoot: ShadowRoot; loading: boolean; histogram?: { total: number }; cursor: string | null };
+    const table = events.shadowRoot.querySelector('tp-event-table') as unknown as { rows: { uid: string; tenant: string; actor: { id: string }; action: string; targets: { type: string; id: string }[]; outcome: string; context: { ip?: string }; occurred_at: string }[] };
+    return {
+      rows: table.rows.map((r) => ({ uid: r.uid, tenant: r.tenant, actor: r.actor.id, action: r.action, targets: r.targets.map((t) => `${t.type}:${t.id}`), outcome: r.outcome, ip: r.context.ip ?? '', occurred_at: r.occurred_at })),
+      loading: events.loading,
+      total: events.histogram?.total,
+      hasMore: events.cursor !== null,
+    };
+  }, host);
+}
+
+/** Waits until the first page and the histogram of the current filter have arrived. */
+async function settled(host: 'tp-console' | 'trailproof-viewer' = 'tp-console') {
+  await page.waitForFunction((hostTag) => {
+    const events = document.querySelector(hostTag)?.shadowRoot?.querySelector('tp-events') as unknown as { loading: boolean; histogram?: unknown } | null;
+    return events && !events.loading && events.histogram !== undefined;
+  }, host, { timeout: 15_000 });
+  return view(host);
+}
+
+async function applyFilter(fields: Record<string, string>) {
+  for (const name of ['actor', 'action', 'target_type', 'target_id', 'ip', 'q']) await page.locator(`tp-events input[name=${name}]`).fill(fields[name] ?? '');
+  await page.locator('tp-events select[name=outcome]').selectOption(fields.outcome ?? '');
+  await page.locator('tp-events select[name=range]').selectOption(fields.range ?? '24h');
+  await page.locator('tp-events input[name=actor]').press('Enter');
+  return settled();
+}
+
+describe('console', () => {
+  it('signs in with an admin key kept out of the URL, and shows the tenant\'s events with a histogram', async () => {
+    await page.goto(`${server.url}/?tenant=acme`);
+    await page.locator('#key').fill(adminKey);
+    await page.locator('button[type=submit]').click();
+    const { rows, total } = await settled();
+    expect(rows.length).toBe(200);
+    expect(total).toBeGreaterThanOrEqual(SEEDED);
+    expect(page.url()).not.toContain(adminKey);
+    expect(await page.evaluate(() => sessionStorage.getItem('trailproof.key'))).toBe(adminKey);
+    await page.screenshot({ path: path.join(SHOTS, 'console-events.png') });
+  });
+
+  const cases: [string, Record<string, string>, (s: Seeded) => boolean, (r: Row) => boolean][] = [
+    ['actor', { actor: 'alice' }, (s) => s.actor === 'alice', (r) => r.actor === 'alice'],
+    ['action prefix', { action: 'user.*' }, (s) => s.action.startsWith('user.'), (r) => r.action.startsWith('user.')],
+    ['exact action', { action: 'role.granted' }, (s) => s.action === 'role.granted', (r) => r.action === 'role.granted'],
+    ['target', { target_type: 'document', target_id: 'doc-1' }, (s) => s.target === 'doc-1', (r) => r.targets.includes('document:doc-1')],
+    ['outcome', { outcome: 'failure' }, (s) => s.outcome === 'failure', (r) => r.outcome === 'failure'],
+    ['ip range', { ip: '10.0.0.0/8' }, (s) => s.ip.startsWith('10.'), (r) => r.ip.startsWith('10.')],
+    ['free text', { q: 'budget' }, (s) => s.q, () => true],
+  ];
+  it.each(cases)('filters by %s, reflected in the URL', async (_, fields, seeded, shown) => {
+    const view = await applyFilter(fields);
+    const expected = acme.filter(seeded);
+    // Free text also finds the trail's own records of earlier searches for it (audit_log.viewed
+    // keeps the filter in its metadata): leave those out of the comparison.
+    const rows = fields.q ? view.rows.filter((r) => !r.action.startsWith('audit_log.')) : view.rows;
+    if (fields.q) expect(view.total).toBeGreaterThanOrEqual(expected.length);
+    else expect(view.total).toBe(expected.length);
+    expect(rows.length).toBe(Math.min(200, expected.length));
+    expect(rows.every(shown)).toBe(true);
+    if (expected.length <= 200) expect(new Set(rows.map((r) => r.uid))).toEqual(new Set(expected.map((s) => s.uid)));
+    const url = new URL(page.url());
+    for (const [k, v] of Object.entries(fields)) expect(url.searchParams.get(k)).toBe(v);
+  });
+
+  it('filters by a time range preset', async () => {
+    const { rows } = await applyFilter({ actor: 'bob', range: '1h' });
+    const hourAgo = Date.now() - 3600_000;
+    const expected = acme.filter((s) => s.actor === 'bob' && s.at >= hourAgo);
+    expect(rows.every((r) => Date.parse(r.occurred_at) >= hourAgo - 60_000)).toBe(true);
+    expect(Math.abs(rows.length - expected.length)).toBeLessThanOrEqual(1);
+    expect(new URL(page.url()).searchParams.get('range')).toBe('1h');
+  });
+
+  it('a shared URL opens the same view', async () => {
+    const shared = page.url();
+    const other = await browser.newPage();
+    await other.goto(shared);
+    await other.evaluate((key) => sessionStorage.setItem('trailproof.key', key), adminKey);
+    await other.goto(shared);
+    await expect.poll(() => other.locator('tp-events input[name=actor]').inputValue()).toBe('bob');
+    await other.close();
+  });
+
+  it('loads pages by cursor while scrolling, each event once, newest first', async () => {
+    await applyFilter({});
+    for (let i = 0; i < 40; i++) {
+      const v = await view();
+      if (!v.hasMore && !v.loading) break;
+      await page.locator('tp-event-table .viewport').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+      await page.waitForTimeout(150);
+    }
+    const { rows, hasMore } = await view();
+    expect(hasMore).toBe(false);
+    expect(rows.length).toBeGreaterThan(600);
+    expect(new Set(rows.map((r) => r.uid)).size).toBe(rows.length);
+    const uids = new Set(rows.map((r) => r.uid));
+    expect(acme.every((s) => uids.has(s.uid))).toBe(true);
+    const times = rows.map((r) => Date.parse(r.occurred_at));
+    expect(times.every((t, i) => i === 0 || t <= times[i - 1]!)).toBe(true);
+    // Virtualised: the DOM holds a screenful of rows, not hundreds.
+    expect(await page.locator('tp-event-table .row').count()).toBeLessThan(80);
+  });
+
+  let opened: Seeded;
+  it('opens an event: all fields, the changes diff, and "verified at checkpoint N"', async () => {
+    await applyFilter({ action: 'document.updated' });
+    await page.locator('tp-event-table .row').nth(1).click();
+    const badge = page.locator('tp-event-drawer [data-verify]');
+    await expect.poll(() => badge.getAttribute('data-verify'), { timeout: 15_000 }).toBe('ok');
+    expect(await badge.textContent()).toMatch(/Verified at checkpoint \d+/);
+    expect(await page.locator('tp-event-drawer table.diff').textContent()).toContain('Q3 final');
+    const uid = (await view()).rows[1]!.uid;
+    opened = acme.find((s) => s.uid === uid)!;
+    expect((await page.locator('tp-event-drawer dl').textContent())).toContain(uid);
+    await page.screenshot({ path: path.join(SHOTS, 'console-drawer-verified.png') });
+  });
+
+  it('turns the badge red, naming the commitment, after the event is changed in the database', async () => {
+    await db.ownerSql.begin(async (tx) => {
+      await tx`set local session_replication_role = replica`;
+      await tx`update events set body = jsonb_set(body, '{changes,0,after}', '"Q3 final (edited)"') where uid = ${opened.uid}`;
+    });
+    await page.keyboard.press('Escape');
+    await page.locator('tp-event-table .row').nth(1).click();
+    const badge = page.locator('tp-event-drawer [data-verify]');
+    await expect.poll(() => badge.getAttribute('data-verify'), { timeout: 15_000 }).toBe('failed');
+    expect(await badge.textContent()).toMatch(/commitment/);
+    await page.screenshot({ path: path.join(SHOTS, 'console-drawer-tampered.png') });
+    await page.keyboard.press('Escape');
+  });
+
+  it('"verify this view" checks every loaded event and reports the tampered one', async () => {
+    await page.getByRole('button', { name: 'Verify this view' }).click();
+    const status = page.locator('tp-events [data-view-status]');
+    await expect.poll(() => status.textContent(), { timeout: 30_000 }).toMatch(/[✓✗]/);
+    const expected = acme.filter((s) => s.action === 'document.updated').length;
+    expect(await status.textContent()).toContain(`1 of ${expected} loaded events failed`);
+  });
+
+  it('exports the current filter as CSV, streamed, with exactly its rows', async () => {
+    await applyFilter({ actor: 'carol', action: 'document.*' });
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-export=csv]').click()]);
+    const records = parse(fs.readFileSync((await download.path())!, 'utf8'), { columns: true }) as { uid: string; actor_id: string; action: string }[];
+    const expected = acme.filter((s) => s.actor === 'carol' && s.action.startsWith('document.'));
+    expect(records.length).toBe(expected.length);
+    expect(new Set(records.map((r) => r.uid))).toEqual(new Set(expected.map((s) => s.uid)));
+    expect(records.every((r) => r.actor_id === 'carol' && r.action.startsWith('document.'))).toBe(true);
+    expect(await page.locator('tp-events [data-export-status]').textContent()).toMatch(/Exported/);
+  });
+
+  it('works at phone width and in the dark theme', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole('button', { name: 'Switch light/dark theme' }).click();
+    await applyFilter({});
+    expect(await page.locator('tp-console').getAttribute('theme')).toBe('dark');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: path.join(SHOTS, 'console-phone-dark.png') });
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+});
+
+describe('embedded viewer', () => {
+  const mint = async (body: Record<string, unknown>) => {
+    const res = await request(`${server.url}/v1/viewer-tokens`, adminKey, 'POST', body);
+    expect(res.status, res.text).toBe(201);
+    return res.body.token as string;
+  };
+
+  it('on another origin, with a viewer token, sees exactly its one tenant', async () => {
+    await page.goto(`${embedUrl}/?token=${encodeURIComponent(await mint({ tenant: 'globex' }))}`);
+    const { rows } = await settled('trailproof-viewer');
+    expect(new Set(rows.map((r) => r.tenant))).toEqual(new Set(['globex']));
+    const uids = new Set(rows.map((r) => r.uid));
+    expect(globexUids.every((u) => uids.has(u))).toBe(true);
+    expect(rows.some((r) => acme.some((s) => s.uid === r.uid))).toBe(false);
+    await page.locator('trailproof-viewer tp-event-table .row', { hasText: 'invoice.paid' }).first().click();
+    await expect.poll(() => page.locator('trailproof-viewer [data-verify]').getAttribute('data-verify'), { timeout: 15_000 }).toBe('ok');
+    await page.keyboard.press('Escape');
+    await page.screenshot({ path: path.join(SHOTS, 'embedded-viewer.png') });
+    const sessions = await db.sql`select count(*)::int as n from events where tenant_id = 'globex' and action = 'viewer.session_started'`;
+    expect(sessions[0]!.n).toBe(1);
+  });
+
+  it('narrowed to an action prefix, shows only those actions', async () => {
+    await page.goto(`${embedUrl}/?token=${encodeURIComponent(await mint({ tenant: 'acme', actions: ['role.*'] }))}`);
+    const { rows, total } = await settled('trailproof-viewer');
+    expect(total).toBe(acme.filter((s) => s.action === 'role.granted').length);
+    expect(rows.every((r) => r.action === 'role.granted')).toBe(true);
+  });
+
+  it('refuses an expired token and a forged one', async () => {
+    const token = await mint({ tenant: 'globex' });
+    const [payload] = token.slice(4).split('.') as [string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    const sign = (c: unknown, secret: string) => {
+      const p = Buffer.from(JSON.stringify(c)).toString('base64url');
+      return `tpv_${p}.${createHmac('sha256', secret).update(`trailproof viewer token v1\n${p}`).digest('base64url')}`;
+    };
+    const cases = [
+      [sign({ ...claims, exp: Math.floor(Date.now() / 1000) - 5 }, VIEWER_SECRET), /expired/i],
+      [sign({ ...claims, t: 'acme' }, 'an-attacker-guess-of-the-secret-0123456789'), /VIEWER_TOKEN_INVALID/],
+    ] as const;
+    for (const [bad, message] of cases) {
+      await page.goto(`${embedUrl}/?token=${encodeURIComponent(bad)}`);
+      const error = page.locator('trailproof-viewer [data-viewer-error]');
+      await expect.poll(() => error.textContent(), { timeout: 10_000 }).toMatch(message);
+      expect(await page.locator('trailproof-viewer tp-event-table').count()).toBe(0);
+    }
+  });
+});
