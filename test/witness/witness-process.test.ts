@@ -13,14 +13,17 @@ import { addCheckpoint } from '../../src/witness/client.ts';
 import { withCosignatures } from '../../src/witness/cosigned-note.ts';
 import { tempDir, TestLog } from '../../src/witness/testing/test-log.ts';
 import { verifyCosignature } from '../independent/spec-verifier.ts';
-import { freePort, runCli } from '../helpers/server-process.ts';
+import { createTestDatabase } from '../helpers/database.ts';
+import { freePort, killStartedProcesses, randomAdminKey, request, runCli, startServerProcess } from '../helpers/server-process.ts';
+import { verifySignedNote } from '../independent/spec-verifier.ts';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/trailproof.js');
 const children = new Set<ChildProcess>();
 
-afterEach(() => {
+afterEach(async () => {
   for (const child of children) child.kill('SIGKILL');
   children.clear();
+  await killStartedProcesses();
 });
 
 interface WitnessProcess {
@@ -30,8 +33,8 @@ interface WitnessProcess {
   stop(signal: NodeJS.Signals): Promise<number | null>;
 }
 
-async function startWitness(args: string[], env: Record<string, string> = {}): Promise<WitnessProcess> {
-  const port = await freePort();
+async function startWitness(args: string[], env: Record<string, string> = {}, port?: number): Promise<WitnessProcess> {
+  port ??= await freePort();
   const child = spawn(process.execPath, [BIN, 'witness', 'serve', '--port', String(port), ...args], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -120,5 +123,41 @@ describe('trailproof witness (process)', () => {
     expect(badLog.code).toBe(1);
     expect(badLog.stderr).toContain('CONFIG_INVALID');
     expect(badLog.stderr).toContain('log.test/t/acme');
+  });
+
+  it('witnesses a real trailproof serve: checkpoints pushed (after the witness comes up late) and served cosigned', async () => {
+    const db = await createTestDatabase();
+    try {
+      const dir = await tempDir();
+      const keyFile = path.join(dir, 'witness.key');
+      const verifierKey = (await runCli(['witness', 'keygen', '--name', 'witness.test/e2e', '--out', keyFile])).stdout.trim();
+      const witnessPort = await freePort();
+      const adminKey = randomAdminKey();
+      // The witness is down when the service starts: its first pushes fail and are retried.
+      const server = await startServerProcess({
+        env: { DATABASE_URL: db.url, TRAILPROOF_ADMIN_KEY: adminKey, TRAILPROOF_WITNESSES: `http://127.0.0.1:${witnessPort}=${verifierKey}` },
+      });
+      expect((await request(`${server.url}/v1/tenants`, adminKey, 'POST', { id: 'acme', name: 'Acme' })).status).toBe(201);
+      const logKey = (await request(`${server.url}/v1/ledger/key?tenant=acme`, null)).text.trim();
+      const origin = logKey.split('+')[0]!;
+      const events = Array.from({ length: 300 }, (_, i) => ({ tenant: 'acme', action: 'user.login', actor: { type: 'user', id: `u${i}` } }));
+      expect((await request(`${server.url}/v1/events`, adminKey, 'POST', { events })).status).toBe(200);
+
+      await startWitness(['--data-dir', path.join(dir, 'state'), '--key', keyFile, '--log', `${origin}=${logKey}`], {}, witnessPort);
+      const deadline = Date.now() + 30_000;
+      let served = '';
+      for (;;) {
+        served = (await request(`${server.url}/t/acme/checkpoint`, adminKey)).text;
+        if (served.includes('\u2014 witness.test/e2e ') && served.split('\n')[1] === '300') break;
+        if (Date.now() > deadline) throw new Error(`no cosigned checkpoint of size 300 after 30 s:\n${served}\n${server.output()}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(verifyCosignature(served, verifierKey).checkpoint.size).toBe(300n);
+      verifySignedNote(served, logKey);
+      expect((await server.stop('SIGTERM')).code).toBe(0);
+      expect(server.output()).not.toContain('PRIVATE+KEY');
+    } finally {
+      await db.drop();
+    }
   });
 });
