@@ -6,11 +6,11 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { formatCheckpoint } from '../../ledger/checkpoint.ts';
+import { leafHash } from '../../ledger/hash.ts';
 import { generateCosignerKey, parseCosignerKey } from '../../ledger/cosignature.ts';
 import { MemoryHashStore } from '../../ledger/memory-hash-store.ts';
 import { generateSignerKey, parseSignerKey, signNote } from '../../ledger/note.ts';
 import { consistencyProof, rootAt } from '../../ledger/proofs.ts';
-import { makeLeaves } from '../../ledger/testing/reference-tree.ts';
 
 export class TestLog {
   readonly origin: string;
@@ -30,8 +30,10 @@ export class TestLog {
 
   /** Grows the tree to `size` leaves. */
   growTo(size: number): this {
-    const have = this.tree.size;
-    this.tree.append(makeLeaves(size, this.#tag).slice(have));
+    // Leaf i is leafHash(`<tag> <i>`), as makeLeaves makes them, computed for the new ones only.
+    const leaves = [];
+    for (let i = this.tree.size; i < size; i++) leaves.push(leafHash(Buffer.from(`${this.#tag} ${i}`)));
+    this.tree.append(leaves);
     return this;
   }
 
