@@ -36,6 +36,11 @@ export interface Config {
   ocsfMapping: OcsfMapping;
   /** `TRAILPROOF_VIEWER_SECRET`: HMAC key of viewer tokens; default `<dataDir>/viewer.secret`, created if missing. */
   viewerSecret: Secret | undefined;
+  /**
+   * `TRAILPROOF_SELF_AUDIT_INTERVAL_SECONDS` (default 600; 0 = off) and `TRAILPROOF_SELF_AUDIT_DELAY_SECONDS`
+   * (first run after start, default 60): the background ledger self-audit (docs/bundle.md).
+   */
+  selfAudit: { intervalMs: number; initialDelayMs: number };
 }
 
 export interface LedgerConfig {
@@ -88,6 +93,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     witnesses: parseWitnessList(env.TRAILPROOF_WITNESSES),
     ocsfMapping: loadOcsfMapping(env),
     viewerSecret: nonEmpty(env.TRAILPROOF_VIEWER_SECRET) === undefined ? undefined : new Secret(nonEmpty(env.TRAILPROOF_VIEWER_SECRET)!),
+    selfAudit: {
+      intervalMs: integer(env, 'TRAILPROOF_SELF_AUDIT_INTERVAL_SECONDS', 600, 0, 31_536_000) * 1000,
+      initialDelayMs: integer(env, 'TRAILPROOF_SELF_AUDIT_DELAY_SECONDS', 60, 0, 86_400) * 1000,
+    },
   };
   if (config.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
     throw invalid('DATABASE_URL must be a postgres:// or postgresql:// URL');

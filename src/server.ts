@@ -14,6 +14,7 @@ import { createServices } from './http/services.ts';
 import { createLogger } from './logger.ts';
 import { openDatabase } from './store/database.ts';
 import { loadLedgerKeys, type LedgerKeys } from './tlog/keys.ts';
+import { SelfAuditor } from './tlog/self-audit.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -54,6 +55,8 @@ export async function serve(config: Config, options: { installSignalHandlers?: b
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   if (firstKey) printFirstKey(url, firstKey);
   services.checkpointer.start();
+  const selfAuditor = new SelfAuditor(db.sql, ledgerKeys, { ...config.selfAudit, logger });
+  selfAuditor.start();
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -64,6 +67,7 @@ export async function serve(config: Config, options: { installSignalHandlers?: b
       await app.close();
       await services.committer.close();
       await services.checkpointer.stop();
+      await selfAuditor.stop();
       // The checkpoints issued at shutdown get a few seconds to reach the witnesses.
       await services.witnessPusher?.close();
       await db.close({ stopServer: true });

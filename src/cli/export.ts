@@ -9,6 +9,7 @@ import { Command } from 'commander';
 import { eventsMatching } from '../export/event-source.ts';
 import { formatStream } from '../export/format.ts';
 import { EVENT_FORMATS } from '../export/formats.ts';
+import { BUNDLE_EXPORT, assertNoFilters, bundleStream, ledgerIdentity } from '../export/bundle-export.ts';
 import { unknownFormat } from '../export/routes.ts';
 import { parseEventQuery } from '../query/filters.ts';
 import { TrailproofError } from '../errors.ts';
@@ -20,16 +21,17 @@ export function exportCommand(): Command {
   const command = new Command('export')
     .description('export a tenant\'s events (docs/exports.md)')
     .requiredOption('--tenant <id>', 'tenant to export')
-    .requiredOption('--format <format>', `one of ${[...EVENT_FORMATS.keys()].join(', ')}`)
+    .requiredOption('--format <format>', `one of ${[...EVENT_FORMATS.keys()].join(', ')}, or bundle (the verifiable bundle of the whole log, for \`trailproof verify\`)`)
     .option('--out <file>', 'write here instead of stdout')
     .option('--sort <order>', 'asc (oldest first) or desc', 'asc');
   for (const f of FILTERS) command.option(`--${f} <value>`, `filter, as ${f.replace('-', '_')}= of GET /v1/events`);
   return command.action(async (opts: Record<string, string | undefined>, cmd: Command) => {
+    if (opts.format === BUNDLE_EXPORT.name) return exportBundle(opts, cmd);
     const format = EVENT_FORMATS.get(opts.format!);
     if (!format) throw unknownFormat(opts.format);
     const params: Record<string, string> = { sort: opts.sort! };
     for (const f of FILTERS) {
-      const value = opts[f.replace(/-(\w)/, (_, c: string) => c.toUpperCase())];
+      const value = opts[camel(f)];
       if (value !== undefined) params[f.replace('-', '_')] = value;
     }
     const query = parseEventQuery(params);
@@ -42,6 +44,26 @@ export function exportCommand(): Command {
       progress.done(opts.out);
     });
   });
+}
+
+/** The verifiable bundle of the whole log (docs/bundle.md): no filters, no sorting. */
+async function exportBundle(opts: Record<string, string | undefined>, cmd: Command): Promise<void> {
+  const given = FILTERS.filter((f) => opts[camel(f)] !== undefined);
+  if (cmd.getOptionValueSource('sort') === 'cli') given.push('sort' as never);
+  assertNoFilters(given, '--');
+  const tenant = opts.tenant!;
+  await withDatabase(cmd, async (sql, config) => {
+    const tenants = await sql`select 1 from tenants where id = ${tenant}`;
+    if (tenants.length === 0) throw new TrailproofError('TENANT_NOT_FOUND', `tenant "${tenant}" does not exist`);
+    const out = opts.out ? fs.createWriteStream(opts.out) : process.stdout;
+    const progress = new Progress(process.stderr.isTTY === true);
+    await pipeline(bundleStream(sql, tenant, await ledgerIdentity(sql, config, tenant)), progress.lineCounter(), out);
+    progress.done(opts.out, 'lines');
+  });
+}
+
+function camel(flag: string): string {
+  return flag.replace(/-(\w)/, (_, c: string) => c.toUpperCase());
 }
 
 /** Events per second on one refreshed stderr line (terminals only); a summary line at the end. */
@@ -63,10 +85,21 @@ class Progress {
     });
   }
 
-  done(file: string | undefined): void {
+  /** Counts the lines of a text stream (the bundle) instead of events. */
+  lineCounter(): Transform {
+    return new Transform({
+      transform: (chunk: Buffer, _enc, done) => {
+        for (let at = chunk.indexOf(10); at >= 0; at = chunk.indexOf(10, at + 1)) this.count++;
+        if (this.live && Date.now() - this.lastDraw > 200) this.draw();
+        done(null, chunk);
+      },
+    });
+  }
+
+  done(file: string | undefined, unit = 'events'): void {
     if (this.live) process.stderr.write('\r\x1b[K');
     const seconds = (Date.now() - this.started) / 1000;
-    process.stderr.write(`exported ${this.count} events in ${seconds.toFixed(1)} s${file ? ` to ${file}` : ''}\n`);
+    process.stderr.write(`exported ${this.count} ${unit} in ${seconds.toFixed(1)} s${file ? ` to ${file}` : ''}\n`);
   }
 
   private draw(): void {

@@ -8,7 +8,9 @@ import { demoCommand } from './demo.ts';
 import { exportCommand } from './export.ts';
 import { keysCommand } from './keys.ts';
 import { ledgerCommand } from './ledger.ts';
+import { ledgerAuditCommand } from './ledger-audit.ts';
 import { tenantsCommand } from './tenants.ts';
+import { verifyCommand, verifyProofCommand } from './verify.ts';
 import { witnessCommand } from './witness.ts';
 
 const program = new Command('trailproof')
@@ -40,7 +42,10 @@ program.addCommand(keysCommand());
 program.addCommand(demoCommand());
 program.addCommand(exportCommand());
 program.addCommand(witnessCommand());
-program.addCommand(ledgerCommand());
+program.addCommand(ledgerCommand().addCommand(ledgerAuditCommand()));
+program.addCommand(exportCommand());
+program.addCommand(verifyCommand());
+program.addCommand(verifyProofCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof TrailproofError) {

@@ -3,7 +3,7 @@
  * format asked for, oldest first by default. Recorded as `audit_log.exported` before the first byte.
  */
 import { Readable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { TrailproofError } from '../errors.ts';
 import { authenticate, principalOf, requestContext, tenantFor } from '../http/authenticate.ts';
@@ -11,17 +11,39 @@ import type { Services } from '../http/services.ts';
 import { parseEventQuery } from '../query/filters.ts';
 import { narrowFilter } from '../query/viewer-narrowing.ts';
 import { EventQuerySchema } from '../query/routes.ts';
+import { assertNoFilters, BUNDLE_EXPORT, bundleStream, ledgerIdentityOf } from './bundle-export.ts';
 import { eventsMatching } from './event-source.ts';
 import { formatStream } from './format.ts';
 import { EVENT_FORMATS } from './formats.ts';
 
 const { limit: _limit, cursor: _cursor, ...filterProperties } = EventQuerySchema.properties;
 const ExportQuery = Type.Object({
-  format: Type.String({ description: `One of ${[...EVENT_FORMATS.keys()].join(', ')}` }),
+  format: Type.String({ description: `One of ${[...EVENT_FORMATS.keys()].join(', ')}, or ${BUNDLE_EXPORT.name}: the verifiable bundle of the whole log (docs/bundle.md), no filters` }),
   ...filterProperties,
 });
 
 export function exportRoutes(services: Services) {
+  /**
+   * The verifiable bundle: recorded, then a checkpoint issued for the tree as it is (export record
+   * included) so everything in it is signed, then streamed. A narrowed viewer token may not have it.
+   */
+  const sendBundle = async (request: FastifyRequest, reply: FastifyReply, params: Record<string, unknown>) => {
+    assertNoFilters(Object.keys(params).filter((k) => k !== 'tenant' && params[k] !== undefined), '/');
+    const principal = principalOf(request);
+    if (principal.viewer?.actions || principal.viewer?.targets) throw new TrailproofError('AUTH_FORBIDDEN', 'a narrowed viewer token cannot export the whole log');
+    const tenant = await tenantFor(services, request, params.tenant as string | undefined);
+    await services.audit.record({ tenant, principal, action: 'audit_log.exported', metadata: { format: BUNDLE_EXPORT.name }, context: requestContext(request) });
+    // A tree the checkpointer refuses to sign (its head contradicts an earlier checkpoint) is still
+    // exported: the bundle is how that gets shown.
+    await services.checkpointer.issue(tenant).catch((err: unknown) => request.log.error({ err, tenant }, 'export: no fresh checkpoint'));
+    const filename = `trailproof-${tenant}-${new Date().toISOString().slice(0, 10)}.${BUNDLE_EXPORT.extension}`;
+    return reply
+      .type(BUNDLE_EXPORT.mediaType)
+      .header('content-disposition', `attachment; filename="${filename}"`)
+      .header('cache-control', 'no-store')
+      .send(bundleStream(services.sql, tenant, ledgerIdentityOf(services.ledgerKeys, tenant)));
+  };
+
   return async function registerExportRoutes(app: FastifyInstance): Promise<void> {
     app.get('/v1/exports', {
       preHandler: authenticate(services, 'read'),
@@ -31,6 +53,7 @@ export function exportRoutes(services: Services) {
       const params = { ...(request.query as Record<string, unknown>) };
       const formatName = params.format;
       delete params.format;
+      if (formatName === BUNDLE_EXPORT.name) return sendBundle(request, reply, params);
       const format = typeof formatName === 'string' ? EVENT_FORMATS.get(formatName) : undefined;
       if (!format) throw unknownFormat(formatName);
       if (params.limit !== undefined || params.cursor !== undefined) throw notForExports(params.limit !== undefined ? 'limit' : 'cursor');
@@ -55,7 +78,7 @@ export function exportRoutes(services: Services) {
 }
 
 export function unknownFormat(name: unknown): TrailproofError {
-  const message = `format must be one of ${[...EVENT_FORMATS.keys()].join(', ')}`;
+  const message = `format must be one of ${[...EVENT_FORMATS.keys(), BUNDLE_EXPORT.name].join(', ')}`;
   return new TrailproofError('QUERY_INVALID', typeof name === 'string' ? `unknown format "${name}": ${message}` : message, {
     details: [{ pointer: '/format', code: name === undefined ? 'required' : 'enum', message }],
   });

@@ -21,12 +21,13 @@ import { parseCheckpoint } from '../ledger/checkpoint.ts';
 import { encodeBase64, isNatural, isWellFormed } from '../ledger/encoding.ts';
 import * as keyText from '../ledger/key-text.ts';
 import type { TreeNode } from '../ledger/merkle.ts';
-import { ED25519_SIGNATURE_TYPE, openNote, parseVerifierKey, type NoteVerifier } from '../ledger/note.ts';
+import { ED25519_SIGNATURE_TYPE, openNote, type NoteVerifier } from '../ledger/note.ts';
 import { JcsError, canonicalJson } from '../ledger/jcs.ts';
 import { BUNDLE_FORMAT, BUNDLE_VERSION } from '../export/bundle-format.ts';
 import { LeafHasher } from './leaf-hasher.ts';
 import type { Finding, FindingKind, VerifyReport } from './report.ts';
 import { VerifyingTree } from './tree.ts';
+import { trustedVerifiers } from './trusted-keys.ts';
 
 export interface VerifierOptions {
   /** Trusted verifier key texts (`name+id+base64`); a key under another name is trusted under the bundle's origin too. */
@@ -100,6 +101,20 @@ export class BundleVerifier {
     if (options.keys.length === 0) throw new TrailproofError('CONFIG_INVALID', 'at least one verifier key is needed');
     // Malformed keys are the caller's mistake, reported before any line is read.
     for (const key of options.keys) keyText.parseVerifierKey(key, [ED25519_SIGNATURE_TYPE]);
+  }
+
+  /** Leaves read so far. */
+  get size(): number {
+    return this.#tree.size;
+  }
+
+  /** Root of the leaves read so far (the self-audit compares the stored head with it). */
+  root(): Buffer {
+    return this.#tree.root();
+  }
+
+  frontier(): Buffer[] {
+    return this.#tree.frontier();
   }
 
   /** Feeds one line (without its newline). */
@@ -294,8 +309,12 @@ export class BundleVerifier {
     const current = this.#tree.root();
     if (current.equals(root)) {
       if (this.#pending) {
-        // These leaves are the ones this checkpoint signed; an earlier signed root that disagrees with them is a fork by the log.
+        // These leaves are the ones this later checkpoint signed, so an earlier signed root that
+        // disagrees with them means the log signed two histories: a fork. When the sizes differ the
+        // leaves also changed after the earlier checkpoint (a rewritten database the service went on
+        // signing), so the leaf range is reported too.
         const earlier = this.#pending.finding;
+        if (earlier.checkpoint_size !== size) this.#settlePending();
         this.#pending = undefined;
         this.#add('forked', null, `the signed checkpoint of size ${earlier.checkpoint_size} is not a prefix of the signed checkpoint of size ${size}`, earlier.line, { checkpoint_size: earlier.checkpoint_size! });
       }
@@ -417,20 +436,6 @@ export class BundleVerifier {
     }
     this.#findings.push(finding);
   }
-}
-
-/**
- * Verifiers for the given keys, each also under the bundle's origin: a tenant's checkpoints are
- * signed by the server key under the origin's name, and the name is not part of what is signed.
- */
-function trustedVerifiers(keys: readonly string[], origin: string): NoteVerifier[] {
-  const texts = new Set<string>();
-  for (const key of keys) {
-    texts.add(key);
-    const { publicKey } = keyText.parseVerifierKey(key, [ED25519_SIGNATURE_TYPE]);
-    if (keyText.isValidKeyName(origin)) texts.add(keyText.formatVerifierKey(origin, ED25519_SIGNATURE_TYPE, publicKey));
-  }
-  return [...texts].map(parseVerifierKey);
 }
 
 /** The size line of a checkpoint note, for reporting a checkpoint that failed to open. */

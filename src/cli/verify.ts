@@ -1,0 +1,178 @@
+/**
+ * `trailproof verify` (a bundle) and `trailproof verify-proof` (one event's inclusion proof): offline
+ * checks that trust nothing but the verifier keys given. Exit codes: 0 verified, 1 a problem was
+ * found (tampering, bad signature), 2 the check could not run (unreadable file, malformed key).
+ */
+import fs from 'node:fs';
+import { Command } from 'commander';
+import { TrailproofError } from '../errors.ts';
+import { commitment, eventLeafHash } from '../ledger/envelope.ts';
+import { isNatural } from '../ledger/encoding.ts';
+import { parseTlogProof, verifyTlogProof } from '../ledger/proof-text.ts';
+import { noteOrigin, trustedVerifiers } from '../verify/trusted-keys.ts';
+import { formatReport } from '../verify/report.ts';
+import { verifyStream } from '../verify/verify-stream.ts';
+
+export const EXIT_OK = 0;
+export const EXIT_FINDING = 1;
+export const EXIT_CANNOT_VERIFY = 2;
+
+export function verifyCommand(): Command {
+  return new Command('verify')
+    .description('verify an export bundle offline: every leaf, root, signature, and consistency with a saved checkpoint')
+    .argument('<bundle>', 'the bundle file (`-` for standard input)')
+    .requiredOption('--key <key>', 'a trusted verifier key (`name+id+base64`) or a file of them, one per line; repeatable', collect, [])
+    .option('--since-checkpoint <file>', 'a signed checkpoint saved earlier: the bundle must extend it')
+    .option('--json', 'print the report as JSON')
+    .action((bundle: string, opts: { key: string[]; sinceCheckpoint?: string; json?: boolean }) => runChecked(async () => {
+      const keys = readKeys(opts.key);
+      const since = opts.sinceCheckpoint === undefined ? undefined : readText(opts.sinceCheckpoint);
+      const input = bundle === '-' ? process.stdin : fs.createReadStream(bundle, { highWaterMark: 1 << 20 });
+      const report = await verifyStream(input, { keys, ...(since === undefined ? {} : { since }) });
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+      return report.ok ? EXIT_OK : EXIT_FINDING;
+    }));
+}
+
+export function verifyProofCommand(): Command {
+  return new Command('verify-proof')
+    .description('verify one event\'s inclusion proof: a .tlog-proof file, or the JSON of GET /v1/events/{uid}/proof')
+    .argument('<proof>', 'the proof file')
+    .requiredOption('--key <key>', 'a trusted verifier key or a file of them; repeatable', collect, [])
+    .option('--envelope <file>', 'with a .tlog-proof: the event\'s envelope JSON (v, tenant, index, uid, received_at, commitment)')
+    .option('--event <file>', 'the event body (JSON) to check against the envelope\'s commitment')
+    .option('--salt <hex>', 'the event\'s salt (64 hex digits), with --event')
+    .option('--json', 'print the result as JSON')
+    .action((file: string, opts: { key: string[]; envelope?: string; event?: string; salt?: string; json?: boolean }) => runChecked(async () => {
+      const keys = readKeys(opts.key);
+      const input = loadProof(readText(file), opts);
+      const result = checkProof(input, keys);
+      if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      else if (result.ok) process.stdout.write(`OK: leaf ${result.index} (event ${result.uid}) is in the checkpoint of size ${result.checkpoint_size} of ${result.origin}${result.event_checked ? '; the event matches its commitment' : ''}\n`);
+      else process.stdout.write(`FAILED: ${result.error}\n`);
+      return result.ok ? EXIT_OK : EXIT_FINDING;
+    }));
+}
+
+interface ProofInput {
+  proof: string;
+  envelope: { v: number; tenant: string; index: number; uid: string; received_at: string; commitment: string };
+  event?: unknown;
+  salt?: string;
+}
+
+interface ProofResult {
+  ok: boolean;
+  error?: string;
+  origin?: string;
+  index?: number;
+  uid?: string;
+  checkpoint_size?: number;
+  event_checked: boolean;
+}
+
+function loadProof(text: string, opts: { envelope?: string; event?: string; salt?: string }): ProofInput {
+  let input: Partial<ProofInput> & { event?: unknown; salt?: string | null };
+  if (text.trimStart().startsWith('{')) {
+    const json = parseJson(text, 'the proof file') as Record<string, unknown>;
+    input = { proof: json.proof as string, envelope: json.envelope as ProofInput['envelope'], event: json.event ?? undefined, salt: (json.salt as string | null) ?? undefined };
+  } else {
+    if (opts.envelope === undefined) usage('a .tlog-proof names only the leaf index: give the event\'s envelope with --envelope (or verify the proof JSON instead)');
+    input = { proof: text, envelope: parseJson(readText(opts.envelope), '--envelope') as ProofInput['envelope'] };
+  }
+  if (opts.event !== undefined) input.event = parseJson(readText(opts.event), '--event');
+  if (opts.salt !== undefined) input.salt = opts.salt;
+  if (typeof input.proof !== 'string') usage('the proof JSON has no "proof" text');
+  const e = input.envelope;
+  if (!e || typeof e.tenant !== 'string' || !isNatural(e.index) || typeof e.uid !== 'string' || typeof e.received_at !== 'string' || !/^[0-9a-f]{64}$/.test(String(e.commitment))) {
+    usage('the envelope must have tenant, index, uid, received_at and a 64-hex-digit commitment');
+  }
+  if ((input.event === undefined) !== (input.salt === undefined || input.salt === null)) usage('--event and --salt go together');
+  return input as ProofInput;
+}
+
+/** Verifies the proof; a proof that does not verify is a result (exit 1), not an error. */
+function checkProof(input: ProofInput, keys: string[]): ProofResult {
+  const { envelope } = input;
+  const commitmentBytes = Buffer.from(envelope.commitment, 'hex');
+  let eventChecked = false;
+  if (input.event !== undefined && input.salt !== undefined) {
+    if (!/^[0-9a-f]{64}$/.test(input.salt)) usage('--salt must be 64 lowercase hex digits');
+    let recomputed: Buffer;
+    try {
+      recomputed = commitment(Buffer.from(input.salt, 'hex'), input.event);
+    } catch {
+      return { ok: false, error: 'the event has no RFC 8785 canonical form', event_checked: false };
+    }
+    if (!recomputed.equals(commitmentBytes)) return { ok: false, error: 'the event (or salt) does not match the commitment in the envelope: modified', event_checked: false };
+    eventChecked = true;
+  }
+  const leafHash = eventLeafHash({ tenant: envelope.tenant, index: envelope.index, uid: envelope.uid, received_at: envelope.received_at, commitment: commitmentBytes });
+  let origin: string | undefined;
+  try {
+    origin = noteOrigin(parseTlogProof(input.proof).checkpoint);
+    if (origin === undefined || !origin.endsWith(`/t/${envelope.tenant}`)) {
+      return { ok: false, error: `the proof's checkpoint is not of tenant ${envelope.tenant}'s log`, event_checked: eventChecked };
+    }
+    // Any trusted key may be the one that signed this checkpoint (keys rotate); the first that opens it counts.
+    let verified: ReturnType<typeof verifyTlogProof> | undefined;
+    let failure: unknown;
+    for (const verifier of trustedVerifiers(keys, origin)) {
+      try {
+        verified = verifyTlogProof(input.proof, leafHash, origin, verifier);
+        break;
+      } catch (err) {
+        failure = err;
+      }
+    }
+    if (!verified) throw failure;
+    if (verified.index !== envelope.index) return { ok: false, error: `the proof is for leaf ${verified.index}, the envelope for ${envelope.index}`, event_checked: eventChecked };
+    return { ok: true, origin, index: verified.index, uid: envelope.uid, checkpoint_size: verified.checkpoint.size, event_checked: eventChecked };
+  } catch (err) {
+    if (err instanceof TrailproofError && err.code === 'LEDGER_PROOF_INVALID') return { ok: false, error: err.message, ...(origin ? { origin } : {}), event_checked: eventChecked };
+    throw err;
+  }
+}
+
+/** Runs a verification, mapping "could not verify" errors to exit code 2 with a message. */
+async function runChecked(run: () => Promise<number>): Promise<void> {
+  try {
+    process.exitCode = await run();
+  } catch (err) {
+    const message = err instanceof TrailproofError ? `${err.message} (${err.code})` : err instanceof Error ? err.message : String(err);
+    process.stderr.write(`error: ${message}\n`);
+    process.exitCode = EXIT_CANNOT_VERIFY;
+  }
+}
+
+/** Key arguments: each a key text, or a file holding key texts one per line (as GET /v1/ledger/key serves them). */
+function readKeys(values: string[]): string[] {
+  const keys = values.flatMap((value) => (fs.existsSync(value) ? readText(value).split('\n').map((line) => line.trim()).filter((line) => line !== '') : [value]));
+  if (keys.length === 0) usage('--key: no verifier key given');
+  trustedVerifiers(keys, undefined); // CONFIG_INVALID for a malformed key, before any work
+  return keys;
+}
+
+function readText(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    usage(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    usage(`${what} is not JSON`);
+  }
+}
+
+function usage(message: string): never {
+  throw new TrailproofError('REQUEST_INVALID', message);
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
