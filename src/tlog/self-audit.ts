@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { bundleItems } from '../export/bundle.ts';
 import type { Sql } from '../store/db.ts';
 import { BundleVerifier } from '../verify/bundle-verifier.ts';
-import type { Finding } from '../verify/report.ts';
+import { firstFinding, type Finding } from '../verify/report.ts';
 import { TILE_HEIGHT } from '../ledger/tiles.ts';
 import type { LedgerKeys } from './keys.ts';
 
@@ -93,7 +93,7 @@ export async function auditTenant(sql: Sql, keys: LedgerKeys, tenant: string): P
   await checkStrayRows(sql, tenant, findings);
 
   const all = [...report.findings, ...findings];
-  const first = all.reduce<Finding | null>((best, f) => (best === null || (f.index ?? Infinity) < (best.index ?? Infinity) ? f : best), null);
+  const first = firstFinding(all);
   return {
     size: report.leaves,
     ok: all.length === 0,

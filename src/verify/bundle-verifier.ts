@@ -25,7 +25,7 @@ import { ED25519_SIGNATURE_TYPE, openNote, type NoteVerifier } from '../ledger/n
 import { JcsError, canonicalJson } from '../ledger/jcs.ts';
 import { BUNDLE_FORMAT, BUNDLE_VERSION } from '../export/bundle-format.ts';
 import { LeafHasher } from './leaf-hasher.ts';
-import type { Finding, FindingKind, VerifyReport } from './report.ts';
+import { firstFinding, type Finding, type FindingKind, type VerifyReport } from './report.ts';
 import { VerifyingTree } from './tree.ts';
 import { trustedVerifiers } from './trusted-keys.ts';
 
@@ -173,7 +173,7 @@ export class BundleVerifier {
         this.#add('bad_signature', null, 'no checkpoint signed by a trusted key: nothing proves these leaves', 0);
       }
     }
-    const first = this.#findings.reduce<Finding | null>((best, f) => (best === null || (f.index ?? Infinity) < (best.index ?? Infinity) ? f : best), null);
+    const first = firstFinding(this.#findings);
     return {
       ok: this.#findings.length === 0,
       tenant: this.#header?.tenant ?? null,

@@ -51,6 +51,17 @@ export interface VerifyReport {
   findings_truncated: boolean;
 }
 
+/**
+ * The finding that names the first bad leaf: the smallest index, where a range is set aside when a
+ * finding inside it is more precise (an exact index, or a narrower range), as several checks often
+ * see one fault at different resolutions. Findings without an index come last.
+ */
+export function firstFinding(findings: readonly Finding[]): Finding | null {
+  const width = (f: Finding) => (f.range ? f.range[1] - f.range[0] : 0);
+  const precise = findings.filter((f) => !f.range || !findings.some((g) => g !== f && g.index !== null && g.index >= f.range![0] && g.index < f.range![1] && width(g) < width(f)));
+  return precise.reduce<Finding | null>((best, f) => (best === null || (f.index ?? Infinity) < (best.index ?? Infinity) ? f : best), null);
+}
+
 /** The report as a few lines for people. */
 export function formatReport(report: VerifyReport): string {
   const lines: string[] = [];
