@@ -43,7 +43,6 @@ program.addCommand(demoCommand());
 program.addCommand(exportCommand());
 program.addCommand(witnessCommand());
 program.addCommand(ledgerCommand().addCommand(ledgerAuditCommand()));
-program.addCommand(exportCommand());
 program.addCommand(verifyCommand());
 program.addCommand(verifyProofCommand());
 
