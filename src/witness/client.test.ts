@@ -99,8 +99,8 @@ describe('addCheckpoint', () => {
     await expectCodeAsync('WITNESS_UNAVAILABLE', () => addCheckpoint(closed, { oldSize: 0, proof: [], checkpointNote: note }));
     await expectCodeAsync('WITNESS_UNAVAILABLE', () => addCheckpoint(closed, { oldSize: 0, proof: [], checkpointNote: note }, { timeoutMs: 2000 }));
     // Not a witness: answers outside the protocol.
-    for (const [status, type, body] of [[200, 'text/plain', 'hello\n'], [409, 'text/plain', '5\n'], [409, 'text/x.tlog.size', 'five\n'], [503, 'text/plain', '']] as const) {
-      const server = createServer((_req, res) => res.writeHead(status, { 'content-type': type }).end(body));
+    for (const [status, type, body] of [[200, 'text/plain', 'hello\n'], [409, 'text/plain', '5\n'], [409, 'text/x.tlog.size', 'five\n'], [503, 'text/plain', ''], [307, 'text/plain', ''], [200, 'text/plain', `\u2014 w ${'A'.repeat(100_000)}\n`]] as const) {
+      const server = createServer((_req, res) => res.writeHead(status, { 'content-type': type, ...(status === 307 ? { location: url } : {}) }).end(body));
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const { port } = server.address() as AddressInfo;
       try {

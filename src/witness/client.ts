@@ -78,13 +78,33 @@ async function post(url: string, body: string, options: AddCheckpointOptions): P
   const timeout = AbortSignal.timeout(options.timeoutMs ?? 10_000);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   try {
-    const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'text/plain; charset=utf-8' }, signal });
-    const text = await res.text();
+    // A redirect is outside the protocol (and would send the checkpoint elsewhere): not followed.
+    const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'text/plain; charset=utf-8' }, signal, redirect: 'manual' });
+    const text = await readLimited(res, MAX_ANSWER_SIZE);
     return { status: res.status, contentType: (res.headers.get('content-type') ?? '').split(';')[0]!.trim(), body: text };
   } catch (err) {
     if (options.signal?.aborted) throw err;
+    if (err instanceof TrailproofError) throw err;
     throw unavailable(`cannot reach ${url}: ${(err as Error).message}`, err);
   }
+}
+
+/** Most bytes read of an answer: a few signature lines, or a size. Attacker-controlled. */
+const MAX_ANSWER_SIZE = 64 * 1024;
+
+async function readLimited(res: Response, limit: number): Promise<string> {
+  if (!res.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.length;
+    if (size > limit) {
+      await res.body.cancel().catch(() => {});
+      throw unavailable(`the witness's answer is larger than ${limit} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**
