@@ -41,6 +41,23 @@ export interface Config {
    * (first run after start, default 60): the background ledger self-audit (docs/bundle.md).
    */
   selfAudit: { intervalMs: number; initialDelayMs: number };
+  /** `TRAILPROOF_SECRET_KEY`: encrypts destination secrets at rest; default `<dataDir>/secret.key`, created if missing. */
+  secretKey: Secret | undefined;
+  /** Delivery of streams (docs/streams.md, "Retries and pausing"). */
+  streams: StreamsConfig;
+}
+
+export interface StreamsConfig {
+  /** `TRAILPROOF_STREAM_MAX_FAILURES`: consecutive failed deliveries before a destination is paused; default 10. */
+  maxFailures: number;
+  /** `TRAILPROOF_STREAM_TIMEOUT_SECONDS`: one delivery's time limit; default 10. */
+  timeoutMs: number;
+  /** `TRAILPROOF_STREAM_RETRY_MAX_SECONDS`: upper bound of the backoff between retries; default 300. */
+  retryMaxMs: number;
+  /** `TRAILPROOF_STREAM_LEASE_SECONDS`: how long a process owns a destination without renewing; default 30. */
+  leaseMs: number;
+  /** `TRAILPROOF_ALERT_WEBHOOK`: URL that gets a JSON POST when a destination is paused; default none. */
+  alertWebhook: string | undefined;
 }
 
 export interface LedgerConfig {
@@ -97,6 +114,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       intervalMs: integer(env, 'TRAILPROOF_SELF_AUDIT_INTERVAL_SECONDS', 600, 0, 31_536_000) * 1000,
       initialDelayMs: integer(env, 'TRAILPROOF_SELF_AUDIT_DELAY_SECONDS', 60, 0, 86_400) * 1000,
     },
+    secretKey: nonEmpty(env.TRAILPROOF_SECRET_KEY) === undefined ? undefined : new Secret(nonEmpty(env.TRAILPROOF_SECRET_KEY)!),
+    streams: loadStreamsConfig(env),
   };
   if (config.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
     throw invalid('DATABASE_URL must be a postgres:// or postgresql:// URL');
@@ -106,6 +125,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
   }
   if (config.viewerSecret !== undefined && config.viewerSecret.reveal().length < 32) {
     throw invalid('TRAILPROOF_VIEWER_SECRET must be at least 32 characters (generate one with `openssl rand -hex 32`)');
+  }
+  if (config.secretKey !== undefined && config.secretKey.reveal().length < 32) {
+    throw invalid('TRAILPROOF_SECRET_KEY must be at least 32 characters (generate one with `openssl rand -hex 32`)');
   }
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     throw invalid(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "${config.logLevel}")`);
@@ -133,6 +155,22 @@ function loadLedgerConfig(env: NodeJS.ProcessEnv): LedgerConfig {
     host,
     verifierKeys,
     checkpointReissueMs: integer(env, 'TRAILPROOF_CHECKPOINT_REISSUE_SECONDS', 300, 0, 31_536_000) * 1000,
+  };
+}
+
+function loadStreamsConfig(env: NodeJS.ProcessEnv): StreamsConfig {
+  const timeoutMs = integer(env, 'TRAILPROOF_STREAM_TIMEOUT_SECONDS', 10, 1, 3600) * 1000;
+  const leaseMs = integer(env, 'TRAILPROOF_STREAM_LEASE_SECONDS', 30, 2, 86_400) * 1000;
+  // A delivery that outlives the lease could overlap with another process's: keep it well inside.
+  if (timeoutMs * 2 > leaseMs) throw invalid(`TRAILPROOF_STREAM_LEASE_SECONDS (${leaseMs / 1000}) must be at least twice TRAILPROOF_STREAM_TIMEOUT_SECONDS (${timeoutMs / 1000})`);
+  const alertWebhook = nonEmpty(env.TRAILPROOF_ALERT_WEBHOOK);
+  if (alertWebhook !== undefined && !/^https?:\/\/[^\s]+$/.test(alertWebhook)) throw invalid('TRAILPROOF_ALERT_WEBHOOK must be an http:// or https:// URL');
+  return {
+    maxFailures: integer(env, 'TRAILPROOF_STREAM_MAX_FAILURES', 10, 1, 1_000_000),
+    timeoutMs,
+    retryMaxMs: integer(env, 'TRAILPROOF_STREAM_RETRY_MAX_SECONDS', 300, 1, 86_400) * 1000,
+    leaseMs,
+    alertWebhook,
   };
 }
 

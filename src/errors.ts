@@ -47,6 +47,12 @@ export const ERROR_STATUS = {
   WITNESS_CONFLICT: 409,
   /** A witness could not be reached or gave an answer outside the protocol; retried later. */
   WITNESS_UNAVAILABLE: 502,
+  /** A stream destination with this name already exists in the tenant. */
+  STREAM_EXISTS: 409,
+  /** A stream destination's stored secret does not decrypt with this server's secret key. */
+  STREAM_SECRET_UNREADABLE: 500,
+  /** A stream destination refused a delivery, timed out or could not be reached (recorded as its last error). */
+  STREAM_DELIVERY_FAILED: 502,
   /** Anything unexpected; details are logged, not returned. */
   INTERNAL: 500,
 } as const;

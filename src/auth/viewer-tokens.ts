@@ -110,7 +110,7 @@ function invalidToken(): TrailproofError {
 }
 
 /** Reads the secret file, creating it first (mode 0600) if missing; a concurrent creator's file wins. */
-function readOrCreateSecret(file: string): string {
+export function readOrCreateSecret(file: string): string {
   if (!fs.existsSync(file)) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const temp = `${file}.${process.pid}.tmp`;
