@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../event/types.ts';
 import { EVENT_FORMATS } from './formats.ts';
 import { formatStream } from './format.ts';
+import { cefExtension } from './testing/cef-parser.ts';
 
 const NASTY = ['src=10.0.0.1 act=forged', 'quote " and \\ backslash', 'bracket ] equals = pipe |', 'line\nbreak and\r\ncrlf', 'ünïcødé — 東京 🙂', '=HYPERLINK("x")', "'+leading apostrophe", '-1', '@cmd', ' spaced '];
 
@@ -92,31 +93,6 @@ describe.each([...EVENT_FORMATS.values()])('export format $name', (format) => {
 
 function lines(out: string): string[] {
   return out.split('\n').filter((l) => l !== '');
-}
-
-/** CEF extension pairs: a key is a word followed by an unescaped `=`, preceded by a space. */
-function cefExtension(line: string): Record<string, string> {
-  // Skip the 7 header fields: split on unescaped pipes.
-  let fields = 0;
-  let i = 0;
-  for (; i < line.length && fields < 7; i++) {
-    if (line[i] === '\\') i++;
-    else if (line[i] === '|') fields++;
-  }
-  const ext = line.slice(i);
-  const out: Record<string, string> = {};
-  const keyAt = /(?:^| )([A-Za-z0-9_]+)=/g;
-  const keys: { key: string; start: number; valueStart: number }[] = [];
-  for (let m = keyAt.exec(ext); m; m = keyAt.exec(ext)) {
-    // An escaped `\=` inside a value is not a key boundary.
-    if (ext[m.index + m[0].length - 2] === '\\') continue;
-    keys.push({ key: m[1]!, start: m.index, valueStart: m.index + m[0].length });
-  }
-  keys.forEach((k, n) => {
-    const raw = ext.slice(k.valueStart, keys[n + 1]?.start ?? ext.length);
-    out[k.key] = raw.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : c));
-  });
-  return out;
 }
 
 /** RFC 6587 octet-counted frames (lengths in bytes). */

@@ -1,0 +1,11 @@
+/** Every destination kind by name: what `kind` accepts in POST /v1/streams. */
+import { datadog } from './datadog.ts';
+import type { DestinationKind } from './destination.ts';
+import { s3 } from './s3.ts';
+import { splunkHec } from './splunk-hec.ts';
+import { syslogTcp } from './syslog.ts';
+import { webhook } from './webhook.ts';
+
+export const DESTINATION_KINDS: ReadonlyMap<string, DestinationKind<any>> = new Map(
+  [webhook, splunkHec, syslogTcp, s3, datadog].map((k) => [k.kind, k as DestinationKind<any>]),
+);
