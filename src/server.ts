@@ -57,6 +57,7 @@ export async function serve(config: Config, options: { installSignalHandlers?: b
   services.checkpointer.start();
   const selfAuditor = new SelfAuditor(db.sql, ledgerKeys, { ...config.selfAudit, logger });
   selfAuditor.start();
+  services.streamWorker.start();
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -65,6 +66,8 @@ export async function serve(config: Config, options: { installSignalHandlers?: b
       draining = true;
       for (const res of pending) if (!res.headersSent) res.setHeader('connection', 'close');
       await app.close();
+      // In-flight deliveries finish (within their timeout) and leases are released before the pool closes.
+      await services.streamWorker.stop();
       await services.committer.close();
       await services.checkpointer.stop();
       await selfAuditor.stop();

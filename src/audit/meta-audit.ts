@@ -20,7 +20,8 @@ export interface RequestContext {
 
 export interface AccessRecord {
   tenant: string;
-  principal: Principal;
+  /** Who acted: a key (or viewer token), or `actor` for the service itself (a paused stream). */
+  principal: Principal | { actor: { type: 'system'; id: string; name: string } };
   action: string;
   targets?: { type: string; id: string; name?: string }[];
   metadata?: Record<string, unknown>;
@@ -38,7 +39,9 @@ export class MetaAudit {
     if (entry.context?.requestId) context.request_id = entry.context.requestId;
     const input = {
       action: entry.action,
-      actor: { type: 'api_key', id: entry.principal.keyId, name: entry.principal.name.slice(0, 256) },
+      actor: 'actor' in entry.principal
+        ? entry.principal.actor
+        : { type: 'api_key', id: entry.principal.keyId, name: entry.principal.name.slice(0, 256) },
       targets: entry.targets ?? [{ type: 'tenant', id: entry.tenant }],
       outcome: 'success',
       context,

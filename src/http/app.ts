@@ -19,6 +19,7 @@ import { opsRoutes } from './ops-routes.ts';
 import { allowCrossOrigin } from './cors.ts';
 import { webRoutes } from './web-routes.ts';
 import { viewerRoutes } from '../auth/viewer-routes.ts';
+import { streamRoutes } from '../stream/routes.ts';
 import type { Services } from './services.ts';
 
 export async function buildApp(services: Services, logger: Logger | false = false): Promise<FastifyInstance> {
@@ -49,6 +50,7 @@ export async function buildApp(services: Services, logger: Logger | false = fals
   await app.register(keyRoutes(services));
   await app.register(ledgerRoutes(services));
   await app.register(viewerRoutes(services));
+  await app.register(streamRoutes(services));
   await app.register(webRoutes());
   return app;
 }

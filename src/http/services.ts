@@ -12,6 +12,9 @@ import { loadLedgerKeys, type LedgerKeys } from '../tlog/keys.ts';
 import { WitnessPusher } from '../witness/pusher.ts';
 import { ViewerTokens } from '../auth/viewer-tokens.ts';
 import type { Logger } from 'pino';
+import { SecretBox } from '../stream/secret-box.ts';
+import { StreamService } from '../stream/stream-service.ts';
+import { StreamWorker } from '../stream/worker.ts';
 
 export interface Services {
   sql: Sql;
@@ -28,6 +31,10 @@ export interface Services {
   witnessPusher: WitnessPusher | undefined;
   /** Mints and checks viewer tokens (`tpv_…`) for the embeddable viewer. */
   viewerTokens: ViewerTokens;
+  /** Stream destinations (docs/streams.md). */
+  streams: StreamService;
+  /** Delivers the streams; runs only once started (by `serve`). */
+  streamWorker: StreamWorker;
 }
 
 export function createServices(sql: Sql, config: Config, onError?: (err: unknown) => void, ledgerKeys: LedgerKeys = loadLedgerKeys(config), logger?: Logger): Services {
@@ -37,6 +44,9 @@ export function createServices(sql: Sql, config: Config, onError?: (err: unknown
     ? undefined
     : new WitnessPusher({ sql, witnesses: config.witnesses, hashReader: (tenant) => databaseHashReader(sql, tenant), ...(logger ? { logger } : {}) });
   if (witnessPusher) checkpointer.onCheckpoint((checkpoint) => witnessPusher.push(checkpoint));
+  const audit = new MetaAudit(committer);
+  const secrets = new SecretBox(config);
+  const streamWorker = new StreamWorker({ sql, audit, secrets, config: config.streams, committer, ...(logger ? { logger } : {}) });
   return {
     ledgerKeys,
     checkpointer,
@@ -44,10 +54,12 @@ export function createServices(sql: Sql, config: Config, onError?: (err: unknown
     sql,
     config,
     committer,
-    audit: new MetaAudit(committer),
+    audit,
     keys: new KeyCache(sql),
     tenants: new TenantCache(sql),
     limiter: new RateLimiter(config.rateLimitPerSecond),
     viewerTokens: new ViewerTokens(config),
+    streams: new StreamService({ sql, audit, secrets, onActivated: () => streamWorker.poke() }),
+    streamWorker,
   };
 }
