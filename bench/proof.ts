@@ -37,12 +37,22 @@ try {
     if (typeof proof.proof !== 'string') throw new Error('no proof in the answer');
     return performance.now() - t0;
   };
+  // Baseline: reading the event itself costs the same lookup and audit_log.viewed commit, no proof.
+  const readEvent = async () => {
+    const t0 = performance.now();
+    await api(server, secret, 'GET', `/v1/events/${pick()}`);
+    return performance.now() - t0;
+  };
 
   for (let i = 0; i < 50; i++) await prove(); // warm-up: connections, caches, the first checkpoint
   const sequential: number[] = [];
   for (let i = 0; i < rounds; i++) sequential.push(await prove());
   const seq = percentiles(sequential);
   process.stdout.write(`sequential      p50 ${seq.p50} ms  p95 ${seq.p95} ms  p99 ${seq.p99} ms  max ${seq.max} ms  (n ${seq.n})\n`);
+  const eventReads: number[] = [];
+  for (let i = 0; i < rounds / 2; i++) eventReads.push(await readEvent());
+  const baseline = percentiles(eventReads);
+  process.stdout.write(`baseline (GET /v1/events/{uid}, same audit commit)  p50 ${baseline.p50} ms  p95 ${baseline.p95} ms  p99 ${baseline.p99} ms\n`);
 
   const concurrent: number[] = [];
   const t0 = performance.now();
@@ -53,7 +63,7 @@ try {
   const par = percentiles(concurrent);
   process.stdout.write(`concurrency ${concurrency}   p50 ${par.p50} ms  p95 ${par.p95} ms  p99 ${par.p99} ms  max ${par.max} ms  ${throughput} proofs/s\n`);
   const after = await api(server, secret, 'GET', '/v1/ledger/status');
-  await writeResult('proof', { events, treeSize: status.size, rounds, sequential: seq, concurrent: { concurrency, ...par, proofsPerSecond: throughput }, checkpointLagAtEnd: after.checkpoint_lag });
+  await writeResult('proof', { events, treeSize: status.size, rounds, sequential: seq, eventReadBaseline: baseline, concurrent: { concurrency, ...par, proofsPerSecond: throughput }, checkpointLagAtEnd: after.checkpoint_lag });
 } finally {
   await server.stop();
 }
