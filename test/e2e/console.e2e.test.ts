@@ -255,6 +255,38 @@ describe('console', () => {
     expect(await page.locator('tp-events [data-export-status]').textContent()).toMatch(/Exported/);
   });
 
+  it('is usable from the keyboard: arrows move through rows, Enter opens, Escape closes', async () => {
+    await applyFilter({ actor: 'alice' });
+    await page.locator('tp-event-table .viewport').focus();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    const uid = (await view()).rows[1]!.uid;
+    await expect.poll(() => page.locator('tp-event-drawer dl').textContent()).toContain(uid);
+    await page.keyboard.press('Escape');
+    expect(await page.locator('tp-event-drawer').count()).toBe(0);
+    // Every input and select of the filter bar has a label.
+    const unlabelled = await page.locator('tp-events form').evaluate((form) => [...form.querySelectorAll('input, select')].filter((el) => !el.closest('label')).length);
+    expect(unlabelled).toBe(0);
+  });
+
+  it('operator pages: creates a key shown once, revokes it, shows ledger status', async () => {
+    await page.goto(`${server.url}/?view=keys&tenant=acme`);
+    await page.locator('tp-keys-page input[name=name]').fill('e2e reader');
+    await page.locator('tp-keys-page input[name=tenant]').fill('acme');
+    await page.locator('tp-keys-page button[type=submit]').click();
+    const secret = (await page.locator('tp-keys-page [data-new-key]').textContent())!.trim();
+    expect(secret).toMatch(/^tpk_/);
+    expect((await request(`${server.url}/v1/events?limit=1`, secret)).status).toBe(200);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Revoke key e2e reader' }).click();
+    await expect.poll(async () => (await request(`${server.url}/v1/events?limit=1`, secret)).status, { timeout: 10_000 }).toBe(401);
+    await page.getByRole('link', { name: 'Ledger' }).click();
+    await expect.poll(() => page.locator('tp-ledger-page dl').textContent()).toMatch(/Tree size\s*[\d,]+ events/);
+    await page.getByRole('link', { name: 'Events' }).click();
+    await settled();
+  });
+
   it('works at phone width and in the dark theme', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('button', { name: 'Switch light/dark theme' }).click();

@@ -107,6 +107,8 @@ export class TpConsole extends LitElement {
     const next = dark ? 'light' : 'dark';
     this.setAttribute('theme', next);
     localStorage.setItem(THEME_KEY, next);
+    // Canvas drawings (the histogram) take colours at draw time: ask them to redraw.
+    requestAnimationFrame(() => window.dispatchEvent(new Event('trailproof-theme')));
   }
 
   override render() {

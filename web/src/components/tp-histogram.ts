@@ -28,8 +28,16 @@ export class TpHistogram extends LitElement {
       <div class="chart" role="img" aria-label=${d ? `Activity histogram: ${d.total} events between ${d.since} and ${d.until}` : 'Activity histogram'}></div>`;
   }
 
+  override connectedCallback(): void {
+    super.connectedCallback();
+    window.addEventListener('trailproof-theme', this.redraw);
+  }
+
+  private redraw = () => this.plot?.redraw(false);
+
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    window.removeEventListener('trailproof-theme', this.redraw);
     this.resize.disconnect();
     this.plot?.destroy();
     this.plot = undefined;
@@ -44,10 +52,11 @@ export class TpHistogram extends LitElement {
       this.plot.setData(data);
       return;
     }
-    const style = getComputedStyle(this);
-    const accent = style.getPropertyValue('--_accent').trim() || '#2457d6';
-    const muted = style.getPropertyValue('--_muted').trim() || '#5b6470';
-    const grid = style.getPropertyValue('--_border').trim() || '#d9dde3';
+    // Colours are read from the theme variables at each draw, so a theme switch only needs a redraw.
+    const color = (name: string, fallback: string) => () => getComputedStyle(this).getPropertyValue(name).trim() || fallback;
+    const muted = color('--_muted', '#5b6470');
+    const grid = color('--_border', '#d9dde3');
+    const accent = color('--_accent', '#2457d6');
     const axis = { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: '11px system-ui' };
     this.plot = new uPlot({
       ...this.size(),
