@@ -195,12 +195,24 @@ export function ledgerRoutes(services: Services) {
           : null,
         checkpoint_lag: head.size - (checkpoint?.size ?? 0),
         self_audit: audit
-          ? { run: audit.id, started_at: audit.started_at.toISOString(), finished_at: audit.finished_at?.toISOString() ?? null, ok: audit.ok, report: audit.report ?? null }
+          ? {
+              run: audit.id,
+              started_at: audit.started_at.toISOString(),
+              finished_at: audit.finished_at?.toISOString() ?? null,
+              // This tenant's verdict when the run covered it: the run's own `ok` also speaks for other tenants.
+              ok: tenantVerdict(audit.report) ?? audit.ok,
+              report: audit.report ?? null,
+            }
           : null,
         witnesses: cosignatures.map((c) => ({ witness: c.witness, checkpoint_size: c.checkpoint_size, received_at: c.received_at.toISOString() })),
       };
     });
   };
+}
+
+function tenantVerdict(report: unknown): boolean | undefined {
+  const ok = typeof report === 'object' && report !== null ? (report as { ok?: unknown }).ok : undefined;
+  return typeof ok === 'boolean' ? ok : undefined;
 }
 
 function wantsTlogProof(request: FastifyRequest): boolean {

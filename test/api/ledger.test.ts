@@ -136,7 +136,8 @@ describe('GET /v1/ledger/status', () => {
   it('reports the tree, the checkpoint lag, the last self-audit and witness cosignatures', async () => {
     const [cp] = await t.db.sql<{ id: number; size: number }[]>`select id, size from ledger_checkpoints where tenant_id = 'tenant-a' order by id desc limit 1`;
     await t.db.sql`insert into ledger_cosignatures (checkpoint_id, witness, signature) values (${cp!.id}, 'witness.example', '— witness.example AAAA')`;
-    await t.db.sql`insert into ledger_audit_runs (started_at, finished_at, ok, report) values (now(), now(), true, ${t.db.sql.json({ tenants: { 'tenant-a': { size: 3 }, 'tenant-b': { size: 1 } } })})`;
+    // Another tenant's failure must neither show nor spoil tenant A's verdict.
+    await t.db.sql`insert into ledger_audit_runs (started_at, finished_at, ok, report) values (now(), now(), false, ${t.db.sql.json({ tenants: { 'tenant-a': { ok: true, size: 3 }, 'tenant-b': { ok: false, size: 1 } } })})`;
     await t.request('POST', '/v1/events', { key: keys.aIngest, body: { action: 'one.more', actor: { type: 'user', id: 'x' } } });
     const res = await get('/v1/ledger/status');
     expect(res.statusCode).toBe(200);
@@ -145,7 +146,7 @@ describe('GET /v1/ledger/status', () => {
       tenant: 'tenant-a',
       origin: 'test.trailproof/t/tenant-a',
       checkpoint: { size: cp!.size, key_name: 'test.trailproof/t/tenant-a' },
-      self_audit: { ok: true, report: { size: 3 } },
+      self_audit: { ok: true, report: { ok: true, size: 3 } },
       witnesses: [{ witness: 'witness.example', checkpoint_size: cp!.size }],
     });
     expect(status.size).toBeGreaterThan(cp!.size);
