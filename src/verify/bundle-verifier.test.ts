@@ -3,10 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { formatCheckpoint } from '../ledger/checkpoint.ts';
 import { commitment, eventLeafHash, newSalt } from '../ledger/envelope.ts';
 import { canonicalJson } from '../ledger/jcs.ts';
+import { TreeBuilder } from '../ledger/merkle.ts';
 import { formatVerifierKey, parseVerifierKey as parseKeyText } from '../ledger/key-text.ts';
 import { parseSignerKey, signNote, ED25519_SIGNATURE_TYPE } from '../ledger/note.ts';
 import { BundleVerifier, type VerifierOptions } from './bundle-verifier.ts';
 import { LeafHasher } from './leaf-hasher.ts';
+import { verifyStream } from './verify-stream.ts';
 import { buildLog, bundleLines, type TestLog } from './testing/bundle-builder.ts';
 import type { BundleLeaf } from '../export/bundle-format.ts';
 
@@ -139,6 +141,33 @@ describe('BundleVerifier', () => {
     expect(report.first).toMatchObject({ kind: 'forked', index: 0, range: [0, 20] });
     const short = verify(bundleLines(log, { leaves: log.leaves.slice(0, 18), checkpoints: new Map([...log.checkpoints].filter(([s]) => s <= 18)) }), { log, since: log.checkpoints.get(20)! });
     expect(short.first).toMatchObject({ kind: 'truncated', index: 18, checkpoint_size: 20 });
+  });
+
+  it('a rewritten leaf the log went on signing: the leaf range, and a fork between the old and new checkpoints', () => {
+    const salt = newSalt();
+    const forged = { ...events[12], outcome: 'failure' };
+    const leaves = log.leaves.map((leaf) => (leaf.index === 12 ? { ...leaf, salt: salt.toString('hex'), event: canonicalJson(forged), commitment: commitment(salt, forged).toString('hex') } : leaf));
+    // Old checkpoints up to 20 (issued before the rewrite), then new ones over the rewritten leaves.
+    const signer = parseSignerKey(log.signerKey);
+    const tree = new TreeBuilder();
+    const checkpoints = new Map([...log.checkpoints].filter(([size]) => size <= 20));
+    for (const leaf of leaves) {
+      tree.push(eventLeafHash({ tenant: log.tenant, index: leaf.index, uid: leaf.uid, received_at: leaf.received_at, commitment: Buffer.from(leaf.commitment, 'hex') }));
+      if (tree.size > 20 && sizes.includes(tree.size)) checkpoints.set(tree.size, signNote(formatCheckpoint({ origin: log.origin, size: tree.size, root: tree.root() }), [signer]));
+    }
+    const report = verify(bundleLines(log, { leaves, checkpoints }), { log });
+    expect(report.first).toMatchObject({ kind: 'modified', index: 10, range: [10, 16] });
+    expect(report.findings.map((f) => f.kind)).toContain('forked');
+  });
+
+  it('reads a byte stream in any chunking exactly like lines (the CLI\'s path)', async () => {
+    const tampered = log.leaves.map((leaf) => (leaf.index === 12 ? { ...leaf, event: leaf.event!.replace('"u12"', '"u99"') } : leaf));
+    for (const lines of [bundleLines(log), bundleLines(log, { leaves: tampered })]) {
+      const bytes = Buffer.from(`${lines.join('\n')}\n`);
+      const chunks = Array.from({ length: Math.ceil(bytes.length / 7) }, (_, i) => bytes.subarray(i * 7, (i + 1) * 7));
+      const streamed = await verifyStream((async function* () { yield* chunks; })(), { keys: [log.verifierKey] });
+      expect(streamed).toEqual(verify(lines, { log }));
+    }
   });
 
   it('reports a purged payload without a tombstone as missing', () => {

@@ -62,6 +62,9 @@ interface Pending {
 // The writer's spelling of a leaf line (bundle-format.ts leafLine); anything else is parsed in full.
 const FAST_LEAF = /^\{"type":"leaf","index":(0|[1-9][0-9]{0,15}),"uid":"([0-9a-f-]{36})","received_at":"([0-9T:.Z+-]{1,40})","commitment":"([0-9a-f]{64})","salt":"([0-9a-f]{64})","event":/;
 const HEX32 = /^[0-9a-f]{64}$/;
+const LEAF_PREFIX = Buffer.from('{"type":"leaf","index":');
+/** Longest possible fast-path prefix: 16 index digits and a 40-character received_at. */
+const MAX_FAST_PREFIX = 330;
 
 export class BundleVerifier {
   readonly #options: VerifierOptions;
@@ -115,6 +118,23 @@ export class BundleVerifier {
 
   frontier(): Buffer[] {
     return this.#tree.frontier();
+  }
+
+  /**
+   * Feeds the line `bytes[start, end)` (UTF-8, without its newline). A leaf line in the writer's
+   * spelling is checked on its bytes: the event's bytes are hashed as they are, never decoded.
+   */
+  lineBytes(bytes: Buffer, start: number, end: number): void {
+    if (this.#header && !this.#ended && bytes[end - 1] === 0x7d && bytes.compare(LEAF_PREFIX, 0, LEAF_PREFIX.length, start, start + LEAF_PREFIX.length) === 0) {
+      const m = FAST_LEAF.exec(bytes.toString('latin1', start, Math.min(end, start + MAX_FAST_PREFIX)));
+      // The prefix is ASCII, so its length in characters is its length in bytes.
+      if (m && end - 1 - (start + m[0].length) !== 4 /* "null" */) {
+        this.#lineNo += 1;
+        this.#leaf(Number(m[1]), m[2]!, m[3]!, m[4]!, m[5]!, bytes.subarray(start + m[0].length, end - 1));
+        return;
+      }
+    }
+    this.line(bytes.toString('utf8', start, end));
   }
 
   /** Feeds one line (without its newline). */
@@ -249,7 +269,7 @@ export class BundleVerifier {
     this.#leaf(index, uid, receivedAt, commitment, purged ? null : (salt as string), text);
   }
 
-  #leaf(index: number, uid: string, receivedAt: string, commitmentHex: string, saltHex: string | null, event: string | null): void {
+  #leaf(index: number, uid: string, receivedAt: string, commitmentHex: string, saltHex: string | null, event: string | Buffer | null): void {
     const line = this.#lineNo;
     const expected = this.#tree.size;
     if (index !== expected && !this.#broken) {

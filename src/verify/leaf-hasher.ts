@@ -15,12 +15,18 @@ export class LeafHasher {
     this.#tenantJson = JSON.stringify(tenant);
   }
 
-  /** SHA-256(salt || UTF-8 of `jcsText`), salt given as 64 lowercase hex digits. */
-  commitment(saltHex: string, jcsText: string): Buffer {
-    this.#reserve(SALT_SIZE + jcsText.length * 3);
+  /** SHA-256(salt || JCS bytes), salt given as 64 lowercase hex digits, the JCS as text or as its UTF-8 bytes. */
+  commitment(saltHex: string, jcs: string | Buffer): Buffer {
+    if (typeof jcs === 'string') {
+      this.#reserve(SALT_SIZE + jcs.length * 3);
+      this.#buffer.write(saltHex, 0, SALT_SIZE, 'hex');
+      const length = SALT_SIZE + this.#buffer.write(jcs, SALT_SIZE, 'utf8');
+      return sha256(this.#buffer.subarray(0, length));
+    }
+    this.#reserve(SALT_SIZE + jcs.length);
     this.#buffer.write(saltHex, 0, SALT_SIZE, 'hex');
-    const length = SALT_SIZE + this.#buffer.write(jcsText, SALT_SIZE, 'utf8');
-    return sha256(this.#buffer.subarray(0, length));
+    jcs.copy(this.#buffer, SALT_SIZE);
+    return sha256(this.#buffer.subarray(0, SALT_SIZE + jcs.length));
   }
 
   /**
