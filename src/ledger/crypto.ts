@@ -52,14 +52,30 @@ export function ed25519FromSeed(seed: Uint8Array): Ed25519Key {
  * Attacker-controlled inputs: malformed keys or signatures verify as false, never throw.
  */
 export function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-  if (publicKey.length !== ED25519_PUBLIC_KEY_SIZE || signature.length !== ED25519_SIGNATURE_SIZE) return false;
-  let key: KeyObject;
-  try {
-    key = createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, publicKey]), format: 'der', type: 'spki' });
-    return verify(null, message, key, signature);
-  } catch {
-    return false;
+  return ed25519Verifier(publicKey)(message, signature);
+}
+
+/**
+ * `ed25519Verify` for one public key, its KeyObject made once: making it costs as much as a
+ * verification, and a bundle's verifier checks thousands of checkpoints with the same key.
+ */
+export function ed25519Verifier(publicKey: Uint8Array): (message: Uint8Array, signature: Uint8Array) => boolean {
+  let key: KeyObject | undefined;
+  if (publicKey.length === ED25519_PUBLIC_KEY_SIZE) {
+    try {
+      key = createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, publicKey]), format: 'der', type: 'spki' });
+    } catch {
+      key = undefined;
+    }
   }
+  return (message, signature) => {
+    if (!key || signature.length !== ED25519_SIGNATURE_SIZE) return false;
+    try {
+      return verify(null, message, key, signature);
+    } catch {
+      return false;
+    }
+  };
 }
 
 // DER prefixes of the PKCS #8 and SubjectPublicKeyInfo encodings of an Ed25519 key (RFC 8410 §7).

@@ -5,7 +5,7 @@
  */
 import { TrailproofError } from '../errors.ts';
 import { decodeBase64, encodeBase64, isWellFormed } from './encoding.ts';
-import { ed25519FromSeed, ed25519Verify, randomBytes, ED25519_SEED_SIZE } from './crypto.ts';
+import { ed25519FromSeed, ed25519Verifier, randomBytes, ED25519_SEED_SIZE } from './crypto.ts';
 import * as keyText from './key-text.ts';
 
 /** Signature type of plain Ed25519 note signatures (c2sp.org/signed-note "Signature types"). */
@@ -65,7 +65,8 @@ export function parseSignerKey(text: string): NoteSigner & { readonly verifierKe
 /** A verifier from `<name>+<id>+<base64(0x01 || public key)>`. */
 export function parseVerifierKey(text: string): NoteVerifier {
   const { name, keyId, publicKey } = keyText.parseVerifierKey(text, [ED25519_SIGNATURE_TYPE]);
-  return { name, keyId, verify: (msg, sig) => ed25519Verify(publicKey, msg, sig) };
+  const verify = ed25519Verifier(publicKey);
+  return { name, keyId, verify: (msg, sig) => verify(msg, sig) };
 }
 
 /**

@@ -84,7 +84,8 @@ export async function auditTenant(sql: Sql, keys: LedgerKeys, tenant: string): P
   for await (const batch of bundleItems(sql, { tenant, origin: keys.origin(tenant), verifierKeys: [] })) {
     for (const item of batch) {
       stored = item.leaf?.storedHash;
-      verifier.line(item.line.slice(0, -1));
+      const bytes = Buffer.from(item.line);
+      verifier.lineBytes(bytes, 0, bytes.length - 1);
     }
   }
   const report = verifier.finish();

@@ -8,17 +8,26 @@ import { formatVerifierKey, parseVerifierKey as parseKeyText } from '../ledger/k
 import { parseSignerKey, signNote, ED25519_SIGNATURE_TYPE } from '../ledger/note.ts';
 import { BundleVerifier, type VerifierOptions } from './bundle-verifier.ts';
 import { LeafHasher } from './leaf-hasher.ts';
+import { parseLeafLine, type LeafOffsets } from './leaf-line.ts';
 import { verifyStream } from './verify-stream.ts';
 import { buildLog, bundleLines, type TestLog } from './testing/bundle-builder.ts';
-import type { BundleLeaf } from '../export/bundle-format.ts';
+import { leafLine, type BundleLeaf } from '../export/bundle-format.ts';
 
 const events = Array.from({ length: 40 }, (_, i) => ({ action: 'user.login', actor: { type: 'user', id: `u${i}` }, targets: [], outcome: 'success', context: {}, occurred_at: '2026-11-01T00:00:00.000Z', metadata: { n: i, note: 'é ✓' } }));
 const sizes = [0, 5, 10, 16, 20, 30, 40];
 
+/** Verifies as text lines and as bytes (the fast path for the writer's leaf lines): both must agree. */
 function verify(lines: string[], options: Partial<VerifierOptions> & { log: TestLog }) {
-  const verifier = new BundleVerifier({ keys: [options.log.verifierKey], ...options });
-  for (const line of lines) verifier.line(line);
-  return verifier.finish();
+  const asText = new BundleVerifier({ keys: [options.log.verifierKey], ...options });
+  const asBytes = new BundleVerifier({ keys: [options.log.verifierKey], ...options });
+  for (const line of lines) {
+    asText.line(line);
+    const bytes = Buffer.from(`x${line}\n`);
+    asBytes.lineBytes(bytes, 1, bytes.length - 1);
+  }
+  const report = asText.finish();
+  expect(asBytes.finish()).toEqual(report);
+  return report;
 }
 
 function reindexed(leaves: BundleLeaf[]): BundleLeaf[] {
@@ -185,15 +194,50 @@ describe('BundleVerifier', () => {
   });
 });
 
-describe('LeafHasher', () => {
-  it('equals the ledger library\'s commitment and leaf hash', () => {
-    fc.assert(fc.property(fc.string(), fc.string(), fc.string(), fc.nat(), fc.jsonValue(), (tenant, uid, receivedAt, index, body) => {
+describe('LeafHasher and the byte-level leaf line reader', () => {
+  it('equal the ledger library\'s commitment and leaf hash, from fields and from the writer\'s lines', () => {
+    const uidArb = fc.uuid().map((u) => u.toLowerCase());
+    const timeArb = fc.date({ min: new Date(0), max: new Date(8.6e15), noInvalidDate: true }).map((d) => d.toISOString());
+    fc.assert(fc.property(fc.string(), fc.string(), fc.string(), fc.nat(), fc.dictionary(fc.string(), fc.jsonValue()), uidArb, timeArb, (tenant, uid, receivedAt, index, body, lineUid, lineTime) => {
       const salt = newSalt();
       const hasher = new LeafHasher(tenant);
       const c = commitment(salt, body);
       expect(hasher.commitment(salt.toString('hex'), canonicalJson(body)).equals(c)).toBe(true);
-      expect(hasher.leafHash(index, uid, receivedAt, c.toString('hex')).equals(eventLeafHash({ tenant, index, uid, received_at: receivedAt, commitment: c }))).toBe(true);
+      const key = hasher.keyFromFields(uid, receivedAt, c.toString('hex'));
+      expect(hasher.leafHash(index, key).equals(eventLeafHash({ tenant, index, uid, received_at: receivedAt, commitment: c }))).toBe(true);
+      // The same leaf read from its line's bytes.
+      const line = Buffer.from(leafLine({ index, uid: lineUid, received_at: lineTime, commitment: c.toString('hex'), salt: salt.toString('hex'), event: canonicalJson(body) }).slice(0, -1));
+      const offsets = {} as LeafOffsets;
+      expect(parseLeafLine(line, 0, line.length, offsets)).toBe(true);
+      expect(offsets.index).toBe(index);
+      expect(hasher.keyFromLine(line, offsets)).toEqual(hasher.keyFromFields(lineUid, lineTime, c.toString('hex')));
+      expect(hasher.commitmentMatches(line, offsets)).toBe(true);
+      const other = newSalt().toString('hex');
+      const wrongSalt = Buffer.from(line.toString().replace(salt.toString('hex'), other));
+      expect(parseLeafLine(wrongSalt, 0, wrongSalt.length, offsets) && hasher.commitmentMatches(wrongSalt, offsets)).toBe(false);
     }), { numRuns: 300 });
+  });
+
+  it('leaves every other spelling to the full parser', () => {
+    const log = buildLog(events.slice(0, 1), [1]);
+    const line = leafLine(log.leaves[0]!).slice(0, -1);
+    const offsets = {} as LeafOffsets;
+    const accepts = (text: string) => parseLeafLine(Buffer.from(text), 0, Buffer.byteLength(text), offsets);
+    expect(accepts(line)).toBe(true);
+    // A line cut inside its event still looks like one; its commitment then fails and the full parser decides.
+    const cut = line.slice(0, -1);
+    const report = verify([bundleLines(log)[0]!, cut], { log });
+    expect(report.findings[0]).toMatchObject({ kind: 'malformed', line: 2 });
+    for (const variant of [
+      line.replace('"index":0', '"index":00'),
+      line.replace('"index":0', '"index":1e3'),
+      line.replace('"index":0', '"index":1234567890123456'),
+      line.replace(/"commitment":"../, '"commitment":"AB'),
+      line.replace(/"salt":"[0-9a-f]{64}"/, '"salt":null').replace(/"event":.*}$/, '"event":null}'),
+      line.replace('"event":', '"event" :'),
+      line.replace('"uid":"', '"uid":"\\u0030'),
+      line.replace(/"event":.*}$/, '"event":}'),
+    ]) expect(accepts(variant), variant.slice(0, 120)).toBe(false);
   });
 
   it('grows its buffer for large events', () => {

@@ -24,7 +24,8 @@ import type { TreeNode } from '../ledger/merkle.ts';
 import { ED25519_SIGNATURE_TYPE, openNote, type NoteVerifier } from '../ledger/note.ts';
 import { JcsError, canonicalJson } from '../ledger/jcs.ts';
 import { BUNDLE_FORMAT, BUNDLE_VERSION } from '../export/bundle-format.ts';
-import { LeafHasher } from './leaf-hasher.ts';
+import { LeafHasher, uidOf } from './leaf-hasher.ts';
+import { parseLeafLine, type LeafOffsets } from './leaf-line.ts';
 import { firstFinding, type Finding, type FindingKind, type VerifyReport } from './report.ts';
 import { VerifyingTree } from './tree.ts';
 import { trustedVerifiers } from './trusted-keys.ts';
@@ -47,24 +48,13 @@ const WINDOW_LIMIT = 65_536;
 /** Out-of-order positions remembered per window. */
 const MAX_ANOMALIES = 4;
 
-interface LeafData {
-  uid: string;
-  received_at: string;
-  commitment: string;
-}
-
 interface Pending {
   finding: Finding;
   /** The root that checkpoint signed. */
   root: Buffer;
 }
 
-// The writer's spelling of a leaf line (bundle-format.ts leafLine); anything else is parsed in full.
-const FAST_LEAF = /^\{"type":"leaf","index":(0|[1-9][0-9]{0,15}),"uid":"([0-9a-f-]{36})","received_at":"([0-9T:.Z+-]{1,40})","commitment":"([0-9a-f]{64})","salt":"([0-9a-f]{64})","event":/;
 const HEX32 = /^[0-9a-f]{64}$/;
-const LEAF_PREFIX = Buffer.from('{"type":"leaf","index":');
-/** Longest possible fast-path prefix: 16 index digits and a 40-character received_at. */
-const MAX_FAST_PREFIX = 330;
 
 export class BundleVerifier {
   readonly #options: VerifierOptions;
@@ -89,11 +79,13 @@ export class BundleVerifier {
   #largestSigned = 0;
   /** The last checkpoint whose root matched, with the tree's frontier at its size. */
   #good = { size: 0, frontier: [] as Buffer[], root: undefined as Buffer | undefined };
-  #window: LeafData[] = [];
+  /** Keys (leaf-hasher.ts) of the leaves since the last matching checkpoint. */
+  #window: Buffer[] = [];
   #windowOverflow = false;
   #anomalies: number[] = [];
-  #prevUid = '';
-  #prevPrevUid = '';
+  #prevUid: Buffer | undefined;
+  #prevPrevUid: Buffer | undefined;
+  readonly #offsets: LeafOffsets = { index: 0, indexStart: 0, indexEnd: 0, uidStart: 0, receivedStart: 0, receivedEnd: 0, commitmentStart: 0, saltStart: 0, eventStart: 0, eventEnd: 0 };
   #pending: Pending | undefined;
   #since: { size: number; root: Buffer; ok: boolean | undefined } | undefined;
 
@@ -125,14 +117,14 @@ export class BundleVerifier {
    * spelling is checked on its bytes: the event's bytes are hashed as they are, never decoded.
    */
   lineBytes(bytes: Buffer, start: number, end: number): void {
-    if (this.#header && !this.#ended && bytes[end - 1] === 0x7d && bytes.compare(LEAF_PREFIX, 0, LEAF_PREFIX.length, start, start + LEAF_PREFIX.length) === 0) {
-      const m = FAST_LEAF.exec(bytes.toString('latin1', start, Math.min(end, start + MAX_FAST_PREFIX)));
-      // The prefix is ASCII, so its length in characters is its length in bytes.
-      if (m && end - 1 - (start + m[0].length) !== 4 /* "null" */) {
-        this.#lineNo += 1;
-        this.#leaf(Number(m[1]), m[2]!, m[3]!, m[4]!, m[5]!, bytes.subarray(start + m[0].length, end - 1));
-        return;
-      }
+    const f = this.#offsets;
+    // Only a match is taken from the fast path: event bytes that hash to the commitment are the
+    // committed JCS text, so the line is valid JSON. Anything else gets the full parse, which tells
+    // a damaged line (malformed) from an edited event (modified).
+    if (this.#hasher && !this.#ended && parseLeafLine(bytes, start, end, f) && this.#hasher.commitmentMatches(bytes, f)) {
+      this.#lineNo += 1;
+      this.#leaf(f.index, this.#hasher.keyFromLine(bytes, f), true);
+      return;
     }
     this.line(bytes.toString('utf8', start, end));
   }
@@ -147,14 +139,6 @@ export class BundleVerifier {
     if (!this.#header) {
       this.#readHeader(text);
       return;
-    }
-    if (text.startsWith('{"type":"leaf",')) {
-      const m = FAST_LEAF.exec(text);
-      if (m && text.endsWith('}')) {
-        const event = text.slice(m[0].length, -1);
-        this.#leaf(Number(m[1]), m[2]!, m[3]!, m[4]!, event === 'null' ? null : m[5]!, event === 'null' ? null : event);
-        return;
-      }
     }
     let value: unknown;
     try {
@@ -257,19 +241,20 @@ export class BundleVerifier {
       this.#broken = true;
       return;
     }
-    let text: string | null = null;
+    let matches: boolean | null = null;
     if (!purged) {
       try {
-        text = canonicalJson(event);
+        matches = this.#hasher!.commitment(salt as string, canonicalJson(event)).toString('hex') === commitment;
       } catch (err) {
         if (!(err instanceof JcsError)) throw err;
-        text = '';
+        matches = false;
       }
     }
-    this.#leaf(index, uid, receivedAt, commitment, purged ? null : (salt as string), text);
+    this.#leaf(index, this.#hasher!.keyFromFields(uid, receivedAt, commitment), matches);
   }
 
-  #leaf(index: number, uid: string, receivedAt: string, commitmentHex: string, saltHex: string | null, event: string | Buffer | null): void {
+  /** One leaf: its key, and whether its event matches its commitment (null: no payload). */
+  #leaf(index: number, key: Buffer, commitmentMatches: boolean | null): void {
     const line = this.#lineNo;
     const expected = this.#tree.size;
     if (index !== expected && !this.#broken) {
@@ -278,29 +263,28 @@ export class BundleVerifier {
       else if (index > expected) this.#add('missing', expected, index === expected + 1 ? `leaf ${expected} is absent` : `leaves ${expected}..${index - 1} are absent`);
       else this.#add('reordered', index, `leaf ${index} comes after leaf ${this.#lastIndex}`);
     }
-    const hasher = this.#hasher!;
-    if (event === null || saltHex === null) {
+    if (commitmentMatches === null) {
       this.#purged += 1;
       this.#add('missing', index, 'the event payload is gone and no retention tombstone covers it');
-    } else if (hasher.commitment(saltHex, event).toString('hex') !== commitmentHex) {
+    } else if (!commitmentMatches) {
       this.#add('modified', index, 'the event (or its salt) does not match the commitment in its envelope');
     }
-    const leafHash = hasher.leafHash(index, uid, receivedAt, commitmentHex);
+    const leafHash = this.#hasher!.leafHash(index, key);
     this.#tree.push(leafHash);
     this.#options.onLeaf?.(index, leafHash);
     this.#lastIndex = index;
     this.#claimed = Math.max(this.#claimed, index + 1);
-    this.#observeOrder(index, uid);
-    if (this.#window.length < WINDOW_LIMIT) this.#window.push({ uid, received_at: receivedAt, commitment: commitmentHex });
+    this.#observeOrder(index, uidOf(key));
+    if (this.#window.length < WINDOW_LIMIT) this.#window.push(key);
     else this.#windowOverflow = true;
     if (this.#since && this.#since.size === this.#tree.size) this.#checkSince(line);
   }
 
   /** UUIDv7 uids grow with the index; the first few positions that break that are remembered as suspects. */
-  #observeOrder(index: number, uid: string): void {
-    if (this.#prevUid !== '' && uid < this.#prevUid && this.#anomalies.length < MAX_ANOMALIES) {
+  #observeOrder(index: number, uid: Buffer): void {
+    if (this.#prevUid && uid.compare(this.#prevUid) < 0 && this.#anomalies.length < MAX_ANOMALIES) {
       // The previous leaf is too late if this one still follows the one before it; else this one is too early.
-      this.#anomalies.push(this.#prevPrevUid === '' || uid >= this.#prevPrevUid ? index - 1 : index);
+      this.#anomalies.push(!this.#prevPrevUid || uid.compare(this.#prevPrevUid) >= 0 ? index - 1 : index);
     }
     this.#prevPrevUid = this.#prevUid;
     this.#prevUid = uid;
@@ -392,13 +376,13 @@ export class BundleVerifier {
 
   #explain(start: number, end: number, signed: Buffer): { kind: FindingKind; index: number; detail: string } | undefined {
     const window = this.#window;
-    const at = (position: number): LeafData | undefined => window[position - start];
-    const rootWith = (pick: (position: number) => LeafData | undefined): boolean => {
+    const at = (position: number): Buffer | undefined => window[position - start];
+    const rootWith = (pick: (position: number) => Buffer | undefined): boolean => {
       const tree = VerifyingTree.from(start, this.#good.frontier);
       for (let p = start; p < end; p++) {
-        const leaf = pick(p);
-        if (!leaf) return false;
-        tree.push(this.#hasher!.leafHash(p, leaf.uid, leaf.received_at, leaf.commitment));
+        const key = pick(p);
+        if (!key) return false;
+        tree.push(this.#hasher!.leafHash(p, key));
       }
       return tree.root().equals(signed);
     };

@@ -1,49 +1,101 @@
 /**
- * The per-leaf hashing of verification, without per-leaf allocations beyond the two digests: one
- * reusable buffer receives `salt || event` and then `0x00 || envelope`, and each is hashed in place.
- * Results equal `commitment` and `eventLeafHash` of src/ledger/envelope.ts (tests hold them equal).
+ * The per-leaf hashing of verification, with one reusable buffer for what gets hashed. A leaf is
+ * held as its **key**: the UTF-8 envelope (docs/ledger.md) with the index left out, so the leaf hash
+ * at any index can be computed (the verifier tests hypotheses at other indices). From the writer's
+ * lines the key is assembled from the line's bytes, never decoding them. Results equal `commitment`
+ * and `eventLeafHash` of src/ledger/envelope.ts (the tests hold them equal).
  */
 import { sha256 } from '../ledger/crypto.ts';
 import { ENVELOPE_VERSION, SALT_SIZE } from '../ledger/envelope.ts';
+import { HEX_VALUE, UID_LENGTH, type LeafOffsets } from './leaf-line.ts';
+
+// JCS sorts the envelope's keys: commitment, index, received_at, tenant, uid, v.
+const K_COMMITMENT = Buffer.from('{"commitment":"');
+const K_INDEX_RECEIVED = Buffer.from('","index":,"received_at":"');
+const K_INDEX = '","index":'.length;
+const K_END = Buffer.from(`","v":${ENVELOPE_VERSION}}`);
+/** Where the index goes in a key: after `{"commitment":"<64 hex>","index":`. */
+const INDEX_AT = K_COMMITMENT.length + 64 + K_INDEX;
+const UID_KEY = Buffer.from('"uid":"');
 
 export class LeafHasher {
   #buffer = Buffer.allocUnsafe(64 * 1024);
   /** JSON text of the tenant id, as the envelope spells it. */
   readonly #tenantJson: string;
+  /** `","tenant":<tenant>,"uid":"`: the constant bytes between received_at and uid. */
+  readonly #tenantToUid: Buffer;
 
   constructor(tenant: string) {
     this.#tenantJson = JSON.stringify(tenant);
+    this.#tenantToUid = Buffer.from(`","tenant":${this.#tenantJson},"uid":"`);
   }
 
-  /** SHA-256(salt || JCS bytes), salt given as 64 lowercase hex digits, the JCS as text or as its UTF-8 bytes. */
-  commitment(saltHex: string, jcs: string | Buffer): Buffer {
-    if (typeof jcs === 'string') {
-      this.#reserve(SALT_SIZE + jcs.length * 3);
-      this.#buffer.write(saltHex, 0, SALT_SIZE, 'hex');
-      const length = SALT_SIZE + this.#buffer.write(jcs, SALT_SIZE, 'utf8');
-      return sha256(this.#buffer.subarray(0, length));
-    }
-    this.#reserve(SALT_SIZE + jcs.length);
+  /** The key of a leaf from its fields; uid and received_at any well-formed strings, the commitment 64 lowercase hex digits. */
+  keyFromFields(uid: string, receivedAt: string, commitmentHex: string): Buffer {
+    return Buffer.from(`{"commitment":"${commitmentHex}","index":,"received_at":${JSON.stringify(receivedAt)},"tenant":${this.#tenantJson},"uid":${JSON.stringify(uid)},"v":${ENVELOPE_VERSION}}`);
+  }
+
+  /** The key of a leaf line parsed by parseLeafLine: its fields need no JSON escaping. */
+  keyFromLine(line: Buffer, f: LeafOffsets): Buffer {
+    const receivedLength = f.receivedEnd - f.receivedStart;
+    const key = Buffer.allocUnsafe(K_COMMITMENT.length + 64 + K_INDEX_RECEIVED.length + receivedLength + this.#tenantToUid.length + UID_LENGTH + K_END.length);
+    // Byte loops: for pieces this small they beat Buffer#copy's per-call cost.
+    let at = put(key, 0, K_COMMITMENT, 0, K_COMMITMENT.length);
+    at = put(key, at, line, f.commitmentStart, f.commitmentStart + 64);
+    at = put(key, at, K_INDEX_RECEIVED, 0, K_INDEX_RECEIVED.length);
+    at = put(key, at, line, f.receivedStart, f.receivedEnd);
+    at = put(key, at, this.#tenantToUid, 0, this.#tenantToUid.length);
+    at = put(key, at, line, f.uidStart, f.uidStart + UID_LENGTH);
+    put(key, at, K_END, 0, K_END.length);
+    return key;
+  }
+
+  /** SHA-256(0x00 || envelope): the key with the index put in. */
+  leafHash(index: number, key: Buffer): Buffer {
+    const digits = String(index);
+    this.#reserve(1 + key.length + digits.length);
+    const buffer = this.#buffer;
+    buffer[0] = 0x00;
+    let at = put(buffer, 1, key, 0, INDEX_AT);
+    for (let i = 0; i < digits.length; i++) buffer[at++] = digits.charCodeAt(i);
+    at = put(buffer, at, key, INDEX_AT, key.length);
+    return sha256(buffer.subarray(0, at));
+  }
+
+  /** SHA-256(salt || JCS bytes), salt given as 64 lowercase hex digits, the JCS as text. */
+  commitment(saltHex: string, jcs: string): Buffer {
+    this.#reserve(SALT_SIZE + jcs.length * 3);
     this.#buffer.write(saltHex, 0, SALT_SIZE, 'hex');
-    jcs.copy(this.#buffer, SALT_SIZE);
-    return sha256(this.#buffer.subarray(0, SALT_SIZE + jcs.length));
-  }
-
-  /**
-   * SHA-256(0x00 || JCS(envelope)). JCS sorts the envelope's keys (commitment, index, received_at,
-   * tenant, uid, v) and spells strings as JSON.stringify does; `uid` and `received_at` must be
-   * well-formed strings (the caller checks).
-   */
-  leafHash(index: number, uid: string, receivedAt: string, commitmentHex: string): Buffer {
-    const envelope = `{"commitment":"${commitmentHex}","index":${index},"received_at":${JSON.stringify(receivedAt)},`
-      + `"tenant":${this.#tenantJson},"uid":${JSON.stringify(uid)},"v":${ENVELOPE_VERSION}}`;
-    this.#reserve(1 + envelope.length * 3);
-    this.#buffer[0] = 0x00;
-    const length = 1 + this.#buffer.write(envelope, 1, 'utf8');
+    const length = SALT_SIZE + this.#buffer.write(jcs, SALT_SIZE, 'utf8');
     return sha256(this.#buffer.subarray(0, length));
   }
 
-  #reserve(bytes: number): void {
-    if (bytes > this.#buffer.length) this.#buffer = Buffer.allocUnsafe(bytes);
+  /** Whether the line's salt and event bytes hash to the line's commitment. */
+  commitmentMatches(line: Buffer, f: LeafOffsets): boolean {
+    const eventLength = f.eventEnd - f.eventStart;
+    this.#reserve(SALT_SIZE + eventLength);
+    const buffer = this.#buffer;
+    for (let i = 0, p = f.saltStart; i < SALT_SIZE; i++, p += 2) buffer[i] = HEX_VALUE[line[p]!]! * 16 + HEX_VALUE[line[p + 1]!]!;
+    line.copy(buffer, SALT_SIZE, f.eventStart, f.eventEnd);
+    const digest = sha256(buffer.subarray(0, SALT_SIZE + eventLength));
+    for (let i = 0, p = f.commitmentStart; i < SALT_SIZE; i++, p += 2) {
+      if (digest[i] !== HEX_VALUE[line[p]!]! * 16 + HEX_VALUE[line[p + 1]!]!) return false;
+    }
+    return true;
   }
+
+  #reserve(bytes: number): void {
+    if (bytes > this.#buffer.length) this.#buffer = Buffer.allocUnsafe(Math.max(bytes, 2 * this.#buffer.length));
+  }
+}
+
+/** Copies source[from, to) to target at `at`; returns the position after it. */
+function put(target: Buffer, at: number, source: Buffer, from: number, to: number): number {
+  for (let i = from; i < to; i++) target[at++] = source[i]!;
+  return at;
+}
+
+/** The uid's JSON string content within a key (for comparing the order of uids). */
+export function uidOf(key: Buffer): Buffer {
+  return key.subarray(key.lastIndexOf(UID_KEY) + UID_KEY.length, key.length - K_END.length);
 }
