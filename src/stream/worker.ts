@@ -52,6 +52,8 @@ export interface StreamWorkerOptions {
   retryBaseMs?: number;
 }
 
+type FeedPage = Awaited<ReturnType<typeof readFeed>>;
+
 export class StreamWorker {
   /** Identifies this process in `lease_owner`. */
   readonly owner = `${process.pid}-${randomBytes(6).toString('hex')}`;
@@ -120,6 +122,8 @@ class DestinationLoop {
   readonly tenant: string;
   private stopping = false;
   private wakeUp: (() => void) | undefined;
+  /** Commits of the tenant seen so far (to tell whether one arrived while reading). */
+  private wakes = 0;
   private done: Promise<void> = Promise.resolve();
 
   constructor(private readonly worker: StreamWorker, private row: StreamRow) {
@@ -127,6 +131,7 @@ class DestinationLoop {
   }
 
   wake(): void {
+    this.wakes++;
     this.wakeUp?.();
   }
 
@@ -143,11 +148,17 @@ class DestinationLoop {
 
   private async loop(): Promise<void> {
     const { sql, logger } = this.worker.options;
+    const batchSize = this.worker.options.batchSize ?? 1000;
     let destination: Destination | undefined;
     let version = -1;
+    // The next page, read while the current one is being delivered (valid only if the cursor is where it was read from).
+    let prefetched: { from: number; page: Promise<FeedPage> } | undefined;
+    // The row as the last cursor advance returned it (that UPDATE renewed the lease too).
+    let advanced: StreamRow | undefined;
     try {
       while (!this.stopping) {
-        const row = await this.renew();
+        const row = advanced ?? (await this.renew());
+        advanced = undefined;
         if (!row) return; // paused, deleted, or another process took over
         this.row = row;
         if (row.updated_at.getTime() !== version) {
@@ -163,10 +174,17 @@ class DestinationLoop {
           }
         }
         const from = row.cursor_seq;
-        const page = await readFeed(sql, row.tenant_id, from, this.worker.options.batchSize ?? 1000);
+        const wakes = this.wakes;
+        const page = prefetched?.from === from ? await prefetched.page : await readFeed(sql, row.tenant_id, from, batchSize);
+        prefetched = undefined;
         if (page.next === from) {
-          await this.sleep(this.worker.options.pollMs ?? 1000);
+          // Nothing new; unless a commit arrived while reading, wait for one (or the poll interval).
+          if (this.wakes === wakes) await this.sleep(this.worker.options.pollMs ?? 1000);
           continue;
+        }
+        if (page.next - from >= batchSize) {
+          prefetched = { from: page.next, page: readFeed(sql, row.tenant_id, page.next, batchSize) };
+          prefetched.page.catch(() => {}); // a failed prefetch is read again, and fails there
         }
         const events = page.events.filter(matcher(row.filter));
         if (events.length > 0) {
@@ -178,7 +196,7 @@ class DestinationLoop {
             continue;
           }
         }
-        await this.advance(from, page.next, events.length > 0);
+        advanced = await this.advance(from, page.next, events.length > 0);
       }
     } catch (err) {
       logger?.error({ err, stream: this.row.id }, 'stream worker: destination loop failed; retried at the next claim');
@@ -205,13 +223,19 @@ class DestinationLoop {
     return row;
   }
 
-  /** Moves the cursor past a delivered page, unless a replay moved it meanwhile or the lease is gone. */
-  private async advance(from: number, next: number, delivered: boolean): Promise<void> {
-    await this.worker.options.sql`
+  /**
+   * Moves the cursor past a delivered page and renews the lease, unless a replay moved the cursor
+   * meanwhile, the destination was paused, or the lease is gone; the row when it did.
+   */
+  private async advance(from: number, next: number, delivered: boolean): Promise<StreamRow | undefined> {
+    const { sql, config } = this.worker.options;
+    const [row] = await sql<StreamRow[]>`
       update stream_destinations
-      set cursor_seq = ${next}, attempts = 0,
+      set cursor_seq = ${next}, attempts = 0, lease_until = now() + ${config.leaseMs} * interval '1 millisecond',
           last_success_at = case when ${delivered} then now() else last_success_at end
-      where id = ${this.row.id} and lease_owner = ${this.worker.owner} and cursor_seq = ${from}`;
+      where id = ${this.row.id} and lease_owner = ${this.worker.owner} and cursor_seq = ${from} and status = 'active'
+      returning *`;
+    return row;
   }
 
   /** Records a failed delivery; pauses the destination after too many. True when it was paused. */

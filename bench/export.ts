@@ -1,0 +1,57 @@
+/**
+ * Export benchmark (issue 5, acceptance 3): CSV and JSON Lines from the database to a file.
+ *   npx tsx bench/export.ts [--data-dir bench/.data] [--formats csv,jsonl]
+ * Uses the one-tenant demo data set of the other benchmarks (`demo-1`; fill it once with
+ * bench/proof.ts or `trailproof demo --events 1000000 --tenants 1 --data-dir …`); it is not filled
+ * here. Each format: `GET /v1/exports?tenant=demo-1&format=…` streamed by a real server process to a
+ * file, timed from request to last byte; events counted in the file.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { api, round, startServer, writeResult } from './lib.ts';
+
+const arg = (name: string, fallback: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : fallback);
+const dataDir = path.resolve(arg('--data-dir', 'bench/.data'));
+const formats = arg('--formats', 'csv,jsonl').split(',');
+
+const server = await startServer({ dataDir });
+try {
+  const tenants = (await api(server, server.adminKey, 'GET', '/v1/tenants')).data as { id: string }[];
+  if (!tenants.some((t) => t.id === 'demo-1')) throw new Error(`no demo-1 tenant in ${dataDir}: fill it first (see the header of this file)`);
+  const results: Record<string, unknown> = {};
+  for (const format of formats) {
+    const file = path.join(os.tmpdir(), `trailproof-export-bench.${format}`);
+    const started = performance.now();
+    const res = await fetch(`${server.url}/v1/exports?tenant=demo-1&format=${format}`, { headers: { authorization: `Bearer ${server.adminKey}` } });
+    if (!res.ok || !res.body) throw new Error(`export ${format}: ${res.status} ${await res.text()}`);
+    await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), fs.createWriteStream(file));
+    const seconds = (performance.now() - started) / 1000;
+    const bytes = fs.statSync(file).size;
+    const events = await countRecords(file, format);
+    fs.rmSync(file);
+    const rate = round(events / seconds, 0);
+    process.stdout.write(`${format}: ${events} events in ${round(seconds, 2)} s = ${rate} events/s (${round(bytes / 1e6 / seconds, 1)} MB/s, ${round(bytes / 1e6, 1)} MB)\n`);
+    results[format] = { events, seconds: round(seconds, 2), eventsPerSecond: rate, bytes };
+  }
+  await writeResult('export', { tenant: 'demo-1', ...results });
+} finally {
+  await server.stop();
+}
+
+/** Records in the file: lines for JSON Lines; for CSV, rows (a quoted field may hold line breaks), minus the header. */
+async function countRecords(file: string, format: string): Promise<number> {
+  let records = 0;
+  let quoted = false;
+  for await (const chunk of fs.createReadStream(file)) {
+    const buf = chunk as Buffer;
+    for (let i = 0; i < buf.length; i++) {
+      const c = buf[i];
+      if (format === 'csv' && c === 0x22) quoted = !quoted;
+      else if (c === 0x0a && !quoted) records++;
+    }
+  }
+  return format === 'csv' ? records - 1 : records;
+}
