@@ -12,26 +12,11 @@ import type { StoredEvent } from '../event/types.ts';
 import { EVENT_FORMATS } from './formats.ts';
 import { formatStream } from './format.ts';
 import { cefExtension } from './testing/cef-parser.ts';
+import { nastyEvent } from './testing/nasty-event.ts';
 
 const NASTY = ['src=10.0.0.1 act=forged', 'quote " and \\ backslash', 'bracket ] equals = pipe |', 'line\nbreak and\r\ncrlf', 'ünïcødé — 東京 🙂', '=HYPERLINK("x")', "'+leading apostrophe", '-1', '@cmd', ' spaced '];
 
-function event(n: number, nasty = NASTY[n % NASTY.length]!): StoredEvent {
-  return {
-    uid: `01900000-0000-7000-8000-${String(n).padStart(12, '0')}`,
-    tenant: 'acme',
-    seq: n,
-    received_at: '2026-11-22T10:00:01.000Z',
-    occurred_at: `2026-11-22T10:00:00.${String(n % 1000).padStart(3, '0')}Z`,
-    action: n % 2 ? 'user.login_failed' : 'document.updated',
-    actor: { type: 'user', id: `user_${n}`, name: nasty },
-    targets: [{ type: 'document', id: `doc_${n}`, name: nasty }],
-    outcome: n % 2 ? 'failure' : 'success',
-    reason: nasty,
-    context: { ip: `203.0.113.${n % 250}`, user_agent: nasty, location: nasty, request_id: `req_${n}` },
-    changes: [{ field: 'title', before: nasty, after: 'new' }],
-    metadata: { note: nasty, count: n },
-  };
-}
+const event = (n: number) => nastyEvent(n, NASTY[n % NASTY.length]!);
 
 /** What each format must carry faithfully, read back with a parser for that format. */
 interface Fields { uid: string; action: string; outcome: string; actorId: string; actorName: string; ip: string; reason: string; userAgent: string; location: string; tenant: string }
