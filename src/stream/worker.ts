@@ -110,7 +110,12 @@ export class StreamWorker {
       returning *`;
     for (const row of claimed) {
       // A claim running concurrently (poke) may have started this one's loop already.
-      if (this.stopped || this.loops.has(row.id)) continue;
+      if (this.loops.has(row.id)) continue;
+      if (this.stopped) {
+        // Claimed while stopping: hand it back at once rather than when the lease runs out.
+        await sql`update stream_destinations set lease_owner = null, lease_until = null where id = ${row.id} and lease_owner = ${this.owner}`;
+        continue;
+      }
       const loop = new DestinationLoop(this, row);
       this.loops.set(row.id, loop);
       void loop.run().finally(() => this.loops.delete(row.id));
