@@ -1,6 +1,7 @@
 /**
  * Group commit: concurrent ingest requests share transactions, so throughput grows with load instead
- * of being capped by one fsync per request. Requests queue while a transaction is in flight; the next
+ * of being capped by one fsync per request. A request's events are prepared (prepareAppend) as it
+ * arrives, then queue while a transaction is in flight; the next
  * transaction takes everything queued (up to `maxBatchEvents`). Each request's promise settles only
  * after the transaction holding its events committed (DESIGN.md principle 3).
  *
@@ -15,7 +16,7 @@
  */
 import { TrailproofError } from '../errors.ts';
 import type { Sql } from '../store/db.ts';
-import { appendBatch, type AppendItem, type AppendResult } from './append-batch.ts';
+import { appendPrepared, prepareAppend, type AppendItem, type AppendResult, type PreparedItem } from './append-batch.ts';
 import { PartitionManager } from './partitions.ts';
 
 export interface GroupCommitOptions {
@@ -27,7 +28,7 @@ export interface GroupCommitOptions {
 }
 
 interface Pending {
-  items: AppendItem[];
+  items: PreparedItem[];
   tenants: Set<string>;
   resolve: (results: AppendResult[]) => void;
   reject: (err: unknown) => void;
@@ -55,8 +56,15 @@ export class GroupCommitter {
   append(items: AppendItem[]): Promise<AppendResult[]> {
     if (this.closed) return Promise.reject(new TrailproofError('UNAVAILABLE', 'the service is shutting down'));
     if (items.length === 0) return Promise.resolve([]);
+    // Prepared now, on arrival: this overlaps with the transaction PostgreSQL is running.
+    let prepared: PreparedItem[];
+    try {
+      prepared = prepareAppend(items);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return new Promise((resolve, reject) => {
-      this.queue.push({ items, tenants: new Set(items.map((i) => i.tenant)), resolve, reject });
+      this.queue.push({ items: prepared, tenants: new Set(items.map((i) => i.tenant)), resolve, reject });
       this.pump();
     });
   }
@@ -141,9 +149,9 @@ export class GroupCommitter {
     }
   }
 
-  private async run(items: AppendItem[]): Promise<AppendResult[]> {
+  private async run(items: PreparedItem[]): Promise<AppendResult[]> {
     await this.partitions.ensure(items.map((i) => i.body.occurred_at));
-    return appendBatch(this.sql, items);
+    return appendPrepared(this.sql, items);
   }
 }
 

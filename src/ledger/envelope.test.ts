@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { commitment, envelopeBytes, eventLeafHash, newSalt, SALT_SIZE } from './envelope.ts';
+import { commitment, envelopeBytes, envelopeText, eventLeafHash, newSalt, SALT_SIZE } from './envelope.ts';
+import { canonicalJson } from './jcs.ts';
 import type { Envelope } from './envelope.ts';
 import { expectCode } from './testing/expect-code.ts';
 
@@ -43,6 +45,17 @@ describe('envelope', () => {
     expect(eventLeafHash({ ...ENVELOPE, index: 43 }).toString('hex')).not.toBe(LEAF);
   });
 
+  it('spells the envelope exactly as the generic RFC 8785 canonicaliser does', () => {
+    const wellFormed = fc.string({ unit: 'grapheme', maxLength: 40 });
+    fc.assert(fc.property(wellFormed, fc.nat({ max: Number.MAX_SAFE_INTEGER }), wellFormed, wellFormed, fc.uint8Array({ minLength: 32, maxLength: 32 }),
+      (tenant, index, uid, receivedAt, c) => {
+        const hex = Buffer.from(c).toString('hex');
+        const expected = canonicalJson({ v: 1, tenant, index, uid, received_at: receivedAt, commitment: hex });
+        expect(envelopeText(tenant, index, uid, receivedAt, hex)).toBe(expected);
+        expect(envelopeBytes({ tenant, index, uid, received_at: receivedAt, commitment: c }).toString('utf8')).toBe(expected);
+      }), { numRuns: 500 });
+  });
+
   it('draws fresh 32-byte salts', () => {
     const [a, b] = [newSalt(), newSalt()];
     expect(a).toHaveLength(SALT_SIZE);
@@ -61,6 +74,7 @@ describe('envelope', () => {
       { ...ENVELOPE, index: 1.5 },
       { ...ENVELOPE, commitment: Buffer.alloc(31) },
       { ...ENVELOPE, tenant: 7 as unknown as string },
+      { ...ENVELOPE, uid: 'lone \uD800 surrogate' },
     ];
     for (const envelope of bad) expectCode('INTERNAL', () => envelopeBytes(envelope));
     expectCode('INTERNAL', () => commitment(Buffer.alloc(16), BODY));

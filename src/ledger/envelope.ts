@@ -55,10 +55,24 @@ export function envelopeBytes(envelope: Envelope): Buffer {
   if (!isNatural(index)) throw new TrailproofError('INTERNAL', 'envelope index must be a non-negative safe integer');
   if (!isHash(envelope.commitment)) throw new TrailproofError('INTERNAL', `envelope commitment must be ${HASH_SIZE} bytes`);
   for (const [field, value] of Object.entries({ tenant, uid, received_at })) {
-    if (typeof value !== 'string') throw new TrailproofError('INTERNAL', `envelope ${field} must be a string`);
+    if (typeof value !== 'string' || !isWellFormed(value)) throw new TrailproofError('INTERNAL', `envelope ${field} must be a well-formed string`);
   }
-  const commitmentHex = Buffer.from(envelope.commitment).toString('hex');
-  return jcsBytes({ v: ENVELOPE_VERSION, tenant, index, uid, received_at, commitment: commitmentHex }, 'INTERNAL');
+  return Buffer.from(envelopeText(tenant, index, uid, received_at, Buffer.from(envelope.commitment).toString('hex')), 'utf8');
+}
+
+/**
+ * The envelope's RFC 8785 text spelled directly: its keys are fixed (so their JCS order is too), a
+ * safe integer prints as JCS prints it, and for well-formed strings JCS string escaping is exactly
+ * JSON.stringify's (RFC 8785 §3.2.2.2). Ingest hashes one envelope per event, so this skips the
+ * generic canonicaliser; the tests hold it equal to canonicalJson over random envelopes.
+ */
+export function envelopeText(tenant: string, index: number, uid: string, receivedAt: string, commitmentHex: string): string {
+  return `{"commitment":"${commitmentHex}","index":${index},"received_at":${JSON.stringify(receivedAt)},"tenant":${JSON.stringify(tenant)},"uid":${JSON.stringify(uid)},"v":${ENVELOPE_VERSION}}`;
+}
+
+/** No lone surrogates: RFC 8785 has no form for them (JSON.stringify would escape them instead). */
+function isWellFormed(value: string): boolean {
+  return !/\p{Cs}/u.test(value);
 }
 
 /** The tree leaf hash of an event: leafHash(envelopeBytes(envelope)). */
