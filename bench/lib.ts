@@ -23,7 +23,9 @@ export async function startServer(options: { dataDir?: string; env?: Record<stri
   // BENCH_CPU_PROFILE=dir writes a V8 CPU profile of the server (open it in Chrome DevTools).
   const profile = process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
   const child = spawn(process.execPath, [...profile, 'bin/trailproof.js', 'serve', '--port', String(port), '--data-dir', dataDir], {
-    env: { ...process.env, TRAILPROOF_ADMIN_KEY: adminKey, LOG_LEVEL: 'warn', ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}), ...options.env },
+    // The background self-audit re-hashes the whole ledger (tens of seconds at a million events):
+    // it is kept off so it does not land at random inside a measurement; bench/verify.ts measures it.
+    env: { ...process.env, TRAILPROOF_ADMIN_KEY: adminKey, LOG_LEVEL: 'warn', TRAILPROOF_SELF_AUDIT_INTERVAL_SECONDS: '0', ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}), ...options.env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;

@@ -8,6 +8,8 @@ import type { Sql } from '../store/db.ts';
 import { TenantCache } from '../tenant/tenant-cache.ts';
 import { Checkpointer } from '../tlog/checkpointer.ts';
 import { databaseHashReader } from '../tlog/hash-reader.ts';
+import { LruNodeCache } from '../tlog/node-cache.ts';
+import type { HashReader } from '../ledger/proofs.ts';
 import { loadLedgerKeys, type LedgerKeys } from '../tlog/keys.ts';
 import { WitnessPusher } from '../witness/pusher.ts';
 import { ViewerTokens } from '../auth/viewer-tokens.ts';
@@ -35,14 +37,18 @@ export interface Services {
   streams: StreamService;
   /** Delivers the streams; runs only once started (by `serve`). */
   streamWorker: StreamWorker;
+  /** A tenant's stored tree, for proofs; recomputed hashes are cached for the service's lifetime. */
+  hashReader(tenant: string): HashReader;
 }
 
 export function createServices(sql: Sql, config: Config, onError?: (err: unknown) => void, ledgerKeys: LedgerKeys = loadLedgerKeys(config), logger?: Logger): Services {
   const committer = new GroupCommitter(sql, onError ? { onError } : {});
+  const nodeCache = new LruNodeCache();
+  const hashReader = (tenant: string) => databaseHashReader(sql, tenant, nodeCache);
   const checkpointer = new Checkpointer(sql, ledgerKeys, { reissueMs: config.ledger.checkpointReissueMs, ...(onError ? { onError } : {}) });
   const witnessPusher = config.witnesses.length === 0
     ? undefined
-    : new WitnessPusher({ sql, witnesses: config.witnesses, hashReader: (tenant) => databaseHashReader(sql, tenant), ...(logger ? { logger } : {}) });
+    : new WitnessPusher({ sql, witnesses: config.witnesses, hashReader, ...(logger ? { logger } : {}) });
   if (witnessPusher) checkpointer.onCheckpoint((checkpoint) => witnessPusher.push(checkpoint));
   const audit = new MetaAudit(committer);
   const secrets = new SecretBox(config);
@@ -61,5 +67,6 @@ export function createServices(sql: Sql, config: Config, onError?: (err: unknown
     viewerTokens: new ViewerTokens(config),
     streams: new StreamService({ sql, audit, secrets, onActivated: () => streamWorker.poke() }),
     streamWorker,
+    hashReader,
   };
 }

@@ -17,8 +17,14 @@ export function leafHash(data: Uint8Array): Buffer {
 
 /** SHA-256(0x01 || left || right): the hash of an interior node. */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return sha256(NODE_PREFIX, left, right);
+  if (left.length !== HASH_SIZE || right.length !== HASH_SIZE) return sha256(NODE_PREFIX, left, right);
+  // One reused input buffer: trees hash millions of nodes, and a concat per node showed in profiles.
+  NODE_INPUT.set(left, 1);
+  NODE_INPUT.set(right, 1 + HASH_SIZE);
+  return sha256(NODE_INPUT);
 }
+
+const NODE_INPUT = Buffer.concat([NODE_PREFIX, Buffer.alloc(2 * HASH_SIZE)]);
 
 /** MTH({}) = SHA-256(""): the root of the empty tree. */
 export function emptyRoot(): Buffer {

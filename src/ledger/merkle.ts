@@ -81,6 +81,22 @@ export function rootFromLeaves(leafHashes: Iterable<Buffer>): Buffer {
 }
 
 /**
+ * MTH of a perfect subtree given its 2^k leaf-level hashes: pairwise, level by level (what
+ * `rootFromLeaves` computes, without a frontier; proofs recompute hundreds of these per request).
+ */
+export function perfectRoot(hashes: readonly Buffer[]): Buffer {
+  const n = hashes.length;
+  if (n === 0 || (n & (n - 1)) !== 0) throw new TrailproofError('INTERNAL', `a perfect subtree has 2^k hashes, not ${n}`);
+  let level = hashes as Buffer[];
+  while (level.length > 1) {
+    const next: Buffer[] = new Array(level.length / 2);
+    for (let i = 0; i < next.length; i++) next[i] = nodeHash(level[2 * i]!, level[2 * i + 1]!);
+    level = next;
+  }
+  return level[0]!;
+}
+
+/**
  * MTH of a range from its decomposition into perfect subtrees, largest first: each is the left
  * child of the node joining it to everything on its right (RFC 9162 §2.1.1, k = largest power of
  * two below n). Undefined for no subtrees.

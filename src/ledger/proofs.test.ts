@@ -7,6 +7,7 @@ import type { HashRange, HashReader } from './proofs.ts';
 import { expectCode, expectCodeAsync } from './testing/expect-code.ts';
 import { consistency, makeLeaves, mth, path, randomLeaves, strictReader } from './testing/reference-tree.ts';
 import { verifyConsistency, verifyInclusion } from './verify-proof.ts';
+import { LruNodeCache } from '../tlog/node-cache.ts';
 
 const hex = (hashes: Buffer[]): string[] => hashes.map((h) => h.toString('hex'));
 
@@ -150,6 +151,49 @@ describe('proof generation', () => {
     const proof = await inclusionProof(reader, 1234, 3000);
     verifyInclusion((await store.read(0, 1234, 1235))[0] as Buffer, 1234, 3000, proof, await rootAt(store, 3000));
     expect(calls).toHaveLength(1);
+  });
+
+  it('with a node cache, gives the same proofs and reads less the second time', async () => {
+    const size = 70_001;
+    const store = storeOf(randomLeaves(size));
+    const root = await rootAt(store, size);
+    const cache = new LruNodeCache(100_000).forTenant('t');
+    const hashesRead = { n: 0 };
+    const reader: HashReader = {
+      read: async (level, start, end) => {
+        hashesRead.n += end - start;
+        return store.read(level, start, end);
+      },
+      cache,
+    };
+    await fc.assert(fc.asyncProperty(fc.nat({ max: size - 1 }), fc.integer({ min: 1, max: size }), async (index, small) => {
+      const plain = await inclusionProof(store, index, size);
+      expect(hex(await inclusionProof(reader, index, size))).toEqual(hex(plain));
+      expect(hex(await consistencyProof(reader, small, size))).toEqual(hex(await consistencyProof(store, small, size)));
+    }), { numRuns: 60 });
+    // The same proof again: every recomputed hash comes from the cache, only the leaf's own
+    // stored level-0 and level-8 siblings are read.
+    await inclusionProof(reader, 12_345, size);
+    hashesRead.n = 0;
+    const again = await inclusionProof(reader, 12_345, size);
+    verifyInclusion((await store.read(0, 12_345, 12_346))[0] as Buffer, 12_345, size, again, root);
+    expect(hashesRead.n).toBeLessThanOrEqual(4);
+  });
+
+  it('keeps the least recently used hashes within its bound', () => {
+    const lru = new LruNodeCache(3);
+    const cache = lru.forTenant('a');
+    const other = lru.forTenant('b');
+    const h = (n: number) => Buffer.alloc(32, n);
+    cache.set(1, 0, h(1));
+    cache.set(1, 1, h(2));
+    expect(other.get(1, 0)).toBeUndefined();
+    expect(cache.get(1, 0)).toEqual(h(1)); // now the most recent
+    cache.set(1, 2, h(3));
+    cache.set(1, 3, h(4)); // evicts (1, 1), the least recently used
+    expect(cache.get(1, 1)).toBeUndefined();
+    expect([cache.get(1, 0), cache.get(1, 2), cache.get(1, 3)]).toEqual([h(1), h(3), h(4)]);
+    expect(lru.size).toBe(3);
   });
 
   it('rejects out-of-range requests and malformed reader answers', async () => {

@@ -8,7 +8,7 @@
 import { TrailproofError } from '../errors.ts';
 import { isNatural } from './encoding.ts';
 import { emptyRoot, isHash } from './hash.ts';
-import { foldRight, rootFromLeaves } from './merkle.ts';
+import { foldRight, perfectRoot } from './merkle.ts';
 import { TILE_HEIGHT, TILE_WIDTH } from './tiles.ts';
 
 /** A run of perfect-subtree hashes at one tree level: indices [start, end). */
@@ -27,6 +27,17 @@ export interface HashReader {
   read(level: number, start: number, end: number): Promise<Buffer[]>;
   /** Optional: several ranges in one round trip. Default: `read` for each range, concurrently. */
   readMany?(ranges: readonly HashRange[]): Promise<Buffer[][]>;
+  /**
+   * Optional: remembers recomputed hashes. A perfect subtree never changes once complete, so a hash
+   * computed once stays right for every later proof of the same tree.
+   */
+  cache?: NodeCache;
+}
+
+/** Hashes of perfect subtrees (level, index) of one tree, computed before. */
+export interface NodeCache {
+  get(level: number, index: number): Buffer | undefined;
+  set(level: number, index: number, hash: Buffer): void;
 }
 
 /** PATH(index, D[size]): the inclusion proof of leaf `index` in the tree of `size` leaves. */
@@ -126,16 +137,21 @@ function perfectSubtrees(start: number, end: number): NodeId[] {
 
 /**
  * The hash of each node, recomputed from the stored level below it: node (l, i) is the perfect
- * subtree over hashes [i·2^(l-b), (i+1)·2^(l-b)) of stored level b = l - l mod 8. One read per tile.
+ * subtree over hashes [i·2^(l-b), (i+1)·2^(l-b)) of stored level b = l - l mod 8. One read per tile,
+ * none for a node the reader's cache holds.
  */
 async function readNodes(reader: HashReader, nodes: readonly NodeId[]): Promise<Buffer[]> {
-  const spans = nodes.map(({ level, index }): HashRange => {
+  const { cache } = reader;
+  const hashes: (Buffer | undefined)[] = nodes.map(({ level, index }) => (level % TILE_HEIGHT === 0 ? undefined : cache?.get(level, index)));
+  const spans = new Map<number, HashRange>();
+  nodes.forEach(({ level, index }, n) => {
+    if (hashes[n]) return;
     const base = level - (level % TILE_HEIGHT);
     const width = 2 ** (level - base);
-    return { level: base, start: index * width, end: (index + 1) * width };
+    spans.set(n, { level: base, start: index * width, end: (index + 1) * width });
   });
   const tiles = new Map<string, HashRange>();
-  for (const span of spans) {
+  for (const span of spans.values()) {
     const key = tileKey(span);
     const tile = tiles.get(key);
     tiles.set(key, tile ? { ...tile, start: Math.min(tile.start, span.start), end: Math.max(tile.end, span.end) } : span);
@@ -143,10 +159,14 @@ async function readNodes(reader: HashReader, nodes: readonly NodeId[]): Promise<
   const reads = [...tiles.values()];
   const results = await readRanges(reader, reads);
   const byTile = new Map(reads.map((read, i) => [tileKey(read), { read, hashes: results[i] as Buffer[] }]));
-  return spans.map((span) => {
-    const { read, hashes } = byTile.get(tileKey(span)) as { read: HashRange; hashes: Buffer[] };
-    return rootFromLeaves(hashes.slice(span.start - read.start, span.end - read.start));
-  });
+  for (const [n, span] of spans) {
+    const { read, hashes: stored } = byTile.get(tileKey(span)) as { read: HashRange; hashes: Buffer[] };
+    const hash = perfectRoot(stored.slice(span.start - read.start, span.end - read.start));
+    const { level, index } = nodes[n]!;
+    if (level % TILE_HEIGHT !== 0) cache?.set(level, index, hash);
+    hashes[n] = hash;
+  }
+  return hashes as Buffer[];
 }
 
 async function readRanges(reader: HashReader, ranges: readonly HashRange[]): Promise<Buffer[][]> {

@@ -1,15 +1,17 @@
 /**
  * The stored tree of one tenant as a HashReader (src/ledger/proofs.ts): level 0 from
  * ledger_leaves.leaf_hash, levels 8, 16, … from ledger_nodes, exactly the hashes c2sp.org/tlog-tiles
- * serves. `readMany` answers all the ranges of one proof in a single query.
+ * serves. `readMany` answers all the ranges of one proof in a single query; with a node cache (the
+ * service's), recomputed hashes are kept for later proofs.
  */
 import { TrailproofError } from '../errors.ts';
 import { HASH_SIZE } from '../ledger/hash.ts';
 import type { HashRange, HashReader } from '../ledger/proofs.ts';
 import { TILE_HEIGHT, tileRange } from '../ledger/tiles.ts';
 import type { Sql } from '../store/db.ts';
+import type { LruNodeCache } from './node-cache.ts';
 
-export function databaseHashReader(sql: Sql, tenant: string): HashReader {
+export function databaseHashReader(sql: Sql, tenant: string, cache?: LruNodeCache): HashReader {
   const readMany = async (ranges: readonly HashRange[]): Promise<Buffer[][]> => {
     if (ranges.length === 0) return [];
     for (const { level, start, end } of ranges) {
@@ -45,6 +47,7 @@ export function databaseHashReader(sql: Sql, tenant: string): HashReader {
   return {
     read: async (level, start, end) => (await readMany([{ level, start, end }]))[0]!,
     readMany,
+    ...(cache ? { cache: cache.forTenant(tenant) } : {}),
   };
 }
 

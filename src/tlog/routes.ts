@@ -16,7 +16,7 @@ import { formatTlogProof } from '../ledger/proof-text.ts';
 import { entryBundle, parseTilePath, tileWidthAt, TILE_WIDTH } from '../ledger/tiles.ts';
 import { TENANT_ID_PATTERN } from '../tenant/tenant-repository.ts';
 import { checkpointAtSize, latestCheckpoint, type CheckpointRow } from './checkpoint-store.ts';
-import { databaseHashReader, readHashTile } from './hash-reader.ts';
+import { readHashTile } from './hash-reader.ts';
 import { findLeafByUid, latestAuditRun, latestCosignatures, readEnvelopes, readHead } from './ledger-repository.ts';
 import { cosignedCheckpoint } from '../witness/cosignature-store.ts';
 
@@ -109,7 +109,7 @@ export function ledgerRoutes(services: Services) {
       let { checkpoint } = leaf;
       if (!checkpoint || checkpoint.size <= index) checkpoint = await checkpointer.issue(leaf.tenant);
       const [proof, note] = await Promise.all([
-        inclusionProof(databaseHashReader(sql, leaf.tenant), index, checkpoint.size),
+        inclusionProof(services.hashReader(leaf.tenant), index, checkpoint.size),
         // With cosignatures the proof is checkable offline against witnesses too (c2sp.org/tlog-witness).
         cosignedCheckpoint(sql, checkpoint),
         services.audit.record({
@@ -155,7 +155,7 @@ export function ledgerRoutes(services: Services) {
       if (query.from < 1) throw queryInvalid('/from', 'must be at least 1: nothing is consistent with the empty tree');
       if (query.from > to) throw queryInvalid('/from', `must not exceed to (${to})`);
       const [proof, fromCheckpoint, toCheckpoint] = await Promise.all([
-        consistencyProof(databaseHashReader(sql, tenant), query.from, to),
+        consistencyProof(services.hashReader(tenant), query.from, to),
         checkpointAtSize(sql, tenant, query.from),
         to === latest.size ? latest : checkpointAtSize(sql, tenant, to),
       ]);
