@@ -2,12 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/helpers/database.ts';
 import type { EventBody } from '../event/types.ts';
 import { createTenant } from '../tenant/tenant-repository.ts';
+import { appendBatch } from './append-batch.ts';
 import { GroupCommitter } from './group-commit.ts';
 
 let db: TestDatabase;
 beforeAll(async () => {
   db = await createTestDatabase();
-  for (const id of ['a', 'b', 'c']) await createTenant(db.sql, { id });
+  for (const id of ['a', 'b', 'c', 'd', 'e']) await createTenant(db.sql, { id });
 });
 afterAll(() => db.drop());
 
@@ -40,5 +41,27 @@ describe('GroupCommitter', () => {
     const settled = await Promise.all(pending);
     await closing;
     expect(settled.every((r) => r[0]?.status === 'created')).toBe(true);
+  });
+
+  it('rolls a failed append back whole (the pipelined COMMIT never commits it) and keeps the connection usable', async () => {
+    // An address PostgreSQL refuses (validation normally stops it): the insert fails after the head lock.
+    const bad = { ...body(1), context: { ip: 'not-an-address' } } as EventBody;
+    await expect(appendBatch(db.sql, [{ tenant: 'd', body: body(0) }, { tenant: 'd', body: bad }])).rejects.toThrow(/inet/);
+    const [head] = await db.sql<{ size: number }[]>`select size from ledger_heads where tenant_id = 'd'`;
+    expect(head!.size).toBe(0);
+    expect((await db.sql`select 1 from ledger_leaves where tenant_id = 'd'`).length).toBe(0);
+    const [again] = await appendBatch(db.sql, [{ tenant: 'd', body: body(2) }]);
+    expect(again).toMatchObject({ status: 'created', seq: 0 });
+  });
+
+  it('stores the requests that shared a transaction with a refused one, and refuses only that one', async () => {
+    const committer = new GroupCommitter(db.sql);
+    const bad = { ...body(1), context: { ip: 'not-an-address' } } as EventBody;
+    const requests = Array.from({ length: 6 }, (_, n) => committer.append([{ tenant: 'e', body: n === 3 ? bad : body(n) }]));
+    const settled = await Promise.allSettled(requests);
+    await committer.close();
+    expect(settled[3]).toMatchObject({ status: 'rejected', reason: { code: 'UNAVAILABLE' } });
+    const seqs = settled.filter((s, n) => n !== 3).map((s) => (s.status === 'fulfilled' && s.value[0] && 'seq' in s.value[0] ? s.value[0].seq : -1));
+    expect(seqs.sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4]);
   });
 });

@@ -3,6 +3,7 @@ import postgres from 'postgres';
 
 export type Sql = postgres.Sql<Record<string, never>>;
 export type TxSql = postgres.TransactionSql<Record<string, never>>;
+export type ReservedSql = postgres.ReservedSql<Record<string, never>>;
 
 export interface ConnectOptions {
   max?: number;
