@@ -1,11 +1,10 @@
 /**
  * An export format: how one stored event becomes one record of text. Every format is a plain object
- * in its own file (jsonl.ts, csv.ts, cef.ts, …), listed in formats.ts; `formatStream` turns any of
- * them into a Transform, so exports, the CLI and streams write records as events arrive and never
- * hold more than one page of events in memory. One contract suite (formats.contract.test.ts) runs
+ * in its own file (jsonl.ts, csv.ts, cef.ts, …), listed in formats.ts; `formatPages` turns pages of
+ * events into text, one chunk per page, so exports and the CLI write records as pages arrive and
+ * never hold more than one page of events in memory. One contract suite (formats.contract.test.ts) runs
  * against every format.
  */
-import { Transform } from 'node:stream';
 import type { StoredEvent } from '../event/types.ts';
 
 export interface EventFormat {
@@ -24,23 +23,13 @@ export interface EventFormat {
   record(event: StoredEvent): string;
 }
 
-/** Events in (object mode), the format's text out. */
-export function formatStream(format: EventFormat): Transform {
-  let started = false;
-  return new Transform({
-    writableObjectMode: true,
-    transform(event: StoredEvent, _encoding, done) {
-      const text = format.record(event);
-      if (!started) {
-        started = true;
-        done(null, (format.preamble ?? '') + text);
-      } else {
-        done(null, text);
-      }
-    },
-    flush(done) {
-      // An empty export still gets its header row.
-      done(null, started ? '' : (format.preamble ?? ''));
-    },
-  });
+/** The format's text of each page of events, one string per page; the preamble comes first even with no events. */
+export async function* formatPages(format: EventFormat, pages: AsyncIterable<StoredEvent[]> | Iterable<StoredEvent[]>): AsyncGenerator<string> {
+  let text = format.preamble ?? '';
+  for await (const page of pages) {
+    for (const event of page) text += format.record(event);
+    yield text;
+    text = '';
+  }
+  if (text !== '') yield text;
 }

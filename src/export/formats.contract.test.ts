@@ -4,13 +4,11 @@
  * back equal what was sent — including values built to break escaping (quotes, backslashes, `]`,
  * `=`, `|`, line breaks, non-ASCII, spreadsheet formula starts).
  */
-import { Readable } from 'node:stream';
-import { text } from 'node:stream/consumers';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../event/types.ts';
 import { EVENT_FORMATS } from './formats.ts';
-import { formatStream } from './format.ts';
+import { formatPages } from './format.ts';
 import { cefExtension } from './testing/cef-parser.ts';
 import { nastyEvent } from './testing/nasty-event.ts';
 
@@ -52,6 +50,12 @@ const readers: Record<string, (output: string) => Fields[]> = {
   }),
 };
 
+async function chunksOf(chunks: AsyncIterable<string>): Promise<string[]> {
+  const all: string[] = [];
+  for await (const chunk of chunks) all.push(chunk);
+  return all;
+}
+
 describe.each([...EVENT_FORMATS.values()])('export format $name', (format) => {
   const events = Array.from({ length: NASTY.length * 2 }, (_, n) => event(n));
 
@@ -59,14 +63,16 @@ describe.each([...EVENT_FORMATS.values()])('export format $name', (format) => {
     expect(readers[format.name]).toBeTypeOf('function');
   });
 
-  it('streams the preamble once, then one record per event in order', async () => {
-    const out = await text(Readable.from(events).pipe(formatStream(format)));
-    expect(out).toBe((format.preamble ?? '') + events.map((e) => format.record(e)).join(''));
-    expect(await text(Readable.from([]).pipe(formatStream(format)))).toBe(format.preamble ?? '');
+  it('streams the preamble once, then one record per event in order, page after page', async () => {
+    const pages = [events.slice(0, 3), events.slice(3, 4), events.slice(4)];
+    const chunks = await chunksOf(formatPages(format, pages));
+    expect(chunks).toHaveLength(3);
+    expect(chunks.join('')).toBe((format.preamble ?? '') + events.map((e) => format.record(e)).join(''));
+    expect(await chunksOf(formatPages(format, []))).toEqual(format.preamble ? [format.preamble] : []);
   });
 
   it('reads back every field it was given, hostile characters included', async () => {
-    const out = await text(Readable.from(events).pipe(formatStream(format)));
+    const out = (await chunksOf(formatPages(format, [events]))).join('');
     expect(readers[format.name]!(out)).toEqual(events.map(expected));
   });
 
