@@ -3,9 +3,21 @@
  * `Authorization: Bearer`, never in a URL; errors surface as ApiError with the server's stable code.
  */
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(readonly status: number, readonly code: string, message: string, readonly details: ErrorDetail[] = []) {
     super(message);
   }
+}
+
+/** One offending field of a rejected request: its JSON pointer (RFC 6901) into the body (docs/errors.md). */
+export interface ErrorDetail {
+  pointer: string;
+  code: string;
+  message: string;
+}
+
+/** An error as one line for people: the server's message and stable code. */
+export function errorText(err: unknown): string {
+  return err instanceof ApiError ? `${err.message} (${err.code})` : err instanceof Error ? err.message : String(err);
 }
 
 export interface StoredEvent {
@@ -53,6 +65,10 @@ export class Api {
     return (await this.request('POST', path, undefined, body)).json() as Promise<T>;
   }
 
+  async patch<T>(path: string, body: unknown): Promise<T> {
+    return (await this.request('PATCH', path, undefined, body)).json() as Promise<T>;
+  }
+
   async delete(path: string): Promise<void> {
     await this.request('DELETE', path);
   }
@@ -84,13 +100,14 @@ export class Api {
     if (!res.ok) {
       let code = 'HTTP_ERROR';
       let message = `${res.status} ${res.statusText}`;
+      let details: ErrorDetail[] = [];
       try {
-        const err = ((await res.json()) as { error?: { code: string; message: string } }).error;
-        if (err) ({ code, message } = err);
+        const err = ((await res.json()) as { error?: { code: string; message: string; details?: ErrorDetail[] } }).error;
+        if (err) ({ code, message, details = [] } = err);
       } catch {
         // not a Trailproof error body
       }
-      throw new ApiError(res.status, code, message);
+      throw new ApiError(res.status, code, message, details);
     }
     return res;
   }

@@ -74,7 +74,7 @@ export const tokens = css`
 export const controls = css`
   :host { color: var(--_fg); font-family: var(--_font); }
   * { box-sizing: border-box; }
-  button, input, select {
+  button, input, select, textarea {
     font: inherit;
     color: var(--_fg);
     background: var(--_bg);
@@ -93,3 +93,19 @@ export const controls = css`
   .muted { color: var(--_muted); }
   code, pre, .mono { font-family: var(--_mono); font-size: 12px; }
 `;
+
+/** Layout of the console's operator pages (tenants, keys, ledger, streams): forms, tables, definition lists. */
+export const operatorPage = [controls, css`
+  :host { display: block; background: transparent; }
+  table { width: 100%; border-collapse: collapse; margin-top: 12px; }
+  th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--_border); }
+  th { font-size: 12px; color: var(--_muted); }
+  form { display: flex; flex-wrap: wrap; gap: 8px; align-items: flex-end; }
+  .secret { margin-top: 12px; padding: 12px; border: 1px solid var(--_accent); border-radius: var(--_radius); background: var(--_surface); }
+  .secret code { display: block; margin: 6px 0; user-select: all; overflow-wrap: anywhere; }
+  dl { display: grid; grid-template-columns: 180px 1fr; gap: 6px 12px; }
+  dt { color: var(--_muted); }
+  dd { margin: 0; overflow-wrap: anywhere; }
+  .ok { color: var(--_ok); font-weight: 600; }
+  .bad { color: var(--_bad); font-weight: 600; }
+`];

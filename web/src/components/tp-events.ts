@@ -6,8 +6,9 @@
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
-import { Api, ApiError, type EventPage, type Histogram, type StoredEvent } from '../api.ts';
+import { Api, errorText, type EventPage, type Histogram, type StoredEvent } from '../api.ts';
 import { apiQuery, emptyFilters, filtersFromUrl, filtersToUrl, timeWindow, type Filters, type RangePreset } from '../filter-state.ts';
+import { isoToLocalInput, localInputToIso } from '../format.ts';
 import { controls } from '../theme.ts';
 import { verifyProof, type ProofResponse, type VerifyResult } from '../verify/proof.ts';
 import './tp-event-drawer.ts';
@@ -125,7 +126,7 @@ export class TpEvents extends LitElement {
       this.rows = [...this.rows, ...page.data];
       this.cursor = page.next_cursor;
     } catch (err) {
-      if (generation === this.generation) this.error = message(err);
+      if (generation === this.generation) this.error = errorText(err);
     } finally {
       if (generation === this.generation) this.loading = false;
     }
@@ -138,7 +139,7 @@ export class TpEvents extends LitElement {
       const histogram = await this.api.get<Histogram>('/v1/events/histogram', params);
       if (generation === this.generation) this.histogram = histogram;
     } catch (err) {
-      if (generation === this.generation && !this.error) this.error = message(err);
+      if (generation === this.generation && !this.error) this.error = errorText(err);
     }
   }
 
@@ -153,7 +154,7 @@ export class TpEvents extends LitElement {
       const [proof, keys] = await Promise.all([this.api.get<ProofResponse>(`/v1/events/${event.uid}/proof`), this.verifierKeyList()]);
       return await verifyProof(proof, keys, event);
     } catch (err) {
-      return { ok: false, step: 'proof', message: `could not fetch the proof: ${message(err)}` };
+      return { ok: false, step: 'proof', message: `could not fetch the proof: ${errorText(err)}` };
     }
   }
 
@@ -212,7 +213,7 @@ export class TpEvents extends LitElement {
       setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
       this.exportStatus = `Exported ${(blob.size / 1024).toFixed(1)} KiB`;
     } catch (err) {
-      this.exportStatus = `Export failed: ${message(err)}`;
+      this.exportStatus = `Export failed: ${errorText(err)}`;
     }
   }
 
@@ -276,20 +277,6 @@ export class TpEvents extends LitElement {
       ${this.open ? html`<tp-event-drawer .event=${this.open} .verification=${this.verification} @close=${() => (this.open = undefined)}></tp-event-drawer>` : nothing}
     `;
   }
-}
-
-function message(err: unknown): string {
-  return err instanceof ApiError ? `${err.message} (${err.code})` : err instanceof Error ? err.message : String(err);
-}
-
-function isoToLocalInput(iso: string): string {
-  if (!iso) return '';
-  const d = new Date(iso);
-  return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
-}
-
-function localInputToIso(value: string): string {
-  return value ? new Date(value).toISOString() : '';
 }
 
 declare global {

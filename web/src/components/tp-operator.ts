@@ -1,36 +1,19 @@
-/** Operator pages of the console: tenants, API keys (create — shown once — and revoke), ledger status. */
-import { LitElement, css, html, nothing } from 'lit';
+/** Operator pages of the console: tenants, API keys (create — shown once — and revoke), ledger status (streams: tp-streams-page.ts). */
+import { LitElement, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import { Api, ApiError } from '../api.ts';
+import { Api, errorText } from '../api.ts';
 import { utcTime } from '../format.ts';
-import { controls } from '../theme.ts';
-
-const pageStyles = [controls, css`
-  :host { display: block; background: transparent; }
-  table { width: 100%; border-collapse: collapse; margin-top: 12px; }
-  th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--_border); }
-  th { font-size: 12px; color: var(--_muted); }
-  form { display: flex; flex-wrap: wrap; gap: 8px; align-items: flex-end; }
-  .secret { margin-top: 12px; padding: 12px; border: 1px solid var(--_accent); border-radius: var(--_radius); background: var(--_surface); }
-  .secret code { display: block; margin: 6px 0; user-select: all; overflow-wrap: anywhere; }
-  dl { display: grid; grid-template-columns: 180px 1fr; gap: 6px 12px; }
-  dt { color: var(--_muted); }
-  dd { margin: 0; overflow-wrap: anywhere; }
-  .ok { color: var(--_ok); font-weight: 600; }
-  .bad { color: var(--_bad); font-weight: 600; }
-`];
+import { operatorPage } from '../theme.ts';
 
 interface Tenant { id: string; name?: string; created_at?: string }
 interface Key { id: string; name: string; scope: string; tenant: string | null; created_at: string; revoked_at: string | null }
-
-const errorText = (err: unknown) => (err instanceof ApiError ? `${err.message} (${err.code})` : String(err));
 
 @customElement('tp-tenants-page')
 export class TpTenantsPage extends LitElement {
   @property({ attribute: false }) api!: Api;
   @state() private tenants: Tenant[] = [];
   @state() private error = '';
-  static override styles = pageStyles;
+  static override styles = operatorPage;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -81,7 +64,7 @@ export class TpKeysPage extends LitElement {
   @state() private keys: Key[] = [];
   @state() private created: { secret: string; name: string } | undefined;
   @state() private error = '';
-  static override styles = pageStyles;
+  static override styles = operatorPage;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -160,7 +143,7 @@ export class TpLedgerPage extends LitElement {
   @property() tenant = '';
   @state() private status: LedgerStatus | undefined;
   @state() private error = '';
-  static override styles = pageStyles;
+  static override styles = operatorPage;
 
   override updated(changed: Map<string, unknown>): void {
     if (changed.has('tenant') || changed.has('api')) void this.load();
