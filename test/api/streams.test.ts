@@ -3,6 +3,8 @@
  * tenant isolation; every change audited; secrets encrypted at rest and never returned.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DESTINATION_KINDS } from '../../src/stream/destinations.ts';
+import { STREAM_KINDS } from '../../web/src/stream-kinds.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 
 const SECRET = 'whsec_never_returned_0123456789abcdef';
@@ -127,5 +129,38 @@ describe('/v1/streams', () => {
     await expect(t.db.sql`update stream_destinations set tenant_id = 'sb' where id = ${created.id}`).rejects.toThrow(/permission denied/);
     await expect(t.db.sql`update stream_destinations set kind = 'syslog' where id = ${created.id}`).rejects.toThrow(/permission denied/);
     await t.db.sql`update stream_destinations set cursor_seq = 1 where id = ${created.id}`;
+  });
+});
+
+describe('the console\'s destination forms (web/src/stream-kinds.ts)', () => {
+  it('offer exactly the server\'s kinds, formats (default first) and secrets', () => {
+    expect(STREAM_KINDS.map((k) => k.kind)).toEqual([...DESTINATION_KINDS.keys()]);
+    for (const form of STREAM_KINDS) {
+      const kind = DESTINATION_KINDS.get(form.kind)!;
+      expect(form.formats, form.kind).toEqual(kind.formats);
+      expect(form.secret !== undefined, form.kind).toBe(kind.secret !== undefined);
+      if (kind.secret) expect(kind.secret.required, form.kind).toBe(true);
+    }
+  });
+
+  it('name only settings the server accepts, and every required one', () => {
+    const sample = { text: 'x', url: 'https://example.com/x', port: 514, flag: true, pem: '-----BEGIN CERTIFICATE-----' } as const;
+    for (const form of STREAM_KINDS) {
+      const kind = DESTINATION_KINDS.get(form.kind)!;
+      for (const field of form.config) {
+        const pointers = (() => {
+          try {
+            kind.parseConfig({ [field.name]: sample[field.type] });
+            return [];
+          } catch (err) {
+            return ((err as { details?: { pointer: string; message: string }[] }).details ?? []).map((d) => `${d.pointer} ${d.message}`);
+          }
+        })();
+        expect(pointers.filter((p) => p.includes('is not a setting')), `${form.kind}.${field.name}`).toEqual([]);
+      }
+      // With only the settings the form marks required, the server finds nothing missing.
+      const required = Object.fromEntries(form.config.filter((f) => f.required).map((f) => [f.name, f.name === 'bucket' ? 'audit-bucket' : sample[f.type]]));
+      expect(() => kind.parseConfig(required), form.kind).not.toThrow();
+    }
   });
 });

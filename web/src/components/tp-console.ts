@@ -1,6 +1,6 @@
 /**
  * The console at `/`: sign in with an admin or read key (kept in sessionStorage, never in the
- * URL), pick a tenant, then events, tenants, keys and ledger pages. The view, tenant and filters
+ * URL), pick a tenant, then events, tenants, keys, streams and ledger pages. The view, tenant and filters
  * live in the URL, so a link shares a view (but never the key).
  */
 import { LitElement, css, html, nothing } from 'lit';
@@ -9,10 +9,11 @@ import { Api, ApiError } from '../api.ts';
 import { controls, tokens } from '../theme.ts';
 import './tp-events.ts';
 import './tp-operator.ts';
+import './tp-streams-page.ts';
 
 const STORAGE_KEY = 'trailproof.key';
 const THEME_KEY = 'trailproof.theme';
-type View = 'events' | 'tenants' | 'keys' | 'ledger';
+type View = 'events' | 'tenants' | 'keys' | 'streams' | 'ledger';
 
 interface WhoAmI { key_id: string; name: string; scope: 'read' | 'admin' | 'ingest'; tenant: string | null }
 
@@ -48,7 +49,7 @@ export class TpConsole extends LitElement {
     const theme = localStorage.getItem(THEME_KEY);
     if (theme) this.setAttribute('theme', theme);
     const p = new URLSearchParams(location.search);
-    this.view = (['events', 'tenants', 'keys', 'ledger'] as const).find((v) => v === p.get('view')) ?? 'events';
+    this.view = (['events', 'tenants', 'keys', 'streams', 'ledger'] as const).find((v) => v === p.get('view')) ?? 'events';
     this.tenant = p.get('tenant') ?? '';
     const key = sessionStorage.getItem(STORAGE_KEY);
     if (key) void this.signIn(key);
@@ -115,7 +116,7 @@ export class TpConsole extends LitElement {
     if (!this.api || !this.me) return this.renderSignIn();
     const admin = this.me.scope === 'admin';
     const unbound = this.me.tenant === null;
-    const views: [View, string][] = [['events', 'Events'], ...(admin ? ([['tenants', 'Tenants'], ['keys', 'API keys']] as [View, string][]) : []), ['ledger', 'Ledger']];
+    const views: [View, string][] = [['events', 'Events'], ...(admin ? ([['tenants', 'Tenants'], ['keys', 'API keys'], ['streams', 'Streams']] as [View, string][]) : []), ['ledger', 'Ledger']];
     return html`
       <header>
         <span class="brand">Trailproof</span>
@@ -136,12 +137,14 @@ export class TpConsole extends LitElement {
   private renderView() {
     const api = this.api!;
     const unbound = this.me!.tenant === null;
-    if (unbound && !this.tenant && (this.view === 'events' || this.view === 'ledger')) return html`<p>Choose a tenant above.</p>`;
+    if (unbound && !this.tenant && (this.view === 'events' || this.view === 'streams' || this.view === 'ledger')) return html`<p>Choose a tenant above.</p>`;
     switch (this.view) {
       case 'tenants':
         return html`<tp-tenants-page .api=${api} @tenants-changed=${() => this.loadTenants()}></tp-tenants-page>`;
       case 'keys':
         return html`<tp-keys-page .api=${api} boundTenant=${this.me!.tenant ?? ''}></tp-keys-page>`;
+      case 'streams':
+        return html`<tp-streams-page .api=${api} tenant=${unbound ? this.tenant : ''}></tp-streams-page>`;
       case 'ledger':
         return html`<tp-ledger-page .api=${api} tenant=${unbound ? this.tenant : ''}></tp-ledger-page>`;
       default:
