@@ -4,7 +4,9 @@
  * Signs in, filters by every field, scrolls past several pages, opens an event and sees it
  * verified, tampers with it in the database and sees the badge turn red, exports CSV, embeds the
  * viewer in a page of another origin with a viewer token, and is refused with expired or forged
- * tokens. Saves the screenshots the README links (docs/screenshots/).
+ * tokens. On the Streams page (issue 5) creates a webhook destination to a real local receiver,
+ * watches the events arrive, pauses, resumes, replays and deletes it. Saves the screenshots the
+ * README links (docs/screenshots/).
  */
 import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
@@ -14,6 +16,8 @@ import { parse } from 'csv-parse/sync';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureWebBuilt } from '../../src/http/web-routes.ts';
+import { startHttpReceiver, type HttpReceiver } from '../../src/stream/testing/http-receiver.ts';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, webhookSignature } from '../../src/stream/webhook.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { freePort, killStartedProcesses, randomAdminKey, request, startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
 
@@ -40,7 +44,11 @@ beforeAll(async () => {
   await ensureWebBuilt(() => {});
   db = await createTestDatabase();
   adminKey = randomAdminKey();
-  server = await startServerProcess({ env: { DATABASE_URL: db.url, TRAILPROOF_ADMIN_KEY: adminKey, TRAILPROOF_VIEWER_SECRET: VIEWER_SECRET, LOG_LEVEL: 'warn' } });
+  server = await startServerProcess({ env: {
+    DATABASE_URL: db.url, TRAILPROOF_ADMIN_KEY: adminKey, TRAILPROOF_VIEWER_SECRET: VIEWER_SECRET, LOG_LEVEL: 'warn',
+    // Streams: a failing receiver pauses its destination after 2 quick retries, so the test can watch it.
+    TRAILPROOF_SECRET_KEY: `e2e-stream-secret-key-${'k'.repeat(24)}`, TRAILPROOF_STREAM_MAX_FAILURES: '2', TRAILPROOF_STREAM_RETRY_MAX_SECONDS: '1',
+  } });
   for (const id of ['acme', 'globex']) expect((await request(`${server.url}/v1/tenants`, adminKey, 'POST', { id })).status).toBe(201);
   const now = Date.now();
   const events = Array.from({ length: SEEDED }, (_, i) => {
@@ -296,6 +304,143 @@ describe('console', () => {
     expect(overflow).toBeLessThanOrEqual(0);
     await page.screenshot({ path: path.join(SHOTS, 'console-phone-dark.png') });
     await page.setViewportSize({ width: 1280, height: 800 });
+  });
+});
+
+describe('streams page', () => {
+  const SECRET = 'e2e-webhook-signing-secret-0123456789';
+  let receiver: HttpReceiver;
+  const pageOf = () => page.locator('tp-streams-page');
+  const card = () => page.locator('tp-streams-page li[data-stream]');
+  /** The uids of the e2e.* events the receiver acknowledged, in arrival order (repeats included). */
+  const delivered = () => receiver.accepted.flatMap((r) => (JSON.parse(r.body.toString()) as { events: { uid: string; action: string }[] }).events)
+    .filter((e) => e.action.startsWith('e2e.')).map((e) => e.uid);
+  const ping = async (count: number) => {
+    const res = await request(`${server.url}/v1/events`, adminKey, 'POST', { events: Array.from({ length: count }, (_, i) => ({ tenant: 'acme', action: 'e2e.ping', actor: { type: 'service', id: `pinger-${i}` } })) });
+    expect(res.status, res.text).toBeLessThan(300);
+    return (res.body.accepted as { uid: string }[]).map((a) => a.uid);
+  };
+  const streamActions = async () => ((await request(`${server.url}/v1/events?tenant=acme&action=stream.*&sort=asc&limit=100`, adminKey)).body.data as { action: string; actor: { type: string } }[]);
+  let startedAt: number;
+  const sent: string[] = [];
+
+  beforeAll(async () => {
+    receiver = await startHttpReceiver();
+    startedAt = Date.now();
+  });
+  afterAll(() => receiver?.close());
+
+  it('is a console page with every control labelled, empty at first', async () => {
+    await page.getByRole('button', { name: 'Switch light/dark theme' }).click(); // back to light (the phone test chose dark)
+    await page.getByRole('link', { name: 'Streams' }).click();
+    await expect.poll(() => page.locator('tp-streams-page [data-empty]').count(), { timeout: 10_000 }).toBe(1);
+    expect(new URL(page.url()).searchParams.get('view')).toBe('streams');
+    const unlabelled = await pageOf().evaluate((el) => [...el.shadowRoot!.querySelectorAll('input, select, textarea')]
+      .filter((c) => !c.closest('label') && !(c.id && c.getRootNode() instanceof ShadowRoot && (c.getRootNode() as ShadowRoot).querySelector(`label[for="${c.id}"]`))).length);
+    expect(unlabelled).toBe(0);
+    // The settings follow the kind: syslog takes a host and port and no secret.
+    await page.locator('tp-streams-page select[name=kind]').selectOption('syslog');
+    expect(await page.locator('tp-streams-page input[name="config.port"]').count()).toBe(1);
+    expect(await page.locator('tp-streams-page input[name=secret]').count()).toBe(0);
+    expect(await page.locator('tp-streams-page select[name=format] option').allTextContents()).toEqual(['syslog', 'cef']);
+    await page.locator('tp-streams-page select[name=kind]').selectOption('webhook');
+    expect(await page.locator('tp-streams-page input[name=secret]').getAttribute('type')).toBe('password');
+  });
+
+  it('shows the API\'s error beside the URL field, and creates nothing', async () => {
+    await page.locator('tp-streams-page input[name=name]').fill('siem');
+    await page.locator('tp-streams-page select[name=kind]').selectOption('webhook');
+    await page.locator('tp-streams-page input[name="config.url"]').fill('ftp://127.0.0.1/hook');
+    await page.locator('tp-streams-page input[name=secret]').fill(SECRET);
+    await page.getByRole('button', { name: 'Create stream' }).click();
+    const error = page.locator('tp-streams-page [data-error-for="/config/url"]');
+    await expect.poll(() => error.textContent(), { timeout: 10_000 }).toMatch(/https:\/\//);
+    expect(await page.locator('tp-streams-page input[name="config.url"]').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('tp-streams-page input[name="config.url"]').getAttribute('aria-describedby')).toBe(await error.getAttribute('id'));
+    expect((await request(`${server.url}/v1/streams?tenant=acme`, adminKey)).body.data).toEqual([]);
+  });
+
+  it('creates a webhook destination whose status shows the events delivered to a real receiver; the secret is never shown', async () => {
+    await page.locator('tp-streams-page input[name="config.url"]').fill(`${receiver.url}/hook`);
+    await page.locator('tp-streams-page input[name=secret]').fill(SECRET);
+    await page.locator('tp-streams-page input[name=actions]').fill('e2e.*');
+    await page.getByRole('button', { name: 'Create stream' }).click();
+    await expect.poll(() => card().count(), { timeout: 10_000 }).toBe(1);
+    expect(await page.locator('tp-streams-page [data-error-for]').count()).toBe(0);
+    expect(await page.locator('tp-streams-page input[name=secret]').inputValue()).toBe('');
+    sent.push(...(await ping(3)));
+    await expect.poll(delivered, { timeout: 15_000 }).toEqual(sent);
+    // Signed with the secret typed into the form.
+    const hook = receiver.accepted.at(-1)!;
+    expect(hook.headers[SIGNATURE_HEADER]).toBe(`v1=${webhookSignature(SECRET, String(hook.headers[TIMESTAMP_HEADER]), hook.body)}`);
+    // The page's periodic refresh shows the delivery: lag 0, a last success.
+    await expect.poll(() => card().getAttribute('data-state')).toBe('active');
+    await expect.poll(() => page.locator('tp-streams-page [data-lag]').getAttribute('data-lag'), { timeout: 15_000 }).toBe('0');
+    await expect.poll(() => page.locator('tp-streams-page [data-last-success]').getAttribute('data-last-success'), { timeout: 15_000 }).not.toBe('');
+    const text = (await card().textContent())!;
+    expect(text).toContain('webhook · jsonl');
+    expect(text).toContain('(secret set)');
+    expect(text).toContain('e2e.*');
+    expect(await pageOf().evaluate((el) => el.shadowRoot!.innerHTML)).not.toContain(SECRET);
+    await page.screenshot({ path: path.join(SHOTS, 'console-streams.png'), fullPage: true });
+  });
+
+  it('pauses from the keyboard: the state changes and nothing is delivered until it resumes', async () => {
+    await page.getByRole('button', { name: 'Pause stream siem' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => card().getAttribute('data-state'), { timeout: 10_000 }).toBe('paused');
+    expect(await page.locator('tp-streams-page [data-paused]').textContent()).toContain('paused by an operator');
+    const held = await ping(2);
+    await expect.poll(() => page.locator('tp-streams-page [data-lag]').getAttribute('data-lag'), { timeout: 15_000 }).toMatch(/^[2-9]$/);
+    expect(delivered()).toEqual(sent);
+    await page.getByRole('button', { name: 'Resume stream siem' }).click();
+    await expect.poll(() => card().getAttribute('data-state'), { timeout: 10_000 }).toBe('active');
+    sent.push(...held);
+    await expect.poll(delivered, { timeout: 15_000 }).toEqual(sent);
+    expect((await streamActions()).map((e) => e.action)).toEqual(['stream.created', 'stream.paused', 'stream.resumed']);
+  });
+
+  it('a failing receiver pauses the destination, with its last error in view; resume delivers what was held', async () => {
+    receiver.mode = 'fail';
+    const held = await ping(1);
+    await expect.poll(() => card().getAttribute('data-state'), { timeout: 20_000 }).toBe('paused');
+    expect(await page.locator('tp-streams-page [data-paused]').textContent()).toMatch(/consecutive failed deliveries[\s\S]*Last error.*HTTP 500/);
+    receiver.mode = 'ok';
+    await page.getByRole('button', { name: 'Resume stream siem' }).click();
+    sent.push(...held);
+    await expect.poll(delivered, { timeout: 15_000 }).toEqual(sent);
+    await expect.poll(() => page.locator('tp-streams-page [data-lag]').getAttribute('data-lag'), { timeout: 15_000 }).toBe('0');
+  });
+
+  it('replays from a chosen time: every event since is delivered again, in order', async () => {
+    const from = new Date(startedAt - 60_000);
+    const local = new Date(from.getTime() - from.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+    await page.locator('tp-streams-page input[name=since]').first().fill(local);
+    await page.getByRole('button', { name: 'Replay stream siem from that time' }).click();
+    await expect.poll(delivered, { timeout: 15_000 }).toEqual([...sent, ...sent]);
+    const replayed = (await request(`${server.url}/v1/events?tenant=acme&action=stream.replayed&limit=1`, adminKey)).body.data[0] as { metadata: { since: string } };
+    expect(Date.parse(replayed.metadata.since)).toBe(Date.parse(`${local}:00`));
+  });
+
+  it('fits a phone screen in the dark theme', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole('button', { name: 'Switch light/dark theme' }).click();
+    expect(await page.locator('tp-console').getAttribute('theme')).toBe('dark');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    const widest = await pageOf().evaluate((el) => Math.max(...[...el.shadowRoot!.querySelectorAll('*')].map((c) => c.getBoundingClientRect().right)));
+    expect(widest).toBeLessThanOrEqual(390);
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('deletes after confirmation, audited', async () => {
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Delete stream siem' }).click();
+    await expect.poll(() => card().count(), { timeout: 10_000 }).toBe(0);
+    expect(await page.locator('tp-streams-page [data-empty]').count()).toBe(1);
+    expect((await request(`${server.url}/v1/streams?tenant=acme`, adminKey)).body.data).toEqual([]);
+    const actions = (await streamActions()).map((e) => e.action);
+    expect(actions.at(-1)).toBe('stream.deleted');
+    expect(actions).toContain('stream.replayed');
   });
 });
 

@@ -75,7 +75,7 @@ export class TpStreamsPage extends LitElement {
     .actions { display: flex; flex-wrap: wrap; gap: 8px; align-items: flex-end; }
     .actions form { gap: 6px; }
     section.create { margin-top: 20px; }
-    section.create form { flex-direction: column; align-items: stretch; }
+    section.create form { display: grid; gap: 8px; }
     fieldset { display: flex; flex-wrap: wrap; gap: 8px 12px; align-items: flex-start; border: 1px solid var(--_border); border-radius: var(--_radius); padding: 8px 12px 12px; margin: 0; min-width: 0; }
     legend { font-weight: 600; padding: 0 4px; }
     .field { display: flex; flex-direction: column; gap: 2px; min-width: 0; }
@@ -220,7 +220,7 @@ export class TpStreamsPage extends LitElement {
     const rowError = this.rowErrors.get(s.id);
     const replayId = `replay-${s.id}`;
     return html`<li class="stream" data-stream=${s.id} data-state=${state} aria-labelledby=${`name-${s.id}`}>
-      <div class="head"><h3 id=${`name-${s.id}`}>${s.name}</h3><span class="state ${state}" data-state-badge>${state === 'paused' ? '⏸ paused' : '● active'}</span></div>
+      <div class="head"><h3 id=${`name-${s.id}`}>${s.name}</h3><span class="state ${state}" data-state-badge>${state === 'paused' ? '■ paused' : '● active'}</span></div>
       ${state === 'paused' ? html`<p class="error" data-paused>Paused: ${pausedReason ?? 'no reason given'}${lastError ? html`<br>Last error${lastErrorAt ? ` (${utcTime(lastErrorAt)})` : ''}: <span class="mono">${lastError}</span>` : nothing}</p>` : nothing}
       <dl>
         <dt>Kind · format</dt><dd>${s.kind} · ${s.format}${s.has_secret ? html` <span class="muted">(secret set)</span>` : nothing}</dd>
