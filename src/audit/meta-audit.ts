@@ -28,8 +28,11 @@ export interface AccessRecord {
   context?: RequestContext;
 }
 
+/** The records of reads (the rest, key and tenant changes and the like, always wait for the flush). */
+const READ_ACTIONS = new Set(['audit_log.viewed', 'audit_log.exported']);
+
 export class MetaAudit {
-  constructor(private readonly committer: GroupCommitter) {}
+  constructor(private readonly committer: GroupCommitter, private readonly options: { readCommit?: 'flush' | 'async' } = {}) {}
 
   /** Appends the record; resolves after it committed. */
   async record(entry: AccessRecord): Promise<AppendResult> {
@@ -51,7 +54,8 @@ export class MetaAudit {
     // can reach the shared group-commit transaction.
     const checked = validateEvent(input, { now: new Date() });
     if (!checked.ok) throw new TrailproofError('INTERNAL', `meta-audit event invalid: ${checked.errors.map((e) => `${e.pointer} ${e.code}`).join(', ')}`);
-    const [result] = await this.committer.append([{ tenant: entry.tenant, body: checked.body }]);
+    const commit = READ_ACTIONS.has(entry.action) ? (this.options.readCommit ?? 'flush') : 'flush';
+    const [result] = await this.committer.append([{ tenant: entry.tenant, body: checked.body, commit }]);
     return result!;
   }
 }

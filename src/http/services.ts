@@ -50,7 +50,7 @@ export function createServices(sql: Sql, config: Config, onError?: (err: unknown
     ? undefined
     : new WitnessPusher({ sql, witnesses: config.witnesses, hashReader, ...(logger ? { logger } : {}) });
   if (witnessPusher) checkpointer.onCheckpoint((checkpoint) => witnessPusher.push(checkpoint));
-  const audit = new MetaAudit(committer);
+  const audit = new MetaAudit(committer, { readCommit: config.readAuditCommit });
   const secrets = new SecretBox(config);
   const streamWorker = new StreamWorker({ sql, audit, secrets, config: config.streams, committer, ...(logger ? { logger } : {}) });
   return {

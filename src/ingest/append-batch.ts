@@ -24,6 +24,12 @@ import { uuidv7 } from './uid.ts';
 export interface AppendItem {
   tenant: string;
   body: EventBody;
+  /**
+   * `async`: the item may be committed without waiting for the WAL flush (the service's own read
+   * records, when so configured). A transaction skips the wait only if all its items allow it; a
+   * later flushed commit makes it durable too, as WAL is flushed in order.
+   */
+  commit?: 'flush' | 'async';
 }
 
 export type AppendResult =
@@ -104,6 +110,7 @@ export async function appendPrepared(sql: Sql, items: PreparedItem[]): Promise<A
   try {
     const tenants = [...new Set(items.map((i) => i.tenant))].sort();
     const begin = connection`begin`;
+    if (items.every((i) => i.commit === 'async')) void connection`set local synchronous_commit = off`.catch(() => {});
     // Sorted lock order: two batches that share tenants can never deadlock.
     const heads = connection<HeadRow[]>`
       select tenant_id, size, frontier from ledger_heads where tenant_id = any(${tenants}) order by tenant_id for update`;

@@ -2,13 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/helpers/database.ts';
 import type { EventBody } from '../event/types.ts';
 import { createTenant } from '../tenant/tenant-repository.ts';
+import postgres from 'postgres';
 import { appendBatch } from './append-batch.ts';
+import { MetaAudit } from '../audit/meta-audit.ts';
 import { GroupCommitter } from './group-commit.ts';
 
 let db: TestDatabase;
 beforeAll(async () => {
   db = await createTestDatabase();
-  for (const id of ['a', 'b', 'c', 'd', 'e']) await createTenant(db.sql, { id });
+  for (const id of ['a', 'b', 'c', 'd', 'e', 'f']) await createTenant(db.sql, { id });
 });
 afterAll(() => db.drop());
 
@@ -63,5 +65,39 @@ describe('GroupCommitter', () => {
     expect(settled[3]).toMatchObject({ status: 'rejected', reason: { code: 'UNAVAILABLE' } });
     const seqs = settled.filter((s, n) => n !== 3).map((s) => (s.status === 'fulfilled' && s.value[0] && 'seq' in s.value[0] ? s.value[0].seq : -1));
     expect(seqs.sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('skips the WAL-flush wait only for a transaction of read records, and only when configured to', async () => {
+    const statements: string[] = [];
+    const traced = postgres(db.url, {
+      max: 2,
+      onnotice: () => {},
+      debug: (_c, query) => statements.push(query.trim()),
+      types: { bigint: { to: 20, from: [20], serialize: (v: number) => String(v), parse: (v: string) => Number(v) } },
+    });
+    try {
+      const committer = new GroupCommitter(traced as never);
+      const read = (audit: MetaAudit) => audit.record({ tenant: 'f', principal: { actor: { type: 'system', id: 't', name: 't' } }, action: 'audit_log.viewed' });
+      const written = (audit: MetaAudit) => audit.record({ tenant: 'f', principal: { actor: { type: 'system', id: 't', name: 't' } }, action: 'api_key.created' });
+      const asyncReads = new MetaAudit(committer, { readCommit: 'async' });
+      const relaxed = (s: string) => s === 'set local synchronous_commit = off';
+
+      await read(asyncReads);
+      expect(statements.filter(relaxed)).toHaveLength(1);
+      statements.length = 0;
+      await read(new MetaAudit(committer)); // default: flush
+      await written(asyncReads); // not a read
+      expect(statements.filter(relaxed)).toHaveLength(0);
+      // A read sharing its transaction with an ordinary event waits for the flush like the event.
+      statements.length = 0;
+      await Promise.all([read(asyncReads), committer.append([{ tenant: 'f', body: body(7) }]), read(asyncReads)]);
+      const transactions = statements.filter((s) => s === 'begin').length;
+      expect(statements.filter(relaxed).length).toBeLessThan(transactions);
+      await committer.close();
+      const [count] = await db.sql<{ n: number }[]>`select count(*)::int as n from ledger_leaves where tenant_id = 'f'`;
+      expect(count!.n).toBe(6);
+    } finally {
+      await traced.end();
+    }
   });
 });
