@@ -13,6 +13,9 @@ import type { Sql } from '../store/db.ts';
 import { DESTINATION_KINDS } from './destinations.ts';
 import type { SecretBox } from './secret-box.ts';
 import { deleteStream, firstIndexSince, getStream, headSize, insertStream, listStreams, receivedAt, updateStream, type StreamChanges, type StreamFilter, type StreamRow } from './stream-store.ts';
+import type { StreamStatus } from './stream-status.ts';
+
+export type { StreamStatus };
 
 /** A destination as the API shows it: never its secret. */
 export interface StreamView {
@@ -37,21 +40,6 @@ export interface StreamView {
   updated_at: string;
 }
 
-export interface StreamStatus {
-  id: string;
-  status: 'active' | 'paused';
-  paused_reason: string | null;
-  cursor: number;
-  head: number;
-  /** Events committed but not yet delivered (or skipped by the filter): head − cursor. */
-  lag_events: number;
-  /** Age of the oldest undelivered event (now − its received_at); 0 when none. */
-  lag_seconds: number;
-  last_success_at: string | null;
-  last_error: string | null;
-  last_error_at: string | null;
-  attempts: number;
-}
 
 export interface CreateStreamInput {
   name: string;

@@ -4,6 +4,7 @@
  * are write-only: typed into password fields, never shown back), pause, resume, replay from a
  * time, delete. Every action is a call to /v1/streams (docs/streams.md), which audits it.
  */
+import type { StreamStatus } from '../../../src/stream/stream-status.ts';
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { keyed } from 'lit/directives/keyed.js';
@@ -31,17 +32,6 @@ interface Stream {
   last_error_at: string | null;
 }
 
-interface StreamStatus {
-  id: string;
-  status: 'active' | 'paused';
-  paused_reason: string | null;
-  lag_events: number;
-  lag_seconds: number;
-  last_success_at: string | null;
-  last_error: string | null;
-  last_error_at: string | null;
-  attempts: number;
-}
 
 @customElement('tp-streams-page')
 export class TpStreamsPage extends LitElement {
