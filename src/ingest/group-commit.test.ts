@@ -10,7 +10,7 @@ import { GroupCommitter } from './group-commit.ts';
 let db: TestDatabase;
 beforeAll(async () => {
   db = await createTestDatabase();
-  for (const id of ['a', 'b', 'c', 'd', 'e', 'f']) await createTenant(db.sql, { id });
+  for (const id of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']) await createTenant(db.sql, { id });
 });
 afterAll(() => db.drop());
 
@@ -98,6 +98,31 @@ describe('GroupCommitter', () => {
       expect(count!.n).toBe(6);
     } finally {
       await traced.end();
+    }
+  });
+
+  it('does not hold one tenant\'s small requests behind another tenant\'s stuck transaction, and batches them', async () => {
+    const committer = new GroupCommitter(db.sql, { minParallelEvents: 256, maxParallelWaitMs: 20 });
+    // Tenant g's head is locked elsewhere, so g's transaction waits in PostgreSQL.
+    const holder = await db.ownerSql.reserve();
+    await holder`begin`;
+    await holder`select 1 from ledger_heads where tenant_id = 'g' for update`;
+    try {
+      const stuck = committer.append([{ tenant: 'g', body: body(0) }]);
+      await new Promise((r) => setTimeout(r, 50));
+      const started = performance.now();
+      const small = await Promise.all(Array.from({ length: 5 }, (_, n) => committer.append([{ tenant: 'h', body: body(n) }])));
+      expect(performance.now() - started).toBeLessThan(2000);
+      expect(small.map((r) => r[0]?.status)).toEqual(['created', 'created', 'created', 'created', 'created']);
+      // The five waited for each other (up to maxParallelWaitMs) and shared one transaction.
+      const [h] = await db.sql<{ n: number }[]>`select count(distinct received_at)::int as n from ledger_leaves where tenant_id = 'h'`;
+      expect(h!.n).toBe(1);
+      await holder`rollback`;
+      expect((await stuck)[0]?.status).toBe('created');
+    } finally {
+      await holder`rollback`.catch(() => {});
+      holder.release();
+      await committer.close();
     }
   });
 });

@@ -24,11 +24,16 @@ export interface GroupCommitOptions {
   maxBatchEvents?: number;
   /** Transactions in flight at once per process (for disjoint sets of tenants); default 4. */
   maxInFlight?: number;
+  /** Events a transaction needs to start while another is in flight; default 256. */
+  minParallelEvents?: number;
+  /** ...unless its oldest request has waited this long; default 20 ms. */
+  maxParallelWaitMs?: number;
   onError?: (err: unknown) => void;
 }
 
 interface Pending {
   items: PreparedItem[];
+  queuedAt: number;
   tenants: Set<string>;
   resolve: (results: AppendResult[]) => void;
   reject: (err: unknown) => void;
@@ -45,11 +50,18 @@ export class GroupCommitter {
   private readonly partitions: PartitionManager;
   private readonly maxBatchEvents: number;
   private readonly maxInFlight: number;
+  private readonly minParallelEvents: number;
+  private readonly maxParallelWaitMs: number;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  /** queuedAt of the oldest request the last scan could have taken but held back. */
+  private declinedSince = Infinity;
 
   constructor(private readonly sql: Sql, private readonly options: GroupCommitOptions = {}) {
     this.partitions = new PartitionManager(sql);
     this.maxBatchEvents = options.maxBatchEvents ?? 5000;
     this.maxInFlight = options.maxInFlight ?? 4;
+    this.minParallelEvents = options.minParallelEvents ?? 256;
+    this.maxParallelWaitMs = options.maxParallelWaitMs ?? 20;
   }
 
   /** Appends the items; resolves with one result per item, in order, after commit. */
@@ -64,7 +76,7 @@ export class GroupCommitter {
       return Promise.reject(err);
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ items: prepared, tenants: new Set(items.map((i) => i.tenant)), resolve, reject });
+      this.queue.push({ items: prepared, queuedAt: performance.now(), tenants: new Set(items.map((i) => i.tenant)), resolve, reject });
       this.pump();
     });
   }
@@ -88,8 +100,16 @@ export class GroupCommitter {
 
   private pump(): void {
     while (this.inFlight < this.maxInFlight) {
-      const group = this.takeGroup();
-      if (group.length === 0) return;
+      // Beside a transaction in flight, another starts only with enough events to be worth its own
+      // round trips and flush, or once its oldest request has waited maxParallelWaitMs (so a big
+      // batch of one tenant delays another's single events by that much at most); smaller ones
+      // wait and join the next (measured: with 32 single-event clients over 4 tenants, parallel
+      // small transactions cost a third of the throughput).
+      const group = this.takeGroup(this.inFlight === 0 ? 1 : this.minParallelEvents);
+      if (group.length === 0) {
+        if (this.inFlight > 0 && this.queue.length > 0) this.wakeLater();
+        return;
+      }
       const tenants = new Set(group.flatMap((p) => [...p.tenants]));
       for (const t of tenants) this.busy.add(t);
       this.inFlight++;
@@ -102,28 +122,45 @@ export class GroupCommitter {
     }
   }
 
+  /** Pumps again once the oldest queued request is due, if a transaction in flight has not ended first. */
+  private wakeLater(): void {
+    if (this.wakeTimer || this.declinedSince === Infinity) return;
+    const due = this.declinedSince + this.maxParallelWaitMs - performance.now();
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = undefined;
+      this.pump();
+    }, Math.max(1, Math.ceil(due)));
+    this.wakeTimer.unref();
+  }
+
   /**
    * The queued requests the next transaction takes, in order, skipping any that touches a tenant
    * with a transaction in flight; once a request is skipped, its tenants are skipped for the rest
    * of the scan too, so no later request of a tenant overtakes an earlier one.
    */
-  private takeGroup(): Pending[] {
-    const group: Pending[] = [];
+  private takeGroup(minEvents: number): Pending[] {
+    const taken: number[] = [];
+    this.declinedSince = Infinity;
     const blocked = new Set(this.busy);
     let events = 0;
-    for (let i = 0; i < this.queue.length; ) {
+    for (let i = 0; i < this.queue.length; i++) {
       const next = this.queue[i]!;
       const free = ![...next.tenants].some((t) => blocked.has(t));
-      if (free && (group.length === 0 || events + next.items.length <= this.maxBatchEvents)) {
-        group.push(next);
+      if (free && (taken.length === 0 || events + next.items.length <= this.maxBatchEvents)) {
+        taken.push(i);
         events += next.items.length;
-        this.queue.splice(i, 1);
         continue;
       }
       for (const t of next.tenants) blocked.add(t);
       if (events >= this.maxBatchEvents) break;
-      i++;
     }
+    const oldest = taken.length === 0 ? Infinity : this.queue[taken[0]!]!.queuedAt;
+    if (events < minEvents && performance.now() - oldest < this.maxParallelWaitMs) {
+      this.declinedSince = oldest;
+      return [];
+    }
+    const group = taken.map((i) => this.queue[i]!);
+    for (let k = taken.length - 1; k >= 0; k--) this.queue.splice(taken[k]!, 1);
     return group;
   }
 
