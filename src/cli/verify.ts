@@ -4,6 +4,7 @@
  * found (tampering, bad signature), 2 the check could not run (unreadable file, malformed key).
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import { Command } from 'commander';
 import { TrailproofError } from '../errors.ts';
 import { commitment, eventLeafHash } from '../ledger/envelope.ts';
@@ -23,12 +24,13 @@ export function verifyCommand(): Command {
     .argument('<bundle>', 'the bundle file (`-` for standard input)')
     .requiredOption('--key <key>', 'a trusted verifier key (`name+id+base64`) or a file of them, one per line; repeatable', collect, [])
     .option('--since-checkpoint <file>', 'a signed checkpoint saved earlier: the bundle must extend it')
+    .option('--workers <n>', `worker threads hashing leaves ahead of the checks; 0: all in one thread (default: ${defaultWorkers()})`, parseWorkers)
     .option('--json', 'print the report as JSON')
-    .action((bundle: string, opts: { key: string[]; sinceCheckpoint?: string; json?: boolean }) => runChecked(async () => {
+    .action((bundle: string, opts: { key: string[]; sinceCheckpoint?: string; workers?: number; json?: boolean }) => runChecked(async () => {
       const keys = readKeys(opts.key);
       const since = opts.sinceCheckpoint === undefined ? undefined : readText(opts.sinceCheckpoint);
       const input = bundle === '-' ? process.stdin : fs.createReadStream(bundle, { highWaterMark: 1 << 20 });
-      const report = await verifyStream(input, { keys, ...(since === undefined ? {} : { since }) });
+      const report = await verifyStream(input, { keys, ...(since === undefined ? {} : { since }) }, { workers: opts.workers ?? defaultWorkers() });
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
       return report.ok ? EXIT_OK : EXIT_FINDING;
     }));
@@ -171,6 +173,17 @@ function parseJson(text: string, what: string): unknown {
 
 function usage(message: string): never {
   throw new TrailproofError('REQUEST_INVALID', message);
+}
+
+/** One worker per core, at most 4: the thread feeding the engine keeps about a core busy on its own. */
+function defaultWorkers(): number {
+  return Math.min(4, os.availableParallelism());
+}
+
+function parseWorkers(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 64) usage('--workers must be a whole number from 0 to 64');
+  return n;
 }
 
 function collect(value: string, previous: string[]): string[] {

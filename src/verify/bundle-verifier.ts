@@ -15,6 +15,10 @@
  * checkpoint that matched and this one; uids are UUIDv7, increasing with the index, so the first
  * leaf out of order in that window is tried as a swapped or inserted leaf, and the tree recomputed
  * under that hypothesis must reproduce the signed root before the verifier says so.
+ *
+ * The pure per-line work of the fast path (the commitment check and the leaf hash at the line's own
+ * index) may be done elsewhere, ahead of time (leaf-precompute.ts, in worker threads): a caller then
+ * hands the result to lineBytes with the line, and every decision is still taken here, in order.
  */
 import { TrailproofError } from '../errors.ts';
 import { parseCheckpoint } from '../ledger/checkpoint.ts';
@@ -41,6 +45,21 @@ export interface VerifierOptions {
   onNode?: (node: TreeNode) => void;
   /** Findings kept; default 100. */
   maxFindings?: number;
+}
+
+/**
+ * What the fast path finds for a leaf line, computed from the line's bytes by the same functions
+ * elsewhere (leaf-precompute.ts): parseLeafLine read it, commitmentMatches held, and these are the
+ * line's index, its key (LeafHasher.keyFromLine) and the leaf hash of that key at that index. Only for
+ * lines where all of that is true; any other line is given without one and checked here from scratch.
+ */
+export interface PrecomputedLeaf {
+  /** The tenant whose envelope the key and hash are of; a result for another tenant is ignored. */
+  tenant: string;
+  index: number;
+  key: Buffer;
+  /** SHA-256(0x00 || envelope) at `index`. */
+  leafHash: Buffer;
 }
 
 /** Leaves kept since the last matching checkpoint, to test hypotheses when a root disagrees. */
@@ -112,19 +131,32 @@ export class BundleVerifier {
     return this.#tree.frontier();
   }
 
+  /** The bundle's tenant, once its header has been read. */
+  get tenant(): string | undefined {
+    return this.#header?.tenant;
+  }
+
   /**
    * Feeds the line `bytes[start, end)` (UTF-8, without its newline). A leaf line in the writer's
    * spelling is checked on its bytes: the event's bytes are hashed as they are, never decoded.
+   * `precomputed`: the fast path's result for this very line, computed elsewhere (see PrecomputedLeaf).
    */
-  lineBytes(bytes: Buffer, start: number, end: number): void {
-    const f = this.#offsets;
-    // Only a match is taken from the fast path: event bytes that hash to the commitment are the
-    // committed JCS text, so the line is valid JSON. Anything else gets the full parse, which tells
-    // a damaged line (malformed) from an edited event (modified).
-    if (this.#hasher && !this.#ended && parseLeafLine(bytes, start, end, f) && this.#hasher.commitmentMatches(bytes, f)) {
-      this.#lineNo += 1;
-      this.#leaf(f.index, this.#hasher.keyFromLine(bytes, f), true);
-      return;
+  lineBytes(bytes: Buffer, start: number, end: number, precomputed?: PrecomputedLeaf): void {
+    if (this.#hasher && !this.#ended) {
+      if (precomputed && precomputed.tenant === this.#header!.tenant) {
+        this.#lineNo += 1;
+        this.#leaf(precomputed.index, precomputed.key, true, precomputed.leafHash);
+        return;
+      }
+      // Only a match is taken from the fast path: event bytes that hash to the commitment are the
+      // committed JCS text, so the line is valid JSON. Anything else gets the full parse, which tells
+      // a damaged line (malformed) from an edited event (modified).
+      const f = this.#offsets;
+      if (parseLeafLine(bytes, start, end, f) && this.#hasher.commitmentMatches(bytes, f)) {
+        this.#lineNo += 1;
+        this.#leaf(f.index, this.#hasher.keyFromLine(bytes, f), true);
+        return;
+      }
     }
     this.line(bytes.toString('utf8', start, end));
   }
@@ -253,8 +285,8 @@ export class BundleVerifier {
     this.#leaf(index, this.#hasher!.keyFromFields(uid, receivedAt, commitment), matches);
   }
 
-  /** One leaf: its key, and whether its event matches its commitment (null: no payload). */
-  #leaf(index: number, key: Buffer, commitmentMatches: boolean | null): void {
+  /** One leaf: its key, whether its event matches its commitment (null: no payload), and its leaf hash if already known. */
+  #leaf(index: number, key: Buffer, commitmentMatches: boolean | null, knownLeafHash?: Buffer): void {
     const line = this.#lineNo;
     const expected = this.#tree.size;
     if (index !== expected && !this.#broken) {
@@ -269,7 +301,7 @@ export class BundleVerifier {
     } else if (!commitmentMatches) {
       this.#add('modified', index, 'the event (or its salt) does not match the commitment in its envelope');
     }
-    const leafHash = this.#hasher!.leafHash(index, key);
+    const leafHash = knownLeafHash ?? this.#hasher!.leafHash(index, key);
     this.#tree.push(leafHash);
     this.#options.onLeaf?.(index, leafHash);
     this.#lastIndex = index;

@@ -1,0 +1,156 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatCheckpoint } from '../ledger/checkpoint.ts';
+import { commitment, newSalt } from '../ledger/envelope.ts';
+import { canonicalJson } from '../ledger/jcs.ts';
+import { parseSignerKey, signNote } from '../ledger/note.ts';
+import type { BundleLeaf } from '../export/bundle-format.ts';
+import { BundleVerifier } from './bundle-verifier.ts';
+import { LeafHasher } from './leaf-hasher.ts';
+import { parseLeafLine, type LeafOffsets } from './leaf-line.ts';
+import { LeafWorkerPool } from './leaf-pool.ts';
+import { BatchReader, precomputeBatch } from './leaf-precompute.ts';
+import { buildLog, bundleLines } from './testing/bundle-builder.ts';
+import { verifyStream } from './verify-stream.ts';
+
+const events = Array.from({ length: 40 }, (_, i) => ({ action: 'user.login', actor: { type: 'user', id: `u${i}` }, targets: [], outcome: 'success', context: {}, occurred_at: '2026-11-01T00:00:00.000Z', metadata: { n: i, note: 'é ✓' } }));
+const sizes = [0, 5, 10, 16, 20, 30, 40];
+const log = buildLog(events, sizes);
+
+const reindexed = (leaves: BundleLeaf[]) => leaves.map((leaf, index) => ({ ...leaf, index }));
+const swapped = (i: number, j: number) => {
+  const leaves = [...log.leaves];
+  [leaves[i], leaves[j]] = [leaves[j]!, leaves[i]!];
+  return reindexed(leaves);
+};
+const forgedLeaf = (index: number): BundleLeaf => {
+  const salt = newSalt();
+  const forged = { ...events[index], actor: { type: 'user', id: 'mallory' } };
+  return { ...log.leaves[index]!, salt: salt.toString('hex'), event: canonicalJson(forged), commitment: commitment(salt, forged).toString('hex') };
+};
+
+/** Untampered and tampered bundles as text, one per kind of finding (bundle-verifier.test.ts has the expected findings). */
+function bundles(): Record<string, string> {
+  const signer = parseSignerKey(log.signerKey);
+  const attacker = buildLog(events, sizes);
+  const altered = log.checkpoints.get(20)!.split('\n');
+  altered[2] = Buffer.alloc(32, 7).toString('base64');
+  const withLine = (at: number, line: string) => {
+    const lines = bundleLines(log);
+    lines.splice(at, 0, line);
+    return lines;
+  };
+  const byLines: Record<string, string[]> = {
+    untampered: bundleLines(log),
+    modified: bundleLines(log, { leaves: log.leaves.map((leaf) => (leaf.index === 12 ? { ...leaf, event: leaf.event!.replace('"u12"', '"u99"') } : leaf)) }),
+    rewritten: bundleLines(log, { leaves: log.leaves.map((leaf) => (leaf.index === 12 ? forgedLeaf(12) : leaf)) }),
+    missing: bundleLines(log, { leaves: log.leaves.filter((leaf) => leaf.index !== 21) }),
+    repeated: bundleLines(log, { leaves: [...log.leaves.slice(0, 8), { ...log.leaves[7]!, uid: log.leaves[7]!.uid.replace(/.$/, 'f') }, ...log.leaves.slice(8)] }),
+    inserted: bundleLines(log, { leaves: reindexed([...log.leaves.slice(0, 13), { ...forgedLeaf(0), uid: '019a9a9a-0000-7000-8000-000000000000' }, ...log.leaves.slice(13)]) }),
+    reordered: bundleLines(log, { leaves: swapped(11, 14) }),
+    reorderedFar: bundleLines(log, { leaves: swapped(3, 25) }),
+    truncated: bundleLines(log, { leaves: log.leaves.slice(0, 33) }),
+    noEnd: bundleLines(log, { end: false }),
+    otherKey: bundleLines(log, { checkpoints: new Map(log.checkpoints).set(20, attacker.checkpoints.get(20)!) }),
+    alteredRoot: bundleLines(log, { checkpoints: new Map(log.checkpoints).set(20, altered.join('\n')) }),
+    rebuiltByAttacker: bundleLines(attacker),
+    forked: withLine(9, JSON.stringify({ type: 'checkpoint', note: signNote(formatCheckpoint({ origin: log.origin, size: 5, root: Buffer.alloc(32, 1) }), [signer]), issued_at: 'x', cosignatures: [] })),
+    purged: bundleLines(log, { leaves: log.leaves.map((leaf) => (leaf.index === 4 ? { ...leaf, event: null, salt: null } : leaf)) }),
+    malformedLine: withLine(3, '{"type":"leaf","index":"x"}'),
+    notJson: withLine(17, 'not json'),
+    otherSpelling: bundleLines(log).map((line, i) => (i === 6 ? JSON.stringify(JSON.parse(line), null, 1).replace(/\n/g, '') : line)),
+    lineAfterEnd: [...bundleLines(log), '{"type":"leaf"}'],
+    noHeader: bundleLines(log).slice(1),
+    emptyLines: withLine(5, ''),
+  };
+  const texts = Object.fromEntries(Object.entries(byLines).map(([name, lines]) => [name, `${lines.join('\n')}\n`]));
+  return { ...texts, noLastNewline: texts.untampered!.slice(0, -1), cutInALeaf: texts.untampered!.slice(0, texts.untampered!.indexOf('"index":22') + 40), empty: '' };
+}
+
+const inChunks = async function* (bytes: Buffer, cuts: number[]) {
+  let from = 0;
+  for (const cut of [...cuts, bytes.length]) {
+    yield bytes.subarray(from, Math.max(from, cut));
+    from = Math.max(from, cut);
+  }
+};
+
+describe('verifyStream with worker threads', () => {
+  let pool: LeafWorkerPool;
+  beforeAll(() => {
+    pool = new LeafWorkerPool(2);
+  });
+  afterAll(() => pool.close());
+
+  it('gives the report of the sequential path for every kind of tampering, cut into chunks anywhere', async () => {
+    const options = { keys: [log.verifierKey] };
+    const all = bundles();
+    const sequential = new Map<string, unknown>();
+    for (const [name, text] of Object.entries(all)) sequential.set(name, await verifyStream(inChunks(Buffer.from(text), []), options));
+    // The bundles are not all the same: the tampered ones fail, each with its own finding.
+    expect(sequential.get('untampered')).toMatchObject({ ok: true, leaves: 40 });
+    expect([...sequential.values()].filter((r) => (r as { ok: boolean }).ok)).toHaveLength(3); // untampered, otherSpelling, noLastNewline
+    await fc.assert(fc.asyncProperty(
+      fc.constantFrom(...Object.keys(all)),
+      fc.array(fc.nat(), { maxLength: 40 }),
+      fc.integer({ min: 1, max: 3 }),
+      fc.integer({ min: 1, max: 4096 }),
+      async (name, cuts, batchesPerWorker, batchBytes) => {
+        const bytes = Buffer.from(all[name]!);
+        const at = cuts.map((c) => c % (bytes.length + 1)).sort((a, b) => a - b);
+        const report = await verifyStream(inChunks(bytes, at), options, { pool, batchesPerWorker, batchBytes });
+        expect(report, `${name} cut at ${at.join(',')}`).toEqual(sequential.get(name));
+      },
+    ), { numRuns: 300 });
+  }, 120_000);
+
+  it('uses the results the workers computed (a wrong leaf hash from them shows in the report)', () => {
+    const lines = bundleLines(log);
+    const bytes = Buffer.from(`${lines.slice(1).join('\n')}\n`);
+    const batch = precomputeBatch(bytes, new LeafHasher(log.tenant));
+    expect(batch.lines).toBe(lines.length - 1);
+    const feed = (tenant: string, corrupt: boolean) => {
+      const verifier = new BundleVerifier({ keys: [log.verifierKey] });
+      verifier.line(lines[0]!);
+      const reader = new BatchReader(batch, tenant);
+      let start = 0;
+      let line = 0;
+      for (let end = bytes.indexOf(0x0a); end >= 0; end = bytes.indexOf(0x0a, start)) {
+        const leaf = reader.leaf(line++, end);
+        if (leaf && corrupt && leaf.index === 12) leaf.leafHash = Buffer.alloc(32);
+        verifier.lineBytes(bytes, start, end, leaf);
+        start = end + 1;
+      }
+      return verifier.finish();
+    };
+    expect(feed(log.tenant, false)).toMatchObject({ ok: true, leaves: 40 });
+    expect(feed(log.tenant, true).first).toMatchObject({ kind: 'modified', range: [10, 16] });
+    // Results computed for another tenant's envelopes are not taken: the engine hashes the line itself.
+    expect(feed('other', true)).toMatchObject({ ok: true, leaves: 40 });
+  });
+
+  it('precomputes exactly what the engine\'s fast path computes, and only for the lines it takes', () => {
+    const lines = bundles().purged!.split('\n').slice(1, -1);
+    const bytes = Buffer.from(`${lines.join('\n')}\n`);
+    const hasher = new LeafHasher(log.tenant);
+    const reader = new BatchReader(precomputeBatch(bytes, hasher), log.tenant);
+    const f: LeafOffsets = { index: 0, indexStart: 0, indexEnd: 0, uidStart: 0, receivedStart: 0, receivedEnd: 0, commitmentStart: 0, saltStart: 0, eventStart: 0, eventEnd: 0 };
+    let start = 0;
+    let fast = 0;
+    lines.forEach((line, i) => {
+      const end = start + Buffer.byteLength(line);
+      const leaf = reader.leaf(i, end);
+      if (parseLeafLine(bytes, start, end, f) && hasher.commitmentMatches(bytes, f)) {
+        fast += 1;
+        const key = hasher.keyFromLine(bytes, f);
+        expect(leaf).toMatchObject({ tenant: log.tenant, index: f.index, key, leafHash: hasher.leafHash(f.index, key) });
+      } else {
+        expect(leaf).toBeUndefined();
+      }
+      start = end + 1;
+    });
+    expect(fast).toBe(39); // the purged leaf is the slow path's
+    expect(() => reader.leaf(0, 5)).toThrow(/out of step/);
+  });
+});
+
