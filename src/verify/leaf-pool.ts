@@ -1,7 +1,9 @@
 /**
  * Worker threads that precompute the pure per-line work of verification (leaf-precompute.ts) ahead
  * of the engine. Batches go to the workers in turn and come back as promises; the caller awaits them
- * in order, so it decides how many are in flight.
+ * in order, so it decides how many are in flight. A batch's bytes are copied once, moved to the
+ * worker and moved back with the results: the engine then reads the very bytes the worker read, and
+ * the buffer is used again for a later batch.
  */
 import { Worker } from 'node:worker_threads';
 import type { PrecomputedBatch } from './leaf-precompute.ts';
@@ -10,21 +12,34 @@ import type { PrecomputedBatch } from './leaf-precompute.ts';
 export interface BatchRequest {
   id: number;
   tenant: string;
-  lines: Uint8Array<ArrayBuffer>;
+  bytes: Uint8Array<ArrayBuffer>;
 }
 
-export interface BatchResponse extends PrecomputedBatch {
+/** The results, and the request's bytes given back. */
+export interface BatchResponse {
   id: number;
+  bytes: Uint8Array<ArrayBuffer>;
+  batch: PrecomputedBatch;
+}
+
+/** A precomputed batch with its lines. */
+export interface LinesBatch {
+  bytes: Buffer;
+  batch: PrecomputedBatch;
 }
 
 interface Job {
-  resolve: (batch: PrecomputedBatch) => void;
+  resolve: (response: BatchResponse) => void;
   reject: (err: Error) => void;
 }
+
+/** Buffers kept for later batches. */
+const SPARE_BUFFERS = 8;
 
 export class LeafWorkerPool {
   readonly #workers: Worker[];
   readonly #jobs = new Map<number, Job>();
+  readonly #spare: ArrayBuffer[] = [];
   #nextId = 0;
   #failure: Error | undefined;
 
@@ -48,22 +63,32 @@ export class LeafWorkerPool {
     return this.#workers.length;
   }
 
-  /**
-   * Precomputes a batch of complete lines (each ended by a newline). They are copied first: `bytes` is
-   * the copy to verify, which nothing else writes to, and the worker gets a clone of it.
-   */
-  precompute(tenant: string, lines: Buffer): { bytes: Buffer; batch: Promise<PrecomputedBatch> } {
-    const bytes = Buffer.from(lines);
+  /** Precomputes a batch of complete lines (each ended by a newline): `pieces` joined, up to `length` bytes. */
+  precompute(tenant: string, pieces: readonly Buffer[], length: number): Promise<LinesBatch> {
+    const spare = this.#spare.findIndex((buffer) => buffer.byteLength >= length);
+    const buffer = spare >= 0 ? this.#spare.splice(spare, 1)[0]! : new ArrayBuffer(length + (length >> 3));
+    const bytes = new Uint8Array(buffer, 0, length);
+    let at = 0;
+    for (const piece of pieces) {
+      const n = Math.min(piece.length, length - at);
+      bytes.set(n === piece.length ? piece : piece.subarray(0, n), at);
+      at += n;
+    }
     const id = this.#nextId++;
-    const request: BatchRequest = { id, tenant, lines: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+    const request: BatchRequest = { id, tenant, bytes };
     const batch = this.#failure
       ? Promise.reject(this.#failure)
-      : new Promise<PrecomputedBatch>((resolve, reject) => {
+      : new Promise<BatchResponse>((resolve, reject) => {
         this.#jobs.set(id, { resolve, reject });
-        this.#workers[id % this.#workers.length]!.postMessage(request);
-      });
+        this.#workers[id % this.#workers.length]!.postMessage(request, [buffer]);
+      }).then((response) => ({ bytes: Buffer.from(response.bytes.buffer, response.bytes.byteOffset, response.bytes.byteLength), batch: response.batch }));
     batch.catch(() => undefined); // awaited later, in order; a failure before then is not unhandled
-    return { bytes, batch };
+    return batch;
+  }
+
+  /** Gives a batch's buffer back once nothing reads it any more. */
+  recycle(bytes: Buffer): void {
+    if (this.#spare.length < SPARE_BUFFERS && bytes.buffer instanceof ArrayBuffer) this.#spare.push(bytes.buffer);
   }
 
   async close(): Promise<void> {

@@ -29,7 +29,7 @@ export function precomputeBatch(bytes: Buffer, hasher: LeafHasher): PrecomputedB
   for (let at = bytes.indexOf(0x0a); at >= 0; at = bytes.indexOf(0x0a, at + 1)) lines += 1;
   const offsets = new Float64Array(lines * STRIDE);
   // A key is shorter than its line unless the tenant id is long; the buffer grows if need be.
-  let data: Buffer = Buffer.allocUnsafe(bytes.length + lines * SHA256_SIZE);
+  let data: Buffer = scratch.length >= bytes.length + lines * SHA256_SIZE ? scratch : Buffer.allocUnsafe(bytes.length + lines * SHA256_SIZE);
   let at = 0;
   const f: LeafOffsets = { index: 0, indexStart: 0, indexEnd: 0, uidStart: 0, receivedStart: 0, receivedEnd: 0, commitmentStart: 0, saltStart: 0, eventStart: 0, eventEnd: 0 };
   let start = 0;
@@ -49,9 +49,13 @@ export function precomputeBatch(bytes: Buffer, hasher: LeafHasher): PrecomputedB
     offsets[o + 2] = at;
     start = end + 1;
   }
-  // A copy of what was written: the results travel to another thread, and a pooled buffer cannot.
+  scratch = data;
+  // A copy of what was written: the results travel to another thread, and the scratch buffer stays.
   return { lines, offsets, data: new Uint8Array(data.subarray(0, at)) };
 }
+
+/** Where the hashes and keys are written, reused from batch to batch. */
+let scratch: Buffer = Buffer.alloc(0);
 
 function grow(data: Buffer, used: number, needed: number): Buffer {
   const larger = Buffer.allocUnsafe(Math.max(needed, 2 * data.length));

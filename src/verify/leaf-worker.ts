@@ -8,7 +8,8 @@ let hasher: { tenant: string; hasher: LeafHasher } | undefined;
 
 parentPort!.on('message', (request: BatchRequest) => {
   if (hasher?.tenant !== request.tenant) hasher = { tenant: request.tenant, hasher: new LeafHasher(request.tenant) };
-  const batch = precomputeBatch(Buffer.from(request.lines.buffer, request.lines.byteOffset, request.lines.byteLength), hasher.hasher);
-  const response: BatchResponse = { id: request.id, ...batch };
-  parentPort!.postMessage(response, [batch.offsets.buffer, batch.data.buffer]);
+  const { bytes } = request;
+  const batch = precomputeBatch(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), hasher.hasher);
+  const response: BatchResponse = { id: request.id, bytes, batch };
+  parentPort!.postMessage(response, [bytes.buffer, batch.offsets.buffer, batch.data.buffer]);
 });

@@ -1,7 +1,7 @@
 /** Runs the verification engine over a byte stream (a bundle file, standard input, an HTTP body). */
 import { BundleVerifier, type VerifierOptions } from './bundle-verifier.ts';
-import { LeafWorkerPool } from './leaf-pool.ts';
-import { BatchReader, type PrecomputedBatch } from './leaf-precompute.ts';
+import { LeafWorkerPool, type LinesBatch } from './leaf-pool.ts';
+import { BatchReader } from './leaf-precompute.ts';
 import type { VerifyReport } from './report.ts';
 
 export interface StreamOptions {
@@ -41,43 +41,43 @@ export async function verifyStream(input: AsyncIterable<Buffer | string>, option
  * read, and fed to the engine in order with their results. At most `inFlight` batches are held.
  */
 async function feedPrecomputed(input: AsyncIterable<Buffer | string>, verifier: BundleVerifier, pool: LeafWorkerPool, inFlight: number, batchBytes: number): Promise<void> {
-  const queue: { bytes: Buffer; batch: Promise<PrecomputedBatch> }[] = [];
+  const queue: Promise<LinesBatch>[] = [];
   const feedNext = async () => {
-    const { bytes, batch } = queue.shift()!;
-    feedBatch(verifier, bytes, new BatchReader(await batch, verifier.tenant!));
+    const { bytes, batch } = await queue.shift()!;
+    feedBatch(verifier, bytes, new BatchReader(batch, verifier.tenant!));
+    pool.recycle(bytes);
   };
   let header = true;
-  /** Sends out the complete lines of `buffer`; returns the incomplete last line, if any. */
-  const take = (buffer: Buffer): Buffer | undefined => {
-    let start = 0;
-    if (header) {
-      const newline = buffer.indexOf(0x0a);
-      if (newline < 0) return buffer;
-      verifier.lineBytes(buffer, 0, newline);
-      start = newline + 1;
-      header = false;
-    }
-    const last = buffer.lastIndexOf(0x0a);
-    if (last < start) return start < buffer.length ? buffer.subarray(start) : undefined;
-    const tenant = verifier.tenant;
-    if (tenant === undefined) {
-      // No usable header: the engine reads nothing more, so nothing is worth precomputing.
-      for (let newline = buffer.indexOf(0x0a, start); newline >= 0; newline = buffer.indexOf(0x0a, start)) {
-        verifier.lineBytes(buffer, start, newline);
-        start = newline + 1;
-      }
-    } else {
-      queue.push(pool.precompute(tenant, buffer.subarray(start, last + 1)));
-      start = last + 1;
-    }
-    return start < buffer.length ? buffer.subarray(start) : undefined;
-  };
   let pending: Buffer[] = [];
   let pendingBytes = 0;
+  /** Sends out the complete lines read so far; keeps the incomplete last one. */
   const flush = () => {
-    const rest = take(pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes));
-    pending = rest ? [rest] : [];
-    pendingBytes = rest?.length ?? 0;
+    if (header || verifier.tenant === undefined) {
+      // The header line first, on its own (the workers need its tenant); after a header that is no
+      // use, the engine reads nothing more, so nothing is worth precomputing.
+      const buffer = Buffer.concat(pending, pendingBytes);
+      let start = 0;
+      for (let newline = buffer.indexOf(0x0a); newline >= 0 && (header || verifier.tenant === undefined); newline = buffer.indexOf(0x0a, start)) {
+        verifier.lineBytes(buffer, start, newline);
+        start = newline + 1;
+        header = false;
+      }
+      pending = start < buffer.length ? [buffer.subarray(start)] : [];
+      pendingBytes = buffer.length - start;
+      if (header || verifier.tenant === undefined) return;
+    }
+    // The last newline, and the complete lines up to it, across the pieces read.
+    let at = pendingBytes;
+    for (let i = pending.length - 1; i >= 0; i--) {
+      const piece = pending[i]!;
+      at -= piece.length;
+      const newline = piece.lastIndexOf(0x0a);
+      if (newline < 0) continue;
+      queue.push(pool.precompute(verifier.tenant, pending.slice(0, i + 1), at + newline + 1));
+      pending = [piece.subarray(newline + 1), ...pending.slice(i + 1)].filter((p) => p.length > 0);
+      pendingBytes -= at + newline + 1;
+      return;
+    }
   };
   for await (const chunk of input) {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
@@ -89,7 +89,8 @@ async function feedPrecomputed(input: AsyncIterable<Buffer | string>, verifier: 
   }
   if (pendingBytes > 0) flush();
   while (queue.length > 0) await feedNext();
-  if (pendingBytes > 0) verifier.lineBytes(pending[0]!, 0, pendingBytes); // the last line, without a newline
+  // The last line, without a newline.
+  if (pendingBytes > 0) verifier.lineBytes(pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes), 0, pendingBytes);
 }
 
 /** Feeds a batch's lines, each with its precomputed leaf if it has one. */
