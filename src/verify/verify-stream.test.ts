@@ -62,6 +62,7 @@ function bundles(): Record<string, string> {
     lineAfterEnd: [...bundleLines(log), '{"type":"leaf"}'],
     noHeader: bundleLines(log).slice(1),
     emptyLines: withLine(5, ''),
+    otherTenant: bundleLines(buildLog(events.slice(0, 12), [4, 12], { tenant: 'globex' })),
   };
   const texts = Object.fromEntries(Object.entries(byLines).map(([name, lines]) => [name, `${lines.join('\n')}\n`]));
   return { ...texts, noLastNewline: texts.untampered!.slice(0, -1), cutInALeaf: texts.untampered!.slice(0, texts.untampered!.indexOf('"index":22') + 40), empty: '' };
