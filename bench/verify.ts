@@ -1,8 +1,9 @@
 /**
  * `trailproof verify` throughput (issue 3 asks ≥ 200,000 events/s): a bundle of N demo events with a
  * checkpoint every K leaves, generated once with the ledger library into bench/.data and reused;
- * then a real `trailproof verify` process is timed end to end (start-up included), and the engine
- * alone in this process for comparison.
+ * then a real `trailproof verify` process is timed end to end (start-up included), as it runs by
+ * default (worker threads hashing leaves ahead of the engine) and with `--workers 0` (one thread),
+ * and the engine alone in this process, one thread, for comparison.
  *   npx tsx bench/verify.ts [--events 1000000] [--every 1000]
  */
 import { execFileSync } from 'node:child_process';
@@ -44,12 +45,17 @@ const cpu = process.cpuUsage(cpuStart);
 const engineCpuSeconds = (cpu.user + cpu.system) / 1e6;
 if (!inProcess.ok) throw new Error(`the generated bundle does not verify: ${JSON.stringify(inProcess.first)}`);
 
-// The command a user runs.
-const cliStart = performance.now();
-const out = execFileSync(process.execPath, ['bin/trailproof.js', 'verify', bundle, '--key', keyFile, '--json'], { maxBuffer: 1 << 24 }).toString();
-const cliSeconds = (performance.now() - cliStart) / 1000;
-const report = JSON.parse(out) as { ok: boolean; leaves: number; checkpoints: { verified: number } };
-if (!report.ok || report.leaves !== events) throw new Error(`trailproof verify did not verify the bundle: ${out.slice(0, 500)}`);
+// The command a user runs: by default, and in one thread.
+const cli = (extra: string[]) => {
+  const start = performance.now();
+  const out = execFileSync(process.execPath, ['bin/trailproof.js', 'verify', bundle, '--key', keyFile, '--json', ...extra], { maxBuffer: 1 << 24 }).toString();
+  const seconds = (performance.now() - start) / 1000;
+  const report = JSON.parse(out) as { ok: boolean; leaves: number; checkpoints: { verified: number } };
+  if (!report.ok || report.leaves !== events) throw new Error(`trailproof verify did not verify the bundle: ${out.slice(0, 500)}`);
+  return { seconds, report };
+};
+const { seconds: cliSeconds, report } = cli([]);
+const { seconds: oneThreadSeconds } = cli(['--workers', '0']);
 
 const result = {
   events,
@@ -57,6 +63,9 @@ const result = {
   bundleMiB: round(bytes / 2 ** 20, 1),
   cliSeconds: round(cliSeconds),
   cliEventsPerSecond: Math.round(events / cliSeconds),
+  cliWorkers: Math.min(4, os.availableParallelism()),
+  oneThreadSeconds: round(oneThreadSeconds),
+  oneThreadEventsPerSecond: Math.round(events / oneThreadSeconds),
   engineSeconds: round(engineSeconds),
   engineEventsPerSecond: Math.round(events / engineSeconds),
   engineCpuSeconds: round(engineCpuSeconds),
@@ -64,8 +73,8 @@ const result = {
   loadAverage: round(os.loadavg()[0]!, 1),
   cpus: os.cpus().length,
 };
-process.stdout.write(`trailproof verify: ${events} events (${result.bundleMiB} MiB, ${result.checkpoints} checkpoints) in ${result.cliSeconds} s = ${result.cliEventsPerSecond} events/s `
-  + `(engine alone: ${result.engineEventsPerSecond} events/s, ${result.engineEventsPerCpuSecond} events per CPU-second; load ${result.loadAverage} on ${result.cpus} CPUs)\n`);
+process.stdout.write(`trailproof verify: ${events} events (${result.bundleMiB} MiB, ${result.checkpoints} checkpoints) in ${result.cliSeconds} s = ${result.cliEventsPerSecond} events/s with ${result.cliWorkers} workers `
+  + `(--workers 0: ${result.oneThreadEventsPerSecond} events/s; engine alone, one thread: ${result.engineEventsPerSecond} events/s, ${result.engineEventsPerCpuSecond} events per CPU-second; load ${result.loadAverage} on ${result.cpus} CPUs)\n`);
 await writeResult('verify', result);
 
 /** Streams a bundle of demo events to disk, signing a checkpoint every `every` leaves. */
