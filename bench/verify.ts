@@ -3,7 +3,7 @@
  * checkpoint every K leaves, generated once with the ledger library into bench/.data and reused;
  * then a real `trailproof verify` process is timed end to end (start-up included), as it runs by
  * default (worker threads hashing leaves ahead of the engine) and with `--workers 0` (one thread),
- * and the engine alone in this process, one thread, for comparison.
+ * and the engine alone in this process (no process start-up), in one thread and with the workers.
  *   npx tsx bench/verify.ts [--events 1000000] [--every 1000]
  */
 import { execFileSync } from 'node:child_process';
@@ -45,6 +45,15 @@ const cpu = process.cpuUsage(cpuStart);
 const engineCpuSeconds = (cpu.user + cpu.system) / 1e6;
 if (!inProcess.ok) throw new Error(`the generated bundle does not verify: ${JSON.stringify(inProcess.first)}`);
 
+// The engine fed by worker threads, in this process (their start-up included, the process's not).
+const workers = Math.min(4, os.availableParallelism());
+const parallelStart = performance.now();
+const parallelCpuStart = process.cpuUsage();
+const parallel = await verifyStream(fs.createReadStream(bundle, { highWaterMark: 1 << 20 }), { keys: [verifierKey] }, { workers });
+const parallelSeconds = (performance.now() - parallelStart) / 1000;
+const parallelCpu = process.cpuUsage(parallelCpuStart);
+if (JSON.stringify(parallel) !== JSON.stringify(inProcess)) throw new Error('the reports with and without worker threads differ');
+
 // The command a user runs: by default, and in one thread.
 const cli = (extra: string[]) => {
   const start = performance.now();
@@ -63,18 +72,22 @@ const result = {
   bundleMiB: round(bytes / 2 ** 20, 1),
   cliSeconds: round(cliSeconds),
   cliEventsPerSecond: Math.round(events / cliSeconds),
-  cliWorkers: Math.min(4, os.availableParallelism()),
+  cliWorkers: workers,
   oneThreadSeconds: round(oneThreadSeconds),
   oneThreadEventsPerSecond: Math.round(events / oneThreadSeconds),
   engineSeconds: round(engineSeconds),
   engineEventsPerSecond: Math.round(events / engineSeconds),
   engineCpuSeconds: round(engineCpuSeconds),
   engineEventsPerCpuSecond: Math.round(events / engineCpuSeconds),
+  engineWithWorkersSeconds: round(parallelSeconds),
+  engineWithWorkersEventsPerSecond: Math.round(events / parallelSeconds),
+  engineWithWorkersCpuSeconds: round((parallelCpu.user + parallelCpu.system) / 1e6),
   loadAverage: round(os.loadavg()[0]!, 1),
   cpus: os.cpus().length,
 };
 process.stdout.write(`trailproof verify: ${events} events (${result.bundleMiB} MiB, ${result.checkpoints} checkpoints) in ${result.cliSeconds} s = ${result.cliEventsPerSecond} events/s with ${result.cliWorkers} workers `
-  + `(--workers 0: ${result.oneThreadEventsPerSecond} events/s; engine alone, one thread: ${result.engineEventsPerSecond} events/s, ${result.engineEventsPerCpuSecond} events per CPU-second; load ${result.loadAverage} on ${result.cpus} CPUs)\n`);
+  + `(--workers 0: ${result.oneThreadEventsPerSecond} events/s; engine alone in this process: ${result.engineWithWorkersEventsPerSecond} events/s with ${workers} workers, `
+  + `${result.engineEventsPerSecond} events/s in one thread, ${result.engineEventsPerCpuSecond} events per CPU-second; load ${result.loadAverage} on ${result.cpus} CPUs)\n`);
 await writeResult('verify', result);
 
 /** Streams a bundle of demo events to disk, signing a checkpoint every `every` leaves. */

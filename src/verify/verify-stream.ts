@@ -12,7 +12,7 @@ export interface StreamOptions {
   workers?: number;
   /** A pool to use (and leave open) instead of starting one. */
   pool?: LeafWorkerPool;
-  /** Batches in flight per worker before reading waits; default 2. */
+  /** Batches in flight per worker before reading waits; default 8 (enough to ride out a thread waiting for a core). */
   batchesPerWorker?: number;
   /** Bytes read before a batch goes out; default 256 KiB (standard input comes in 64 KiB chunks, files in 1 MiB). */
   batchBytes?: number;
@@ -28,7 +28,7 @@ export async function verifyStream(input: AsyncIterable<Buffer | string>, option
   }
   const pool = stream.pool ?? new LeafWorkerPool(workers);
   try {
-    await feedPrecomputed(input, verifier, pool, workers * (stream.batchesPerWorker ?? 2), stream.batchBytes ?? 256 * 1024);
+    await feedPrecomputed(input, verifier, pool, workers * (stream.batchesPerWorker ?? 8), stream.batchBytes ?? 256 * 1024);
   } finally {
     if (!stream.pool) await pool.close();
   }
