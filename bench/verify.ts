@@ -72,7 +72,7 @@ const result = {
   bundleMiB: round(bytes / 2 ** 20, 1),
   cliSeconds: round(cliSeconds),
   cliEventsPerSecond: Math.round(events / cliSeconds),
-  cliWorkers: workers,
+  cliWorkers: os.availableParallelism() < 2 ? 0 : workers,
   oneThreadSeconds: round(oneThreadSeconds),
   oneThreadEventsPerSecond: Math.round(events / oneThreadSeconds),
   engineSeconds: round(engineSeconds),

@@ -175,9 +175,10 @@ function usage(message: string): never {
   throw new TrailproofError('REQUEST_INVALID', message);
 }
 
-/** One worker per core, at most 4: the thread feeding the engine keeps about a core busy on its own. */
+/** One worker per core, at most 4 (the thread feeding the engine saturates beyond); none on one core, where they only add work. */
 function defaultWorkers(): number {
-  return Math.min(4, os.availableParallelism());
+  const cores = os.availableParallelism();
+  return cores < 2 ? 0 : Math.min(4, cores);
 }
 
 function parseWorkers(value: string): number {
