@@ -7,7 +7,6 @@ import { generateCosignerKey } from '../ledger/cosignature.ts';
 import { isValidKeyName } from '../ledger/key-text.ts';
 import { createLogger } from '../logger.ts';
 import { DEFAULT_WITNESS_PORT, loadWitnessConfig } from '../witness/config.ts';
-import { serveWitness } from '../witness/server.ts';
 
 export function witnessCommand(): Command {
   const witness = new Command('witness').description('run a transparency-log witness (c2sp.org/tlog-witness) that cosigns consistent checkpoints');
@@ -32,6 +31,7 @@ export function witnessCommand(): Command {
         host: opts.host,
       });
       const logger = createLogger(process.env.LOG_LEVEL?.trim() || 'info');
+      const { serveWitness } = await import('../witness/server.ts'); // Fastify: only for the command that serves
       const running = await serveWitness(config, { logger });
       process.stdout.write(`witness ${config.cosigner.verifierKey}\nlistening on ${running.url}/add-checkpoint\n`);
       for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { configInvalid, deliveryFailed, JSON_FORMATS, onlyFields, stringField, urlField, type DestinationKind } from './destination.ts';
 
 export interface S3Config {
@@ -49,16 +49,22 @@ export const s3: DestinationKind<S3Config> = {
     };
   },
   create({ tenant, config, secret, format }) {
-    const client = new S3Client({
-      region: config.region,
-      credentials: { accessKeyId: config.access_key_id, secretAccessKey: secret! },
-      forcePathStyle: config.force_path_style,
-      ...(config.endpoint ? { endpoint: config.endpoint } : {}),
-      maxAttempts: 1, // the worker retries, with its own backoff
-    });
+    // The SDK is big: loaded with the first S3 destination, not by every process that starts.
+    let client: Promise<{ s3: S3Client; PutObjectCommand: typeof import('@aws-sdk/client-s3').PutObjectCommand }> | undefined;
+    const connect = () => (client ??= import('@aws-sdk/client-s3').then(({ S3Client, PutObjectCommand }) => ({
+      PutObjectCommand,
+      s3: new S3Client({
+        region: config.region,
+        credentials: { accessKeyId: config.access_key_id, secretAccessKey: secret! },
+        forcePathStyle: config.force_path_style,
+        ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+        maxAttempts: 1, // the worker retries, with its own backoff
+      }),
+    })));
     const put = async (key: string, body: Buffer, contentType: string, extra: Record<string, string>, signal: AbortSignal) => {
       try {
-        await client.send(new PutObjectCommand({ Bucket: config.bucket, Key: key, Body: body, ContentType: contentType, ...extra }), { abortSignal: signal });
+        const { s3, PutObjectCommand } = await connect();
+        await s3.send(new PutObjectCommand({ Bucket: config.bucket, Key: key, Body: body, ContentType: contentType, ...extra }), { abortSignal: signal });
       } catch (err) {
         throw deliveryFailed(`S3 PUT ${config.bucket}/${key}: ${signal.aborted ? 'timed out' : (err as Error).name + ': ' + (err as Error).message}`, err);
       }
@@ -86,7 +92,7 @@ export const s3: DestinationKind<S3Config> = {
         await put(`${base}.manifest.json`, Buffer.from(`${JSON.stringify(manifest)}\n`), 'application/json', {}, signal);
       },
       async close() {
-        client.destroy();
+        if (client) (await client.catch(() => undefined))?.s3.destroy();
       },
     };
   },
