@@ -48,7 +48,7 @@ export interface Config {
   /**
    * `TRAILPROOF_READ_AUDIT_COMMIT`: `flush` (default) commits the record of a read (`audit_log.viewed`,
    * `audit_log.exported`) like every other event, waiting for the WAL flush; `async` answers the
-   * read without that wait (about 1–4 ms less per read): a crash of the database server itself can
+   * read without that wait (the WAL flush time, per read): a crash of the database server itself can
    * then lose the last fraction of a second of read records (docs/api.md, "Reads are audited").
    */
   readAuditCommit: 'flush' | 'async';
