@@ -29,7 +29,7 @@ import { ED25519_SIGNATURE_TYPE, openNote, type NoteVerifier } from '../ledger/n
 import { JcsError, canonicalJson } from '../ledger/jcs.ts';
 import { BUNDLE_FORMAT, BUNDLE_VERSION } from '../export/bundle-format.ts';
 import { LeafHasher, uidOf } from './leaf-hasher.ts';
-import { parseLeafLine, type LeafOffsets } from './leaf-line.ts';
+import { newLeafOffsets, parseLeafLine, type LeafOffsets } from './leaf-line.ts';
 import { firstFinding, type Finding, type FindingKind, type VerifyReport } from './report.ts';
 import { VerifyingTree } from './tree.ts';
 import { trustedVerifiers } from './trusted-keys.ts';
@@ -104,7 +104,7 @@ export class BundleVerifier {
   #anomalies: number[] = [];
   #prevUid: Buffer | undefined;
   #prevPrevUid: Buffer | undefined;
-  readonly #offsets: LeafOffsets = { index: 0, indexStart: 0, indexEnd: 0, uidStart: 0, receivedStart: 0, receivedEnd: 0, commitmentStart: 0, saltStart: 0, eventStart: 0, eventEnd: 0 };
+  readonly #offsets: LeafOffsets = newLeafOffsets();
   #pending: Pending | undefined;
   #since: { size: number; root: Buffer; ok: boolean | undefined } | undefined;
 

@@ -19,6 +19,11 @@ export interface LeafOffsets {
   eventEnd: number;
 }
 
+/** Offsets to be filled in by parseLeafLine (one object reused line after line). */
+export function newLeafOffsets(): LeafOffsets {
+  return { index: 0, indexStart: 0, indexEnd: 0, uidStart: 0, receivedStart: 0, receivedEnd: 0, commitmentStart: 0, saltStart: 0, eventStart: 0, eventEnd: 0 };
+}
+
 export const UID_LENGTH = 36;
 const HEX_LENGTH = 64;
 const MAX_INDEX_DIGITS = 15;

@@ -8,7 +8,7 @@
  */
 import type { PrecomputedLeaf } from './bundle-verifier.ts';
 import type { LeafHasher } from './leaf-hasher.ts';
-import { parseLeafLine, type LeafOffsets } from './leaf-line.ts';
+import { newLeafOffsets, parseLeafLine, type LeafOffsets } from './leaf-line.ts';
 import { SHA256_SIZE } from '../ledger/crypto.ts';
 
 /** Numbers kept per line: where its newline is, its index (−1: not on the fast path), where its hash and key end in `data`. */
@@ -31,7 +31,7 @@ export function precomputeBatch(bytes: Buffer, hasher: LeafHasher): PrecomputedB
   // A key is shorter than its line unless the tenant id is long; the buffer grows if need be.
   let data: Buffer = scratch.length >= bytes.length + lines * SHA256_SIZE ? scratch : Buffer.allocUnsafe(bytes.length + lines * SHA256_SIZE);
   let at = 0;
-  const f: LeafOffsets = { index: 0, indexStart: 0, indexEnd: 0, uidStart: 0, receivedStart: 0, receivedEnd: 0, commitmentStart: 0, saltStart: 0, eventStart: 0, eventEnd: 0 };
+  const f: LeafOffsets = newLeafOffsets();
   let start = 0;
   for (let line = 0; line < lines; line++) {
     const end = bytes.indexOf(0x0a, start);

@@ -7,7 +7,7 @@ import { parseSignerKey, signNote } from '../ledger/note.ts';
 import type { BundleLeaf } from '../export/bundle-format.ts';
 import { BundleVerifier } from './bundle-verifier.ts';
 import { LeafHasher } from './leaf-hasher.ts';
-import { parseLeafLine, type LeafOffsets } from './leaf-line.ts';
+import { newLeafOffsets, parseLeafLine, type LeafOffsets } from './leaf-line.ts';
 import { LeafWorkerPool } from './leaf-pool.ts';
 import { BatchReader, precomputeBatch } from './leaf-precompute.ts';
 import { buildLog, bundleLines } from './testing/bundle-builder.ts';
@@ -135,7 +135,7 @@ describe('verifyStream with worker threads', () => {
     const bytes = Buffer.from(`${lines.join('\n')}\n`);
     const hasher = new LeafHasher(log.tenant);
     const reader = new BatchReader(precomputeBatch(bytes, hasher), log.tenant);
-    const f: LeafOffsets = { index: 0, indexStart: 0, indexEnd: 0, uidStart: 0, receivedStart: 0, receivedEnd: 0, commitmentStart: 0, saltStart: 0, eventStart: 0, eventEnd: 0 };
+    const f: LeafOffsets = newLeafOffsets();
     let start = 0;
     let fast = 0;
     lines.forEach((line, i) => {
