@@ -54,8 +54,6 @@ export class GroupCommitter {
   private readonly minParallelEvents: number;
   private readonly maxParallelWaitMs: number;
   private wakeTimer: NodeJS.Timeout | undefined;
-  /** queuedAt of the oldest request the last scan could have taken but held back. */
-  private declinedSince = Infinity;
 
   constructor(private readonly sql: Sql, private readonly options: GroupCommitOptions = {}) {
     this.partitions = new PartitionManager(sql);
@@ -106,9 +104,9 @@ export class GroupCommitter {
       // batch of one tenant delays another's single events by that much at most); smaller ones
       // wait and join the next (measured: with 32 single-event clients over 4 tenants, parallel
       // small transactions cost a third of the throughput).
-      const group = this.takeGroup(this.inFlight === 0 ? 1 : this.minParallelEvents);
+      const { group, heldSince } = this.takeGroup(this.inFlight === 0 ? 1 : this.minParallelEvents);
       if (group.length === 0) {
-        if (this.inFlight > 0 && this.queue.length > 0) this.wakeLater();
+        if (heldSince !== undefined) this.wakeAt(heldSince + this.maxParallelWaitMs);
         return;
       }
       const tenants = new Set(group.flatMap((p) => [...p.tenants]));
@@ -123,25 +121,24 @@ export class GroupCommitter {
     }
   }
 
-  /** Pumps again once the oldest queued request is due, if a transaction in flight has not ended first. */
-  private wakeLater(): void {
-    if (this.wakeTimer || this.declinedSince === Infinity) return;
-    const due = this.declinedSince + this.maxParallelWaitMs - performance.now();
+  /** Pumps again at `due` (performance.now() time), unless a wake-up is already set. */
+  private wakeAt(due: number): void {
+    if (this.wakeTimer) return;
     this.wakeTimer = setTimeout(() => {
       this.wakeTimer = undefined;
       this.pump();
-    }, Math.max(1, Math.ceil(due)));
+    }, Math.max(1, Math.ceil(due - performance.now())));
     this.wakeTimer.unref();
   }
 
   /**
    * The queued requests the next transaction takes, in order, skipping any that touches a tenant
    * with a transaction in flight; once a request is skipped, its tenants are skipped for the rest
-   * of the scan too, so no later request of a tenant overtakes an earlier one.
+   * of the scan too, so no later request of a tenant overtakes an earlier one. A group of fewer than
+   * `minEvents` whose oldest request has waited less than maxParallelWaitMs stays queued (`heldSince`).
    */
-  private takeGroup(minEvents: number): Pending[] {
+  private takeGroup(minEvents: number): { group: Pending[]; heldSince?: number } {
     const taken: number[] = [];
-    this.declinedSince = Infinity;
     const blocked = new Set(this.busy);
     let events = 0;
     for (let i = 0; i < this.queue.length; i++) {
@@ -155,14 +152,13 @@ export class GroupCommitter {
       for (const t of next.tenants) blocked.add(t);
       if (events >= this.maxBatchEvents) break;
     }
-    const oldest = taken.length === 0 ? Infinity : this.queue[taken[0]!]!.queuedAt;
-    if (events < minEvents && performance.now() - oldest < this.maxParallelWaitMs) {
-      this.declinedSince = oldest;
-      return [];
-    }
+    if (taken.length === 0) return { group: [] };
+    const oldest = this.queue[taken[0]!]!.queuedAt;
+    // Too small to start beside another transaction, and not waiting long enough yet: held.
+    if (events < minEvents && performance.now() - oldest < this.maxParallelWaitMs) return { group: [], heldSince: oldest };
     const group = taken.map((i) => this.queue[i]!);
     for (let k = taken.length - 1; k >= 0; k--) this.queue.splice(taken[k]!, 1);
-    return group;
+    return { group };
   }
 
   private async commit(group: Pending[]): Promise<void> {
