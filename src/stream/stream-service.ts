@@ -40,7 +40,6 @@ export interface StreamView {
   updated_at: string;
 }
 
-
 export interface CreateStreamInput {
   name: string;
   kind: string;

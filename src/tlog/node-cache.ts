@@ -1,7 +1,8 @@
 /**
  * A bounded, least-recently-used cache of recomputed tree hashes, shared by every proof a running
- * service serves (one per service: it is bound to that service's database; 200k hashes, ~40 MB at most). The store keeps only every 8th level (tlog tiles), so a proof recomputes up to
- * ~250 hashes per tile it touches; the upper tiles are the same for every proof of a tenant, so
+ * service serves (one per service: it is bound to that service's database; 200k hashes, ~40 MB at
+ * most). The store keeps only every 8th level (tlog tiles), so a proof recomputes up to ~250 hashes
+ * per tile it touches; the upper tiles are the same for every proof of a tenant, so
  * after a few requests they come from here. A perfect subtree's hash never changes, so entries
  * never go stale (a tampered database is the self-audit's to find, not the proof server's).
  */
