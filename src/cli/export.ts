@@ -6,8 +6,7 @@ import fs from 'node:fs';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Command } from 'commander';
-import { pagesMatching } from '../export/event-source.ts';
-import { formatPages } from '../export/format.ts';
+import { exportRecords } from '../export/export-records.ts';
 import { EVENT_FORMATS } from '../export/formats.ts';
 import { BUNDLE_EXPORT, assertNoFilters, bundleStream, ledgerIdentity } from '../export/bundle-export.ts';
 import { unknownFormat } from '../export/routes.ts';
@@ -40,7 +39,7 @@ export function exportCommand(): Command {
       if (tenants.length === 0) throw new TrailproofError('TENANT_NOT_FOUND', `tenant "${opts.tenant}" does not exist`);
       const out = opts.out ? fs.createWriteStream(opts.out) : process.stdout;
       const progress = new Progress(process.stderr.isTTY === true);
-      await pipeline(Readable.from(formatPages(format, progress.counting(pagesMatching(sql, opts.tenant!, query))), { objectMode: false }), out);
+      await pipeline(Readable.from(exportRecords(sql, opts.tenant!, query, format, (events) => progress.add(events)), { objectMode: false }), out);
       progress.done(opts.out);
     });
   });
@@ -74,13 +73,10 @@ class Progress {
 
   constructor(private readonly live: boolean) {}
 
-  /** Counts the events of pages passing through. */
-  async *counting<T>(pages: AsyncIterable<T[]>): AsyncGenerator<T[]> {
-    for await (const page of pages) {
-      this.count += page.length;
-      if (this.live && Date.now() - this.lastDraw > 200) this.draw();
-      yield page;
-    }
+  /** Counts `events` more exported. */
+  add(events: number): void {
+    this.count += events;
+    if (this.live && Date.now() - this.lastDraw > 200) this.draw();
   }
 
   /** Counts the lines of a text stream (the bundle) instead of events. */

@@ -6,6 +6,7 @@
  * against every format.
  */
 import type { StoredEvent } from '../event/types.ts';
+import type { AssembledRecords } from './assembled-pages.ts';
 
 export interface EventFormat {
   /** The `format=` / `--format` value. */
@@ -21,6 +22,11 @@ export interface EventFormat {
    * break of their own except where the format quotes it (CSV), so line-based receivers split them.
    */
   record(event: StoredEvent): string;
+  /**
+   * The same records written by PostgreSQL, for exports (src/export/assembled-pages.ts); a format
+   * without it is formatted here, from stored events.
+   */
+  readonly assembled?: AssembledRecords;
 }
 
 /** The format's text of each page of events, one string per page; the preamble comes first even with no events. */

@@ -1,10 +1,27 @@
 /** JSON Lines (jsonlines.org): one event per line, exactly as the read API returns it. */
+import type { Sql } from '../store/db.ts';
+import { isoMillis } from './assembled-pages.ts';
 import type { EventFormat } from './format.ts';
+import { compactJsonLines } from './json-compact.ts';
 
 export const jsonl: EventFormat = {
   name: 'jsonl',
   mediaType: 'application/x-ndjson',
   extension: 'jsonl',
-  // JSON.stringify escapes U+2028/2029 and control characters, so a record is always one line.
+  // JSON.stringify escapes control characters, so a record is always one line.
   record: (event) => `${JSON.stringify(event)}\n`,
+  assembled: {
+    // The read API's shape (toStoredEvent in src/query/event-repository.ts), key for key; a member
+    // the body lacks is left out, as JSON.stringify leaves out an undefined one. The body's
+    // occurred_at is the column's value in the API's form (the validator writes both).
+    record: (sql: Sql) => sql`concat('{"uid":"', e.uid, '","tenant":', to_json(e.tenant_id), ',"seq":', e.seq,
+      ',"id":' || (e.body->'id')::text, ',"action":' || (e.body->'action')::text,
+      ',"occurred_at":' || coalesce((e.body->'occurred_at')::text, '"' || ${isoMillis(sql, sql`e.occurred_at`)} || '"'),
+      ',"received_at":"', ${isoMillis(sql, sql`e.received_at`)}, '"',
+      ',"actor":' || (e.body->'actor')::text, ',"targets":' || (e.body->'targets')::text,
+      ',"outcome":' || (e.body->'outcome')::text, ',"reason":' || (e.body->'reason')::text,
+      ',"context":' || (e.body->'context')::text, ',"changes":' || (e.body->'changes')::text,
+      ',"metadata":' || (e.body->'metadata')::text, ${'}\n'}::text)`,
+    finish: compactJsonLines,
+  },
 };

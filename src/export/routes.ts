@@ -12,8 +12,7 @@ import { parseEventQuery } from '../query/filters.ts';
 import { narrowFilter } from '../query/viewer-narrowing.ts';
 import { EventQuerySchema } from '../query/routes.ts';
 import { assertNoFilters, BUNDLE_EXPORT, bundleStream, ledgerIdentityOf } from './bundle-export.ts';
-import { pagesMatching } from './event-source.ts';
-import { formatPages } from './format.ts';
+import { exportRecords } from './export-records.ts';
 import { EVENT_FORMATS } from './formats.ts';
 
 const { limit: _limit, cursor: _cursor, ...filterProperties } = EventQuerySchema.properties;
@@ -72,7 +71,7 @@ export function exportRoutes(services: Services) {
       return reply
         .type(format.mediaType)
         .header('content-disposition', `attachment; filename="${filename}"`)
-        .send(Readable.from(formatPages(format, pagesMatching(services.sql, tenant, query)), { objectMode: false }));
+        .send(Readable.from(exportRecords(services.sql, tenant, query, format), { objectMode: false }));
     });
   };
 }

@@ -5,7 +5,7 @@
 import type { PendingQuery, Row } from 'postgres';
 import type { EventBody, StoredEvent } from '../event/types.ts';
 import type { Sql } from '../store/db.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { decodeCursor, encodeCursor, type Position } from './cursor.ts';
 import type { EventQuery, EventFilter } from './filters.ts';
 
 export interface EventPage {
@@ -25,26 +25,45 @@ export interface EventRow {
 export type Fragment = PendingQuery<Row[]>;
 
 export async function findEvents(sql: Sql, tenant: string, query: EventQuery): Promise<EventPage> {
-  const { filter, sort, limit } = query;
+  const { from, where, order } = keysetSelection(sql, tenant, query);
+  const rows = await sql<EventRow[]>`
+    select e.tenant_id, e.seq, e.uid, e.occurred_at, e.received_at, e.body
+    from ${from} where ${where} ${order} limit ${query.limit + 1}`;
+  const page = rows.slice(0, query.limit);
+  const last = page[page.length - 1];
+  return {
+    data: page.map(toStoredEvent),
+    next_cursor: rows.length > query.limit && last ? nextCursor(tenant, query, { occurredAt: last.occurred_at.toISOString(), seq: last.seq }) : null,
+  };
+}
+
+/**
+ * FROM, WHERE (filters, the position after the query's cursor and, given `upTo`, the last position
+ * wanted) and ORDER BY of one page of a query, for every reader that pages through events by keyset.
+ */
+export function keysetSelection(
+  sql: Sql, tenant: string, query: Omit<EventQuery, 'limit'>, upTo?: Position,
+): { from: Fragment; where: Fragment; order: Fragment } {
+  const { filter, sort } = query;
   const after = query.cursor ? decodeCursor(query.cursor, sort, filter, tenant) : undefined;
   const { from, conds, byTarget: t } = eventSource(sql, tenant, filter);
   const key = t ? sql`t.occurred_at, t.seq` : sql`e.occurred_at, e.seq`;
   if (after) {
     conds.push(sort === 'desc' ? sql`(${key}) < (${after.occurredAt}::timestamptz, ${after.seq}::int8)` : sql`(${key}) > (${after.occurredAt}::timestamptz, ${after.seq}::int8)`);
   }
+  if (upTo) {
+    conds.push(sort === 'desc' ? sql`(${key}) >= (${upTo.occurredAt}::timestamptz, ${upTo.seq}::int8)` : sql`(${key}) <= (${upTo.occurredAt}::timestamptz, ${upTo.seq}::int8)`);
+  }
   const where = conds.reduce((acc, c) => sql`${acc} and ${c}`);
   const order = t
     ? (sort === 'desc' ? sql`order by t.occurred_at desc, t.seq desc` : sql`order by t.occurred_at asc, t.seq asc`)
     : (sort === 'desc' ? sql`order by e.occurred_at desc, e.seq desc` : sql`order by e.occurred_at asc, e.seq asc`);
-  const rows = await sql<EventRow[]>`
-    select e.tenant_id, e.seq, e.uid, e.occurred_at, e.received_at, e.body
-    from ${from} where ${where} ${order} limit ${limit + 1}`;
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return {
-    data: page.map(toStoredEvent),
-    next_cursor: rows.length > limit && last ? encodeCursor({ occurredAt: last.occurred_at.toISOString(), seq: last.seq }, sort, filter, tenant) : null,
-  };
+  return { from, where, order };
+}
+
+/** The cursor of the page after the one whose last event is `last`. */
+export function nextCursor(tenant: string, query: Omit<EventQuery, 'limit' | 'cursor'>, last: Position): string {
+  return encodeCursor(last, query.sort, query.filter, tenant);
 }
 
 /**
