@@ -5,6 +5,10 @@
  * Excel, LibreOffice and Google Sheets show as text.
  */
 import type { StoredEvent } from '../event/types.ts';
+import type { Fragment } from '../query/event-repository.ts';
+import type { Sql } from '../store/db.ts';
+import { isoMillis } from './assembled-pages.ts';
+import { tidyCsvRows, type CellKind } from './csv-rows.ts';
 import type { EventFormat } from './format.ts';
 
 export const CSV_COLUMNS = [
@@ -24,7 +28,46 @@ export const csv: EventFormat = {
   extension: 'csv',
   preamble: `${CSV_COLUMNS.join(',')}\r\n`,
   record: (event) => `${CSV_COLUMNS.map((c) => csvCell(cellValue(event, c))).join(',')}\r\n`,
+  assembled: {
+    record: (sql) => {
+      const cells = CSV_COLUMNS.map((c) => ASSEMBLED_CELLS[c].sql(sql));
+      const row = cells.slice(1).reduce((acc, cell) => sql`${acc}, ',', ${cell}`, cells[0]!);
+      return sql`concat(${row}, ${'\r\n'}::text)`;
+    },
+    finish: (rows) => tidyCsvRows(rows, CELL_KINDS, csvCell),
+  },
 };
+
+/**
+ * Each column as PostgreSQL writes it for src/export/csv-rows.ts: the value `cellValue` gives, NULL
+ * (an empty cell) where it gives ''.
+ */
+const text = (...path: string[]) => ({ kind: 'text' as const, sql: (sql: Sql) => sql`(e.body #> ${path}::text[])::text` });
+const json = (member: string, empty: string) => ({
+  kind: 'json' as const,
+  sql: (sql: Sql) => sql`nullif((e.body -> ${member}::text)::text, ${empty}::text)`,
+});
+const ASSEMBLED_CELLS: Record<Column, { kind: CellKind; sql: (sql: Sql) => Fragment }> = {
+  uid: { kind: 'raw', sql: (sql) => sql`e.uid::text` },
+  seq: { kind: 'raw', sql: (sql) => sql`e.seq::text` },
+  occurred_at: { kind: 'raw', sql: (sql) => sql`coalesce(e.body ->> 'occurred_at', ${isoMillis(sql, sql`e.occurred_at`)})` },
+  received_at: { kind: 'raw', sql: (sql) => isoMillis(sql, sql`e.received_at`) },
+  action: text('action'),
+  outcome: text('outcome'),
+  actor_type: text('actor', 'type'),
+  actor_id: text('actor', 'id'),
+  actor_name: text('actor', 'name'),
+  targets: json('targets', '[]'),
+  ip: text('context', 'ip'),
+  user_agent: text('context', 'user_agent'),
+  location: text('context', 'location'),
+  request_id: text('context', 'request_id'),
+  reason: text('reason'),
+  changes: json('changes', '[]'),
+  metadata: json('metadata', '{}'),
+  id: text('id'),
+};
+const CELL_KINDS = CSV_COLUMNS.map((c) => ASSEMBLED_CELLS[c].kind);
 
 function cellValue(e: StoredEvent, column: Column): string {
   switch (column) {

@@ -22,8 +22,63 @@ const MINUS = 0x2d;
 const DIGIT_0 = 0x30;
 const DIGIT_1 = 0x31;
 const DIGIT_9 = 0x39;
+const LOWER_A = 0x61;
+const LOWER_Z = 0x7a;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
 const isDigit = (c: number) => c >= DIGIT_0 && c <= DIGIT_9;
 const isNumberByte = (c: number) => isDigit(c) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === MINUS;
+
+/**
+ * Copies one JSON value as jsonb_out wrote it from `input` at `i` to `out` at `o` (which may be the
+ * same memory, `o` <= `i`), without the spaces outside strings; afterwards `i` and `o` are just past
+ * it, and `rewrite` is set if JavaScript would write some of it otherwise (see the header).
+ */
+export class JsonCompactor {
+  i = 0;
+  o = 0;
+  rewrite = false;
+
+  value(input: Buffer, out: Buffer): void {
+    let i = this.i;
+    let o = this.o;
+    let depth = 0;
+    do {
+      const c = input[i]!;
+      if (c === QUOTE) {
+        const keyStart = o + 1;
+        out[o++] = c;
+        i++;
+        for (;;) {
+          const d = input[i++]!;
+          out[o++] = d;
+          if (d === QUOTE) break;
+          if (d === BACKSLASH) out[o++] = input[i++]!;
+        }
+        if (input[i] === COLON && isIndexKey(out, keyStart, o - 1)) this.rewrite = true;
+      } else if (c === SPACE) {
+        i++;
+      } else if (isDigit(c) || c === MINUS) {
+        const numberStart = o;
+        while (isNumberByte(input[i]!)) out[o++] = input[i++]!;
+        if (!sameInJavaScript(out, numberStart, o)) this.rewrite = true;
+      } else if (c >= LOWER_A && c <= LOWER_Z) {
+        while (input[i]! >= LOWER_A && input[i]! <= LOWER_Z) out[o++] = input[i++]!; // true, false, null
+      } else if (c === undefined) {
+        throw new Error('JSON value cut short');
+      } else {
+        out[o++] = c;
+        i++;
+        if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+        else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
+      }
+    } while (depth > 0);
+    this.i = i;
+    this.o = o;
+  }
+}
 
 /**
  * `lines` (each ending in \n, values as jsonb_out writes them) as JSON.stringify would write each
@@ -31,52 +86,25 @@ const isNumberByte = (c: number) => isDigit(c) || c === 0x2e || c === 0x65 || c 
  * be written again.
  */
 export function compactJsonLines(lines: Buffer): Buffer {
-  const n = lines.length;
-  const out = lines; // never written ahead of where it is read: o <= i throughout
+  const c = new JsonCompactor(); // reads and writes `lines`: o <= i throughout
   const parts: Buffer[] = [];
-  let o = 0;
-  let kept = 0; // out[kept, lineStart) is final; a line written again goes to parts
-  let lineStart = 0;
-  let rewrite = false;
-  let i = 0;
-  while (i < n) {
-    const c = lines[i]!;
-    if (c === QUOTE) {
-      const keyStart = o + 1;
-      out[o++] = c;
-      i++;
-      for (;;) {
-        const d = lines[i++]!;
-        out[o++] = d;
-        if (d === QUOTE) break;
-        if (d === BACKSLASH) out[o++] = lines[i++]!;
-      }
-      if (lines[i] === COLON && isIndexKey(out, keyStart, o - 1)) rewrite = true;
-    } else if (c === SPACE) {
-      i++;
-    } else if (isDigit(c) || c === MINUS) {
-      const numberStart = o;
-      while (i < n && isNumberByte(lines[i]!)) out[o++] = lines[i++]!;
-      if (!sameInJavaScript(out, numberStart, o)) rewrite = true;
-    } else if (c === NEWLINE) {
-      out[o++] = c;
-      i++;
-      if (rewrite) {
-        // The compacted line is the same JSON; parsed and written again by JavaScript.
-        const value = JSON.parse(out.toString('utf8', lineStart, o)) as unknown;
-        if (lineStart > kept) parts.push(out.subarray(kept, lineStart));
-        parts.push(Buffer.from(`${JSON.stringify(value)}\n`));
-        o = kept = lineStart;
-        rewrite = false;
-      }
-      lineStart = o;
-    } else {
-      out[o++] = c;
-      i++;
+  let kept = 0; // lines[kept, lineStart) is final; a line written again goes to parts
+  while (c.i < lines.length) {
+    const lineStart = c.o;
+    c.value(lines, lines);
+    if (lines[c.i] !== NEWLINE) throw new Error('JSON line does not end after its value');
+    lines[c.o++] = lines[c.i++]!;
+    if (c.rewrite) {
+      // The compacted line is the same JSON; parsed and written again by JavaScript.
+      const value = JSON.parse(lines.toString('utf8', lineStart, c.o)) as unknown;
+      if (lineStart > kept) parts.push(lines.subarray(kept, lineStart));
+      parts.push(Buffer.from(`${JSON.stringify(value)}\n`));
+      c.o = kept = lineStart;
+      c.rewrite = false;
     }
   }
-  if (parts.length === 0) return out.subarray(0, o);
-  if (o > kept) parts.push(out.subarray(kept, o));
+  if (parts.length === 0) return lines.subarray(0, c.o);
+  if (c.o > kept) parts.push(lines.subarray(kept, c.o));
   return Buffer.concat(parts);
 }
 
