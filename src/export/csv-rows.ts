@@ -20,21 +20,31 @@ const COMMA = 0x2c;
 const CR = 0x0d;
 const LF = 0x0a;
 const APOSTROPHE = 0x27;
-const FORMULA = new Set([0x3d, 0x2b, 0x2d, 0x40]); // = + - @ (TAB and CR arrive escaped)
+/** = + - @ (TAB and CR arrive escaped). */
+const isFormulaStart = (c: number) => c === 0x3d || c === 0x2b || c === 0x2d || c === 0x40;
 
 export function tidyCsvRows(rows: Buffer, kinds: readonly CellKind[], csvCell: (value: string) => string): Buffer {
-  // Each byte becomes at most two (a doubled quote); a decoded cell is no longer than its escapes.
-  const out = Buffer.allocUnsafe(rows.length * 2 + 16);
+  // Rows usually shrink (JSON loses its spaces, text cells their quotes); `room` grows `out` when not.
+  let out = Buffer.allocUnsafe(rows.length + 1024);
   const json = new JsonCompactor();
   let i = 0;
   let o = 0;
+  const room = (bytes: number) => {
+    if (o + bytes <= out.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, o + bytes));
+    out.copy(bigger, 0, 0, o);
+    out = bigger;
+  };
   const decoded = (value: string) => {
-    o += out.write(csvCell(value), o);
+    const cell = csvCell(value);
+    room(Buffer.byteLength(cell));
+    o += out.write(cell, o);
   };
   while (i < rows.length) {
     for (let k = 0; k < kinds.length; k++) {
       if (k > 0) {
         if (rows[i] !== COMMA) throw new Error(`CSV row: expected a comma before cell ${k}`);
+        room(1);
         out[o++] = COMMA;
         i++;
       }
@@ -42,15 +52,19 @@ export function tidyCsvRows(rows: Buffer, kinds: readonly CellKind[], csvCell: (
       if (first === COMMA || first === CR) continue; // empty
       const kind = kinds[k];
       if (kind === 'raw') {
-        while (rows[i] !== COMMA && rows[i] !== CR) out[o++] = rows[i++]!;
+        let end = i;
+        while (end < rows.length && rows[end] !== COMMA && rows[end] !== CR) end++;
+        room(end - i);
+        while (i < end) out[o++] = rows[i++]!;
       } else if (kind === 'text' && first === QUOTE) {
         const start = i + 1;
         let end = start;
         let escaped = false;
         let comma = false;
         for (;;) {
-          const d = rows[end]!;
+          const d = rows[end];
           if (d === QUOTE) break;
+          if (d === undefined) throw new Error('CSV row: text cell cut short');
           if (d === BACKSLASH) {
             escaped = true;
             end += 2;
@@ -62,9 +76,10 @@ export function tidyCsvRows(rows: Buffer, kinds: readonly CellKind[], csvCell: (
         if (escaped || rows[start] === APOSTROPHE) {
           decoded(JSON.parse(rows.toString('utf8', i, end + 1)) as string);
         } else {
+          room(end - start + 3);
           if (comma) out[o++] = QUOTE;
-          if (FORMULA.has(rows[start]!)) out[o++] = APOSTROPHE;
-          o += rows.copy(out, o, start, end);
+          if (isFormulaStart(rows[start]!)) out[o++] = APOSTROPHE;
+          for (let j = start; j < end; j++) out[o++] = rows[j]!;
           if (comma) out[o++] = QUOTE;
         }
         i = end + 1;
@@ -81,6 +96,7 @@ export function tidyCsvRows(rows: Buffer, kinds: readonly CellKind[], csvCell: (
           decoded(JSON.stringify(JSON.parse(rows.toString('utf8', from, to))));
           continue;
         }
+        room(2 * (to - from) + 2);
         let quoted = false;
         for (let j = from; j < to && !quoted; j++) quoted = rows[j] === QUOTE || rows[j] === COMMA;
         if (quoted) out[o++] = QUOTE;
@@ -93,12 +109,13 @@ export function tidyCsvRows(rows: Buffer, kinds: readonly CellKind[], csvCell: (
       } else {
         // A text cell holding another JSON value (null, a number): not what the validator stores.
         const start = i;
-        while (rows[i] !== COMMA && rows[i] !== CR) i++;
+        while (i < rows.length && rows[i] !== COMMA && rows[i] !== CR) i++;
         const value = JSON.parse(rows.toString('utf8', start, i)) as unknown;
         decoded(value === null ? '' : String(value));
       }
     }
     if (rows[i] !== CR || rows[i + 1] !== LF) throw new Error('CSV row: expected CRLF after the last cell');
+    room(2);
     out[o++] = CR;
     out[o++] = LF;
     i += 2;

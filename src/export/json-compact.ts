@@ -52,7 +52,8 @@ export class JsonCompactor {
         out[o++] = c;
         i++;
         for (;;) {
-          const d = input[i++]!;
+          const d = input[i++];
+          if (d === undefined) throw new Error('JSON string cut short');
           out[o++] = d;
           if (d === QUOTE) break;
           if (d === BACKSLASH) out[o++] = input[i++]!;
