@@ -13,13 +13,15 @@ export const jsonl: EventFormat = {
   assembled: {
     // The read API's shape (toStoredEvent in src/query/event-repository.ts), key for key; a member
     // the body lacks is left out, as JSON.stringify leaves out an undefined one. The body's
-    // occurred_at is the column's value in the API's form (the validator writes both).
+    // occurred_at is the column's value in the API's form (the validator writes both). Action and
+    // outcome come from their columns, stored from the body and restricted by the validator to
+    // [a-z0-9_.]: no jsonb lookup, nothing to escape.
     record: (sql: Sql) => sql`concat('{"uid":"', e.uid, '","tenant":', to_json(e.tenant_id), ',"seq":', e.seq,
-      ',"id":' || (e.body->'id')::text, ',"action":' || (e.body->'action')::text,
+      ',"id":' || (e.body->'id')::text, ',"action":"' || e.action || '"',
       ',"occurred_at":' || coalesce((e.body->'occurred_at')::text, '"' || ${isoMillis(sql, sql`e.occurred_at`)} || '"'),
       ',"received_at":"', ${isoMillis(sql, sql`e.received_at`)}, '"',
       ',"actor":' || (e.body->'actor')::text, ',"targets":' || (e.body->'targets')::text,
-      ',"outcome":' || (e.body->'outcome')::text, ',"reason":' || (e.body->'reason')::text,
+      ',"outcome":"' || e.outcome || '"', ',"reason":' || (e.body->'reason')::text,
       ',"context":' || (e.body->'context')::text, ',"changes":' || (e.body->'changes')::text,
       ',"metadata":' || (e.body->'metadata')::text, ${'}\n'}::text)`,
     finish: compactJsonLines,
