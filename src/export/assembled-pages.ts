@@ -19,6 +19,8 @@ import type { Sql } from '../store/db.ts';
 export interface AssembledRecords {
   /** SQL expression over `e` (events) of one event's record, terminator included. */
   record(sql: Sql): Fragment;
+  /** Joined after `events e` for `record` to use: parts of the body looked up once per row. */
+  lateral?(sql: Sql): Fragment;
   /** A page of such records, made byte for byte what the format's own `record` writes. */
   finish(page: Buffer): Buffer;
 }
@@ -47,6 +49,7 @@ export async function* assembledPages(
   sql: Sql, tenant: string, query: Omit<EventQuery, 'limit' | 'cursor'>, assembled: AssembledRecords, pageSize = ASSEMBLED_PAGE,
 ): AsyncGenerator<AssembledPage> {
   const record = assembled.record(sql);
+  const lateral = assembled.lateral?.(sql) ?? sql``;
   const after = (position: Position | undefined) => ({ ...query, ...(position ? { cursor: nextCursor(tenant, query, position) } : {}) });
 
   /** The last position of each of the next pages after `from`, the last one maybe short. */
@@ -65,7 +68,7 @@ export async function* assembledPages(
     // Aggregating an ordered subquery keeps its order.
     const [row] = await sql`
       select string_agg(r, '') as records, count(*)::int4 as events
-      from (select ${record} as r from ${source} where ${where} ${order}) p`.raw();
+      from (select ${record} as r from ${source} ${lateral} where ${where} ${order}) p`.raw();
     const [records, events] = row as unknown as [Buffer | null, Buffer];
     return { records: records ?? Buffer.alloc(0), events: Number(events.toString('latin1')) };
   };
