@@ -20,31 +20,25 @@ const COMMA = 0x2c;
 const CR = 0x0d;
 const LF = 0x0a;
 const APOSTROPHE = 0x27;
+const CRLF = Buffer.from('\r\n');
 /** = + - @ (TAB and CR arrive escaped). */
 const isFormulaStart = (c: number) => c === 0x3d || c === 0x2b || c === 0x2d || c === 0x40;
 
 export function tidyCsvRows(rows: Buffer, kinds: readonly CellKind[], csvCell: (value: string) => string): Buffer {
-  // Rows usually shrink (JSON loses its spaces, text cells their quotes); `room` grows `out` when not.
-  let out = Buffer.allocUnsafe(rows.length + 1024);
-  const json = new JsonCompactor();
-  let i = 0;
+  // Rows usually shrink (JSON loses its spaces, text cells their quotes). A row's cells come out at
+  // most twice their length plus quotes and a prefix, so each row checks for that much room first.
+  // `out` and `o` stay plain locals (no closure shares them): this loop is the export's hot path.
+  let out: Buffer = Buffer.allocUnsafe(rows.length + 1024);
   let o = 0;
-  const room = (bytes: number) => {
-    if (o + bytes <= out.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, o + bytes));
-    out.copy(bigger, 0, 0, o);
-    out = bigger;
-  };
-  const decoded = (value: string) => {
-    const cell = csvCell(value);
-    room(Buffer.byteLength(cell));
-    o += out.write(cell, o);
-  };
+  let i = 0;
+  const json = new JsonCompactor();
   while (i < rows.length) {
+    const rowEnd = rows.indexOf(CRLF, i);
+    const need = 2 * ((rowEnd < 0 ? rows.length : rowEnd) - i) + 4 * kinds.length + 2;
+    if (o + need > out.length) out = grown(out, o, need);
     for (let k = 0; k < kinds.length; k++) {
       if (k > 0) {
         if (rows[i] !== COMMA) throw new Error(`CSV row: expected a comma before cell ${k}`);
-        room(1);
         out[o++] = COMMA;
         i++;
       }
@@ -52,37 +46,47 @@ export function tidyCsvRows(rows: Buffer, kinds: readonly CellKind[], csvCell: (
       if (first === COMMA || first === CR) continue; // empty
       const kind = kinds[k];
       if (kind === 'raw') {
-        let end = i;
-        while (end < rows.length && rows[end] !== COMMA && rows[end] !== CR) end++;
-        room(end - i);
-        while (i < end) out[o++] = rows[i++]!;
+        for (let c = rows[i]; c !== COMMA && c !== CR && c !== undefined; c = rows[++i]) out[o++] = c;
       } else if (kind === 'text' && first === QUOTE) {
+        // Copied while looking for what the fast path cannot take: an escape or a leading apostrophe
+        // (then csvCell gets the decoded value); a comma means quotes around it.
         const start = i + 1;
-        let end = start;
-        let escaped = false;
+        const at = o;
+        let formula = 0;
+        if (isFormulaStart(rows[start]!)) {
+          out[o + 1] = APOSTROPHE;
+          formula = 1;
+        }
+        o += 1 + formula; // room for an opening quote
+        let j = start;
         let comma = false;
+        let plain = rows[start] !== APOSTROPHE;
         for (;;) {
-          const d = rows[end];
+          const d = rows[j];
           if (d === QUOTE) break;
           if (d === undefined) throw new Error('CSV row: text cell cut short');
           if (d === BACKSLASH) {
-            escaped = true;
-            end += 2;
-          } else {
-            if (d === COMMA) comma = true;
-            end++;
+            plain = false;
+            j += 2;
+            continue;
           }
+          if (d === COMMA) comma = true;
+          out[o++] = d;
+          j++;
         }
-        if (escaped || rows[start] === APOSTROPHE) {
-          decoded(JSON.parse(rows.toString('utf8', i, end + 1)) as string);
+        if (!plain) {
+          o = at;
+          const cell = csvCell(JSON.parse(rows.toString('utf8', i, j + 1)) as string);
+          if (o + Buffer.byteLength(cell) > out.length) out = grown(out, o, Buffer.byteLength(cell));
+          o += out.write(cell, o);
+        } else if (comma) {
+          out[at] = QUOTE;
+          out[o++] = QUOTE;
         } else {
-          room(end - start + 3);
-          if (comma) out[o++] = QUOTE;
-          if (isFormulaStart(rows[start]!)) out[o++] = APOSTROPHE;
-          for (let j = start; j < end; j++) out[o++] = rows[j]!;
-          if (comma) out[o++] = QUOTE;
+          out.copyWithin(at, at + 1, o); // no quotes: close the gap left for one
+          o--;
         }
-        i = end + 1;
+        i = j + 1;
       } else if (kind === 'json') {
         // Compacted in place (it only shrinks), then copied out with its quotes doubled.
         json.i = i;
@@ -93,10 +97,11 @@ export function tidyCsvRows(rows: Buffer, kinds: readonly CellKind[], csvCell: (
         i = json.i;
         if (json.rewrite) {
           json.rewrite = false;
-          decoded(JSON.stringify(JSON.parse(rows.toString('utf8', from, to))));
+          const cell = csvCell(JSON.stringify(JSON.parse(rows.toString('utf8', from, to))));
+          if (o + Buffer.byteLength(cell) > out.length) out = grown(out, o, Buffer.byteLength(cell));
+          o += out.write(cell, o);
           continue;
         }
-        room(2 * (to - from) + 2);
         let quoted = false;
         for (let j = from; j < to && !quoted; j++) quoted = rows[j] === QUOTE || rows[j] === COMMA;
         if (quoted) out[o++] = QUOTE;
@@ -111,14 +116,22 @@ export function tidyCsvRows(rows: Buffer, kinds: readonly CellKind[], csvCell: (
         const start = i;
         while (i < rows.length && rows[i] !== COMMA && rows[i] !== CR) i++;
         const value = JSON.parse(rows.toString('utf8', start, i)) as unknown;
-        decoded(value === null ? '' : String(value));
+        const cell = value === null ? '' : csvCell(String(value));
+        if (o + Buffer.byteLength(cell) > out.length) out = grown(out, o, Buffer.byteLength(cell));
+        o += out.write(cell, o);
       }
     }
     if (rows[i] !== CR || rows[i + 1] !== LF) throw new Error('CSV row: expected CRLF after the last cell');
-    room(2);
     out[o++] = CR;
     out[o++] = LF;
     i += 2;
   }
   return out.subarray(0, o);
+}
+
+/** A copy of out[0, o) in a buffer with room for `need` more bytes. */
+function grown(out: Buffer, o: number, need: number): Buffer {
+  const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, o + need));
+  out.copy(bigger, 0, 0, o);
+  return bigger;
 }
