@@ -37,6 +37,8 @@ export interface AssembledPage {
 export const ASSEMBLED_PAGE = 5000;
 /** Pages assembled at once (each on its own connection). */
 export const PARALLEL_PAGES = 2;
+/** Pages held ahead of the reader, assembled or being assembled (about 2.5 MB each). */
+const QUEUED_PAGES = 4;
 /** Pages whose ends one boundary query finds. */
 const PAGES_AHEAD = 16;
 
@@ -73,28 +75,58 @@ export async function* assembledPages(
     return { records: records ?? Buffer.alloc(0), events: Number(events.toString('latin1')) };
   };
 
-  let ends = await boundaries(undefined);
+  // Pages are assembled ahead of the reader: at most PARALLEL_PAGES queries at once and at most
+  // QUEUED_PAGES pages held (running or waiting to be read), so a slow reader pauses the database
+  // instead of filling memory, and a short stall of the reader does not leave the database idle.
+  let stopped = false;
   let start: Position | undefined;
-  const inFlight: Promise<AssembledPage>[] = [];
-  let nextEnds: Promise<Position[]> | undefined;
-  while (ends.length > 0 || inFlight.length > 0) {
-    while (inFlight.length < PARALLEL_PAGES && ends.length > 0) {
+  let ends: Position[] = [];
+  let lastWindow = false;
+  let finding: Promise<void> | undefined;
+  let running = 0;
+  const queue: Promise<AssembledPage>[] = [];
+  const pump = (): void => {
+    while (!stopped && running < PARALLEL_PAGES && queue.length < QUEUED_PAGES && ends.length > 0) {
       const end = ends.shift()!;
       const pending = page(start, end);
-      pending.catch(() => {}); // surfaces when awaited below
-      inFlight.push(pending);
       start = end;
-      if (ends.length === 0 && !nextEnds) {
-        // A full window may have more after it: look further while these pages are assembled.
-        nextEnds = boundaries(start);
-        nextEnds.catch(() => {});
+      running++;
+      pending.then(() => {
+        running--;
+        pump();
+      }, () => {
+        running--; // surfaces when the reader gets to it
+      });
+      queue.push(pending);
+    }
+    if (!stopped && ends.length === 0 && !lastWindow && !finding) {
+      // The next window's page ends, found while the pages before them are assembled.
+      finding = boundaries(start).then((found) => {
+        ends = found;
+        lastWindow = found.length < PAGES_AHEAD;
+        finding = undefined;
+        pump();
+      });
+      finding.catch(() => {});
+    }
+  };
+  try {
+    pump();
+    for (;;) {
+      if (queue.length === 0) {
+        if (finding) {
+          await finding;
+          continue;
+        }
+        if (ends.length === 0 && lastWindow) return;
+        pump();
+        continue;
       }
+      const done = await queue.shift()!;
+      pump();
+      if (done.events > 0) yield { records: assembled.finish(done.records), events: done.events };
     }
-    const done = await inFlight.shift()!;
-    if (done.events > 0) yield { records: assembled.finish(done.records), events: done.events };
-    if (ends.length === 0 && nextEnds) {
-      ends = await nextEnds;
-      nextEnds = undefined;
-    }
+  } finally {
+    stopped = true;
   }
 }

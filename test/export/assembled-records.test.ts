@@ -83,6 +83,16 @@ describe.each(ASSEMBLED.map((f) => [f.name, f] as const))('%s assembled by Postg
     }
   });
 
+  it('a reader that stops early stops the pages ahead of it, and the pool stays usable', async () => {
+    const pages = assembledPages(t.services.sql, 'acme', parseEventQuery({ sort: 'asc' }), format.assembled!, 5);
+    const first = await pages.next();
+    expect(first.done).toBe(false);
+    await pages.return(undefined);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // let the pages in flight settle
+    const [{ n }] = await t.services.sql<{ n: number }[]>`select count(*)::int as n from events where tenant_id = 'acme'`;
+    expect(n).toBeGreaterThanOrEqual(248);
+  });
+
   it('an export matching nothing is the preamble alone', async () => {
     expect(await text(exportRecords(t.services.sql, 'acme', parseEventQuery({ actor: 'nobody' }), format))).toBe(format.preamble ?? '');
   });
