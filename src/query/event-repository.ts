@@ -82,7 +82,11 @@ export function eventSource(sql: Sql, tenant: string, filter: EventFilter): { fr
     if (filter.until) conds.push(sql`t.occurred_at < ${filter.until}`);
   }
   const from = byTarget
-    ? sql`event_targets t join events e on e.tenant_id = t.tenant_id and e.occurred_at = t.occurred_at and e.seq = t.seq`
+    // Each target row fetches its event (a nested loop over the targets index, in order, stopping at
+    // the page's limit). `offset 0` keeps the planner from flattening it into a join it may then
+    // hash: after ANALYZE it misjudges the (occurred_at, seq) join and scanned every event (~900 ms).
+    ? sql`event_targets t cross join lateral (
+        select * from events e where e.tenant_id = t.tenant_id and e.occurred_at = t.occurred_at and e.seq = t.seq offset 0) e`
     : sql`events e`;
   return { from, conds, byTarget };
 }
