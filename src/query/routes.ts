@@ -40,16 +40,16 @@ export function queryRoutes(services: Services) {
       const query = parseEventQuery(request.query as Record<string, unknown>);
       const tenant = await tenantFor(services, request, query.tenant);
       query.filter = narrowFilter(principalOf(request), query.filter);
-      const [page] = await Promise.all([
-        findEvents(services.sql, tenant, query),
-        services.audit.record({
-          tenant,
-          principal: principalOf(request),
-          action: 'audit_log.viewed',
-          metadata: { filter: describeFilter(query.filter), sort: query.sort, page: query.cursor ? 'next' : 'first' },
-          context: requestContext(request),
-        }),
-      ]);
+      // The page first, then its record (committed before the answer goes out): run side by side,
+      // a read could find its own record, whose metadata holds the filter it searched for.
+      const page = await findEvents(services.sql, tenant, query);
+      await services.audit.record({
+        tenant,
+        principal: principalOf(request),
+        action: 'audit_log.viewed',
+        metadata: { filter: describeFilter(query.filter), sort: query.sort, page: query.cursor ? 'next' : 'first' },
+        context: requestContext(request),
+      });
       return page;
     });
 
