@@ -24,11 +24,18 @@ export interface EventRow {
 
 export type Fragment = PendingQuery<Row[]>;
 
-export async function findEvents(sql: Sql, tenant: string, query: EventQuery): Promise<EventPage> {
+export interface FindOptions {
+  /** Leave out `audit_log.viewed` records received at or after this time (the reader's own). */
+  hideReadsSince?: Date;
+}
+
+export async function findEvents(sql: Sql, tenant: string, query: EventQuery, options: FindOptions = {}): Promise<EventPage> {
   const { from, where, order } = keysetSelection(sql, tenant, query);
+  const since = options.hideReadsSince;
+  const hidden = since ? sql`and not (e.action = 'audit_log.viewed' and e.received_at >= ${since})` : sql``;
   const rows = await sql<EventRow[]>`
     select e.tenant_id, e.seq, e.uid, e.occurred_at, e.received_at, e.body
-    from ${from} where ${where} ${order} limit ${query.limit + 1}`;
+    from ${from} where ${where} ${hidden} ${order} limit ${query.limit + 1}`;
   const page = rows.slice(0, query.limit);
   const last = page[page.length - 1];
   return {
