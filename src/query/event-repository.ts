@@ -30,18 +30,56 @@ export interface FindOptions {
 }
 
 export async function findEvents(sql: Sql, tenant: string, query: EventQuery, options: FindOptions = {}): Promise<EventPage> {
-  const { from, where, order } = keysetSelection(sql, tenant, query);
   const since = options.hideReadsSince;
   const hidden = since ? sql`and not (e.action = 'audit_log.viewed' and e.received_at >= ${since})` : sql``;
-  const rows = await sql<EventRow[]>`
-    select e.tenant_id, e.seq, e.uid, e.occurred_at, e.received_at, e.body
-    from ${from} where ${where} ${hidden} ${order} limit ${query.limit + 1}`;
+  const select = (q: EventQuery) => {
+    const { from, where, order } = keysetSelection(sql, tenant, q);
+    return sql`select e.tenant_id, e.seq, e.uid, e.occurred_at, e.received_at, e.body
+      from ${from} where ${where} ${hidden} ${order} limit ${query.limit + 1}`;
+  };
+  const { filter } = query;
+  let rows: EventRow[];
+  if (filter.actionPrefix && filter.action !== undefined && filter.targetType === undefined && filter.targetId === undefined) {
+    // A prefix spans several actions, which the action index cannot give in time order: each
+    // action's newest (or oldest) page is read from the index, and the pages merged.
+    const actions = await actionsWithPrefix(sql, tenant, filter.action);
+    if (actions.length === 0) return { data: [], next_cursor: null };
+    // Every branch starts after the same position, the cursor checked against the prefix filter.
+    const after = query.cursor ? decodeCursor(query.cursor, query.sort, filter, tenant) : undefined;
+    const branches = actions.map((action) => {
+      const branchFilter = { ...filter, action, actionPrefix: false };
+      const cursor = after ? encodeCursor(after, query.sort, branchFilter, tenant) : undefined;
+      return select({ ...query, filter: branchFilter, ...(cursor ? { cursor } : { cursor: undefined }) });
+    });
+    const merged = branches.slice(1).reduce((acc, b) => sql`${acc} union all (${b})`, sql`(${branches[0]!})`);
+    const order = query.sort === 'desc' ? sql`order by occurred_at desc, seq desc` : sql`order by occurred_at asc, seq asc`;
+    rows = await sql<EventRow[]>`select * from (${merged}) u ${order} limit ${query.limit + 1}`;
+  } else {
+    rows = await sql<EventRow[]>`${select(query)}`;
+  }
   const page = rows.slice(0, query.limit);
   const last = page[page.length - 1];
   return {
     data: page.map(toStoredEvent),
     next_cursor: rows.length > query.limit && last ? nextCursor(tenant, query, { occurredAt: last.occurred_at.toISOString(), seq: last.seq }) : null,
   };
+}
+
+/**
+ * The distinct actions under `prefix` (`user` for `user.*`), by a skip scan of the action index: one
+ * probe per action. The index is text_pattern_ops, so the scan compares and orders with its
+ * byte-wise operators (~>~, ~<~), not the collation's.
+ */
+async function actionsWithPrefix(sql: Sql, tenant: string, prefix: string): Promise<string[]> {
+  const like = `${escapeLike(prefix)}.%`;
+  const rows = await sql<{ action: string }[]>`
+    with recursive a(action) as (
+      (select action from events where tenant_id = ${tenant} and action like ${like} order by action using ~<~ limit 1)
+      union all
+      select (select e.action from events e where e.tenant_id = ${tenant} and e.action like ${like} and e.action ~>~ a.action order by e.action using ~<~ limit 1)
+      from a where a.action is not null)
+    select action from a where action is not null`;
+  return rows.map((r) => r.action);
 }
 
 /**

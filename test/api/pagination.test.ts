@@ -71,6 +71,26 @@ describe('cursor pagination', () => {
     }
   });
 
+  it('pages an action prefix spanning several actions in time order, each event once', async () => {
+    const actions = ['multi.alpha', 'multi.beta', 'multi.gamma_long', 'multix.other'];
+    const events = Array.from({ length: 150 }, (_, i) => ({
+      id: `multi-${i}`, action: actions[(i * 7) % 4]!, actor: { type: 'user', id: 'm' },
+      occurred_at: new Date(BASE + 20 * 86_400_000 + Math.floor(i / 3) * 1000).toISOString(),
+    }));
+    expect((await t.request('POST', '/v1/events', { key: ingest, body: { events } })).statusCode).toBe(200);
+    const expected = events.filter((e) => e.action.startsWith('multi.')).map((e) => e.id);
+    for (const sort of ['asc', 'desc'] as const) {
+      const seen = await pageThrough(`action=multi.*&actor=m&sort=${sort}`, async () => {});
+      const keys = seen.map((e) => [Date.parse(e.occurred_at), e.seq] as const);
+      for (let i = 1; i < keys.length; i++) {
+        const [a, b] = [keys[i - 1]!, keys[i]!];
+        const ordered = a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+        expect(sort === 'asc' ? ordered : !ordered).toBe(true);
+      }
+      expect(seen.map((e) => e.id).sort()).toEqual([...expected].sort());
+    }
+  });
+
   it('refuses a cursor reused with other filters, and a forged one', async () => {
     const first = await t.request('GET', '/v1/events?limit=5&action=user.login', { key: read });
     const cursor = first.json().next_cursor as string;
