@@ -12,7 +12,7 @@
  */
 import type { Position } from '../query/cursor.ts';
 import type { EventQuery } from '../query/filters.ts';
-import { keysetSelection, nextCursor, type Fragment } from '../query/event-repository.ts';
+import { keysetSelection, type Fragment } from '../query/event-repository.ts';
 import type { Sql } from '../store/db.ts';
 
 /** How PostgreSQL writes a format's records. */
@@ -52,11 +52,10 @@ export async function* assembledPages(
 ): AsyncGenerator<AssembledPage> {
   const record = assembled.record(sql);
   const lateral = assembled.lateral?.(sql) ?? sql``;
-  const after = (position: Position | undefined) => ({ ...query, ...(position ? { cursor: nextCursor(tenant, query, position) } : {}) });
 
   /** The last position of each of the next pages after `from`, the last one maybe short. */
   const boundaries = async (from: Position | undefined): Promise<Position[]> => {
-    const { from: source, where, order } = keysetSelection(sql, tenant, after(from));
+    const { from: source, where, order } = keysetSelection(sql, tenant, query, { after: from });
     const rows = await sql<{ o: Date; s: number }[]>`
       select o, s from (
         select o, s, row_number() over () as n, count(*) over () as total
@@ -66,7 +65,7 @@ export async function* assembledPages(
   };
 
   const page = async (from: Position | undefined, upTo: Position): Promise<AssembledPage> => {
-    const { from: source, where, order } = keysetSelection(sql, tenant, after(from), upTo);
+    const { from: source, where, order } = keysetSelection(sql, tenant, query, { after: from, upTo });
     // Aggregating an ordered subquery keeps its order.
     const [row] = await sql`
       select string_agg(r, '') as records, count(*)::int4 as events

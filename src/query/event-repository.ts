@@ -32,30 +32,26 @@ export interface FindOptions {
 export async function findEvents(sql: Sql, tenant: string, query: EventQuery, options: FindOptions = {}): Promise<EventPage> {
   const since = options.hideReadsSince;
   const hidden = since ? sql`and not (e.action = 'audit_log.viewed' and e.received_at >= ${since})` : sql``;
-  const select = (q: EventQuery) => {
-    const { from, where, order } = keysetSelection(sql, tenant, q);
+  const { filter, sort } = query;
+  const after = query.cursor ? decodeCursor(query.cursor, sort, filter, tenant) : undefined;
+  const select = (branch: EventFilter) => {
+    const { from, where, order } = keysetSelection(sql, tenant, { filter: branch, sort }, { after });
     return sql`select e.tenant_id, e.seq, e.uid, e.occurred_at, e.received_at, e.body
       from ${from} where ${where} ${hidden} ${order} limit ${query.limit + 1}`;
   };
-  const { filter } = query;
   let rows: EventRow[];
   if (filter.actionPrefix && filter.action !== undefined && filter.targetType === undefined && filter.targetId === undefined) {
     // A prefix spans several actions, which the action index cannot give in time order: each
     // action's newest (or oldest) page is read from the index, and the pages merged.
     const actions = await actionsWithPrefix(sql, tenant, filter.action);
     if (actions.length === 0) return { data: [], next_cursor: null };
-    // Every branch starts after the same position, the cursor checked against the prefix filter.
-    const after = query.cursor ? decodeCursor(query.cursor, query.sort, filter, tenant) : undefined;
-    const branches = actions.map((action) => {
-      const branchFilter = { ...filter, action, actionPrefix: false };
-      const cursor = after ? encodeCursor(after, query.sort, branchFilter, tenant) : undefined;
-      return select({ ...query, filter: branchFilter, ...(cursor ? { cursor } : { cursor: undefined }) });
-    });
+    // Every branch starts after the same position (the cursor was checked against the prefix filter).
+    const branches = actions.map((action) => select({ ...filter, action, actionPrefix: false }));
     const merged = branches.slice(1).reduce((acc, b) => sql`${acc} union all (${b})`, sql`(${branches[0]!})`);
-    const order = query.sort === 'desc' ? sql`order by occurred_at desc, seq desc` : sql`order by occurred_at asc, seq asc`;
+    const order = sort === 'desc' ? sql`order by occurred_at desc, seq desc` : sql`order by occurred_at asc, seq asc`;
     rows = await sql<EventRow[]>`select * from (${merged}) u ${order} limit ${query.limit + 1}`;
   } else {
-    rows = await sql<EventRow[]>`${select(query)}`;
+    rows = await sql<EventRow[]>`${select(filter)}`;
   }
   const page = rows.slice(0, query.limit);
   const last = page[page.length - 1];
@@ -83,14 +79,15 @@ async function actionsWithPrefix(sql: Sql, tenant: string, prefix: string): Prom
 }
 
 /**
- * FROM, WHERE (filters, the position after the query's cursor and, given `upTo`, the last position
- * wanted) and ORDER BY of one page of a query, for every reader that pages through events by keyset.
+ * FROM, WHERE (filters, and the positions the page starts after and, given `upTo`, ends at) and
+ * ORDER BY of one page of a query, for every reader that pages through events by keyset. Callers
+ * decode a client's cursor first (decodeCursor checks it belongs to these filters).
  */
 export function keysetSelection(
-  sql: Sql, tenant: string, query: Omit<EventQuery, 'limit'>, upTo?: Position,
+  sql: Sql, tenant: string, query: Pick<EventQuery, 'filter' | 'sort'>, range: { after?: Position | undefined; upTo?: Position | undefined } = {},
 ): { from: Fragment; where: Fragment; order: Fragment } {
   const { filter, sort } = query;
-  const after = query.cursor ? decodeCursor(query.cursor, sort, filter, tenant) : undefined;
+  const { after, upTo } = range;
   const { from, conds, byTarget: t } = eventSource(sql, tenant, filter);
   const key = t ? sql`t.occurred_at, t.seq` : sql`e.occurred_at, e.seq`;
   if (after) {
@@ -107,7 +104,7 @@ export function keysetSelection(
 }
 
 /** The cursor of the page after the one whose last event is `last`. */
-export function nextCursor(tenant: string, query: Omit<EventQuery, 'limit' | 'cursor'>, last: Position): string {
+export function nextCursor(tenant: string, query: Pick<EventQuery, 'filter' | 'sort'>, last: Position): string {
   return encodeCursor(last, query.sort, query.filter, tenant);
 }
 
