@@ -35,7 +35,7 @@ export function tidyCsvRows(rows: Buffer, kinds: readonly CellKind[], csvCell: (
   while (i < rows.length) {
     const rowEnd = rows.indexOf(CRLF, i);
     const need = 2 * ((rowEnd < 0 ? rows.length : rowEnd) - i) + 4 * kinds.length + 2;
-    if (o + need > out.length) out = grown(out, o, need);
+    out = withRoom(out, o, need);
     for (let k = 0; k < kinds.length; k++) {
       if (k > 0) {
         if (rows[i] !== COMMA) throw new Error(`CSV row: expected a comma before cell ${k}`);
@@ -77,7 +77,7 @@ export function tidyCsvRows(rows: Buffer, kinds: readonly CellKind[], csvCell: (
         if (!plain) {
           o = at;
           const cell = csvCell(JSON.parse(rows.toString('utf8', i, j + 1)) as string);
-          if (o + Buffer.byteLength(cell) > out.length) out = grown(out, o, Buffer.byteLength(cell));
+          out = withRoom(out, o, Buffer.byteLength(cell));
           o += out.write(cell, o);
         } else if (comma) {
           out[at] = QUOTE;
@@ -98,7 +98,7 @@ export function tidyCsvRows(rows: Buffer, kinds: readonly CellKind[], csvCell: (
         if (json.rewrite) {
           json.rewrite = false;
           const cell = csvCell(JSON.stringify(JSON.parse(rows.toString('utf8', from, to))));
-          if (o + Buffer.byteLength(cell) > out.length) out = grown(out, o, Buffer.byteLength(cell));
+          out = withRoom(out, o, Buffer.byteLength(cell));
           o += out.write(cell, o);
           continue;
         }
@@ -117,7 +117,7 @@ export function tidyCsvRows(rows: Buffer, kinds: readonly CellKind[], csvCell: (
         while (i < rows.length && rows[i] !== COMMA && rows[i] !== CR) i++;
         const value = JSON.parse(rows.toString('utf8', start, i)) as unknown;
         const cell = value === null ? '' : csvCell(String(value));
-        if (o + Buffer.byteLength(cell) > out.length) out = grown(out, o, Buffer.byteLength(cell));
+        out = withRoom(out, o, Buffer.byteLength(cell));
         o += out.write(cell, o);
       }
     }
@@ -129,8 +129,9 @@ export function tidyCsvRows(rows: Buffer, kinds: readonly CellKind[], csvCell: (
   return out.subarray(0, o);
 }
 
-/** A copy of out[0, o) in a buffer with room for `need` more bytes. */
-function grown(out: Buffer, o: number, need: number): Buffer {
+/** `out`, or a copy of out[0, o) in a bigger buffer, with room for `need` more bytes at `o`. */
+function withRoom(out: Buffer, o: number, need: number): Buffer {
+  if (o + need <= out.length) return out;
   const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, o + need));
   out.copy(bigger, 0, 0, o);
   return bigger;

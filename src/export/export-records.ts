@@ -1,7 +1,7 @@
 /**
  * The records of an export, a chunk per page, for the API route and the CLI alike: assembled by
  * PostgreSQL when the format can be (src/export/assembled-pages.ts), else formatted here from
- * stored events. Both give the same bytes (formats.contract.test.ts holds them to it).
+ * stored events. Both give the same bytes (test/export/assembled-records.test.ts holds them to it).
  */
 import type { EventQuery } from '../query/filters.ts';
 import type { Sql } from '../store/db.ts';
