@@ -17,8 +17,8 @@ import type { Sql } from '../store/db.ts';
 
 /** How PostgreSQL writes a format's records. */
 export interface AssembledRecords {
-  /** SQL expression over `e` (events) of one event's record, terminator included. */
-  record(sql: Sql): Fragment;
+  /** SQL expression over `e` (events, all of `tenant`) of one event's record, terminator included. */
+  record(sql: Sql, tenant: string): Fragment;
   /** Joined after `events e` for `record` to use: parts of the body looked up once per row. */
   lateral?(sql: Sql): Fragment;
   /** A page of such records, made byte for byte what the format's own `record` writes. */
@@ -50,7 +50,7 @@ export function isoMillis(sql: Sql, column: Fragment): Fragment {
 export async function* assembledPages(
   sql: Sql, tenant: string, query: Omit<EventQuery, 'limit' | 'cursor'>, assembled: AssembledRecords, pageSize = ASSEMBLED_PAGE,
 ): AsyncGenerator<AssembledPage> {
-  const record = assembled.record(sql);
+  const record = assembled.record(sql, tenant);
   const lateral = assembled.lateral?.(sql) ?? sql``;
 
   /** The last position of each of the next pages after `from`, the last one maybe short. */

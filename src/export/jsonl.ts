@@ -16,7 +16,9 @@ export const jsonl: EventFormat = {
     // occurred_at is the column's value in the API's form (the validator writes both). Action and
     // outcome come from their columns, stored from the body and restricted by the validator to
     // [a-z0-9_.]: no jsonb lookup, nothing to escape.
-    record: (sql: Sql) => sql`concat('{"uid":"', e.uid, '","tenant":', to_json(e.tenant_id), ',"seq":', e.seq,
+    // The tenant is the same on every row: written once, by JSON.stringify (which escapes as
+    // PostgreSQL's to_json does), as a parameter.
+    record: (sql: Sql, tenant: string) => sql`concat('{"uid":"', e.uid, '","tenant":', ${JSON.stringify(tenant)}::text, ',"seq":', e.seq,
       ',"id":' || (e.body->'id')::text, ',"action":"' || e.action || '"',
       ',"occurred_at":' || coalesce((e.body->'occurred_at')::text, '"' || ${isoMillis(sql, sql`e.occurred_at`)} || '"'),
       ',"received_at":"', ${isoMillis(sql, sql`e.received_at`)}, '"',
