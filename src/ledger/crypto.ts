@@ -14,11 +14,27 @@ export const ED25519_SIGNATURE_SIZE = 64;
 /** SHA-256 of the concatenation of `parts`. */
 export function sha256(...parts: Uint8Array[]): Buffer {
   const data = parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts);
-  return oneShotHash ? oneShotHash('sha256', data, 'buffer') : createHash('sha256').update(data).digest();
+  return oneShotHash ? Buffer.from(oneShotHash('sha256', data, 'binary'), 'latin1') : createHash('sha256').update(data).digest();
+}
+
+/**
+ * SHA-256 of `data` as a string of 32 latin1 characters, one per digest byte (char code = byte):
+ * for comparing or copying a digest (Buffer#write with latin1) without making a Buffer for it.
+ */
+export function sha256Latin1(data: Uint8Array): string {
+  return oneShotHash ? oneShotHash('sha256', data, 'binary') : createHash('sha256').update(data).digest('binary');
+}
+
+/** SHA-256 of `data` in lowercase hex, without making a Buffer for it. */
+export function sha256Hex(data: Uint8Array): string {
+  return oneShotHash ? oneShotHash('sha256', data, 'hex') : createHash('sha256').update(data).digest('hex');
 }
 
 // crypto.hash (Node ≥ 20.12) is about twice as fast as createHash for the 65-byte inputs of node
-// hashes, which dominate appending and tree rebuilding.
+// hashes, which dominate appending and tree rebuilding. Asked for a Buffer, it makes a new
+// ArrayBuffer per digest, which costs more than the hashing (1.15 µs against 0.45 µs for 65 bytes,
+// scratch-measured on Node 20); asked for a latin1 string, it does not, and Buffer.from(…, 'latin1')
+// takes the 32 bytes from Node's shared pool.
 const oneShotHash = (nodeCrypto as Partial<Pick<typeof nodeCrypto, 'hash'>>).hash;
 
 export function randomBytes(size: number): Buffer {
