@@ -7,7 +7,7 @@ import { TreeBuilder } from '../ledger/merkle.ts';
 import { formatVerifierKey, parseVerifierKey as parseKeyText } from '../ledger/key-text.ts';
 import { parseSignerKey, signNote, ED25519_SIGNATURE_TYPE } from '../ledger/note.ts';
 import { BundleVerifier, type VerifierOptions } from './bundle-verifier.ts';
-import { LeafHasher } from './leaf-hasher.ts';
+import { compareUids, LeafHasher, uidOf } from './leaf-hasher.ts';
 import { parseLeafLine, type LeafOffsets } from './leaf-line.ts';
 import { verifyStream } from './verify-stream.ts';
 import { buildLog, bundleLines, type TestLog } from './testing/bundle-builder.ts';
@@ -198,7 +198,8 @@ describe('LeafHasher and the byte-level leaf line reader', () => {
   it('equal the ledger library\'s commitment and leaf hash, from fields and from the writer\'s lines', () => {
     const uidArb = fc.uuid().map((u) => u.toLowerCase());
     const timeArb = fc.date({ min: new Date(0), max: new Date(8.6e15), noInvalidDate: true }).map((d) => d.toISOString());
-    fc.assert(fc.property(fc.string(), fc.string(), fc.string(), fc.nat(), fc.dictionary(fc.string(), fc.jsonValue()), uidArb, timeArb, (tenant, uid, receivedAt, index, body, lineUid, lineTime) => {
+    const uidLikeArb = fc.oneof(fc.string(), fc.string({ minLength: 36, maxLength: 36 }), fc.constant('"uid":"'.repeat(6)));
+    fc.assert(fc.property(fc.string(), uidLikeArb, fc.string(), fc.nat(), fc.dictionary(fc.string(), fc.jsonValue()), uidArb, timeArb, (tenant, uid, receivedAt, index, body, lineUid, lineTime) => {
       const salt = newSalt();
       const hasher = new LeafHasher(tenant);
       const c = commitment(salt, body);
@@ -212,6 +213,10 @@ describe('LeafHasher and the byte-level leaf line reader', () => {
       expect(offsets.index).toBe(index);
       expect(hasher.keyFromLine(line, offsets)).toEqual(hasher.keyFromFields(lineUid, lineTime, c.toString('hex')));
       expect(hasher.commitmentMatches(line, offsets)).toBe(true);
+      // The uid is read from a key without searching when it has the writer's 36 characters, and found otherwise.
+      expect(uidOf(key).toString()).toBe(JSON.stringify(uid).slice(1, -1));
+      expect(uidOf(hasher.keyFromLine(line, offsets)).toString()).toBe(lineUid);
+      expect(Math.sign(compareUids(Buffer.from(uid), Buffer.from(lineUid)))).toBe(Buffer.compare(Buffer.from(uid), Buffer.from(lineUid)));
       const other = newSalt().toString('hex');
       const wrongSalt = Buffer.from(line.toString().replace(salt.toString('hex'), other));
       expect(parseLeafLine(wrongSalt, 0, wrongSalt.length, offsets) && hasher.commitmentMatches(wrongSalt, offsets)).toBe(false);
@@ -233,6 +238,7 @@ describe('LeafHasher and the byte-level leaf line reader', () => {
       line.replace('"index":0', '"index":1e3'),
       line.replace('"index":0', '"index":1234567890123456'),
       line.replace(/"commitment":"../, '"commitment":"AB'),
+      line.replace(/"commitment":"[0-9a-f]{64}"/, (m) => m.toUpperCase().replace('"COMMITMENT"', '"commitment"')),
       line.replace(/"salt":"[0-9a-f]{64}"/, '"salt":null').replace(/"event":.*}$/, '"event":null}'),
       line.replace('"event":', '"event" :'),
       line.replace('"uid":"', '"uid":"\\u0030'),

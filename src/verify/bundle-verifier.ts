@@ -28,7 +28,7 @@ import type { TreeNode } from '../ledger/merkle.ts';
 import { ED25519_SIGNATURE_TYPE, openNote, type NoteVerifier } from '../ledger/note.ts';
 import { JcsError, canonicalJson } from '../ledger/jcs.ts';
 import { BUNDLE_FORMAT, BUNDLE_VERSION } from '../export/bundle-format.ts';
-import { LeafHasher, uidOf } from './leaf-hasher.ts';
+import { compareUids, LeafHasher, uidOf } from './leaf-hasher.ts';
 import { newLeafOffsets, parseLeafLine, type LeafOffsets } from './leaf-line.ts';
 import { firstFinding, type Finding, type FindingKind, type VerifyReport } from './report.ts';
 import { VerifyingTree } from './tree.ts';
@@ -314,9 +314,9 @@ export class BundleVerifier {
 
   /** UUIDv7 uids grow with the index; the first few positions that break that are remembered as suspects. */
   #observeOrder(index: number, uid: Buffer): void {
-    if (this.#prevUid && uid.compare(this.#prevUid) < 0 && this.#anomalies.length < MAX_ANOMALIES) {
+    if (this.#prevUid && compareUids(uid, this.#prevUid) < 0 && this.#anomalies.length < MAX_ANOMALIES) {
       // The previous leaf is too late if this one still follows the one before it; else this one is too early.
-      this.#anomalies.push(!this.#prevPrevUid || uid.compare(this.#prevPrevUid) >= 0 ? index - 1 : index);
+      this.#anomalies.push(!this.#prevPrevUid || compareUids(uid, this.#prevPrevUid) >= 0 ? index - 1 : index);
     }
     this.#prevPrevUid = this.#prevUid;
     this.#prevUid = uid;

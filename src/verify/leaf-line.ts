@@ -78,7 +78,17 @@ export function parseLeafLine(bytes: Buffer, start: number, end: number, out: Le
   p += P_EVENT.length;
   // The event runs to the line's closing brace; an empty or `null` event is the slow path's.
   if (bytes[end - 1] !== 0x7d || end - 1 <= p || (end - 1 - p === NULL.length && matchAt(bytes, p, end, NULL))) return false;
-  Object.assign(out, { index, indexStart, indexEnd, uidStart, receivedStart, receivedEnd, commitmentStart, saltStart, eventStart: p, eventEnd: end - 1 });
+  // Field by field: an object literal merged in would be made for every line.
+  out.index = index;
+  out.indexStart = indexStart;
+  out.indexEnd = indexEnd;
+  out.uidStart = uidStart;
+  out.receivedStart = receivedStart;
+  out.receivedEnd = receivedEnd;
+  out.commitmentStart = commitmentStart;
+  out.saltStart = saltStart;
+  out.eventStart = p;
+  out.eventEnd = end - 1;
   return true;
 }
 

@@ -42,7 +42,7 @@ export function precomputeBatch(bytes: Buffer, hasher: LeafHasher): PrecomputedB
       const needed = at + SHA256_SIZE + hasher.keyLength(f);
       if (needed > data.length) data = grow(data, at, needed);
       const keyEnd = hasher.writeKey(bytes, f, data, at + SHA256_SIZE);
-      data.set(hasher.leafHash(f.index, data.subarray(at + SHA256_SIZE, keyEnd)), at);
+      hasher.writeLeafHash(f.index, data.subarray(at + SHA256_SIZE, keyEnd), data, at);
       offsets[o + 1] = f.index;
       at = keyEnd;
     }
@@ -81,6 +81,11 @@ export class BatchReader {
 
   get lines(): number {
     return this.#batch.lines;
+  }
+
+  /** Where line `line` ends: the offset of its newline. */
+  end(line: number): number {
+    return this.#batch.offsets[line * STRIDE]!;
   }
 
   /** The precomputed leaf of line `line` (ending at `end`), or undefined; the object is reused from call to call. */

@@ -93,15 +93,20 @@ async function feedPrecomputed(input: AsyncIterable<Buffer | string>, verifier: 
   if (pendingBytes > 0) verifier.lineBytes(pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes), 0, pendingBytes);
 }
 
-/** Feeds a batch's lines, each with its precomputed leaf if it has one. */
+/**
+ * Feeds a batch's lines, each with its precomputed leaf if it has one. The line ends are the ones the
+ * worker found in these very bytes (they came back with the results), so the lines are not searched
+ * for again; that each end is a newline, in order, is still checked.
+ */
 function feedBatch(verifier: BundleVerifier, bytes: Buffer, reader: BatchReader): void {
   let start = 0;
-  let line = 0;
-  for (let newline = bytes.indexOf(0x0a); newline >= 0; newline = bytes.indexOf(0x0a, start)) {
-    verifier.lineBytes(bytes, start, newline, reader.leaf(line++, newline));
+  for (let line = 0; line < reader.lines; line++) {
+    const newline = reader.end(line);
+    if (newline < start || bytes[newline] !== 0x0a) throw new Error(`precomputed results out of step with the lines, at line ${line} of a batch`);
+    verifier.lineBytes(bytes, start, newline, reader.leaf(line, newline));
     start = newline + 1;
   }
-  if (line !== reader.lines || start !== bytes.length) throw new Error('precomputed results out of step with the lines of a batch');
+  if (start !== bytes.length) throw new Error('precomputed results out of step with the lines of a batch');
 }
 
 /** Calls `onLine` with the byte range of every line of `input`, without the newline; a last line without one counts. */
