@@ -1,21 +1,29 @@
 /**
- * The `trailproof` command line. Each command lives in its own file. The server (Fastify, the S3
- * client, every route) is loaded only by the commands that run it: a CLI command starts in a
- * fraction of the time (`verify` of a big bundle counts its start-up too).
+ * The `trailproof` command line. Each command lives in its own file, and only the file of the command
+ * being run is loaded (all of them for help, or for a name that is not a command): `verify` of a big
+ * bundle counts its start-up too, and the server (Fastify, the S3 client, every route) is loaded only
+ * by the commands that run it.
  */
 import { Command } from 'commander';
 import { TrailproofError } from '../errors.ts';
-import { openDatabase } from '../store/database.ts';
+import { commandName } from './command-name.ts';
 import { configFrom } from './context.ts';
-import { demoCommand } from './demo.ts';
-import { exportCommand } from './export.ts';
-import { keysCommand } from './keys.ts';
-import { ledgerCommand } from './ledger.ts';
-import { ledgerAuditCommand } from './ledger-audit.ts';
-import { streamsCommand } from './streams.ts';
-import { tenantsCommand } from './tenants.ts';
-import { verifyCommand, verifyProofCommand } from './verify.ts';
-import { witnessCommand } from './witness.ts';
+
+/** Each command's file, by the name it is run by (`serve` and `migrate` are defined below). */
+const COMMANDS: Record<string, () => Promise<Command[]>> = {
+  tenants: async () => [(await import('./tenants.ts')).tenantsCommand()],
+  keys: async () => [(await import('./keys.ts')).keysCommand()],
+  demo: async () => [(await import('./demo.ts')).demoCommand()],
+  export: async () => [(await import('./export.ts')).exportCommand()],
+  witness: async () => [(await import('./witness.ts')).witnessCommand()],
+  streams: async () => [(await import('./streams.ts')).streamsCommand()],
+  ledger: async () => {
+    const [{ ledgerCommand }, { ledgerAuditCommand }] = await Promise.all([import('./ledger.ts'), import('./ledger-audit.ts')]);
+    return [ledgerCommand().addCommand(ledgerAuditCommand())];
+  },
+  verify: async () => [(await import('./verify.ts')).verifyCommand()],
+  'verify-proof': async () => [(await import('./verify.ts')).verifyProofCommand()],
+};
 
 const program = new Command('trailproof')
   .description('Tamper-evident audit trails on PostgreSQL')
@@ -37,20 +45,15 @@ program.command('migrate')
   .action(async (_opts: unknown, command: Command) => {
     // Opening the database migrates, as the schema owner; its pool then works as the service role,
     // which may not run DDL, so migrating again through it would fail.
+    const { openDatabase } = await import('../store/database.ts');
     const db = await openDatabase(configFrom(command), { log: (m) => process.stderr.write(`${m}\n`), name: 'trailproof-cli' });
     await db.close();
     process.stdout.write(db.applied.length ? '' : 'database is up to date\n');
   });
 
-program.addCommand(tenantsCommand());
-program.addCommand(keysCommand());
-program.addCommand(demoCommand());
-program.addCommand(exportCommand());
-program.addCommand(witnessCommand());
-program.addCommand(streamsCommand());
-program.addCommand(ledgerCommand().addCommand(ledgerAuditCommand()));
-program.addCommand(verifyCommand());
-program.addCommand(verifyProofCommand());
+const named = commandName(process.argv.slice(2));
+const load = named !== undefined && Object.hasOwn(COMMANDS, named) ? [COMMANDS[named]!] : Object.values(COMMANDS);
+for (const commands of await Promise.all(load.map((f) => f()))) for (const command of commands) program.addCommand(command);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof TrailproofError) {

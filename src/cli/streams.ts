@@ -8,11 +8,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { Command } from 'commander';
-import { MetaAudit } from '../audit/meta-audit.ts';
 import { TrailproofError } from '../errors.ts';
-import { GroupCommitter } from '../ingest/group-commit.ts';
-import { SecretBox } from '../stream/secret-box.ts';
-import { StreamService, type Changer, type CreateStreamInput } from '../stream/stream-service.ts';
+import type { Changer, CreateStreamInput, StreamService } from '../stream/stream-service.ts';
 import { tenantExists } from '../tenant/tenant-repository.ts';
 import { printTable, withDatabase } from './context.ts';
 
@@ -97,6 +94,11 @@ export function streamsCommand(): Command {
 
 /** A StreamService on the CLI's database session; its audit events are committed before it returns. */
 async function withStreams<T>(command: Command, fn: (streams: StreamService, by: Changer, sql: Parameters<Parameters<typeof withDatabase>[1]>[0]) => Promise<T>): Promise<T> {
+  // Loaded here, not at the top: event validation (for the audit events) takes ~0.4 s to load, and
+  // every other command would pay it at start-up.
+  const [{ MetaAudit }, { GroupCommitter }, { SecretBox }, { StreamService }] = await Promise.all([
+    import('../audit/meta-audit.ts'), import('../ingest/group-commit.ts'), import('../stream/secret-box.ts'), import('../stream/stream-service.ts'),
+  ]);
   return withDatabase(command, async (sql, config) => {
     const committer = new GroupCommitter(sql);
     try {

@@ -13,7 +13,7 @@ import { narrowFilter } from '../query/viewer-narrowing.ts';
 import { EventQuerySchema } from '../query/routes.ts';
 import { assertNoFilters, BUNDLE_EXPORT, bundleStream, ledgerIdentityOf } from './bundle-export.ts';
 import { exportRecords } from './export-records.ts';
-import { EVENT_FORMATS } from './formats.ts';
+import { EVENT_FORMATS, unknownFormat } from './formats.ts';
 
 const { limit: _limit, cursor: _cursor, ...filterProperties } = EventQuerySchema.properties;
 const ExportQuery = Type.Object({
@@ -76,12 +76,6 @@ export function exportRoutes(services: Services) {
   };
 }
 
-export function unknownFormat(name: unknown): TrailproofError {
-  const message = `format must be one of ${[...EVENT_FORMATS.keys(), BUNDLE_EXPORT.name].join(', ')}`;
-  return new TrailproofError('QUERY_INVALID', typeof name === 'string' ? `unknown format "${name}": ${message}` : message, {
-    details: [{ pointer: '/format', code: name === undefined ? 'required' : 'enum', message }],
-  });
-}
 
 function notForExports(name: string): TrailproofError {
   const message = `${name} does not apply to exports, which return every matching event`;
