@@ -23,6 +23,12 @@ export interface AssembledRecords {
   lateral?(sql: Sql): Fragment;
   /** A page of such records, made byte for byte what the format's own `record` writes. */
   finish(page: Buffer): Buffer;
+  /**
+   * A finished page's records, one string each, terminator included; for formats whose record
+   * boundaries are plain to see (one line each), which the stream worker can then take from the
+   * database (src/stream/feed-records.ts).
+   */
+  split?(page: Buffer): string[];
 }
 
 export interface AssembledPage {

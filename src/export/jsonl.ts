@@ -27,5 +27,11 @@ export const jsonl: EventFormat = {
       ',"context":' || (e.body->'context')::text, ',"changes":' || (e.body->'changes')::text,
       ',"metadata":' || (e.body->'metadata')::text, ${'}\n'}::text)`,
     finish: compactJsonLines,
+    // A record is one line: JSON writes a line break inside a string as \n.
+    split: (page) => {
+      const lines = page.toString('utf8').split('\n');
+      lines.pop(); // after the last record's newline
+      return lines.map((line) => `${line}\n`);
+    },
   },
 };

@@ -5,7 +5,7 @@
  * JSON message into attributes). Datadog answers 202 once it accepted the batch. Its limits
  * (1,000 entries, 5 MB per request) are above the worker's batch size.
  */
-import { caField, onlyFields, stringField, urlField, type DestinationKind } from './destination.ts';
+import { caField, onlyFields, stringField, urlField, type DestinationKind, type RecordBatch } from './destination.ts';
 import { EVENT_FORMATS } from '../export/formats.ts';
 import { httpSender } from './http-post.ts';
 
@@ -20,8 +20,9 @@ export interface DatadogConfig {
   ca?: string;
 }
 
-export const datadog: DestinationKind<DatadogConfig> = {
+export const datadog: DestinationKind<DatadogConfig, RecordBatch> = {
   kind: 'datadog',
+  reads: 'records',
   formats: ['jsonl', ...[...EVENT_FORMATS.keys()].filter((f) => f !== 'jsonl' && f !== 'csv')],
   secret: { required: true, description: 'the Datadog API key' },
   parseConfig(config) {

@@ -13,16 +13,20 @@ import type { StoredEvent } from '../event/types.ts';
 import type { EventFormat } from '../export/format.ts';
 import { TrailproofError } from '../errors.ts';
 
-export interface DeliveryBatch {
-  /** One record per event, in the destination's format (`format.record(event)`). */
+/** What a destination that reads only records gets (its kind `reads: 'records'`). */
+export interface RecordBatch {
+  /** One record per event, in the destination's format (what `format.record(event)` writes). */
   records: string[];
+}
+
+export interface DeliveryBatch extends RecordBatch {
   /** The same events, in the same (commit) order. */
   events: StoredEvent[];
 }
 
-export interface Destination {
+export interface Destination<B extends RecordBatch = DeliveryBatch> {
   /** Sends the batch; resolves when the receiver acknowledged it. Aborting `signal` must end it (timeout). */
-  deliver(batch: DeliveryBatch, signal: AbortSignal): Promise<void>;
+  deliver(batch: B, signal: AbortSignal): Promise<void>;
   /** Releases connections; the destination is not used afterwards. */
   close(): Promise<void>;
 }
@@ -38,16 +42,21 @@ export interface DestinationSettings<C = Record<string, unknown>> {
   format: EventFormat;
 }
 
-export interface DestinationKind<C = Record<string, unknown>> {
+export interface DestinationKind<C = Record<string, unknown>, B extends RecordBatch = DeliveryBatch> {
   /** The `kind` value of the API. */
   readonly kind: string;
+  /**
+   * What its batches carry. 'records': only the records, which the worker then has PostgreSQL write
+   * when the format can be assembled (src/stream/feed-records.ts); 'events': the stored events too.
+   */
+  readonly reads: B extends DeliveryBatch ? 'events' : 'records';
   /** Formats this kind can carry; the first is the default. */
   readonly formats: readonly string[];
   /** Whether a destination of this kind needs a secret, and what it is (for messages). */
   readonly secret: { required: boolean; description: string } | undefined;
   /** Validates and normalizes `config` (REQUEST_INVALID with pointers under `/config`). */
   parseConfig(config: Record<string, unknown>): C;
-  create(settings: DestinationSettings<C>): Destination;
+  create(settings: DestinationSettings<C>): Destination<B>;
 }
 
 export function deliveryFailed(message: string, cause?: unknown): TrailproofError {

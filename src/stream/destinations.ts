@@ -6,6 +6,6 @@ import { splunkHec } from './splunk-hec.ts';
 import { syslogTcp } from './syslog.ts';
 import { webhook } from './webhook.ts';
 
-export const DESTINATION_KINDS: ReadonlyMap<string, DestinationKind<any>> = new Map(
-  [webhook, splunkHec, syslogTcp, s3, datadog].map((k) => [k.kind, k as DestinationKind<any>]),
+export const DESTINATION_KINDS: ReadonlyMap<string, DestinationKind<any, any>> = new Map(
+  [webhook, splunkHec, syslogTcp, s3, datadog].map((k) => [k.kind, k as DestinationKind<any, any>]),
 );

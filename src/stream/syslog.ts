@@ -31,6 +31,7 @@ export interface SyslogConfig {
 
 export const syslogTcp: DestinationKind<SyslogConfig> = {
   kind: 'syslog',
+  reads: 'events',
   formats: ['syslog', 'cef'],
   secret: undefined,
   parseConfig(config) {

@@ -46,7 +46,7 @@ describe('webhook', () => {
   it('signs timestamp + body with HMAC-SHA256; the documented verification accepts it and rejects tampering', async () => {
     const destination = create({ url: `${receiver.url}/hook`, ca: certs.caCert });
     const events = sampleEvents(0, 6);
-    await destination.deliver({ records: events.map((e) => EVENT_FORMATS.get('jsonl')!.record(e)), events }, AbortSignal.timeout(5000));
+    await destination.deliver({ records: events.map((e) => EVENT_FORMATS.get('jsonl')!.record(e)) }, AbortSignal.timeout(5000));
     await destination.close();
     const req = receiver.accepted.at(-1)!;
     expect(req.headers['content-type']).toBe('application/json');
@@ -65,7 +65,7 @@ describe('webhook', () => {
     const destination = create({ url: `${receiver.url}/hook`, ca: certs.caCert }, 'cef');
     const events = sampleEvents(10, 3);
     const records = events.map((e) => EVENT_FORMATS.get('cef')!.record(e));
-    await destination.deliver({ records, events }, AbortSignal.timeout(5000));
+    await destination.deliver({ records }, AbortSignal.timeout(5000));
     await destination.close();
     expect((JSON.parse(receiver.accepted.at(-1)!.body.toString()) as { records: string[] }).records).toEqual(records);
   });
@@ -73,15 +73,14 @@ describe('webhook', () => {
   it('fails on a non-2xx answer, naming the status', async () => {
     receiver.mode = 'fail';
     const destination = create({ url: `${receiver.url}/hook`, ca: certs.caCert });
-    const events = sampleEvents(0, 1);
-    await expect(destination.deliver({ records: ['{}\n'], events }, AbortSignal.timeout(5000))).rejects.toThrow(/HTTP 500/);
+    await expect(destination.deliver({ records: ['{}\n'] }, AbortSignal.timeout(5000))).rejects.toThrow(/HTTP 500/);
     receiver.mode = 'ok';
     await destination.close();
   });
 
   it('refuses a certificate that does not chain to the configured CA', async () => {
     const destination = create({ url: `${receiver.url}/hook` });
-    await expect(destination.deliver({ records: ['{}\n'], events: sampleEvents(0, 1) }, AbortSignal.timeout(5000))).rejects.toMatchObject({ code: 'STREAM_DELIVERY_FAILED' });
+    await expect(destination.deliver({ records: ['{}\n'] }, AbortSignal.timeout(5000))).rejects.toMatchObject({ code: 'STREAM_DELIVERY_FAILED' });
     await destination.close();
   });
 

@@ -11,7 +11,7 @@
  * `"records": ["…", …]` (strings) for the others. docs/streams.md shows verification.
  */
 import { createHmac } from 'node:crypto';
-import { caField, JSON_FORMATS, onlyFields, urlField, type DestinationKind } from './destination.ts';
+import { caField, JSON_FORMATS, onlyFields, urlField, type DestinationKind, type RecordBatch } from './destination.ts';
 import { EVENT_FORMATS } from '../export/formats.ts';
 import { httpSender } from './http-post.ts';
 
@@ -23,8 +23,9 @@ export interface WebhookConfig {
   ca?: string;
 }
 
-export const webhook: DestinationKind<WebhookConfig> = {
+export const webhook: DestinationKind<WebhookConfig, RecordBatch> = {
   kind: 'webhook',
+  reads: 'records',
   formats: ['jsonl', ...[...EVENT_FORMATS.keys()].filter((f) => f !== 'jsonl')],
   secret: { required: true, description: 'the HMAC-SHA256 signing secret' },
   parseConfig(config) {
