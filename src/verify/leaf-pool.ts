@@ -45,11 +45,14 @@ export class LeafWorkerPool {
   #nextId = 0;
   #failure: Error | undefined;
 
-  /** Starts `size` (≥ 1) workers. */
-  constructor(size: number) {
+  /**
+   * Starts `size` (≥ 1) workers, on the bundled module unless `bundled` is false (then through tsx,
+   * as when esbuild cannot run).
+   */
+  constructor(size: number, { bundled = true }: { bundled?: boolean } = {}) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`a pool needs at least one worker, not ${size}`);
+    const { url, plain } = bundled ? workerModule() : TSX_MODULE;
     this.#workers = Array.from({ length: size }, () => {
-      const { url, plain } = workerModule();
       // A plain module needs no loader: none is inherited (`tsx script.ts` passes its own in execArgv).
       const worker = new Worker(url, plain ? { execArgv: [] } : {});
       worker.on('message', (response: BatchResponse) => {
@@ -107,6 +110,9 @@ export class LeafWorkerPool {
   }
 }
 
+/** leaf-worker.js: registers tsx, then runs leaf-worker.ts. */
+const TSX_MODULE = { url: new URL('./leaf-worker.js', import.meta.url), plain: false };
+
 let bundled: { url: URL; plain: boolean } | undefined;
 
 /**
@@ -130,7 +136,7 @@ function workerModule(): { url: URL; plain: boolean } {
     });
     bundled = { url: new URL(`data:text/javascript,${encodeURIComponent(outputFiles[0]!.text)}`), plain: true };
   } catch {
-    bundled = { url: new URL('./leaf-worker.js', import.meta.url), plain: false };
+    bundled = TSX_MODULE;
   }
   return bundled;
 }

@@ -105,6 +105,19 @@ describe('verifyStream with worker threads', () => {
     ), { numRuns: 300 });
   }, 120_000);
 
+  it('gives the same reports with workers started through tsx (when esbuild cannot bundle them)', async () => {
+    const throughTsx = new LeafWorkerPool(1, { bundled: false });
+    try {
+      const options = { keys: [log.verifierKey] };
+      for (const text of Object.values(bundles())) {
+        const bytes = Buffer.from(text);
+        expect(await verifyStream(inChunks(bytes, [7, 300]), options, { pool: throughTsx, batchBytes: 512 })).toEqual(await verifyStream(inChunks(bytes, []), options));
+      }
+    } finally {
+      await throughTsx.close();
+    }
+  }, 60_000);
+
   it('uses the results the workers computed (a wrong leaf hash from them shows in the report)', () => {
     const lines = bundleLines(log);
     const bytes = Buffer.from(`${lines.slice(1).join('\n')}\n`);
