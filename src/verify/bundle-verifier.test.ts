@@ -212,6 +212,12 @@ describe('LeafHasher and the byte-level leaf line reader', () => {
       expect(parseLeafLine(line, 0, line.length, offsets)).toBe(true);
       expect(offsets.index).toBe(index);
       expect(hasher.keyFromLine(line, offsets)).toEqual(hasher.keyFromFields(lineUid, lineTime, c.toString('hex')));
+      // The one-pass writer of the workers: the same hash and key, within exactly the room it asks for.
+      const keyLength = hasher.keyLength(offsets);
+      const room = Buffer.alloc(7 + 32 + keyLength + (offsets.indexEnd - offsets.indexStart));
+      expect(hasher.writeLeaf(line, offsets, room, 7)).toBe(7 + 32 + keyLength);
+      expect(room.subarray(7, 39)).toEqual(hasher.leafHash(index, hasher.keyFromLine(line, offsets)));
+      expect(room.subarray(39, 39 + keyLength)).toEqual(hasher.keyFromLine(line, offsets));
       expect(hasher.commitmentMatches(line, offsets)).toBe(true);
       // The uid is read from a key without searching when it has the writer's 36 characters, and found otherwise.
       expect(uidOf(key).toString()).toBe(JSON.stringify(uid).slice(1, -1));

@@ -64,9 +64,31 @@ export class LeafHasher {
     return sha256(this.#envelope(index, key));
   }
 
-  /** leafHash written into `target` at `at`, without making a Buffer for it. */
-  writeLeafHash(index: number, key: Buffer, target: Buffer, at: number): void {
-    target.write(sha256Latin1(this.#envelope(index, key)), at, SHA256_SIZE, 'latin1');
+  /**
+   * For a leaf line parsed by parseLeafLine: its leaf hash at its own index (32 bytes) and then its
+   * key, written into `target` at `at`; returns where the key ends. The same bytes as leafHash and
+   * writeKey give, in one pass: the envelope is written where the key goes (its 0x00 prefix in the
+   * hash's last byte), hashed there, and its index digits then taken out.
+   */
+  writeLeaf(line: Buffer, f: LeafOffsets, target: Buffer, at: number): number {
+    const start = at + SHA256_SIZE - 1;
+    target[start] = 0x00;
+    let o = put(target, start + 1, K_COMMITMENT, 0, K_COMMITMENT.length);
+    o += line.copy(target, o, f.commitmentStart, f.commitmentStart + 64);
+    o = put(target, o, K_INDEX_RECEIVED, 0, K_INDEX);
+    // The line's own digits: parseLeafLine took them only in canonical form, String(f.index).
+    const digits = o;
+    o = put(target, o, line, f.indexStart, f.indexEnd);
+    const digitsEnd = o;
+    o = put(target, o, K_INDEX_RECEIVED, K_INDEX, K_INDEX_RECEIVED.length);
+    o = put(target, o, line, f.receivedStart, f.receivedEnd);
+    o = put(target, o, this.#tenantToUid, 0, this.#tenantToUid.length);
+    o = put(target, o, line, f.uidStart, f.uidStart + UID_LENGTH);
+    o = put(target, o, K_END, 0, K_END.length);
+    const hash = sha256Latin1(target.subarray(start, o));
+    target.copyWithin(digits, digitsEnd, o);
+    target.write(hash, at, SHA256_SIZE, 'latin1');
+    return o - (digitsEnd - digits);
   }
 
   /** 0x00 || envelope, in the reused buffer. */

@@ -39,10 +39,10 @@ export function precomputeBatch(bytes: Buffer, hasher: LeafHasher): PrecomputedB
     offsets[o] = end;
     offsets[o + 1] = -1;
     if (parseLeafLine(bytes, start, end, f) && hasher.commitmentMatches(bytes, f)) {
-      const needed = at + SHA256_SIZE + hasher.keyLength(f);
+      // The envelope is written there first: the key and its index digits.
+      const needed = at + SHA256_SIZE + hasher.keyLength(f) + (f.indexEnd - f.indexStart);
       if (needed > data.length) data = grow(data, at, needed);
-      const keyEnd = hasher.writeKey(bytes, f, data, at + SHA256_SIZE);
-      hasher.writeLeafHash(f.index, data.subarray(at + SHA256_SIZE, keyEnd), data, at);
+      const keyEnd = hasher.writeLeaf(bytes, f, data, at);
       offsets[o + 1] = f.index;
       at = keyEnd;
     }
