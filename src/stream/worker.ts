@@ -35,7 +35,7 @@ import { readFeedRecords } from './feed-records.ts';
 import { httpSender } from './http-post.ts';
 import { matcher } from './stream-filter.ts';
 import type { SecretBox } from './secret-box.ts';
-import type { StreamFilter, StreamRow } from './stream-store.ts';
+import type { StreamRow } from './stream-store.ts';
 
 export interface StreamWorkerOptions {
   sql: Sql;
