@@ -9,7 +9,7 @@ import { createTestApp, type TestApp } from '../../test/helpers/app.ts';
 import { SecretBox } from './secret-box.ts';
 import { makeTestCertificates } from './testing/certificates.ts';
 import { startHttpReceiver, type HttpReceiver } from './testing/http-receiver.ts';
-import { StreamWorker } from './worker.ts';
+import { StreamWorker, type StreamWorkerOptions } from './worker.ts';
 
 const certs = makeTestCertificates();
 let t: TestApp;
@@ -17,11 +17,11 @@ let receiver: HttpReceiver;
 let alerts: HttpReceiver;
 const workers: StreamWorker[] = [];
 
-function worker(): StreamWorker {
+function worker(options: Partial<StreamWorkerOptions> = {}): StreamWorker {
   const w = new StreamWorker({
     sql: t.db.sql, audit: t.services.audit, secrets: new SecretBox(t.config), committer: t.services.committer,
     config: { maxFailures: 3, timeoutMs: 1000, retryMaxMs: 200, leaseMs: 5000, alertWebhook: `${alerts.url}/alert` },
-    pollMs: 100, retryBaseMs: 20, batchSize: 50,
+    pollMs: 100, retryBaseMs: 20, batchSize: 50, ...options,
   });
   workers.push(w);
   w.start();
@@ -130,6 +130,15 @@ describe('stream worker', () => {
     await t.request('POST', `/v1/streams/${id}/replay`, { body: { since } });
     const got = await until(() => delivered('wd').map((e) => e.uid), (d) => d.filter((u) => u === uids[4]).length >= 2);
     expect(got.filter((u) => uids.includes(u))).toEqual([...uids, ...uids]);
+  });
+
+  it('delivers in order when the process has no read-ahead slots left (every page read when needed)', async () => {
+    const before = receiver.accepted.length;
+    await createStream('wc', { name: 'no-read-ahead', config: { url: `${receiver.url}/wc2`, ca: certs.caCert } });
+    worker({ readsAhead: 0 });
+    const uids = await ingest('wc', Array.from({ length: 230 }, () => 'doc.read'));
+    const got = await until(() => delivered('wc2', receiver.accepted.slice(before)).map((e) => e.uid), (d) => d.length >= 230);
+    expect(got.filter((u) => uids.includes(u))).toEqual(uids);
   });
 
   it('lets only one worker deliver a destination at a time', async () => {

@@ -51,6 +51,12 @@ export interface StreamWorkerOptions {
   batchSize?: number;
   /** Backoff base; default 1000 ms. */
   retryBaseMs?: number;
+  /**
+   * Pages read ahead of delivery at once, over every destination of this process; default 8. Each
+   * holds a database connection while it runs, so this bounds what streams can take from the pool
+   * (the rest is ingest's and the API's); past it, a stream reads each page when it needs it.
+   */
+  readsAhead?: number;
 }
 
 /** A page of the feed as a destination's batch: undefined when the filter selected none of its events. */
@@ -68,8 +74,20 @@ export class StreamWorker {
   private timer: NodeJS.Timeout | undefined;
   private claiming: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
+  private readingAhead = 0;
 
   constructor(readonly options: StreamWorkerOptions) {}
+
+  /** Takes one of the process's read-ahead slots if one is free; `readAheadDone` gives it back. */
+  takeReadAhead(): boolean {
+    if (this.readingAhead >= (this.options.readsAhead ?? 8)) return false;
+    this.readingAhead += 1;
+    return true;
+  }
+
+  readAheadDone(): void {
+    this.readingAhead -= 1;
+  }
 
   start(): void {
     if (!this.stopped) return;
@@ -211,9 +229,10 @@ class DestinationLoop {
         if (page.next - from >= batchSize) {
           // A full page: more are likely waiting. Leaf positions have no gaps, so each following
           // page starts `batchSize` after the one before.
-          for (let at = ahead.length > 0 ? ahead.at(-1)!.from + batchSize : page.next; ahead.length < READ_AHEAD; at += batchSize) {
+          for (let at = ahead.length > 0 ? ahead.at(-1)!.from + batchSize : page.next; ahead.length < READ_AHEAD && this.worker.takeReadAhead(); at += batchSize) {
             const next = read!(at);
-            next.catch(() => {}); // a failed read ahead is read again, and fails there
+            // A failed read ahead is read again, and fails there.
+            next.catch(() => {}).finally(() => this.worker.readAheadDone());
             ahead.push({ from: at, version, page: next });
           }
         }
