@@ -12,6 +12,7 @@ import { BUNDLE_EXPORT, assertNoFilters, bundleStream, ledgerIdentity } from '..
 import { parseEventQuery } from '../query/filters.ts';
 import { TrailproofError } from '../errors.ts';
 import { withDatabase } from './context.ts';
+import { ProgressLine } from './progress.ts';
 
 const FILTERS = ['actor', 'action', 'target-type', 'target-id', 'outcome', 'ip', 'since', 'until', 'q'] as const;
 
@@ -37,7 +38,7 @@ export function exportCommand(): Command {
       const tenants = await sql`select 1 from tenants where id = ${opts.tenant!}`;
       if (tenants.length === 0) throw new TrailproofError('TENANT_NOT_FOUND', `tenant "${opts.tenant}" does not exist`);
       const out = opts.out ? fs.createWriteStream(opts.out) : process.stdout;
-      const progress = new Progress(process.stderr.isTTY === true);
+      const progress = new Progress();
       await pipeline(Readable.from(exportRecords(sql, opts.tenant!, query, format, (events) => progress.add(events)), { objectMode: false }), out);
       progress.done(opts.out);
     });
@@ -54,7 +55,7 @@ async function exportBundle(opts: Record<string, string | undefined>, cmd: Comma
     const tenants = await sql`select 1 from tenants where id = ${tenant}`;
     if (tenants.length === 0) throw new TrailproofError('TENANT_NOT_FOUND', `tenant "${tenant}" does not exist`);
     const out = opts.out ? fs.createWriteStream(opts.out) : process.stdout;
-    const progress = new Progress(process.stderr.isTTY === true);
+    const progress = new Progress();
     await pipeline(bundleStream(sql, tenant, await ledgerIdentity(sql, config, tenant)), progress.lineCounter(), out);
     progress.done(opts.out, 'lines');
   });
@@ -67,15 +68,12 @@ function camel(flag: string): string {
 /** Events per second on one refreshed stderr line (terminals only); a summary line at the end. */
 class Progress {
   private count = 0;
-  private readonly started = Date.now();
-  private lastDraw = 0;
-
-  constructor(private readonly live: boolean) {}
+  private readonly line = new ProgressLine((seconds) => `exporting… ${this.count} events (${Math.round(this.count / Math.max(0.001, seconds))}/s)`);
 
   /** Counts `events` more exported. */
   add(events: number): void {
     this.count += events;
-    if (this.live && Date.now() - this.lastDraw > 200) this.draw();
+    this.line.update();
   }
 
   /** Counts the lines of a text stream (the bundle) instead of events. */
@@ -83,21 +81,14 @@ class Progress {
     return new Transform({
       transform: (chunk: Buffer, _enc, done) => {
         for (let at = chunk.indexOf(10); at >= 0; at = chunk.indexOf(10, at + 1)) this.count++;
-        if (this.live && Date.now() - this.lastDraw > 200) this.draw();
+        this.line.update();
         done(null, chunk);
       },
     });
   }
 
   done(file: string | undefined, unit = 'events'): void {
-    if (this.live) process.stderr.write('\r\x1b[K');
-    const seconds = (Date.now() - this.started) / 1000;
-    process.stderr.write(`exported ${this.count} ${unit} in ${seconds.toFixed(1)} s${file ? ` to ${file}` : ''}\n`);
-  }
-
-  private draw(): void {
-    this.lastDraw = Date.now();
-    const rate = Math.round(this.count / Math.max(0.001, (this.lastDraw - this.started) / 1000));
-    process.stderr.write(`\r\x1b[Kexporting… ${this.count} events (${rate}/s)`);
+    this.line.clear();
+    process.stderr.write(`exported ${this.count} ${unit} in ${this.line.seconds.toFixed(1)} s${file ? ` to ${file}` : ''}\n`);
   }
 }

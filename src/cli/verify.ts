@@ -13,6 +13,7 @@ import { parseTlogProof, verifyTlogProof } from '../ledger/proof-text.ts';
 import { noteOrigin, trustedVerifiers } from '../verify/trusted-keys.ts';
 import { formatReport } from '../verify/report.ts';
 import { verifyStream } from '../verify/verify-stream.ts';
+import { ProgressLine } from './progress.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FINDING = 1;
@@ -30,10 +31,40 @@ export function verifyCommand(): Command {
       const keys = readKeys(opts.key);
       const since = opts.sinceCheckpoint === undefined ? undefined : readText(opts.sinceCheckpoint);
       const input = bundle === '-' ? process.stdin : fs.createReadStream(bundle, { highWaterMark: 1 << 20 });
-      const report = await verifyStream(input, { keys, ...(since === undefined ? {} : { since }) }, { workers: opts.workers ?? defaultWorkers() });
+      const total = bundle === '-' ? undefined : fileSize(bundle);
+      const report = await verifyStream(withProgress(input, total), { keys, ...(since === undefined ? {} : { since }) }, { workers: opts.workers ?? defaultWorkers() });
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
       return report.ok ? EXIT_OK : EXIT_FINDING;
     }));
+}
+
+/** The size of a regular file; undefined for anything else (a pipe) or an error, which reading then reports. */
+function fileSize(file: string): number | undefined {
+  try {
+    const stat = fs.statSync(file);
+    return stat.isFile() ? stat.size : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The bundle's bytes as they are read, with how far verification has got on a terminal. */
+async function* withProgress(input: AsyncIterable<Buffer | string>, total: number | undefined): AsyncGenerator<Buffer | string> {
+  const MiB = 2 ** 20;
+  let read = 0;
+  const line = new ProgressLine((seconds) => {
+    const done = total ? ` of ${(total / MiB).toFixed(0)} MiB (${Math.floor((100 * read) / total)} %)` : '';
+    return `verifying… ${(read / MiB).toFixed(0)} MiB${done}, ${seconds.toFixed(0)} s`;
+  });
+  try {
+    for await (const chunk of input) {
+      read += chunk.length;
+      line.update();
+      yield chunk;
+    }
+  } finally {
+    line.clear();
+  }
 }
 
 export function verifyProofCommand(): Command {
