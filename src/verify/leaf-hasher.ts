@@ -38,7 +38,7 @@ export class LeafHasher {
   /** The key of a leaf line parsed by parseLeafLine: its fields need no JSON escaping. */
   keyFromLine(line: Buffer, f: LeafOffsets): Buffer {
     const key = Buffer.allocUnsafe(this.keyLength(f));
-    this.writeKey(line, f, key, 0);
+    this.#writeEnvelope(line, f, key, 0, false);
     return key;
   }
 
@@ -47,12 +47,18 @@ export class LeafHasher {
     return K_COMMITMENT.length + 64 + K_INDEX_RECEIVED.length + (f.receivedEnd - f.receivedStart) + this.#tenantToUid.length + UID_LENGTH + K_END.length;
   }
 
-  /** Writes keyFromLine's key into `target` at `at`; returns the position after it. */
-  writeKey(line: Buffer, f: LeafOffsets, target: Uint8Array, at: number): number {
+  /**
+   * Writes the line's envelope JSON into `target` at `at`: the key, or with `withIndex` the key with
+   * the line's own index digits at INDEX_AT (parseLeafLine took them only in canonical form,
+   * String(f.index)). Returns the position after it.
+   */
+  #writeEnvelope(line: Buffer, f: LeafOffsets, target: Uint8Array, at: number, withIndex: boolean): number {
     // Byte loops for the short pieces: below ~50 bytes they beat a native copy's ~100 ns per call.
     at = put(target, at, K_COMMITMENT, 0, K_COMMITMENT.length);
     at += line.copy(target, at, f.commitmentStart, f.commitmentStart + 64);
-    at = put(target, at, K_INDEX_RECEIVED, 0, K_INDEX_RECEIVED.length);
+    at = put(target, at, K_INDEX_RECEIVED, 0, K_INDEX);
+    if (withIndex) at = put(target, at, line, f.indexStart, f.indexEnd);
+    at = put(target, at, K_INDEX_RECEIVED, K_INDEX, K_INDEX_RECEIVED.length);
     at = put(target, at, line, f.receivedStart, f.receivedEnd);
     at = put(target, at, this.#tenantToUid, 0, this.#tenantToUid.length);
     at = put(target, at, line, f.uidStart, f.uidStart + UID_LENGTH);
@@ -67,28 +73,19 @@ export class LeafHasher {
   /**
    * For a leaf line parsed by parseLeafLine: its leaf hash at its own index (32 bytes) and then its
    * key, written into `target` at `at`; returns where the key ends. The same bytes as leafHash and
-   * writeKey give, in one pass: the envelope is written where the key goes (its 0x00 prefix in the
+   * keyFromLine give, in one pass: the envelope is written where the key goes (its 0x00 prefix in the
    * hash's last byte), hashed there, and its index digits then taken out.
    */
   writeLeaf(line: Buffer, f: LeafOffsets, target: Buffer, at: number): number {
     const start = at + SHA256_SIZE - 1;
     target[start] = 0x00;
-    let o = put(target, start + 1, K_COMMITMENT, 0, K_COMMITMENT.length);
-    o += line.copy(target, o, f.commitmentStart, f.commitmentStart + 64);
-    o = put(target, o, K_INDEX_RECEIVED, 0, K_INDEX);
-    // The line's own digits: parseLeafLine took them only in canonical form, String(f.index).
-    const digits = o;
-    o = put(target, o, line, f.indexStart, f.indexEnd);
-    const digitsEnd = o;
-    o = put(target, o, K_INDEX_RECEIVED, K_INDEX, K_INDEX_RECEIVED.length);
-    o = put(target, o, line, f.receivedStart, f.receivedEnd);
-    o = put(target, o, this.#tenantToUid, 0, this.#tenantToUid.length);
-    o = put(target, o, line, f.uidStart, f.uidStart + UID_LENGTH);
-    o = put(target, o, K_END, 0, K_END.length);
-    const hash = sha256Latin1(target.subarray(start, o));
-    target.copyWithin(digits, digitsEnd, o);
+    const end = this.#writeEnvelope(line, f, target, start + 1, true);
+    const hash = sha256Latin1(target.subarray(start, end));
+    const digits = start + 1 + INDEX_AT;
+    const digitCount = f.indexEnd - f.indexStart;
+    target.copyWithin(digits, digits + digitCount, end);
     target.write(hash, at, SHA256_SIZE, 'latin1');
-    return o - (digitsEnd - digits);
+    return end - digitCount;
   }
 
   /** 0x00 || envelope, in the reused buffer. */
