@@ -14,7 +14,7 @@ export const ED25519_SIGNATURE_SIZE = 64;
 /** SHA-256 of the concatenation of `parts`. */
 export function sha256(...parts: Uint8Array[]): Buffer {
   const data = parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts);
-  return oneShotHash ? Buffer.from(oneShotHash('sha256', data, 'binary'), 'latin1') : createHash('sha256').update(data).digest();
+  return Buffer.from(sha256Latin1(data), 'latin1');
 }
 
 /**
