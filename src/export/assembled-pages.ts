@@ -40,9 +40,9 @@ export interface AssembledPage {
  * Events per page: a page costs a query plan over every partition and a round trip, which 5,000
  * events make small (2,000: 86k events/s in bench/export.ts, 5,000: 93-108k); about 2.5 MB of text.
  */
-export const ASSEMBLED_PAGE = 5000;
+const ASSEMBLED_PAGE = 5000;
 /** Pages assembled at once (each on its own connection). */
-export const PARALLEL_PAGES = 2;
+const PARALLEL_PAGES = 2;
 /** Pages held ahead of the reader, assembled or being assembled (about 2.5 MB each). */
 const QUEUED_PAGES = 4;
 /** Pages whose ends one boundary query finds. */

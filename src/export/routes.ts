@@ -76,7 +76,6 @@ export function exportRoutes(services: Services) {
   };
 }
 
-
 function notForExports(name: string): TrailproofError {
   const message = `${name} does not apply to exports, which return every matching event`;
   return new TrailproofError('QUERY_INVALID', message, { details: [{ pointer: `/${name}`, code: 'unknown_field', message }] });

@@ -57,7 +57,7 @@ export async function findEvents(sql: Sql, tenant: string, query: EventQuery, op
   const last = page[page.length - 1];
   return {
     data: page.map(toStoredEvent),
-    next_cursor: rows.length > query.limit && last ? nextCursor(tenant, query, { occurredAt: last.occurred_at.toISOString(), seq: last.seq }) : null,
+    next_cursor: rows.length > query.limit && last ? encodeCursor({ occurredAt: last.occurred_at.toISOString(), seq: last.seq }, sort, filter, tenant) : null,
   };
 }
 
@@ -101,11 +101,6 @@ export function keysetSelection(
     ? (sort === 'desc' ? sql`order by t.occurred_at desc, t.seq desc` : sql`order by t.occurred_at asc, t.seq asc`)
     : (sort === 'desc' ? sql`order by e.occurred_at desc, e.seq desc` : sql`order by e.occurred_at asc, e.seq asc`);
   return { from, where, order };
-}
-
-/** The cursor of the page after the one whose last event is `last`. */
-export function nextCursor(tenant: string, query: Pick<EventQuery, 'filter' | 'sort'>, last: Position): string {
-  return encodeCursor(last, query.sort, query.filter, tenant);
 }
 
 /**
