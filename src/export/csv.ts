@@ -8,7 +8,7 @@ import type { StoredEvent } from '../event/types.ts';
 import type { Fragment } from '../query/event-repository.ts';
 import type { Sql } from '../store/db.ts';
 import { isoMillis } from './assembled-pages.ts';
-import { tidyCsvRows, type CellKind } from './csv-rows.ts';
+import { CELL_END, ROW_END, tidyCsvRows, type CellKind } from './csv-rows.ts';
 import type { EventFormat } from './format.ts';
 
 export const CSV_COLUMNS = [
@@ -31,8 +31,8 @@ export const csv: EventFormat = {
   assembled: {
     record: (sql) => {
       const cells = CSV_COLUMNS.map((c) => ASSEMBLED_CELLS[c].sql(sql));
-      const row = cells.slice(1).reduce((acc, cell) => sql`${acc}, ',', ${cell}`, cells[0]!);
-      return sql`concat(${row}, ${'\r\n'}::text)`;
+      const row = cells.slice(1).reduce((acc, cell) => sql`${acc}, ${CELL_END}::text, ${cell}`, cells[0]!);
+      return sql`concat(${row}, ${ROW_END}::text)`;
     },
     // The actor and the context, each looked up once for their cells.
     lateral: (sql) => sql`cross join lateral (select e.body -> 'actor' as actor, e.body -> 'context' as context) x`,
@@ -42,11 +42,16 @@ export const csv: EventFormat = {
 
 /**
  * Each column as PostgreSQL writes it for src/export/csv-rows.ts: the value `cellValue` gives, NULL
- * (an empty cell) where it gives ''.
+ * (an empty cell) where it gives ''. Members the validator keeps free of control characters come as
+ * they are (`plain`), free text as JSON (`text`), so that no cell can hold the cell or row ends.
  */
 const text = (member: string) => ({ kind: 'text' as const, sql: (sql: Sql) => sql`(e.body -> ${member}::text)::text` });
-const actor = (member: string) => ({ kind: 'text' as const, sql: (sql: Sql) => sql`(x.actor -> ${member}::text)::text` });
-const context = (member: string) => ({ kind: 'text' as const, sql: (sql: Sql) => sql`(x.context -> ${member}::text)::text` });
+const plain = (member: string) => ({ kind: 'plain' as const, sql: (sql: Sql) => sql`e.body ->> ${member}::text` });
+const actor = (member: string) => ({ kind: 'plain' as const, sql: (sql: Sql) => sql`x.actor ->> ${member}::text` });
+const context = (member: string, kind: 'plain' | 'text') => ({
+  kind,
+  sql: kind === 'plain' ? (sql: Sql) => sql`x.context ->> ${member}::text` : (sql: Sql) => sql`(x.context -> ${member}::text)::text`,
+});
 const json = (member: string, empty: string) => ({
   kind: 'json' as const,
   sql: (sql: Sql) => sql`nullif((e.body -> ${member}::text)::text, ${empty}::text)`,
@@ -64,14 +69,14 @@ const ASSEMBLED_CELLS: Record<Column, { kind: CellKind; sql: (sql: Sql) => Fragm
   actor_id: actor('id'),
   actor_name: actor('name'),
   targets: json('targets', '[]'),
-  ip: context('ip'),
-  user_agent: context('user_agent'),
-  location: context('location'),
-  request_id: context('request_id'),
+  ip: context('ip', 'plain'), // an IP address
+  user_agent: context('user_agent', 'text'),
+  location: context('location', 'plain'),
+  request_id: context('request_id', 'plain'),
   reason: text('reason'),
   changes: json('changes', '[]'),
   metadata: json('metadata', '{}'),
-  id: text('id'),
+  id: plain('id'),
 };
 const CELL_KINDS = CSV_COLUMNS.map((c) => ASSEMBLED_CELLS[c].kind);
 
