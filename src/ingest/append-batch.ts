@@ -104,21 +104,66 @@ export async function appendBatch(sql: Sql, items: AppendItem[]): Promise<Append
  * event loop has queued, so under load every round trip saved shortens the time a tenant's head
  * stays locked. If the insert fails, PostgreSQL answers the pipelined COMMIT by rolling back (the
  * transaction is already aborted), and the error is what this throws: nothing is acknowledged.
+ *
+ * One round trip for a small append (the service's own read records, single events) whose tenants'
+ * heads this process committed last: the insert is computed from those heads and sent with BEGIN,
+ * the lock and COMMIT at once. If another process appended since, the statement fails (its leaves
+ * collide with that process's, and it refuses to move a head that is not at the size it was computed
+ * from), so nothing of it is committed; the append is then done again the two-trip way.
  */
 export async function appendPrepared(sql: Sql, items: PreparedItem[]): Promise<AppendResult[]> {
+  const tenants = [...new Set(items.map((i) => i.tenant))].sort();
+  const known = knownHeadsOf(sql);
+  if (items.length <= ONE_TRIP_MAX_ITEMS && items.every((i) => i.key === undefined) && tenants.every((t) => known.has(t))) {
+    try {
+      return await appendTransaction(sql, items, tenants, tenants.map((t) => known.get(t)!));
+    } catch {
+      // A head moved by another process, or an insert the database refused: the two-trip way reads
+      // the heads under the lock, and its error, if any, is the one to report.
+    }
+  }
+  return appendTransaction(sql, items, tenants, undefined);
+}
+
+/** Appends at most this many items in one round trip (a refused attempt wastes its insert). */
+const ONE_TRIP_MAX_ITEMS = 16;
+
+/** Per database: each tenant's ledger head as this process last committed it or read it under the lock. */
+const knownHeads = new WeakMap<Sql, Map<string, HeadRow>>();
+
+function knownHeadsOf(sql: Sql): Map<string, HeadRow> {
+  let known = knownHeads.get(sql);
+  if (!known) knownHeads.set(sql, (known = new Map()));
+  return known;
+}
+
+/** The transaction; with `assumed` heads, in one round trip (see appendPrepared). */
+async function appendTransaction(sql: Sql, items: PreparedItem[], tenants: string[], assumed: HeadRow[] | undefined): Promise<AppendResult[]> {
+  const known = knownHeadsOf(sql);
+  // Forgotten until this commits: if it fails, or its outcome is unknown, the next append reads them.
+  for (const t of tenants) known.delete(t);
   const connection = await sql.reserve();
   try {
-    const tenants = [...new Set(items.map((i) => i.tenant))].sort();
     const begin = connection`begin`;
     if (items.every((i) => i.commit === 'async')) void connection`set local synchronous_commit = off`.catch(() => {});
     // Sorted lock order: two batches that share tenants can never deadlock.
     const heads = connection<HeadRow[]>`
       select tenant_id, size, frontier from ledger_heads where tenant_id = any(${tenants}) order by tenant_id for update`;
-    const [, headRows] = await Promise.all([begin, heads]);
-    const { results, write } = await appendLocked(connection, items, headRows);
-    const commit = connection`commit`;
-    await Promise.all([write, commit]);
-    return results;
+    let headRows: HeadRow[];
+    let appended: Awaited<ReturnType<typeof appendLocked>>;
+    if (assumed) {
+      appended = await appendLocked(connection, items, assumed);
+      const commit = connection`commit`;
+      [, headRows] = await Promise.all([begin, heads, appended.write, commit]);
+    } else {
+      [, headRows] = await Promise.all([begin, heads]);
+      appended = await appendLocked(connection, items, headRows);
+      const commit = connection`commit`;
+      await Promise.all([appended.write, commit]);
+    }
+    for (const head of headRows) known.set(head.tenant_id, head);
+    for (const head of appended.heads) known.set(head.tenant, { tenant_id: head.tenant, size: head.size, frontier: head.frontier });
+    return appended.results;
   } catch (err) {
     await connection`rollback`.catch(() => {});
     throw err;
@@ -128,7 +173,7 @@ export async function appendPrepared(sql: Sql, items: PreparedItem[]): Promise<A
 }
 
 /** Under the head locks: idempotency, indices, leaf hashes, and the (unawaited) insert. */
-async function appendLocked(tx: ReservedSql, items: PreparedItem[], headRows: HeadRow[]): Promise<{ results: AppendResult[]; write: Promise<unknown> }> {
+async function appendLocked(tx: ReservedSql, items: PreparedItem[], headRows: HeadRow[]): Promise<{ results: AppendResult[]; write: Promise<unknown>; heads: TreeUpdate['heads'] }> {
   const sizes = new Map(headRows.map((h) => [h.tenant_id, h.size]));
   const existing = await existingIds(tx, items);
   const receivedAt = new Date().toISOString();
@@ -155,8 +200,9 @@ async function appendLocked(tx: ReservedSql, items: PreparedItem[], headRows: He
     if (key !== undefined) seenInBatch.set(key, row);
     results.push({ status: 'created', uid: item.uid, seq: size, received_at: receivedAt });
   }
-  const write = rows.length > 0 ? insertRows(tx, rows, receivedAt, advanceHeads(rows, headRows)) : Promise.resolve();
-  return { results, write };
+  const tree = advanceHeads(rows, headRows);
+  const write = rows.length > 0 ? insertRows(tx, rows, receivedAt, tree) : Promise.resolve();
+  return { results, write, heads: tree.heads };
 }
 
 /** Client ids already stored for these tenants, with the canonical form of the stored body. */
@@ -179,7 +225,8 @@ async function existingIds(tx: ReservedSql, items: PreparedItem[]): Promise<Map<
 
 interface TreeUpdate {
   nodes: { tenant: string; level: number; idx: number; hash: Buffer }[];
-  heads: { tenant: string; size: number; root: Buffer; frontier: Buffer[] }[];
+  /** Each tenant's new head, and the size it grows from. */
+  heads: { tenant: string; from: number; size: number; root: Buffer; frontier: Buffer[] }[];
 }
 
 /** Extends each tenant's tree with its new leaves: the tile-level nodes to store and the new heads. */
@@ -192,7 +239,7 @@ function advanceHeads(rows: NewRow[], headRows: HeadRow[]): TreeUpdate {
     for (const n of next.nodes) {
       if (n.level % TILE_HEIGHT === 0) update.nodes.push({ tenant: head.tenant_id, level: n.level, idx: n.index, hash: n.hash });
     }
-    update.heads.push({ tenant: head.tenant_id, size: next.size, root: next.root, frontier: next.frontier });
+    update.heads.push({ tenant: head.tenant_id, from: head.size, size: next.size, root: next.root, frontier: next.frontier });
   }
   return update;
 }
@@ -206,7 +253,7 @@ function insertRows(tx: ReservedSql, rows: NewRow[], receivedAt: string, tree: T
   }
   events += ']';
   const nodes = json(tree.nodes.map((n) => ({ t: n.tenant, l: n.level, i: n.idx, h: n.hash.toString('hex') })));
-  const heads = json(tree.heads.map((h) => ({ t: h.tenant, size: h.size, root: h.root.toString('hex'), frontier: h.frontier.map((f) => f.toString('hex')) })));
+  const heads = json(tree.heads.map((h) => ({ t: h.tenant, from: h.from, size: h.size, root: h.root.toString('hex'), frontier: h.frontier.map((f) => f.toString('hex')) })));
   return tx`
     with x as (
       select * from jsonb_to_recordset(${events}::text::jsonb) as x(t text, s int8, u uuid, o timestamptz, c text, h text, i text,
@@ -226,8 +273,10 @@ function insertRows(tx: ReservedSql, rows: NewRow[], receivedAt: string, tree: T
     )
     update ledger_heads as head set size = n.size, root = decode(n.root, 'hex'), updated_at = now(),
       frontier = (select coalesce(array_agg(decode(f, 'hex') order by k), '{}') from jsonb_array_elements_text(n.frontier) with ordinality as f(f, k))
-    from jsonb_to_recordset(${heads}::text::jsonb) as n(t text, size int8, root text, frontier jsonb)
-    where head.tenant_id = n.t`;
+    from jsonb_to_recordset(${heads}::text::jsonb) as n(t text, "from" int8, size int8, root text, frontier jsonb)
+    -- A head not at the size the rows were numbered from fails the statement, and so the transaction
+    -- (the cast of a non-constant text, so that it is evaluated only for such a row).
+    where head.tenant_id = n.t and (case when head.size = n."from" then true else (n.t || ': the ledger head moved')::boolean end)`;
 }
 
 /** A row appended earlier in the same batch, as an idempotency match. */

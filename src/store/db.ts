@@ -11,6 +11,8 @@ export interface ConnectOptions {
   name?: string;
   /** Role to act as on every connection (`-c role=…` at startup, like `SET ROLE`). */
   role?: string;
+  /** Called with each statement's text as it is sent (diagnostics and tests). */
+  debug?: (statement: string) => void;
 }
 
 /** The role the service works as: it may insert into the trail but never change it (migration 0004). */
@@ -20,6 +22,7 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
   return postgres(url, {
     max: options.max ?? 20,
     onnotice: () => {},
+    ...(options.debug ? { debug: (_connection: number, statement: string) => options.debug!(statement) } : {}),
     connection: {
       application_name: options.name ?? 'trailproof',
       ...(options.role ? { options: `-c role=${options.role}` } : {}),
