@@ -1,7 +1,8 @@
 /**
  * appendPrepared's one-round-trip path (append-batch.ts): from a head this process committed, the
  * insert is sent with the lock instead of after it; when another writer moved the head meanwhile,
- * the attempt is refused by the database and done again, leaving one contiguous tree.
+ * or a client id is already stored, the attempt is refused by the database and done again, leaving
+ * one contiguous tree and the same answers as the two-trip way.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/helpers/database.ts';
@@ -17,7 +18,7 @@ let db: TestDatabase;
 const pools: Sql[] = [];
 beforeAll(async () => {
   db = await createTestDatabase();
-  for (const id of ['one', 'two']) await createTenant(db.sql, { id });
+  for (const id of ['one', 'two', 'ids']) await createTenant(db.sql, { id });
   await new PartitionManager(db.sql).ensure([new Date().toISOString()]);
 });
 afterAll(async () => {
@@ -55,7 +56,8 @@ describe('appendPrepared from a head it knows', () => {
       await holder`begin`;
       await holder`select 1 from ledger_heads where tenant_id = 'one' for update`;
       a.statements.length = 0;
-      const appending = appendBatch(a.sql, [{ tenant: 'one', body: body(2) }]);
+      // With a client id too: ids are not looked up first on this path.
+      const appending = appendBatch(a.sql, [{ tenant: 'one', body: { ...body(2), id: 'client-2' } }]);
       await until(() => inserts(a.statements) === 1, 'the insert to be sent');
       expect(a.statements.some((s) => s.includes('for update'))).toBe(true);
       await holder`commit`;
@@ -88,5 +90,25 @@ describe('appendPrepared from a head it knows', () => {
     const [head] = await db.ownerSql<{ size: number; root: Buffer }[]>`select size, root from ledger_heads where tenant_id = 'two'`;
     expect(head!.size).toBe(expected);
     expect(head!.root.equals(rootFromLeaves(await recomputedLeafHashes(db.ownerSql, 'two')))).toBe(true);
+  });
+
+  it('answers a stored client id as a duplicate or a conflict, as the two-trip way does, and stores nothing', async () => {
+    const a = writer();
+    const bodies = [0, 1, 2, 3, 4].map(body); // fixed: body() stamps the time of the call
+    const withId = (n: number, id: string) => ({ tenant: 'ids', body: { ...bodies[n]!, id } });
+    const [first] = await appendBatch(a.sql, [withId(1, 'x')]);
+    expect(first).toMatchObject({ status: 'created', seq: 0 });
+    a.statements.length = 0;
+    // A retry of the same event, a different event under that id, and a new one, in one batch.
+    const again = await appendBatch(a.sql, [withId(1, 'x'), withId(2, 'x'), withId(3, 'y')]);
+    expect(again).toEqual([
+      { status: 'duplicate', uid: (first as { uid: string }).uid, seq: 0, received_at: (first as { received_at: string }).received_at },
+      { status: 'conflict', uid: (first as { uid: string }).uid, seq: 0, received_at: (first as { received_at: string }).received_at },
+      expect.objectContaining({ status: 'created', seq: 1 }),
+    ]);
+    expect(inserts(a.statements)).toBe(2); // the attempt that took `x` for new, refused by the index, and the redo
+    const [next] = await appendBatch(a.sql, [withId(4, 'z')]);
+    expect(next).toMatchObject({ status: 'created', seq: 2 });
+    await expectContiguousLedger(db.ownerSql, 'ids');
   });
 });

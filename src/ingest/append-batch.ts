@@ -107,25 +107,28 @@ export async function appendBatch(sql: Sql, items: AppendItem[]): Promise<Append
  *
  * One round trip for a small append (the service's own read records, single events) whose tenants'
  * heads this process committed last: the insert is computed from those heads and sent with BEGIN,
- * the lock and COMMIT at once. If another process appended since, the statement fails (its leaves
- * collide with that process's, and it refuses to move a head that is not at the size it was computed
- * from), so nothing of it is committed; the append is then done again the two-trip way.
+ * the lock and COMMIT at once, without looking up client ids first. If another process appended
+ * since, the statement fails (its leaves collide with that process's, and it refuses to move a head
+ * that is not at the size it was computed from); if a client id is already stored (a retry), the
+ * unique index on client ids fails it. Nothing of it is then committed, and the append is done again
+ * the two-trip way, which looks the ids up and answers duplicate or conflict.
  */
 export async function appendPrepared(sql: Sql, items: PreparedItem[]): Promise<AppendResult[]> {
   const tenants = [...new Set(items.map((i) => i.tenant))].sort();
   const known = knownHeadsOf(sql);
-  if (items.length <= ONE_TRIP_MAX_ITEMS && items.every((i) => i.key === undefined) && tenants.every((t) => known.has(t))) {
+  if (items.length <= ONE_TRIP_MAX_ITEMS && tenants.every((t) => known.has(t))) {
     try {
       return await appendTransaction(sql, items, tenants, tenants.map((t) => known.get(t)!));
     } catch {
-      // A head moved by another process, or an insert the database refused: the two-trip way reads
-      // the heads under the lock, and its error, if any, is the one to report.
+      // A head moved by another process, a client id already stored, or an insert the database
+      // refused: the two-trip way reads heads and ids under the lock, and its error, if any, is the
+      // one to report.
     }
   }
   return appendTransaction(sql, items, tenants, undefined);
 }
 
-/** Appends at most this many items in one round trip (a refused attempt wastes its insert). */
+/** Appends at most this many items in one round trip (a refused attempt wastes its insert; retries of stored ids are refused). */
 const ONE_TRIP_MAX_ITEMS = 16;
 
 /** Per database: each tenant's ledger head as this process last committed it or read it under the lock. */
@@ -152,12 +155,12 @@ async function appendTransaction(sql: Sql, items: PreparedItem[], tenants: strin
     let headRows: HeadRow[];
     let appended: Awaited<ReturnType<typeof appendLocked>>;
     if (assumed) {
-      appended = await appendLocked(connection, items, assumed);
+      appended = await appendLocked(connection, items, assumed, false);
       const commit = connection`commit`;
       [, headRows] = await Promise.all([begin, heads, appended.write, commit]);
     } else {
       [, headRows] = await Promise.all([begin, heads]);
-      appended = await appendLocked(connection, items, headRows);
+      appended = await appendLocked(connection, items, headRows, true);
       const commit = connection`commit`;
       await Promise.all([appended.write, commit]);
     }
@@ -172,10 +175,14 @@ async function appendTransaction(sql: Sql, items: PreparedItem[], tenants: strin
   }
 }
 
-/** Under the head locks: idempotency, indices, leaf hashes, and the (unawaited) insert. */
-async function appendLocked(tx: ReservedSql, items: PreparedItem[], headRows: HeadRow[]): Promise<{ results: AppendResult[]; write: Promise<unknown>; heads: TreeUpdate['heads'] }> {
+/**
+ * Under the head locks: idempotency, indices, leaf hashes, and the (unawaited) insert. Without
+ * `lookUpIds`, client ids are taken to be new (ids repeated within the batch still count as
+ * duplicates); a stored one then fails the insert on the unique index.
+ */
+async function appendLocked(tx: ReservedSql, items: PreparedItem[], headRows: HeadRow[], lookUpIds: boolean): Promise<{ results: AppendResult[]; write: Promise<unknown>; heads: TreeUpdate['heads'] }> {
   const sizes = new Map(headRows.map((h) => [h.tenant_id, h.size]));
-  const existing = await existingIds(tx, items);
+  const existing = lookUpIds ? await existingIds(tx, items) : new Map<string, StoredId>();
   const receivedAt = new Date().toISOString();
 
   const results: AppendResult[] = [];
