@@ -18,7 +18,7 @@ import { randomBytes } from '../ledger/crypto.ts';
 import { appendLeaves } from '../ledger/merkle.ts';
 import { TILE_HEIGHT } from '../ledger/tiles.ts';
 import type { EventBody } from '../event/types.ts';
-import type { ReservedSql, Sql } from '../store/db.ts';
+import { refusedByDatabase, type ReservedSql, type Sql } from '../store/db.ts';
 import { uuidv7 } from './uid.ts';
 
 export interface AppendItem {
@@ -119,10 +119,11 @@ export async function appendPrepared(sql: Sql, items: PreparedItem[]): Promise<A
   if (items.length <= ONE_TRIP_MAX_ITEMS && tenants.every((t) => known.has(t))) {
     try {
       return await appendTransaction(sql, items, tenants, tenants.map((t) => known.get(t)!));
-    } catch {
-      // A head moved by another process, a client id already stored, or an insert the database
-      // refused: the two-trip way reads heads and ids under the lock, and its error, if any, is the
-      // one to report.
+    } catch (err) {
+      // A head moved by another process, a client id already stored, or an insert refused: the
+      // two-trip way then reads heads and ids under the lock, and its error, if any, is the one to
+      // report. Anything but a refusal (see refusedByDatabase) may hide a commit: not done again.
+      if (!refusedByDatabase(err)) throw err;
     }
   }
   return appendTransaction(sql, items, tenants, undefined);

@@ -12,11 +12,12 @@
  * each is big enough to be worth its own round trips and flush (`minParallelEvents`) or its oldest
  * request has waited `maxParallelWaitMs`. Requests of one tenant are committed in arrival order.
  *
- * If a shared transaction fails, its requests are retried one per transaction, so one request whose
- * events the database refuses cannot fail the others that happened to share its transaction.
+ * If the database refuses a shared transaction, its requests are retried one per transaction, so one
+ * request whose events the database refuses cannot fail the others that happened to share its
+ * transaction. After a lost connection nothing is retried (see `refusedByDatabase`).
  */
 import { TrailproofError } from '../errors.ts';
-import type { Sql } from '../store/db.ts';
+import { refusedByDatabase, type Sql } from '../store/db.ts';
 import { appendPrepared, prepareAppend, type AppendItem, type AppendResult, type PreparedItem } from './append-batch.ts';
 import { PartitionManager } from './partitions.ts';
 
@@ -173,9 +174,11 @@ export class GroupCommitter {
         offset += p.items.length;
       }
     } catch (err) {
-      if (group.length === 1) {
+      // After a lost connection the transaction may have committed unanswered: doing it again could
+      // store events twice, so every request fails and its client retries with its ids (idempotent).
+      if (group.length === 1 || !refusedByDatabase(err)) {
         this.options.onError?.(err);
-        group[0]!.reject(toUnavailable(err));
+        for (const p of group) p.reject(toUnavailable(err));
         return;
       }
       // Isolate the request the database refused: every other one gets its own transaction.

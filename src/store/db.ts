@@ -34,6 +34,15 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
   }) as unknown as Sql;
 }
 
+/**
+ * Whether the database refused a statement (an error of severity ERROR): its transaction then
+ * certainly did not commit. Not so after a lost connection or a FATAL error (a terminated backend),
+ * when a COMMIT may have gone through unanswered, and doing the work again could do it twice.
+ */
+export function refusedByDatabase(err: unknown): boolean {
+  return err instanceof postgres.PostgresError && err.severity === 'ERROR';
+}
+
 /** Whether the connecting user may act as the service role (it exists and we are a member). */
 export async function canUseAppRole(sql: Sql): Promise<boolean> {
   const rows = await sql<{ ok: boolean }[]>`
