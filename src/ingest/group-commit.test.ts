@@ -3,6 +3,7 @@ import { createTestDatabase, type TestDatabase } from '../../test/helpers/databa
 import type { EventBody } from '../event/types.ts';
 import { createTenant } from '../tenant/tenant-repository.ts';
 import postgres from 'postgres';
+import { connect } from '../store/db.ts';
 import { appendBatch } from './append-batch.ts';
 import { MetaAudit } from '../audit/meta-audit.ts';
 import { GroupCommitter } from './group-commit.ts';
@@ -10,7 +11,7 @@ import { GroupCommitter } from './group-commit.ts';
 let db: TestDatabase;
 beforeAll(async () => {
   db = await createTestDatabase();
-  for (const id of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']) await createTenant(db.sql, { id });
+  for (const id of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'x', 'y']) await createTenant(db.sql, { id });
 });
 afterAll(() => db.drop());
 
@@ -123,6 +124,48 @@ describe('GroupCommitter', () => {
       await holder`rollback`.catch(() => {});
       holder.release();
       await committer.close();
+    }
+  });
+
+  it('does not store again the requests of a shared transaction whose connection was lost: each fails, and nothing is stored', async () => {
+    // One transaction at a time, so the two requests for y queue behind x's and then share one.
+    const committer = new GroupCommitter(db.sql, { maxInFlight: 1 });
+    const owner = connect(db.url, { max: 3 }); // two holding locks, one to look and terminate
+    const holdX = await owner.reserve();
+    const holdY = await owner.reserve();
+    try {
+      for (const [hold, tenant] of [[holdX, 'x'], [holdY, 'y']] as const) {
+        await hold`begin`;
+        await hold`select 1 from ledger_heads where tenant_id = ${tenant} for update`;
+      }
+      const first = committer.append([{ tenant: 'x', body: body(0) }]);
+      const shared = [1, 2].map((n) => committer.append([{ tenant: 'y', body: body(n) }]).then(() => 'stored', (err: unknown) => err));
+      await holdX`commit`;
+      await first;
+      // The shared transaction now waits for y's head; its backend is terminated there, so its
+      // client cannot know whether it would have committed.
+      let pid: number | undefined;
+      for (const started = Date.now(); pid === undefined && Date.now() - started < 5000; await new Promise((r) => setTimeout(r, 10))) {
+        const [row] = await owner<{ pid: number }[]>`
+          select pid from pg_stat_activity where wait_event_type = 'Lock' and query like '%from ledger_heads%for update%' and pid <> pg_backend_pid()`;
+        pid = row?.pid;
+      }
+      expect(pid, 'the shared transaction waiting for the head').toBeDefined();
+      await owner`select pg_terminate_backend(${pid!})`;
+      const outcomes = await Promise.all(shared);
+      for (const outcome of outcomes) expect(outcome).toMatchObject({ code: 'UNAVAILABLE' });
+      await holdY`commit`;
+      await committer.close();
+      const [stored] = await owner<{ n: number }[]>`select count(*)::int as n from ledger_leaves where tenant_id = 'y'`;
+      expect(stored!.n).toBe(0);
+      // The pool goes on: the next append to y is its first event.
+      const after = new GroupCommitter(db.sql);
+      expect(await after.append([{ tenant: 'y', body: body(3) }])).toEqual([expect.objectContaining({ status: 'created', seq: 0 })]);
+      await after.close();
+    } finally {
+      holdX.release();
+      holdY.release();
+      await owner.end({ timeout: 1 });
     }
   });
 });
