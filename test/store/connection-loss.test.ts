@@ -1,12 +1,15 @@
 /**
  * A backend terminated under a transaction (an operator's pg_terminate_backend, a PostgreSQL
- * restart): the transaction fails with a catchable error, the process lives on, and the pool serves
- * the next query. Unpatched postgres.js 3.4.9 threw from a timer here (porsager/postgres#1208),
+ * restart). The transaction fails with a catchable error, the process lives on, and the pool serves
+ * the next query: unpatched postgres.js 3.4.9 threw from a timer here (porsager/postgres#1208),
  * which vitest reports as an unhandled error and a service would not survive; see
- * scripts/patch-postgres.mjs, which `npm install` runs.
+ * scripts/patch-postgres.mjs, which `npm install` runs. And refusedByDatabase (src/store/db.ts),
+ * which decides whether an append may be done again: only after the database refused a statement
+ * (its transaction certainly not committed), never after such a loss (a COMMIT may have gone
+ * through unanswered).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type Sql } from '../../src/store/db.ts';
+import { connect, refusedByDatabase, type Sql } from '../../src/store/db.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 let db: TestDatabase;
@@ -45,5 +48,28 @@ describe('a backend terminated under a transaction', () => {
     } finally {
       process.removeListener('uncaughtException', onUncaught);
     }
+  });
+});
+
+const failure = (work: Promise<unknown>) => work.then(() => { throw new Error('expected a failure'); }, (err: unknown) => err);
+
+describe('refusedByDatabase', () => {
+  it('is true for a statement the database refused, in and out of a transaction', async () => {
+    expect(refusedByDatabase(await failure(db.ownerSql`select 1/0`))).toBe(true);
+    expect(refusedByDatabase(await failure(db.ownerSql.begin((tx) => tx`select 'not a boolean'::text::boolean`)))).toBe(true);
+  });
+
+  it('is false when the backend is terminated under a transaction, and for errors not from the database', async () => {
+    const reserved = await pool.reserve();
+    const [row] = await reserved<{ pid: number }[]>`select pg_backend_pid() as pid`;
+    await reserved`begin`;
+    const waiting = failure(reserved`select pg_sleep(30)`);
+    await db.ownerSql`select pg_terminate_backend(${row!.pid})`;
+    const err = await waiting;
+    reserved.release();
+    expect(err).toBeInstanceOf(Error);
+    expect(refusedByDatabase(err)).toBe(false);
+    expect(refusedByDatabase(new Error('ECONNRESET'))).toBe(false);
+    expect(refusedByDatabase(undefined)).toBe(false);
   });
 });
