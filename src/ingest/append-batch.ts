@@ -111,15 +111,19 @@ export async function appendBatch(sql: Sql, items: AppendItem[]): Promise<Append
  * since, the statement fails (its leaves collide with that process's, and it refuses to move a head
  * that is not at the size it was computed from); if a client id is already stored (a retry), the
  * unique index on client ids fails it. Nothing of it is then committed, and the append is done again
- * the two-trip way, which looks the ids up and answers duplicate or conflict.
+ * the two-trip way, which looks the ids up and answers duplicate or conflict. A tenant whose attempt
+ * was refused is appended the two-trip way for a while (ONE_TRIP_PAUSE_MS): when several processes
+ * write it, most attempts would be refused, each wasting an insert.
  */
 export async function appendPrepared(sql: Sql, items: PreparedItem[]): Promise<AppendResult[]> {
   const tenants = [...new Set(items.map((i) => i.tenant))].sort();
-  const known = knownHeadsOf(sql);
-  if (items.length <= ONE_TRIP_MAX_ITEMS && tenants.every((t) => known.has(t))) {
+  const { heads, paused } = writerStateOf(sql);
+  const now = performance.now();
+  if (items.length <= ONE_TRIP_MAX_ITEMS && tenants.every((t) => heads.has(t) && !((paused.get(t) ?? 0) > now))) {
     try {
-      return await appendTransaction(sql, items, tenants, tenants.map((t) => known.get(t)!));
+      return await appendTransaction(sql, items, tenants, tenants.map((t) => heads.get(t)!));
     } catch (err) {
+      for (const t of tenants) paused.set(t, now + ONE_TRIP_PAUSE_MS);
       // A head moved by another process, a client id already stored, or an insert refused: the
       // two-trip way then reads heads and ids under the lock, and its error, if any, is the one to
       // report. Anything but a refusal (see refusedByDatabase) may hide a commit: not done again.
@@ -132,18 +136,27 @@ export async function appendPrepared(sql: Sql, items: PreparedItem[]): Promise<A
 /** Appends at most this many items in one round trip (a refused attempt wastes its insert; retries of stored ids are refused). */
 const ONE_TRIP_MAX_ITEMS = 16;
 
-/** Per database: each tenant's ledger head as this process last committed it or read it under the lock. */
-const knownHeads = new WeakMap<Sql, Map<string, HeadRow>>();
+/** How long a tenant whose one-trip attempt was refused is appended the two-trip way. */
+const ONE_TRIP_PAUSE_MS = 10_000;
 
-function knownHeadsOf(sql: Sql): Map<string, HeadRow> {
-  let known = knownHeads.get(sql);
-  if (!known) knownHeads.set(sql, (known = new Map()));
-  return known;
+/** Per database, what this process knows for one-trip appends. */
+interface WriterState {
+  /** Each tenant's ledger head as this process last committed it or read it under the lock. */
+  heads: Map<string, HeadRow>;
+  /** Tenants whose one-trip attempt was refused, until when (performance.now()). */
+  paused: Map<string, number>;
+}
+const writerStates = new WeakMap<Sql, WriterState>();
+
+function writerStateOf(sql: Sql): WriterState {
+  let state = writerStates.get(sql);
+  if (!state) writerStates.set(sql, (state = { heads: new Map(), paused: new Map() }));
+  return state;
 }
 
 /** The transaction; with `assumed` heads, in one round trip (see appendPrepared). */
 async function appendTransaction(sql: Sql, items: PreparedItem[], tenants: string[], assumed: HeadRow[] | undefined): Promise<AppendResult[]> {
-  const known = knownHeadsOf(sql);
+  const known = writerStateOf(sql).heads;
   // Forgotten until this commits: if it fails, or its outcome is unknown, the next append reads them.
   for (const t of tenants) known.delete(t);
   const connection = await sql.reserve();
