@@ -69,16 +69,8 @@ export function tidyCsvRows(rows: Buffer, kinds: readonly CellKind[], csvCell: (
           const cell = csvCell(rows.toString('utf8', i, end));
           out = withRoom(out, o, Buffer.byteLength(cell));
           o += out.write(cell, o);
-        } else if (quoted) {
-          out[o++] = QUOTE;
-          for (; i < end; i++) {
-            const d = rows[i]!;
-            out[o++] = d;
-            if (d === QUOTE) out[o++] = QUOTE;
-          }
-          out[o++] = QUOTE;
         } else {
-          for (; i < end; i++) out[o++] = rows[i]!;
+          o = putField(out, o, rows, i, end, quoted);
         }
         i = end;
       } else if (kind === 'text' && first === QUOTE) {
@@ -138,13 +130,7 @@ export function tidyCsvRows(rows: Buffer, kinds: readonly CellKind[], csvCell: (
         }
         let quoted = false;
         for (let j = from; j < to && !quoted; j++) quoted = rows[j] === QUOTE || rows[j] === COMMA;
-        if (quoted) out[o++] = QUOTE;
-        for (let j = from; j < to; j++) {
-          const d = rows[j]!;
-          out[o++] = d;
-          if (d === QUOTE) out[o++] = QUOTE;
-        }
-        if (quoted) out[o++] = QUOTE;
+        o = putField(out, o, rows, from, to, quoted);
       } else {
         // A text cell holding another JSON value (null, a number): not what the validator stores.
         const start = i;
@@ -161,6 +147,26 @@ export function tidyCsvRows(rows: Buffer, kinds: readonly CellKind[], csvCell: (
     i++;
   }
   return out.subarray(0, o);
+}
+
+/**
+ * Writes source[from, to) at out[o] as an RFC 4180 field: `quoted` (it holds a quote or a comma), in
+ * quotes with its quotes doubled. `out` has the room (twice the length and two). Returns the
+ * position after it.
+ */
+function putField(out: Buffer, o: number, source: Buffer, from: number, to: number, quoted: boolean): number {
+  if (!quoted) {
+    for (let j = from; j < to; j++) out[o++] = source[j]!;
+    return o;
+  }
+  out[o++] = QUOTE;
+  for (let j = from; j < to; j++) {
+    const d = source[j]!;
+    out[o++] = d;
+    if (d === QUOTE) out[o++] = QUOTE;
+  }
+  out[o++] = QUOTE;
+  return o;
 }
 
 /** `out`, or a copy of out[0, o) in a bigger buffer, with room for `need` more bytes at `o`. */
