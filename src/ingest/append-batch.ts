@@ -182,10 +182,7 @@ async function appendTransaction(sql: Sql, items: PreparedItem[], tenants: strin
     for (const head of appended.heads) known.set(head.tenant, { tenant_id: head.tenant, size: head.size, frontier: head.frontier });
     return appended.results;
   } catch (err) {
-    // A refused statement leaves the transaction open but aborted (unless the pipelined COMMIT ended
-    // it): end it. A lost connection or a terminated backend has ended it already, and a statement
-    // sent on that connection would fail inside postgres.js, out of reach of any catch.
-    if (refusedByDatabase(err)) await connection`rollback`.catch(() => {});
+    await connection`rollback`.catch(() => {});
     throw err;
   } finally {
     connection.release();
