@@ -7,7 +7,7 @@ import { GroupCommitter } from '../ingest/group-commit.ts';
 import type { Sql } from '../store/db.ts';
 import { TenantCache } from '../tenant/tenant-cache.ts';
 import { Checkpointer } from '../tlog/checkpointer.ts';
-import { databaseHashReader } from '../tlog/hash-reader.ts';
+import { databaseHashReader, type StoredHashes } from '../tlog/hash-reader.ts';
 import { LruNodeCache } from '../tlog/node-cache.ts';
 import type { HashReader } from '../ledger/proofs.ts';
 import { loadLedgerKeys, type LedgerKeys } from '../tlog/keys.ts';
@@ -37,14 +37,17 @@ export interface Services {
   streams: StreamService;
   /** Delivers the streams; runs only once started (by `serve`). */
   streamWorker: StreamWorker;
-  /** A tenant's stored tree, for proofs; recomputed hashes are cached for the service's lifetime. */
-  hashReader(tenant: string): HashReader;
+  /**
+   * A tenant's stored tree, for proofs; hashes above the leaves are cached for the service's
+   * lifetime. `known`: stored hashes already read (databaseHashReader).
+   */
+  hashReader(tenant: string, known?: StoredHashes): HashReader;
 }
 
 export function createServices(sql: Sql, config: Config, onError?: (err: unknown) => void, ledgerKeys: LedgerKeys = loadLedgerKeys(config), logger?: Logger): Services {
   const committer = new GroupCommitter(sql, onError ? { onError } : {});
   const nodeCache = new LruNodeCache();
-  const hashReader = (tenant: string) => databaseHashReader(sql, tenant, nodeCache);
+  const hashReader = (tenant: string, known?: StoredHashes) => databaseHashReader(sql, tenant, nodeCache, known);
   const checkpointer = new Checkpointer(sql, ledgerKeys, { reissueMs: config.ledger.checkpointReissueMs, ...(onError ? { onError } : {}) });
   const witnessPusher = config.witnesses.length === 0
     ? undefined

@@ -138,11 +138,11 @@ function perfectSubtrees(start: number, end: number): NodeId[] {
 /**
  * The hash of each node, recomputed from the stored level below it: node (l, i) is the perfect
  * subtree over hashes [i·2^(l-b), (i+1)·2^(l-b)) of stored level b = l - l mod 8. One read per tile,
- * none for a node the reader's cache holds.
+ * none for a node the reader's cache holds (asked for every node but leaves: there are too many).
  */
 async function readNodes(reader: HashReader, nodes: readonly NodeId[]): Promise<Buffer[]> {
   const { cache } = reader;
-  const hashes: (Buffer | undefined)[] = nodes.map(({ level, index }) => (level % TILE_HEIGHT === 0 ? undefined : cache?.get(level, index)));
+  const hashes: (Buffer | undefined)[] = nodes.map(({ level, index }) => (level === 0 ? undefined : cache?.get(level, index)));
   const spans = new Map<number, HashRange>();
   nodes.forEach(({ level, index }, n) => {
     if (hashes[n]) return;
@@ -163,7 +163,7 @@ async function readNodes(reader: HashReader, nodes: readonly NodeId[]): Promise<
     const { read, hashes: stored } = byTile.get(tileKey(span)) as { read: HashRange; hashes: Buffer[] };
     const hash = perfectRoot(stored.slice(span.start - read.start, span.end - read.start));
     const { level, index } = nodes[n]!;
-    if (level % TILE_HEIGHT !== 0) cache?.set(level, index, hash);
+    if (level !== 0) cache?.set(level, index, hash);
     hashes[n] = hash;
   }
   return hashes as Buffer[];

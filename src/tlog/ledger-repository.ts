@@ -2,7 +2,10 @@
 import type { EventBody } from '../event/types.ts';
 import type { Envelope } from '../ledger/envelope.ts';
 import { envelopeBytes } from '../ledger/envelope.ts';
+import { TILE_WIDTH } from '../ledger/tiles.ts';
 import type { Sql } from '../store/db.ts';
+import { cosignatureLinesOf } from '../witness/cosignature-store.ts';
+import type { StoredHashes } from './hash-reader.ts';
 import type { CheckpointRow } from './checkpoint-store.ts';
 
 export interface LeafRecord {
@@ -13,6 +16,10 @@ export interface LeafRecord {
   salt: Buffer | null;
   /** The tenant's newest checkpoint at the time of reading, if any (saves a round trip for proofs). */
   checkpoint: CheckpointRow | undefined;
+  /** Its witnesses' cosignature lines (cosignatureLines). */
+  cosignatures: string[];
+  /** The leaf hashes of the leaf's tile within that checkpoint, concatenated (see findLeafByUid). */
+  tile?: StoredHashes;
 }
 
 interface LeafRow {
@@ -26,22 +33,36 @@ interface LeafRow {
 }
 
 /**
- * The leaf of event `uid` (any tenant: the caller checks access), with its event if still stored
- * and the tenant's newest checkpoint.
+ * The leaf of event `uid` (any tenant: the caller checks access), with its event if still stored,
+ * the tenant's newest checkpoint and its cosignatures and, when that checkpoint covers the leaf, the stored leaf hashes of
+ * the leaf's level-0 tile up to the checkpoint's size. Those are the hashes of the proof's lower
+ * eight levels, the only part that differs from one leaf to the next (the upper ones are
+ * mostly in the node cache): reading them here saves a proof a round trip after this one.
  */
 export async function findLeafByUid(sql: Sql, uid: string): Promise<LeafRecord | undefined> {
-  const [row] = await sql<(LeafRow & { checkpoint: (Omit<CheckpointRow, 'root' | 'issued_at'> & { root: string; issued_at: string }) | null })[]>`
-    select l.tenant_id, l.seq, l.uid, l.received_at, l.commitment, e.body, e.salt,
-           (select json_build_object('id', c.id, 'tenant', c.tenant_id, 'size', c.size, 'root', encode(c.root, 'hex'), 'note', c.note,
-                                     'key_name', c.key_name, 'key_id', c.key_id, 'issued_at', c.issued_at)
-            from ledger_checkpoints c where c.tenant_id = l.tenant_id order by c.size desc, c.id desc limit 1) as checkpoint
+  const [row] = await sql<(LeafRow & { checkpoint: (Omit<CheckpointRow, 'root' | 'issued_at'> & { root: string; issued_at: string }) | null; cosignatures: string[] | null; tile_rows: number | null; tile_hashes: Buffer | null })[]>`
+    select l.tenant_id, l.seq, l.uid, l.received_at, l.commitment, e.body, e.salt, c.checkpoint, c.cosignatures, t.n as tile_rows, t.hashes as tile_hashes
     from ledger_leaves l
     left join events e on e.tenant_id = l.tenant_id and e.occurred_at = l.occurred_at and e.seq = l.seq
+    left join lateral (
+      select cp.size, json_build_object('id', cp.id, 'tenant', cp.tenant_id, 'size', cp.size, 'root', encode(cp.root, 'hex'), 'note', cp.note,
+                                        'key_name', cp.key_name, 'key_id', cp.key_id, 'issued_at', cp.issued_at) as checkpoint,
+             ${cosignatureLinesOf(sql)} as cosignatures
+      from ledger_checkpoints cp where cp.tenant_id = l.tenant_id order by cp.size desc, cp.id desc limit 1
+    ) c on true
+    left join lateral (
+      select count(*)::int as n, string_agg(h.leaf_hash, ''::bytea order by h.seq) as hashes
+      from ledger_leaves h
+      where h.tenant_id = l.tenant_id and h.seq >= l.seq - l.seq % ${TILE_WIDTH} and h.seq < least(l.seq - l.seq % ${TILE_WIDTH} + ${TILE_WIDTH}, c.size)
+    ) t on c.size > l.seq
     where l.uid = ${uid}`;
   if (!row) return undefined;
   const c = row.checkpoint;
   const checkpoint = c ? { ...c, root: Buffer.from(c.root, 'hex'), issued_at: new Date(c.issued_at) } : undefined;
-  return { tenant: row.tenant_id, envelope: envelopeOf(row), body: row.body, salt: row.salt, checkpoint };
+  const envelope = envelopeOf(row);
+  const start = envelope.index - (envelope.index % TILE_WIDTH);
+  const tile = checkpoint && row.tile_hashes ? { level: 0, start, end: Math.min(start + TILE_WIDTH, checkpoint.size), rows: row.tile_rows ?? 0, hashes: row.tile_hashes } : undefined;
+  return { tenant: row.tenant_id, envelope, body: row.body, salt: row.salt, checkpoint, cosignatures: row.cosignatures ?? [], ...(tile ? { tile } : {}) };
 }
 
 /** The envelopes (leaf data) of leaves [start, end), in order. */

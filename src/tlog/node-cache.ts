@@ -1,5 +1,5 @@
 /**
- * A bounded, least-recently-used cache of recomputed tree hashes, shared by every proof a running
+ * A bounded, least-recently-used cache of tree hashes above the leaves, shared by every proof a running
  * service serves (one per service: it is bound to that service's database; 200k hashes, ~40 MB at
  * most). The store keeps only every 8th level (tlog tiles), so a proof recomputes up to ~250 hashes
  * per tile it touches; the upper tiles are the same for every proof of a tenant, so

@@ -19,6 +19,7 @@ import { checkpointAtSize, latestCheckpoint, type CheckpointRow } from './checkp
 import { readHashTile } from './hash-reader.ts';
 import { findLeafByUid, latestAuditRun, latestCosignatures, readEnvelopes, readHead } from './ledger-repository.ts';
 import { cosignedCheckpoint } from '../witness/cosignature-store.ts';
+import { withCosignatures } from '../witness/cosigned-note.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TEXT = 'text/plain; charset=utf-8';
@@ -106,12 +107,12 @@ export function ledgerRoutes(services: Services) {
       // Another tenant's event answers exactly like a missing one (as GET /v1/events/{uid}).
       if (!leaf || (principal.tenant !== null && principal.tenant !== leaf.tenant)) throw new TrailproofError('NOT_FOUND', `no event ${uid}`);
       const { index } = leaf.envelope;
-      let { checkpoint } = leaf;
-      if (!checkpoint || checkpoint.size <= index) checkpoint = await checkpointer.issue(leaf.tenant);
+      const covered = leaf.checkpoint !== undefined && leaf.checkpoint.size > index;
+      const checkpoint = covered ? leaf.checkpoint! : await checkpointer.issue(leaf.tenant);
       const [proof, note] = await Promise.all([
-        inclusionProof(services.hashReader(leaf.tenant), index, checkpoint.size),
+        inclusionProof(services.hashReader(leaf.tenant, leaf.tile), index, checkpoint.size),
         // With cosignatures the proof is checkable offline against witnesses too (c2sp.org/tlog-witness).
-        cosignedCheckpoint(sql, checkpoint),
+        covered ? withCosignatures(checkpoint.note, leaf.cosignatures) : cosignedCheckpoint(sql, checkpoint),
         services.audit.record({
           tenant: leaf.tenant,
           principal,

@@ -17,15 +17,28 @@ export interface StoredCheckpoint {
 
 /** Per witness, its newest cosignature line on this checkpoint's text (without the newline). */
 export async function cosignatureLines(sql: Sql, checkpoint: StoredCheckpoint): Promise<string[]> {
-  const blank = checkpoint.note.indexOf('\n\n');
-  if (blank < 0) return [];
-  const rows = await sql<{ signature: string }[]>`
-    select distinct on (s.witness) s.signature
-    from ledger_checkpoints c join ledger_cosignatures s on s.checkpoint_id = c.id
-    where c.tenant_id = ${checkpoint.tenant} and c.size = ${checkpoint.size} and c.root = ${checkpoint.root}
-      and starts_with(c.note, ${checkpoint.note.slice(0, blank + 2)})
-    order by s.witness, s.received_at desc`;
-  return rows.map((row) => row.signature);
+  const [row] = await sql<{ lines: string[] }[]>`
+    select ${cosignatureLinesOf(sql)} as lines
+    from (select ${checkpoint.tenant}::text as tenant_id, ${checkpoint.size}::int8 as size, ${checkpoint.root}::bytea as root, ${checkpoint.note}::text as note) cp`;
+  return row!.lines;
+}
+
+/**
+ * SQL for cosignatureLines as a text[], of the checkpoint `cp` in scope (a row of ledger_checkpoints,
+ * or anything with its tenant_id, size, root and note), so a query that reads a checkpoint can
+ * bring its cosignatures along.
+ */
+export function cosignatureLinesOf(sql: Sql) {
+  // The note's text is everything up to and including the blank line before its signatures.
+  return sql`(
+    select coalesce(array_agg(x.signature order by x.witness), '{}')
+    from (
+      select distinct on (s.witness) s.witness, s.signature
+      from ledger_checkpoints c join ledger_cosignatures s on s.checkpoint_id = c.id
+      where c.tenant_id = cp.tenant_id and c.size = cp.size and c.root = cp.root
+        and strpos(cp.note, e'\n\n') > 0 and starts_with(c.note, left(cp.note, strpos(cp.note, e'\n\n') + 1))
+      order by s.witness, s.received_at desc
+    ) x)`;
 }
 
 /** The checkpoint's note with its witnesses' cosignature lines appended. */
