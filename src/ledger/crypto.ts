@@ -5,6 +5,7 @@
 import * as nodeCrypto from 'node:crypto';
 import { createHash, createPrivateKey, createPublicKey, randomBytes as nodeRandomBytes, sign, timingSafeEqual, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { nativeSha256 } from './native-sha256.ts';
 
 export const SHA256_SIZE = 32;
 export const ED25519_SEED_SIZE = 32;
@@ -23,6 +24,27 @@ export function sha256(...parts: Uint8Array[]): Buffer {
  */
 export function sha256Latin1(data: Uint8Array): string {
   return oneShotHash ? oneShotHash('sha256', data, 'binary') : createHash('sha256').update(data).digest('binary');
+}
+
+/**
+ * SHA-256 of many messages at once: message i is data[ranges[2i], ranges[2i + 1]), its digest
+ * written to out[32i, 32i + 32); a range outside `data` or too short an `out` is a RangeError. One
+ * native call for the lot where the addon is built (native-sha256.ts), else node:crypto per message.
+ */
+export const sha256Many: (data: Uint8Array, ranges: Uint32Array, out: Uint8Array) => void = nativeSha256?.sha256Many ?? sha256ManyPortable;
+
+/** sha256Many with node:crypto (exported for the tests that hold both to the same answers). */
+export function sha256ManyPortable(data: Uint8Array, ranges: Uint32Array, out: Uint8Array): void {
+  const count = ranges.length / 2;
+  if (!Number.isInteger(count)) throw new TypeError('ranges must be start, end pairs');
+  if (out.length < count * SHA256_SIZE) throw new RangeError('out is too short for the digests');
+  for (let i = 0; i < count; i++) {
+    if (ranges[2 * i]! > ranges[2 * i + 1]! || ranges[2 * i + 1]! > data.length) throw new RangeError('every range must lie within data, start <= end');
+  }
+  const target = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  for (let i = 0; i < count; i++) {
+    target.write(sha256Latin1(data.subarray(ranges[2 * i], ranges[2 * i + 1])), i * SHA256_SIZE, SHA256_SIZE, 'latin1');
+  }
 }
 
 /** SHA-256 of `data` in lowercase hex, without making a Buffer for it. */

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatCheckpoint } from '../ledger/checkpoint.ts';
+import { sha256 } from '../ledger/crypto.ts';
 import { commitment, eventLeafHash, newSalt } from '../ledger/envelope.ts';
 import { canonicalJson } from '../ledger/jcs.ts';
 import { TreeBuilder } from '../ledger/merkle.ts';
@@ -212,13 +213,22 @@ describe('LeafHasher and the byte-level leaf line reader', () => {
       expect(parseLeafLine(line, 0, line.length, offsets)).toBe(true);
       expect(offsets.index).toBe(index);
       expect(hasher.keyFromLine(line, offsets)).toEqual(hasher.keyFromFields(lineUid, lineTime, c.toString('hex')));
-      // The one-pass writer of the workers: the same hash and key, within exactly the room it asks for.
+      // The two-step writer of the workers: the same hash and key, within exactly the room it asks for.
       const keyLength = hasher.keyLength(offsets);
-      const room = Buffer.alloc(7 + 32 + keyLength + (offsets.indexEnd - offsets.indexStart));
-      expect(hasher.writeLeaf(line, offsets, room, 7)).toBe(7 + 32 + keyLength);
+      const room = Buffer.alloc(7 + hasher.leafSlotLength(offsets));
+      const [start, end] = hasher.leafMessage(line, offsets, room, 7);
+      expect(end).toBe(room.length);
+      const digest = Buffer.concat([Buffer.alloc(3), sha256(room.subarray(start, end))]);
+      expect(hasher.leafFromMessage(offsets, room, 7, end, digest, 3)).toBe(7 + 32 + keyLength);
       expect(room.subarray(7, 39)).toEqual(hasher.leafHash(index, hasher.keyFromLine(line, offsets)));
       expect(room.subarray(39, 39 + keyLength)).toEqual(hasher.keyFromLine(line, offsets));
       expect(hasher.commitmentMatches(line, offsets)).toBe(true);
+      // What the commitment hashes, written out, and the digest checked against the line's.
+      const committed = Buffer.alloc(2 + hasher.committedLength(offsets));
+      expect(hasher.writeCommitted(line, offsets, committed, 2)).toBe(committed.length);
+      expect(hasher.isCommitment(line, offsets, sha256(committed.subarray(2)), 0)).toBe(true);
+      expect(hasher.isCommitment(line, offsets, Buffer.concat([Buffer.alloc(1), c]), 1)).toBe(true);
+      expect(hasher.isCommitment(line, offsets, sha256(committed), 0)).toBe(false);
       // The uid is read from a key without searching when it has the writer's 36 characters, and found otherwise.
       expect(uidOf(key).toString()).toBe(JSON.stringify(uid).slice(1, -1));
       expect(uidOf(hasher.keyFromLine(line, offsets)).toString()).toBe(lineUid);

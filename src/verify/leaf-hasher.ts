@@ -72,20 +72,30 @@ export class LeafHasher {
 
   /**
    * For a leaf line parsed by parseLeafLine: its leaf hash at its own index (32 bytes) and then its
-   * key, written into `target` at `at`; returns where the key ends. The same bytes as leafHash and
-   * keyFromLine give, in one pass: the envelope is written where the key goes (its 0x00 prefix in the
-   * hash's last byte), hashed there, and its index digits then taken out.
+   * key, written into `target` at `at` (leafSlotLength bytes are needed there) in two steps, so that
+   * a batch of leaves is hashed in one call between them (leaf-precompute.ts). leafMessage writes
+   * 0x00 || envelope, the leaf hash's input, and returns its byte range; once it is hashed,
+   * leafFromMessage puts the hash at `at` and takes the index digits out of the envelope, leaving
+   * the key, and returns where the key ends. The same bytes as leafHash and keyFromLine give.
    */
-  writeLeaf(line: Buffer, f: LeafOffsets, target: Buffer, at: number): number {
+  leafMessage(line: Buffer, f: LeafOffsets, target: Buffer, at: number): [start: number, end: number] {
     const start = at + SHA256_SIZE - 1;
     target[start] = 0x00;
-    const end = this.#writeEnvelope(line, f, target, start + 1, true);
-    const hash = sha256Latin1(target.subarray(start, end));
-    const digits = start + 1 + INDEX_AT;
+    return [start, this.#writeEnvelope(line, f, target, start + 1, true)];
+  }
+
+  /** See leafMessage; `end` is the end it returned, `hash` holds the 32-byte digest at `hashAt`. */
+  leafFromMessage(f: LeafOffsets, target: Buffer, at: number, end: number, hash: Uint8Array, hashAt: number): number {
+    const digits = at + SHA256_SIZE + INDEX_AT;
     const digitCount = f.indexEnd - f.indexStart;
     target.copyWithin(digits, digits + digitCount, end);
-    target.write(hash, at, SHA256_SIZE, 'latin1');
+    put(target, at, hash, hashAt, hashAt + SHA256_SIZE);
     return end - digitCount;
+  }
+
+  /** The room leafMessage needs: the hash, the key and the index digits. */
+  leafSlotLength(f: LeafOffsets): number {
+    return SHA256_SIZE + this.keyLength(f) + (f.indexEnd - f.indexStart);
   }
 
   /** 0x00 || envelope, in the reused buffer. */
@@ -110,13 +120,29 @@ export class LeafHasher {
 
   /** Whether the line's salt and event bytes hash to the line's commitment. */
   commitmentMatches(line: Buffer, f: LeafOffsets): boolean {
-    const eventLength = f.eventEnd - f.eventStart;
-    this.#reserve(SALT_SIZE + eventLength);
-    const buffer = this.#buffer;
-    for (let i = 0, p = f.saltStart; i < SALT_SIZE; i++, p += 2) buffer[i] = HEX_VALUE[line[p]!]! * 16 + HEX_VALUE[line[p + 1]!]!;
-    line.copy(buffer, SALT_SIZE, f.eventStart, f.eventEnd);
+    this.#reserve(this.committedLength(f));
+    const end = this.writeCommitted(line, f, this.#buffer, 0);
     // Lowercase hex on both sides (parseLeafLine checked the line's): one native string comparison.
-    return sha256Hex(buffer.subarray(0, SALT_SIZE + eventLength)) === line.toString('latin1', f.commitmentStart, f.commitmentStart + 2 * SHA256_SIZE);
+    return sha256Hex(this.#buffer.subarray(0, end)) === line.toString('latin1', f.commitmentStart, f.commitmentStart + 2 * SHA256_SIZE);
+  }
+
+  /** The length of what the commitment hashes: the salt's bytes and the event's. */
+  committedLength(f: LeafOffsets): number {
+    return SALT_SIZE + f.eventEnd - f.eventStart;
+  }
+
+  /** Writes what the line's commitment hashes (salt || event bytes) into `target` at `at`; returns its end. */
+  writeCommitted(line: Buffer, f: LeafOffsets, target: Buffer, at: number): number {
+    for (let i = 0, p = f.saltStart; i < SALT_SIZE; i++, p += 2) target[at + i] = HEX_VALUE[line[p]!]! * 16 + HEX_VALUE[line[p + 1]!]!;
+    return at + SALT_SIZE + line.copy(target, at + SALT_SIZE, f.eventStart, f.eventEnd);
+  }
+
+  /** Whether digest[at, at + 32) is the line's commitment (64 lowercase hex digits, parseLeafLine checked). */
+  isCommitment(line: Buffer, f: LeafOffsets, digest: Uint8Array, at: number): boolean {
+    for (let i = 0, p = f.commitmentStart; i < SHA256_SIZE; i++, p += 2) {
+      if (HEX_VALUE[line[p]!]! * 16 + HEX_VALUE[line[p + 1]!]! !== digest[at + i]) return false;
+    }
+    return true;
   }
 
   #reserve(bytes: number): void {

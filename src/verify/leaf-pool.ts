@@ -133,6 +133,9 @@ function workerModule(): { url: URL; plain: boolean } {
       platform: 'node',
       target: `node${process.versions.node.split('.')[0]}`,
       logLevel: 'silent',
+      // The bundle runs from a data: URL. Modules in it that find files from their own URL (the
+      // native SHA-256 addon, native-sha256.ts) get this one's: every module of src/ is at this depth.
+      define: { 'import.meta.url': JSON.stringify(import.meta.url) },
     });
     bundled = { url: new URL(`data:text/javascript,${encodeURIComponent(outputFiles[0]!.text)}`), plain: true };
   } catch {

@@ -1,7 +1,7 @@
 /**
  * The pure per-line work of verification, done ahead of the engine (in worker threads, leaf-pool.ts):
- * for each line of a batch that takes the engine's fast path — parseLeafLine reads it and
- * commitmentMatches holds — its index, its key and its leaf hash at that index. All are functions of
+ * for each line of a batch that takes the engine's fast path — parseLeafLine reads it and its
+ * commitment holds (as LeafHasher.commitmentMatches checks) — its index, its key and its leaf hash at that index. All are functions of
  * the line's bytes and the tenant only, computed with the engine's own functions, so the engine's
  * decisions are the same with or without them (bundle-verifier.ts `PrecomputedLeaf`; the tests hold
  * the reports equal). Lines that fail either step are marked and left to the engine.
@@ -9,10 +9,13 @@
 import type { PrecomputedLeaf } from './bundle-verifier.ts';
 import type { LeafHasher } from './leaf-hasher.ts';
 import { newLeafOffsets, parseLeafLine, type LeafOffsets } from './leaf-line.ts';
-import { SHA256_SIZE } from '../ledger/crypto.ts';
+import { sha256Many, SHA256_SIZE } from '../ledger/crypto.ts';
 
-/** Numbers kept per line: where its newline is, its index (−1: not on the fast path), where its hash and key end in `data`. */
-const STRIDE = 3;
+/**
+ * Numbers kept per line: where its newline is, its index (−1: not on the fast path), and where its
+ * hash starts and its key ends in `data`.
+ */
+const STRIDE = 4;
 
 /** The results for one batch: a buffer of complete lines, each ended by a newline. */
 export interface PrecomputedBatch {
@@ -23,44 +26,107 @@ export interface PrecomputedBatch {
   data: Uint8Array<ArrayBuffer>;
 }
 
-/** Runs the fast path's pure steps over every line of `bytes` (complete lines only). */
+/**
+ * Runs the fast path's pure steps over every line of `bytes` (complete lines only). The hashing is
+ * done a batch at a time (sha256Many: one native call for all the lines' commitments, one for all
+ * their leaf hashes), so the lines are gone over three times: parse and write what each commitment
+ * hashes; check the commitments and write each leaf's envelope; put each leaf's hash and key in place.
+ */
 export function precomputeBatch(bytes: Buffer, hasher: LeafHasher): PrecomputedBatch {
   let lines = 0;
   for (let at = bytes.indexOf(0x0a); at >= 0; at = bytes.indexOf(0x0a, at + 1)) lines += 1;
   const offsets = new Float64Array(lines * STRIDE);
-  // A key is shorter than its line unless the tenant id is long; the buffer grows if need be.
-  let data: Buffer = scratch.length >= bytes.length + lines * SHA256_SIZE ? scratch : Buffer.allocUnsafe(bytes.length + lines * SHA256_SIZE);
-  let at = 0;
-  const f: LeafOffsets = newLeafOffsets();
-  let start = 0;
-  for (let line = 0; line < lines; line++) {
+  const s = scratchFor(lines);
+
+  // 1. Parse: the lines in the writer's spelling are the candidates.
+  let candidates = 0;
+  let committedLength = 0;
+  for (let line = 0, start = 0; line < lines; line++) {
     const end = bytes.indexOf(0x0a, start);
-    const o = line * STRIDE;
-    offsets[o] = end;
-    offsets[o + 1] = -1;
-    if (parseLeafLine(bytes, start, end, f) && hasher.commitmentMatches(bytes, f)) {
-      // The envelope is written there first: the key and its index digits.
-      const needed = at + SHA256_SIZE + hasher.keyLength(f) + (f.indexEnd - f.indexStart);
-      if (needed > data.length) data = grow(data, at, needed);
-      const keyEnd = hasher.writeLeaf(bytes, f, data, at);
-      offsets[o + 1] = f.index;
-      at = keyEnd;
+    offsets[line * STRIDE] = end;
+    offsets[line * STRIDE + 1] = -1;
+    const f = s.parsed[candidates]!;
+    if (parseLeafLine(bytes, start, end, f)) {
+      s.lineOf[candidates++] = line;
+      committedLength += hasher.committedLength(f);
     }
-    offsets[o + 2] = at;
     start = end + 1;
   }
-  scratch = data;
-  // A copy of what was written: the results travel to another thread, and the scratch buffer stays.
-  return { lines, offsets, data: new Uint8Array(data.subarray(0, at)) };
+  const committed = s.committed = room(s.committed, committedLength);
+  for (let c = 0, at = 0; c < candidates; c++) {
+    s.ranges[2 * c] = at;
+    at = hasher.writeCommitted(bytes, s.parsed[c]!, committed, at);
+    s.ranges[2 * c + 1] = at;
+  }
+  sha256Many(committed, s.ranges.subarray(0, 2 * candidates), s.digests);
+
+  // 2. The candidates whose commitment holds are the fast path's: write their leaf messages.
+  let leaves = 0;
+  let dataLength = 0;
+  for (let c = 0; c < candidates; c++) {
+    const f = s.parsed[c]!;
+    if (!hasher.isCommitment(bytes, f, s.digests, c * SHA256_SIZE)) continue;
+    s.leafOf[leaves++] = c;
+    dataLength += hasher.leafSlotLength(f);
+  }
+  const data = s.data = room(s.data, dataLength);
+  for (let l = 0, at = 0; l < leaves; l++) {
+    const f = s.parsed[s.leafOf[l]!]!;
+    s.slots[l] = at;
+    [s.ranges[2 * l], s.ranges[2 * l + 1]] = hasher.leafMessage(bytes, f, data, at);
+    at += hasher.leafSlotLength(f);
+  }
+  sha256Many(data, s.ranges.subarray(0, 2 * leaves), s.digests);
+
+  // 3. Each leaf's hash and key in its slot.
+  for (let l = 0; l < leaves; l++) {
+    const c = s.leafOf[l]!;
+    const f = s.parsed[c]!;
+    const o = s.lineOf[c]! * STRIDE;
+    offsets[o + 1] = f.index;
+    offsets[o + 2] = s.slots[l]!;
+    offsets[o + 3] = hasher.leafFromMessage(f, data, s.slots[l]!, s.ranges[2 * l + 1]!, s.digests, l * SHA256_SIZE);
+  }
+  // A copy of what was written: the results travel to another thread, and the scratch stays.
+  return { lines, offsets, data: new Uint8Array(data.subarray(0, dataLength)) };
 }
 
-/** Where the hashes and keys are written, reused from batch to batch. */
-let scratch: Buffer = Buffer.alloc(0);
+/** Working space reused from batch to batch (per thread), grown to the largest batch's needs. */
+interface Scratch {
+  parsed: LeafOffsets[];
+  /** Per candidate: its line. Per fast-path leaf: its candidate, and where its slot starts in `data`. */
+  lineOf: Int32Array;
+  leafOf: Int32Array;
+  slots: Int32Array;
+  /** Start, end pairs of the messages being hashed, and their digests. */
+  ranges: Uint32Array;
+  digests: Buffer;
+  committed: Buffer;
+  data: Buffer;
+}
 
-function grow(data: Buffer, used: number, needed: number): Buffer {
-  const larger = Buffer.allocUnsafe(Math.max(needed, 2 * data.length));
-  data.copy(larger, 0, 0, used);
-  return larger;
+let scratch: Scratch | undefined;
+
+function scratchFor(lines: number): Scratch {
+  if (!scratch || scratch.lineOf.length < lines) {
+    const n = Math.max(lines, 2 * (scratch?.lineOf.length ?? 0), 1024);
+    scratch = {
+      parsed: Array.from({ length: n }, () => newLeafOffsets()),
+      lineOf: new Int32Array(n),
+      leafOf: new Int32Array(n),
+      slots: new Int32Array(n),
+      ranges: new Uint32Array(2 * n),
+      digests: Buffer.allocUnsafe(n * SHA256_SIZE),
+      committed: scratch?.committed ?? Buffer.alloc(0),
+      data: scratch?.data ?? Buffer.alloc(0),
+    };
+  }
+  return scratch;
+}
+
+/** `buffer`, or a bigger one if it holds fewer than `length` bytes (its contents are not kept). */
+function room(buffer: Buffer, length: number): Buffer {
+  return buffer.length >= length ? buffer : Buffer.allocUnsafe(Math.max(length, 2 * buffer.length));
 }
 
 /**
@@ -95,11 +161,11 @@ export class BatchReader {
     if (line >= this.#batch.lines || offsets[o] !== end) throw new Error(`precomputed results out of step with the lines, at line ${line} of a batch`);
     const index = offsets[o + 1]!;
     if (index < 0) return undefined;
-    const from = o === 0 ? 0 : offsets[o - 1]!;
+    const from = offsets[o + 2]!;
     const leaf = this.#leaf;
     leaf.index = index;
     leaf.leafHash = this.#data.subarray(from, from + SHA256_SIZE);
-    leaf.key = this.#data.subarray(from + SHA256_SIZE, offsets[o + 2]!);
+    leaf.key = this.#data.subarray(from + SHA256_SIZE, offsets[o + 3]!);
     return leaf;
   }
 }

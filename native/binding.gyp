@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "trailproof_sha256",
+      "sources": ["sha256.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
+    }
+  ]
+}

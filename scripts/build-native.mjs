@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+/**
+ * Run after `npm install` / `npm ci` (package.json "postinstall"): builds the optional native SHA-256
+ * (native/sha256.c, see src/ledger/native-sha256.ts) with node-gyp, which npm ships. It needs a C
+ * compiler, make, python3 and Node's headers (npm's `nodedir`, or node-gyp downloads them).
+ *
+ * Optional: if it cannot be built, this says so and the install goes on. Trailproof then hashes with
+ * node:crypto, with the same results; verifying bundles and appending run slower (docs/benchmarks.md).
+ * TRAILPROOF_NATIVE=0 skips the build (and its use at run time).
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const dir = fileURLToPath(new URL('../native/', import.meta.url));
+
+if (process.env.TRAILPROOF_NATIVE === '0') {
+  process.stdout.write('native SHA-256: skipped (TRAILPROOF_NATIVE=0)\n');
+  process.exit(0);
+}
+
+// npm tells its scripts where its node-gyp is; run by hand, look beside npm itself.
+const candidates = [
+  process.env.npm_config_node_gyp,
+  path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+].filter((file) => file && fs.existsSync(file));
+
+const started = Date.now();
+const result = candidates.length === 0
+  ? { status: null, error: new Error('node-gyp not found (it comes with npm)') }
+  : spawnSync(process.execPath, [candidates[0], 'rebuild'], { cwd: dir, encoding: 'utf8' });
+if (result.status === 0) {
+  process.stdout.write(`native SHA-256: built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+} else {
+  const why = result.error?.message ?? `${result.stderr ?? ''}`.trim().split('\n').slice(-5).join('\n');
+  process.stderr.write(`native SHA-256: not built, so Trailproof hashes with node:crypto (same results, slower verification). Why:\n${why}\n`);
+}

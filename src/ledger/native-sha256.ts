@@ -1,0 +1,33 @@
+/**
+ * The optional native SHA-256 of native/sha256.c: batches of messages in one call, and interior
+ * nodes hashed into a caller's buffer, at about a quarter of node:crypto's cost per hash (most of
+ * which is the call itself). Built on `npm install` by scripts/build-native.mjs when a C compiler
+ * and Node's headers are there; when it is not built, or `TRAILPROOF_NATIVE=0`, this is undefined
+ * and crypto.ts hashes with node:crypto instead: the same answers (the tests hold them equal), only slower.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+export interface NativeSha256 {
+  /** Message i is data[ranges[2i], ranges[2i + 1]); its digest is written to out[32i, 32i + 32). Throws a TypeError on ranges outside data. */
+  sha256Many(data: Uint8Array, ranges: Uint32Array, out: Uint8Array): void;
+  /** out[0, 32) = SHA-256(0x01 || left || right), for 32-byte left and right. */
+  nodeHash(left: Uint8Array, right: Uint8Array, out: Uint8Array): void;
+}
+
+/**
+ * Where the built addon is. Resolved from this module's URL, which is also right inside the
+ * verification workers' bundle (leaf-pool.ts sets it to a module of the same depth in src/).
+ */
+export const NATIVE_SHA256_PATH = fileURLToPath(new URL('../../native/build/Release/trailproof_sha256.node', import.meta.url));
+
+function load(): NativeSha256 | undefined {
+  if (process.env.TRAILPROOF_NATIVE === '0') return undefined;
+  try {
+    return createRequire(import.meta.url)(NATIVE_SHA256_PATH) as NativeSha256;
+  } catch {
+    return undefined;
+  }
+}
+
+export const nativeSha256: NativeSha256 | undefined = load();
