@@ -1,8 +1,8 @@
 /*
  * SHA-256 for the ledger's hot loops, without node:crypto's per-call cost. crypto.hash spends
  * ~0.5 µs per call resolving the algorithm and building its result; the hashing of a 65-byte node
- * takes ~0.1 µs. Here one call hashes a whole batch of messages (sha256Many), or one interior node
- * into a buffer the caller owns (nodeHash). The hashing itself is Node's own OpenSSL (its SHA-256,
+ * takes ~0.1 µs. Here one call hashes a whole batch of messages (sha256Many), one interior node
+ * into a buffer the caller owns (nodeHash), or appends a leaf to a tree's frontier (frontierPush). The hashing itself is Node's own OpenSSL (its SHA-256,
  * with the CPU's SHA extensions where present): no cryptographic code of ours.
  *
  * Optional: src/ledger/native-sha256.ts falls back to node:crypto when this is not built, and the
@@ -12,6 +12,7 @@
 #include <node_api.h>
 #include <openssl/sha.h>
 #include <stdint.h>
+#include <string.h>
 
 #define DIGEST 32
 
@@ -86,10 +87,49 @@ static napi_value NodeHash(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * frontierPush(frontier: Uint8Array, size: number, leaf: Uint8Array): appends a leaf hash to the
+ * frontier of a tree of `size` leaves (RFC 9162 §2.1.1: its perfect subtrees, largest first, one
+ * 32-byte slot each, popcount(size) slots used): the last subtrees are merged with the leaf, one
+ * interior node per trailing 1 bit of `size`, and the result written to the first of their slots.
+ */
+static napi_value FrontierPush(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3) return fail(env, "frontierPush(frontier, size, leaf)");
+  uint8_t *frontier, *leaf;
+  size_t frontierLength, leafLength;
+  double sizeValue;
+  if (!typed(env, argv[0], napi_uint8_array, (void **)&frontier, &frontierLength)) return fail(env, "frontier must be a Uint8Array");
+  if (napi_get_value_double(env, argv[1], &sizeValue) != napi_ok) return fail(env, "size must be a number");
+  if (!typed(env, argv[2], napi_uint8_array, (void **)&leaf, &leafLength) || leafLength != DIGEST) return fail(env, "leaf must be 32 bytes");
+  if (!(sizeValue >= 0 && sizeValue < 9007199254740992.0) || sizeValue != (double)(uint64_t)sizeValue) return outOfRange(env, "size must be a safe non-negative integer");
+  uint64_t size = (uint64_t)sizeValue;
+  size_t used = (size_t)__builtin_popcountll(size);
+  if (frontierLength / DIGEST < used + 1) return outOfRange(env, "frontier is too short for the tree");
+  static const uint8_t prefix = 0x01;
+  uint8_t hash[DIGEST];
+  memcpy(hash, leaf, DIGEST);
+  size_t slot = used;
+  for (uint64_t rest = size; rest & 1; rest >>= 1) {
+    slot -= 1;
+    SHA256_CTX context;
+    SHA256_Init(&context);
+    SHA256_Update(&context, &prefix, 1);
+    SHA256_Update(&context, frontier + DIGEST * slot, DIGEST);
+    SHA256_Update(&context, hash, DIGEST);
+    SHA256_Final(hash, &context);
+  }
+  memcpy(frontier + DIGEST * slot, hash, DIGEST);
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
-  napi_value many, node;
+  napi_value many, node, push;
   napi_create_function(env, "sha256Many", NAPI_AUTO_LENGTH, Sha256Many, NULL, &many);
   napi_create_function(env, "nodeHash", NAPI_AUTO_LENGTH, NodeHash, NULL, &node);
+  napi_create_function(env, "frontierPush", NAPI_AUTO_LENGTH, FrontierPush, NULL, &push);
+  napi_set_named_property(env, exports, "frontierPush", push);
   napi_set_named_property(env, exports, "sha256Many", many);
   napi_set_named_property(env, exports, "nodeHash", node);
   return exports;

@@ -13,6 +13,12 @@ export interface NativeSha256 {
   sha256Many(data: Uint8Array, ranges: Uint32Array, out: Uint8Array): void;
   /** out[0, 32) = SHA-256(0x01 || left || right), for 32-byte left and right. */
   nodeHash(left: Uint8Array, right: Uint8Array, out: Uint8Array): void;
+  /**
+   * Appends `leaf` to the frontier of a tree of `size` leaves, held as 32-byte slots (largest subtree
+   * first, popcount(size) used, room for one more): merges it with the trailing subtrees, one node
+   * per trailing 1 bit of size, into the first slot of those (RFC 9162 §2.1.1).
+   */
+  frontierPush(frontier: Uint8Array, size: number, leaf: Uint8Array): void;
 }
 
 /**

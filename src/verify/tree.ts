@@ -1,15 +1,22 @@
 /**
  * RFC 6962 tree building for verification: the TreeBuilder of src/ledger/merkle.ts (frontier of
  * perfect subtrees, RFC 9162 §2.1.1), reporting every completed subtree so the self-audit can
- * compare stored tile hashes.
+ * compare stored tile hashes. The frontier lives in one buffer, a 32-byte slot per subtree, so a
+ * push allocates nothing; with the native SHA-256 and no one to report nodes to, a push is one call.
  */
-import { emptyRoot, nodeHash } from '../ledger/hash.ts';
+import { emptyRoot, HASH_SIZE, nodeHash } from '../ledger/hash.ts';
 import { foldRight, type TreeNode } from '../ledger/merkle.ts';
+import { nativeSha256 } from '../ledger/native-sha256.ts';
+
+/** Slots for every subtree of a tree of up to 2^64 leaves, and one being merged. */
+const SLOTS = 65;
 
 export class VerifyingTree {
-  readonly #frontier: Buffer[] = [];
+  readonly #slots = Buffer.alloc(SLOTS * HASH_SIZE);
   readonly #onNode: ((node: TreeNode) => void) | undefined;
   #size = 0;
+  /** Slots in use: popcount(size). */
+  #used = 0;
 
   constructor(onNode?: (node: TreeNode) => void) {
     this.#onNode = onNode;
@@ -18,8 +25,9 @@ export class VerifyingTree {
   /** A tree continuing from `size` leaves with that frontier (largest subtree first). */
   static from(size: number, frontier: readonly Buffer[], onNode?: (node: TreeNode) => void): VerifyingTree {
     const tree = new VerifyingTree(onNode);
-    tree.#frontier.push(...frontier);
+    frontier.forEach((hash, i) => hash.copy(tree.#slots, i * HASH_SIZE));
     tree.#size = size;
+    tree.#used = frontier.length;
     return tree;
   }
 
@@ -27,24 +35,39 @@ export class VerifyingTree {
     return this.#size;
   }
 
-  push(leafHash: Buffer): void {
-    let hash = leafHash;
-    let level = 0;
-    for (let rest = this.#size; rest % 2 === 1; rest = (rest - 1) / 2) {
-      hash = nodeHash(this.#frontier.pop()!, hash);
-      level += 1;
-      this.#onNode?.({ level, index: (rest - 1) / 2, hash });
+  push(leafHash: Uint8Array): void {
+    const size = this.#size;
+    let slot = this.#used;
+    if (nativeSha256 && !this.#onNode) {
+      nativeSha256.frontierPush(this.#slots, size, leafHash);
+      for (let rest = size; rest % 2 === 1; rest = (rest - 1) / 2) slot -= 1;
+    } else {
+      let hash: Uint8Array = leafHash;
+      let level = 0;
+      for (let rest = size; rest % 2 === 1; rest = (rest - 1) / 2) {
+        slot -= 1;
+        const merged = nodeHash(this.#slot(slot), hash);
+        level += 1;
+        this.#onNode?.({ level, index: (rest - 1) / 2, hash: merged });
+        hash = merged;
+      }
+      this.#slots.set(hash, slot * HASH_SIZE);
     }
-    this.#frontier.push(hash);
-    this.#size += 1;
+    this.#used = slot + 1;
+    this.#size = size + 1;
   }
 
   /** MTH of the leaves so far: the frontier folded right to left. */
   root(): Buffer {
-    return foldRight(this.#frontier) ?? emptyRoot();
+    return foldRight(this.frontier()) ?? emptyRoot();
   }
 
+  /** The frontier's hashes, largest subtree first (copies). */
   frontier(): Buffer[] {
-    return [...this.#frontier];
+    return Array.from({ length: this.#used }, (_, i) => Buffer.from(this.#slot(i)));
+  }
+
+  #slot(i: number): Buffer {
+    return this.#slots.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE);
   }
 }
