@@ -107,6 +107,8 @@ export class BundleVerifier {
   readonly #offsets: LeafOffsets = newLeafOffsets();
   #pending: Pending | undefined;
   #since: { size: number; root: Buffer; ok: boolean | undefined } | undefined;
+  /** Checkpoint notes whose signatures were checked elsewhere with this verifier's keys (see notesChecked). */
+  #notesChecked: ReadonlySet<string> = new Set();
 
   constructor(options: VerifierOptions) {
     this.#options = options;
@@ -115,6 +117,17 @@ export class BundleVerifier {
     if (options.keys.length === 0) throw new TrailproofError('CONFIG_INVALID', 'at least one verifier key is needed');
     // Malformed keys are the caller's mistake, reported before any line is read.
     for (const key of options.keys) keyText.parseVerifierKey(key, [ED25519_SIGNATURE_TYPE]);
+  }
+
+  /**
+   * Checkpoint notes, about to be fed, that were opened (openNote) with trusted verifiers made from
+   * `keys` under `origin` and held: when those are this verifier's keys and this bundle's origin,
+   * their signatures are not checked again. Until the next call. (Verification worker threads check
+   * the signatures of the checkpoints in their batches, leaf-precompute.ts.)
+   */
+  notesChecked(notes: readonly string[], keys: readonly string[], origin: string): void {
+    const same = this.#header !== undefined && origin === this.#header.origin && keys.length === this.#options.keys.length && keys.every((k, i) => k === this.#options.keys[i]);
+    this.#notesChecked = same && notes.length > 0 ? new Set(notes) : new Set();
   }
 
   /** Leaves read so far. */
@@ -134,6 +147,11 @@ export class BundleVerifier {
   /** The bundle's tenant, once its header has been read. */
   get tenant(): string | undefined {
     return this.#header?.tenant;
+  }
+
+  /** The bundle's origin, once its header has been read. */
+  get origin(): string | undefined {
+    return this.#header?.origin;
   }
 
   /**
@@ -438,7 +456,7 @@ export class BundleVerifier {
   #open(note: string): { size: number; root: Buffer } | { error: string; size?: number } {
     let text: string;
     try {
-      text = openNote(note, this.#verifiers).text;
+      text = openNote(note, this.#verifiers, this.#notesChecked.has(note)).text;
     } catch (err) {
       if (!(err instanceof TrailproofError)) throw err;
       const size = sizeOf(note);

@@ -14,7 +14,15 @@ import type { PrecomputedBatch } from './leaf-precompute.ts';
 export interface BatchRequest {
   id: number;
   tenant: string;
+  /** The trusted keys and the bundle's origin to check checkpoint signatures with, if they are to be checked. */
+  notes?: NotesContext;
   bytes: Uint8Array<ArrayBuffer>;
+}
+
+/** What checkpoint signatures are checked against: trustedVerifiers(keys, origin). */
+export interface NotesContext {
+  keys: readonly string[];
+  origin: string;
 }
 
 /** The results, and the request's bytes given back. */
@@ -70,8 +78,11 @@ export class LeafWorkerPool {
     return this.#workers.length;
   }
 
-  /** Precomputes a batch of complete lines (each ended by a newline): `pieces` joined, up to `length` bytes. */
-  precompute(tenant: string, pieces: readonly Buffer[], length: number): Promise<LinesBatch> {
+  /**
+   * Precomputes a batch of complete lines (each ended by a newline): `pieces` joined, up to `length`
+   * bytes; with `notes`, the checkpoint lines' signatures are checked too.
+   */
+  precompute(tenant: string, pieces: readonly Buffer[], length: number, notes?: NotesContext): Promise<LinesBatch> {
     const spare = this.#spare.findIndex((buffer) => buffer.byteLength >= length);
     const buffer = spare >= 0 ? this.#spare.splice(spare, 1)[0]! : new ArrayBuffer(length + (length >> 3));
     const bytes = new Uint8Array(buffer, 0, length);
@@ -82,7 +93,7 @@ export class LeafWorkerPool {
       at += n;
     }
     const id = this.#nextId++;
-    const request: BatchRequest = { id, tenant, bytes };
+    const request: BatchRequest = { id, tenant, ...(notes ? { notes } : {}), bytes };
     const batch = this.#failure
       ? Promise.reject(this.#failure)
       : new Promise<BatchResponse>((resolve, reject) => {

@@ -24,7 +24,14 @@ export interface PrecomputedBatch {
   offsets: Float64Array<ArrayBuffer>;
   /** For each line on the fast path in turn: its 32-byte leaf hash, then its key. */
   data: Uint8Array<ArrayBuffer>;
+  /** The notes of the batch's checkpoint lines that `checkNote` opened (see BundleVerifier.notesChecked). */
+  checkedNotes: string[];
 }
+
+/** Whether a checkpoint note opens (openNote) with the trusted verifiers: signatures checked. */
+export type NoteCheck = (note: string) => boolean;
+
+const CHECKPOINT_LINE = Buffer.from('{"type":"checkpoint"');
 
 /**
  * Runs the fast path's pure steps over every line of `bytes` (complete lines only). The hashing is
@@ -32,15 +39,17 @@ export interface PrecomputedBatch {
  * their leaf hashes), so the lines are gone over three times: parse and write what each commitment
  * hashes; check the commitments and write each leaf's envelope; put each leaf's hash and key in place.
  */
-export function precomputeBatch(bytes: Buffer, hasher: LeafHasher): PrecomputedBatch {
+export function precomputeBatch(bytes: Buffer, hasher: LeafHasher, checkNote?: NoteCheck): PrecomputedBatch {
   let lines = 0;
   for (let at = bytes.indexOf(0x0a); at >= 0; at = bytes.indexOf(0x0a, at + 1)) lines += 1;
   const offsets = new Float64Array(lines * STRIDE);
   const s = scratchFor(lines);
 
   // 1. Parse: the lines in the writer's spelling are the candidates.
+  // The checkpoints' signatures are checked here too, off the engine's thread.
   let candidates = 0;
   let committedLength = 0;
+  const checkedNotes: string[] = [];
   for (let line = 0, start = 0; line < lines; line++) {
     const end = bytes.indexOf(0x0a, start);
     offsets[line * STRIDE] = end;
@@ -49,6 +58,9 @@ export function precomputeBatch(bytes: Buffer, hasher: LeafHasher): PrecomputedB
     if (parseLeafLine(bytes, start, end, f)) {
       s.lineOf[candidates++] = line;
       committedLength += hasher.committedLength(f);
+    } else if (checkNote && bytes.subarray(start, start + CHECKPOINT_LINE.length).equals(CHECKPOINT_LINE)) {
+      const note = noteOf(bytes.toString('utf8', start, end));
+      if (note !== undefined && checkNote(note)) checkedNotes.push(note);
     }
     start = end + 1;
   }
@@ -88,7 +100,17 @@ export function precomputeBatch(bytes: Buffer, hasher: LeafHasher): PrecomputedB
     offsets[o + 3] = hasher.leafFromMessage(f, data, s.slots[l]!, s.ranges[2 * l + 1]!, s.digests, l * SHA256_SIZE);
   }
   // A copy of what was written: the results travel to another thread, and the scratch stays.
-  return { lines, offsets, data: new Uint8Array(data.subarray(0, dataLength)) };
+  return { lines, offsets, data: new Uint8Array(data.subarray(0, dataLength)), checkedNotes };
+}
+
+/** A checkpoint line's note, if the line is JSON with a string note; anything else is the engine's to report. */
+function noteOf(line: string): string | undefined {
+  try {
+    const value = JSON.parse(line) as { note?: unknown } | null;
+    return typeof value?.note === 'string' ? value.note : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Working space reused from batch to batch (per thread), grown to the largest batch's needs. */
@@ -143,6 +165,11 @@ export class BatchReader {
     this.#batch = batch;
     this.#data = Buffer.from(batch.data.buffer, batch.data.byteOffset, batch.data.byteLength);
     this.#leaf = { tenant, index: 0, key: this.#data, leafHash: this.#data };
+  }
+
+  /** The batch's checkpoint notes whose signatures were checked (PrecomputedBatch). */
+  get checkedNotes(): readonly string[] {
+    return this.#batch.checkedNotes;
   }
 
   get lines(): number {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatCheckpoint } from '../ledger/checkpoint.ts';
 import { commitment, newSalt } from '../ledger/envelope.ts';
 import { canonicalJson } from '../ledger/jcs.ts';
-import { parseSignerKey, signNote } from '../ledger/note.ts';
+import { openNote, parseSignerKey, signNote } from '../ledger/note.ts';
 import type { BundleLeaf } from '../export/bundle-format.ts';
 import { BundleVerifier } from './bundle-verifier.ts';
 import { LeafHasher } from './leaf-hasher.ts';
@@ -11,6 +11,7 @@ import { newLeafOffsets, parseLeafLine, type LeafOffsets } from './leaf-line.ts'
 import { LeafWorkerPool } from './leaf-pool.ts';
 import { BatchReader, precomputeBatch } from './leaf-precompute.ts';
 import { buildLog, bundleLines } from './testing/bundle-builder.ts';
+import { trustedVerifiers } from './trusted-keys.ts';
 import { verifyStream } from './verify-stream.ts';
 
 const events = Array.from({ length: 40 }, (_, i) => ({ action: 'user.login', actor: { type: 'user', id: `u${i}` }, targets: [], outcome: 'success', context: {}, occurred_at: '2026-11-01T00:00:00.000Z', metadata: { n: i, note: 'é ✓' } }));
@@ -117,6 +118,39 @@ describe('verifyStream with worker threads', () => {
       await throughTsx.close();
     }
   }, 60_000);
+
+  it('checks checkpoint signatures in the workers, and the engine takes only notes checked with its own keys and origin', () => {
+    const text = bundles().alteredRoot!; // the checkpoint at 20 has a signature that no longer verifies
+    const lines = text.split('\n').slice(0, -1);
+    const bytes = Buffer.from(`${lines.slice(1).join('\n')}\n`);
+    const verifiers = trustedVerifiers([log.verifierKey], log.origin);
+    const opens = (note: string) => {
+      try {
+        openNote(note, verifiers);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const notes = lines.filter((l) => l.startsWith('{"type":"checkpoint"')).map((l) => (JSON.parse(l) as { note: string }).note);
+    const altered = notes.find((note) => !opens(note))!;
+    expect(altered).toBeDefined();
+    const batch = precomputeBatch(bytes, new LeafHasher(log.tenant), opens);
+    expect(batch.checkedNotes).toEqual(notes.filter((note) => note !== altered));
+    expect(precomputeBatch(bytes, new LeafHasher(log.tenant)).checkedNotes).toEqual([]);
+
+    // Told (wrongly) that the altered note was checked: trusted only for the same keys and origin.
+    const feed = (keys: string[], origin: string) => {
+      const verifier = new BundleVerifier({ keys: [log.verifierKey] });
+      verifier.line(lines[0]!);
+      verifier.notesChecked([altered], keys, origin);
+      for (const line of lines.slice(1)) verifier.line(line);
+      return verifier.finish();
+    };
+    expect(feed([log.verifierKey], log.origin).findings.some((f) => f.kind === 'bad_signature')).toBe(false);
+    expect(feed([log.verifierKey], 'other.example/t/x').findings.some((f) => f.kind === 'bad_signature')).toBe(true);
+    expect(feed([buildLog(events, sizes).verifierKey], log.origin).findings.some((f) => f.kind === 'bad_signature')).toBe(true);
+  });
 
   it('uses the results the workers computed (a wrong leaf hash from them shows in the report)', () => {
     const lines = bundleLines(log);

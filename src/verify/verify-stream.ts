@@ -28,7 +28,7 @@ export async function verifyStream(input: AsyncIterable<Buffer | string>, option
   }
   const pool = stream.pool ?? new LeafWorkerPool(workers);
   try {
-    await feedPrecomputed(input, verifier, pool, workers * (stream.batchesPerWorker ?? 8), stream.batchBytes ?? 256 * 1024);
+    await feedPrecomputed(input, verifier, options.keys, pool, workers * (stream.batchesPerWorker ?? 8), stream.batchBytes ?? 256 * 1024);
   } finally {
     if (!stream.pool) await pool.close();
   }
@@ -40,11 +40,15 @@ export async function verifyStream(input: AsyncIterable<Buffer | string>, option
  * complete lines of every `batchBytes` read are one batch, precomputed by the pool while later ones are
  * read, and fed to the engine in order with their results. At most `inFlight` batches are held.
  */
-async function feedPrecomputed(input: AsyncIterable<Buffer | string>, verifier: BundleVerifier, pool: LeafWorkerPool, inFlight: number, batchBytes: number): Promise<void> {
+async function feedPrecomputed(input: AsyncIterable<Buffer | string>, verifier: BundleVerifier, keys: readonly string[], pool: LeafWorkerPool, inFlight: number, batchBytes: number): Promise<void> {
   const queue: Promise<LinesBatch>[] = [];
   const feedNext = async () => {
     const { bytes, batch } = await queue.shift()!;
-    feedBatch(verifier, bytes, new BatchReader(batch, verifier.tenant!));
+    const reader = new BatchReader(batch, verifier.tenant!);
+    // The workers checked the batch's checkpoint signatures with the verifier's own keys and origin.
+    verifier.notesChecked(reader.checkedNotes, keys, verifier.origin!);
+    feedBatch(verifier, bytes, reader);
+    verifier.notesChecked([], keys, verifier.origin!);
     pool.recycle(bytes);
   };
   let header = true;
@@ -73,7 +77,7 @@ async function feedPrecomputed(input: AsyncIterable<Buffer | string>, verifier: 
       at -= piece.length;
       const newline = piece.lastIndexOf(0x0a);
       if (newline < 0) continue;
-      queue.push(pool.precompute(verifier.tenant, pending.slice(0, i + 1), at + newline + 1));
+      queue.push(pool.precompute(verifier.tenant, pending.slice(0, i + 1), at + newline + 1, { keys, origin: verifier.origin! }));
       pending = [piece.subarray(newline + 1), ...pending.slice(i + 1)].filter((p) => p.length > 0);
       pendingBytes -= at + newline + 1;
       return;
