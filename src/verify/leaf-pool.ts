@@ -8,7 +8,10 @@
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { buildSync } from 'esbuild';
-import type { PrecomputedBatch } from './leaf-precompute.ts';
+import { LeafHasher } from './leaf-hasher.ts';
+import { noteCheck, precomputeBatch, type NoteCheck, type NotesContext, type PrecomputedBatch } from './leaf-precompute.ts';
+
+export type { NotesContext };
 
 /** A batch of complete lines, each ended by a newline. */
 export interface BatchRequest {
@@ -19,10 +22,43 @@ export interface BatchRequest {
   bytes: Uint8Array<ArrayBuffer>;
 }
 
-/** What checkpoint signatures are checked against: trustedVerifiers(keys, origin). */
-export interface NotesContext {
-  keys: readonly string[];
-  origin: string;
+/**
+ * What runs the pure per-line work (leaf-precompute.ts) ahead of the engine: worker threads
+ * (LeafWorkerPool) or this thread (InThreadPrecomputer). verify-stream.ts feeds the engine from
+ * either the same way.
+ */
+export interface LeafPrecomputer {
+  /** Worker threads (0: this thread). */
+  readonly size: number;
+  /**
+   * Precomputes a batch of complete lines (each ended by a newline): `pieces` joined, up to `length`
+   * bytes; with `notes`, the checkpoint lines' signatures are checked too.
+   */
+  precompute(tenant: string, pieces: readonly Buffer[], length: number, notes?: NotesContext): Promise<LinesBatch>;
+  /** Gives a batch's buffer back once nothing reads it any more. */
+  recycle(bytes: Buffer): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Batches precomputed in this thread, when it is the only one (`--workers 0`, one core): the same
+ * work, still a batch at a time so the hashing is one call per batch (sha256Many).
+ */
+export class InThreadPrecomputer implements LeafPrecomputer {
+  readonly size = 0;
+  #hasher: { tenant: string; hasher: LeafHasher } | undefined;
+  #notes: { context: string; check: NoteCheck | undefined } | undefined;
+
+  precompute(tenant: string, pieces: readonly Buffer[], length: number, notes?: NotesContext): Promise<LinesBatch> {
+    const bytes = pieces.length === 1 && pieces[0]!.length === length ? pieces[0]! : Buffer.concat(pieces, length);
+    if (this.#hasher?.tenant !== tenant) this.#hasher = { tenant, hasher: new LeafHasher(tenant) };
+    if (notes && this.#notes?.context !== JSON.stringify(notes)) this.#notes = { context: JSON.stringify(notes), check: noteCheck(notes) };
+    return Promise.resolve({ bytes, batch: precomputeBatch(bytes, this.#hasher.hasher, notes ? this.#notes!.check : undefined) });
+  }
+
+  recycle(): void {}
+
+  async close(): Promise<void> {}
 }
 
 /** The results, and the request's bytes given back. */
@@ -46,7 +82,7 @@ interface Job {
 /** Buffers kept for later batches. */
 const SPARE_BUFFERS = 8;
 
-export class LeafWorkerPool {
+export class LeafWorkerPool implements LeafPrecomputer {
   readonly #workers: Worker[];
   readonly #jobs = new Map<number, Job>();
   readonly #spare: ArrayBuffer[] = [];
@@ -78,10 +114,6 @@ export class LeafWorkerPool {
     return this.#workers.length;
   }
 
-  /**
-   * Precomputes a batch of complete lines (each ended by a newline): `pieces` joined, up to `length`
-   * bytes; with `notes`, the checkpoint lines' signatures are checked too.
-   */
   precompute(tenant: string, pieces: readonly Buffer[], length: number, notes?: NotesContext): Promise<LinesBatch> {
     const spare = this.#spare.findIndex((buffer) => buffer.byteLength >= length);
     const buffer = spare >= 0 ? this.#spare.splice(spare, 1)[0]! : new ArrayBuffer(length + (length >> 3));
@@ -104,7 +136,6 @@ export class LeafWorkerPool {
     return batch;
   }
 
-  /** Gives a batch's buffer back once nothing reads it any more. */
   recycle(bytes: Buffer): void {
     if (this.#spare.length < SPARE_BUFFERS && bytes.buffer instanceof ArrayBuffer) this.#spare.push(bytes.buffer);
   }

@@ -10,6 +10,8 @@ import type { PrecomputedLeaf } from './bundle-verifier.ts';
 import type { LeafHasher } from './leaf-hasher.ts';
 import { newLeafOffsets, parseLeafLine, type LeafOffsets } from './leaf-line.ts';
 import { sha256Many, SHA256_SIZE } from '../ledger/crypto.ts';
+import { openNote, type NoteVerifier } from '../ledger/note.ts';
+import { trustedVerifiers } from './trusted-keys.ts';
 
 /**
  * Numbers kept per line: where its newline is, its index (−1: not on the fast path), and where its
@@ -30,6 +32,33 @@ export interface PrecomputedBatch {
 
 /** Whether a checkpoint note opens (openNote) with the trusted verifiers: signatures checked. */
 export type NoteCheck = (note: string) => boolean;
+
+/** What checkpoint signatures are checked against: trustedVerifiers(keys, origin). */
+export interface NotesContext {
+  keys: readonly string[];
+  origin: string;
+}
+
+/**
+ * A NoteCheck opening notes as the engine does, with trustedVerifiers(keys, origin); undefined for
+ * malformed keys (the engine refuses those itself).
+ */
+export function noteCheck({ keys, origin }: NotesContext): NoteCheck | undefined {
+  let verifiers: NoteVerifier[];
+  try {
+    verifiers = trustedVerifiers(keys, origin);
+  } catch {
+    return undefined;
+  }
+  return (note) => {
+    try {
+      openNote(note, verifiers);
+      return true;
+    } catch {
+      return false; // the engine opens it again and reports why
+    }
+  };
+}
 
 const CHECKPOINT_LINE = Buffer.from('{"type":"checkpoint"');
 

@@ -5,14 +5,14 @@ import { commitment, newSalt } from '../ledger/envelope.ts';
 import { canonicalJson } from '../ledger/jcs.ts';
 import { openNote, parseSignerKey, signNote } from '../ledger/note.ts';
 import type { BundleLeaf } from '../export/bundle-format.ts';
-import { BundleVerifier } from './bundle-verifier.ts';
+import { BundleVerifier, type VerifierOptions } from './bundle-verifier.ts';
 import { LeafHasher } from './leaf-hasher.ts';
 import { newLeafOffsets, parseLeafLine, type LeafOffsets } from './leaf-line.ts';
 import { LeafWorkerPool } from './leaf-pool.ts';
 import { BatchReader, precomputeBatch } from './leaf-precompute.ts';
 import { buildLog, bundleLines } from './testing/bundle-builder.ts';
 import { trustedVerifiers } from './trusted-keys.ts';
-import { verifyStream } from './verify-stream.ts';
+import { feedLineBytes, verifyStream } from './verify-stream.ts';
 
 const events = Array.from({ length: 40 }, (_, i) => ({ action: 'user.login', actor: { type: 'user', id: `u${i}` }, targets: [], outcome: 'success', context: {}, occurred_at: '2026-11-01T00:00:00.000Z', metadata: { n: i, note: 'é ✓' } }));
 const sizes = [0, 5, 10, 16, 20, 30, 40];
@@ -69,6 +69,13 @@ function bundles(): Record<string, string> {
   return { ...texts, noLastNewline: texts.untampered!.slice(0, -1), cutInALeaf: texts.untampered!.slice(0, texts.untampered!.indexOf('"index":22') + 40), empty: '' };
 }
 
+/** The engine fed line by line, no results computed ahead: what every other path must answer. */
+async function lineByLine(input: AsyncIterable<Buffer>, options: VerifierOptions) {
+  const verifier = new BundleVerifier(options);
+  await feedLineBytes(input, (bytes, start, end) => verifier.lineBytes(bytes, start, end));
+  return verifier.finish();
+}
+
 const inChunks = async function* (bytes: Buffer, cuts: number[]) {
   let from = 0;
   for (const cut of [...cuts, bytes.length]) {
@@ -84,11 +91,11 @@ describe('verifyStream with worker threads', () => {
   });
   afterAll(() => pool.close());
 
-  it('gives the report of the sequential path for every kind of tampering, cut into chunks anywhere', async () => {
+  it('gives the report of the engine fed line by line for every kind of tampering, cut into chunks anywhere, in workers or in this thread', async () => {
     const options = { keys: [log.verifierKey] };
     const all = bundles();
     const sequential = new Map<string, unknown>();
-    for (const [name, text] of Object.entries(all)) sequential.set(name, await verifyStream(inChunks(Buffer.from(text), []), options));
+    for (const [name, text] of Object.entries(all)) sequential.set(name, await lineByLine(inChunks(Buffer.from(text), []), options));
     // The bundles are not all the same: the tampered ones fail, each with its own finding.
     expect(sequential.get('untampered')).toMatchObject({ ok: true, leaves: 40 });
     expect([...sequential.values()].filter((r) => (r as { ok: boolean }).ok)).toHaveLength(3); // untampered, otherSpelling, noLastNewline
@@ -102,6 +109,8 @@ describe('verifyStream with worker threads', () => {
         const at = cuts.map((c) => c % (bytes.length + 1)).sort((a, b) => a - b);
         const report = await verifyStream(inChunks(bytes, at), options, { pool, batchesPerWorker, batchBytes });
         expect(report, `${name} cut at ${at.join(',')}`).toEqual(sequential.get(name));
+        // And in this thread (--workers 0), a batch at a time.
+        expect(await verifyStream(inChunks(bytes, at), options, { batchBytes }), `${name} in this thread`).toEqual(sequential.get(name));
       },
     ), { numRuns: 300 });
   }, 120_000);
@@ -112,7 +121,7 @@ describe('verifyStream with worker threads', () => {
       const options = { keys: [log.verifierKey] };
       for (const text of Object.values(bundles())) {
         const bytes = Buffer.from(text);
-        expect(await verifyStream(inChunks(bytes, [7, 300]), options, { pool: throughTsx, batchBytes: 512 })).toEqual(await verifyStream(inChunks(bytes, []), options));
+        expect(await verifyStream(inChunks(bytes, [7, 300]), options, { pool: throughTsx, batchBytes: 512 })).toEqual(await lineByLine(inChunks(bytes, []), options));
       }
     } finally {
       await throughTsx.close();

@@ -1,18 +1,18 @@
 /** Runs the verification engine over a byte stream (a bundle file, standard input, an HTTP body). */
 import { BundleVerifier, type VerifierOptions } from './bundle-verifier.ts';
-import { LeafWorkerPool, type LinesBatch } from './leaf-pool.ts';
+import { InThreadPrecomputer, LeafWorkerPool, type LeafPrecomputer, type LinesBatch } from './leaf-pool.ts';
 import { BatchReader } from './leaf-precompute.ts';
 import type { VerifyReport } from './report.ts';
 
 export interface StreamOptions {
   /**
    * Worker threads that hash leaf lines ahead of the engine (leaf-precompute.ts); 0 (the default):
-   * everything in this thread. Ignored when `pool` is given.
+   * everything in this thread, still a batch of lines at a time. Ignored when `pool` is given.
    */
   workers?: number;
-  /** A pool to use (and leave open) instead of starting one. */
-  pool?: LeafWorkerPool;
-  /** Batches in flight per worker before reading waits; default 8 (enough to ride out a thread waiting for a core). */
+  /** Workers (or this thread) to use, and leave open, instead of starting them. */
+  pool?: LeafPrecomputer;
+  /** Batches in flight per worker before reading waits; default 8 (enough to ride out a thread waiting for a core); 1 in this thread. */
   batchesPerWorker?: number;
   /** Bytes read before a batch goes out; default 256 KiB (standard input comes in 64 KiB chunks, files in 1 MiB). */
   batchBytes?: number;
@@ -22,13 +22,10 @@ export interface StreamOptions {
 export async function verifyStream(input: AsyncIterable<Buffer | string>, options: VerifierOptions, stream: StreamOptions = {}): Promise<VerifyReport> {
   const verifier = new BundleVerifier(options);
   const workers = stream.pool ? stream.pool.size : stream.workers ?? 0;
-  if (workers === 0) {
-    await feedLineBytes(input, (bytes, start, end) => verifier.lineBytes(bytes, start, end));
-    return verifier.finish();
-  }
-  const pool = stream.pool ?? new LeafWorkerPool(workers);
+  const pool = stream.pool ?? (workers === 0 ? new InThreadPrecomputer() : new LeafWorkerPool(workers));
+  const inFlight = workers === 0 ? 1 : workers * (stream.batchesPerWorker ?? 8);
   try {
-    await feedPrecomputed(input, verifier, options.keys, pool, workers * (stream.batchesPerWorker ?? 8), stream.batchBytes ?? 256 * 1024);
+    await feedPrecomputed(input, verifier, options.keys, pool, inFlight, stream.batchBytes ?? 256 * 1024);
   } finally {
     if (!stream.pool) await pool.close();
   }
@@ -36,11 +33,12 @@ export async function verifyStream(input: AsyncIterable<Buffer | string>, option
 }
 
 /**
- * The parallel path: the header line goes to the engine first (the workers need its tenant); then the
- * complete lines of every `batchBytes` read are one batch, precomputed by the pool while later ones are
- * read, and fed to the engine in order with their results. At most `inFlight` batches are held.
+ * The header line goes to the engine first (the precomputer needs its tenant); then the complete
+ * lines of every `batchBytes` read are one batch, precomputed by the pool (in worker threads, while
+ * later ones are read) and fed to the engine in order with their results. At most `inFlight` batches
+ * are held.
  */
-async function feedPrecomputed(input: AsyncIterable<Buffer | string>, verifier: BundleVerifier, keys: readonly string[], pool: LeafWorkerPool, inFlight: number, batchBytes: number): Promise<void> {
+async function feedPrecomputed(input: AsyncIterable<Buffer | string>, verifier: BundleVerifier, keys: readonly string[], pool: LeafPrecomputer, inFlight: number, batchBytes: number): Promise<void> {
   const queue: Promise<LinesBatch>[] = [];
   const feedNext = async () => {
     const { bytes, batch } = await queue.shift()!;
