@@ -25,6 +25,9 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
     ...(options.debug ? { debug: (_connection: number, statement: string) => options.debug!(statement) } : {}),
     connection: {
       application_name: options.name ?? 'trailproof',
+      // postgres.js reads timestamps as text and parses them with Date: ask for ISO whatever the
+      // server's or database's default (`SQL, DMY` or `German` would be misread or unreadable).
+      DateStyle: 'ISO, MDY',
       ...(options.role ? { options: `-c role=${options.role}` } : {}),
     } as Record<string, string>,
     // Sequence numbers and sizes are bigint in SQL; every value we store stays below 2^53.
