@@ -11,8 +11,8 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 let db: TestDatabase;
 beforeAll(async () => {
   db = await createTestDatabase();
-  const [{ name }] = await db.ownerSql<{ name: string }[]>`select current_database() as name`;
-  await db.ownerSql.unsafe(`alter database ${name} set datestyle = 'SQL, DMY'`);
+  const [row] = await db.ownerSql<{ name: string }[]>`select current_database() as name`;
+  await db.ownerSql.unsafe(`alter database ${row!.name} set datestyle = 'SQL, DMY'`);
 });
 afterAll(() => db.drop());
 
