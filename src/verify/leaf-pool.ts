@@ -1,9 +1,10 @@
 /**
- * Worker threads that precompute the pure per-line work of verification (leaf-precompute.ts) ahead
- * of the engine. Batches go to the workers in turn and come back as promises; the caller awaits them
- * in order, so it decides how many are in flight. A batch's bytes are copied once, moved to the
- * worker and moved back with the results: the engine then reads the very bytes the worker read, and
- * the buffer is used again for a later batch.
+ * What precomputes the pure per-line work of verification (leaf-precompute.ts) for the engine: worker
+ * threads ahead of it (LeafWorkerPool), or its own thread (InThreadPrecomputer), behind one interface.
+ * Batches go to the workers in turn and come back as promises; the caller awaits them in order, so it
+ * decides how many are in flight. A batch's bytes are copied once, moved to the worker and moved back
+ * with the results: the engine then reads the very bytes the worker read, and the buffer is used
+ * again for a later batch.
  */
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
