@@ -33,6 +33,9 @@ const result = candidates.length === 0
 if (result.status === 0) {
   process.stdout.write(`native SHA-256: built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 } else {
-  const why = result.error?.message ?? `${result.stderr ?? ''}`.trim().split('\n').slice(-5).join('\n');
+  // node-gyp ends every failure with the same lines (command, cwd, versions, "not ok"): show the lines
+  // before them, where it says what was missing.
+  const trailer = /^gyp ERR! (command|cwd|node -v|node-gyp -v|not ok|System)/;
+  const why = result.error?.message ?? `${result.stderr ?? ''}`.trim().split('\n').filter((line) => !trailer.test(line) && !line.startsWith('gyp info')).slice(-8).join('\n');
   process.stderr.write(`native SHA-256: not built, so Trailproof hashes with node:crypto (same results, slower verification). Why:\n${why}\n`);
 }
