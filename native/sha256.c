@@ -15,6 +15,8 @@
 #include <string.h>
 
 #define DIGEST 32
+/* Raised with every change of the functions below; src/ledger/native-sha256.ts ignores a build of another version. */
+#define API_VERSION 1
 
 static napi_value fail(napi_env env, const char *message) {
   napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", message);
@@ -125,7 +127,9 @@ static napi_value FrontierPush(napi_env env, napi_callback_info info) {
 }
 
 NAPI_MODULE_INIT() {
-  napi_value many, node, push;
+  napi_value many, node, push, version;
+  napi_create_uint32(env, API_VERSION, &version);
+  napi_set_named_property(env, exports, "version", version);
   napi_create_function(env, "sha256Many", NAPI_AUTO_LENGTH, Sha256Many, NULL, &many);
   napi_create_function(env, "nodeHash", NAPI_AUTO_LENGTH, NodeHash, NULL, &node);
   napi_create_function(env, "frontierPush", NAPI_AUTO_LENGTH, FrontierPush, NULL, &push);

@@ -3,11 +3,14 @@
  * node:crypto itself; CI checks the native one was built, so its figures are the ones measured.
  */
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sha256Many, sha256ManyPortable } from './crypto.ts';
 import { nodeHash } from './hash.ts';
-import { nativeSha256 } from './native-sha256.ts';
+import { loadNativeSha256, nativeSha256 } from './native-sha256.ts';
 
 const digest = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest();
 
@@ -38,6 +41,23 @@ describe.each(implementations)('sha256Many (%s)', (_name, many) => {
     expect(() => many(data, new Uint32Array([0, 1, 1, 2, 2, 3]), out)).toThrow(RangeError);
     expect(() => many(data, new Uint32Array([0, 1, 2]), out)).toThrow(TypeError);
     expect(out).toEqual(Buffer.alloc(64));
+  });
+});
+
+describe('loading the addon', () => {
+  it('ignores a missing build, and a build of another version with a warning (an old checkout\'s)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-native-'));
+    try {
+      expect(loadNativeSha256(path.join(dir, 'missing.node'))).toBeUndefined();
+      const stale = path.join(dir, 'stale.cjs');
+      fs.writeFileSync(stale, 'module.exports = { version: 0, sha256Many() {}, nodeHash() {} };');
+      const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
+      expect(loadNativeSha256(stale)).toBeUndefined();
+      expect((await warned).message).toMatch(/out of date \(version 0, expected 1\).*npm install/);
+      if (nativeSha256) expect(loadNativeSha256()).toBe(nativeSha256);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

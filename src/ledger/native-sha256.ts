@@ -9,6 +9,8 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 export interface NativeSha256 {
+  /** API_VERSION of native/sha256.c. */
+  version: number;
   /** Message i is data[ranges[2i], ranges[2i + 1]); its digest is written to out[32i, 32i + 32). Throws a TypeError on ranges outside data. */
   sha256Many(data: Uint8Array, ranges: Uint32Array, out: Uint8Array): void;
   /** out[0, 32) = SHA-256(0x01 || left || right), for 32-byte left and right. */
@@ -27,13 +29,25 @@ export interface NativeSha256 {
  */
 export const NATIVE_SHA256_PATH = fileURLToPath(new URL('../../native/build/Release/trailproof_sha256.node', import.meta.url));
 
-function load(): NativeSha256 | undefined {
+/** The API_VERSION of native/sha256.c this code calls. */
+const VERSION = 1;
+
+/** The addon at `path`, if it loads and is of the version this code calls. */
+export function loadNativeSha256(path = NATIVE_SHA256_PATH): NativeSha256 | undefined {
   if (process.env.TRAILPROOF_NATIVE === '0') return undefined;
+  let loaded: NativeSha256;
   try {
-    return createRequire(import.meta.url)(NATIVE_SHA256_PATH) as NativeSha256;
+    loaded = createRequire(import.meta.url)(path) as NativeSha256;
   } catch {
     return undefined;
   }
+  // A build left from an older checkout (the sources changed, `npm install` not run since) may
+  // lack a function or differ in one: not used, and said once.
+  if (loaded.version !== VERSION) {
+    process.emitWarning(`${path} is out of date (version ${String(loaded.version)}, expected ${VERSION}); hashing with node:crypto until \`npm install\` (or node scripts/build-native.mjs) rebuilds it`);
+    return undefined;
+  }
+  return loaded;
 }
 
-export const nativeSha256: NativeSha256 | undefined = load();
+export const nativeSha256: NativeSha256 | undefined = loadNativeSha256();
