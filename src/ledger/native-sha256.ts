@@ -34,7 +34,6 @@ const VERSION = 1;
 
 /** The addon at `path`, if it loads and is of the version this code calls. */
 export function loadNativeSha256(path = NATIVE_SHA256_PATH): NativeSha256 | undefined {
-  if (process.env.TRAILPROOF_NATIVE === '0') return undefined;
   let loaded: NativeSha256;
   try {
     loaded = createRequire(import.meta.url)(path) as NativeSha256;
@@ -50,4 +49,4 @@ export function loadNativeSha256(path = NATIVE_SHA256_PATH): NativeSha256 | unde
   return loaded;
 }
 
-export const nativeSha256: NativeSha256 | undefined = loadNativeSha256();
+export const nativeSha256: NativeSha256 | undefined = process.env.TRAILPROOF_NATIVE === '0' ? undefined : loadNativeSha256();
