@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 export interface NativeSha256 {
   /** API_VERSION of native/sha256.c. */
   version: number;
-  /** Message i is data[ranges[2i], ranges[2i + 1]); its digest is written to out[32i, 32i + 32). Throws a TypeError on ranges outside data. */
+  /** Message i is data[ranges[2i], ranges[2i + 1]); its digest is written to out[32i, 32i + 32). Throws a RangeError on ranges outside data or too short an out. */
   sha256Many(data: Uint8Array, ranges: Uint32Array, out: Uint8Array): void;
   /** out[0, 32) = SHA-256(0x01 || left || right), for 32-byte left and right. */
   nodeHash(left: Uint8Array, right: Uint8Array, out: Uint8Array): void;

@@ -9,8 +9,7 @@
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { buildSync } from 'esbuild';
-import { LeafHasher } from './leaf-hasher.ts';
-import { noteCheck, precomputeBatch, type NoteCheck, type NotesContext, type PrecomputedBatch } from './leaf-precompute.ts';
+import { BatchPrecomputer, type NotesContext, type PrecomputedBatch } from './leaf-precompute.ts';
 
 export type { NotesContext };
 
@@ -47,14 +46,11 @@ export interface LeafPrecomputer {
  */
 export class InThreadPrecomputer implements LeafPrecomputer {
   readonly size = 0;
-  #hasher: { tenant: string; hasher: LeafHasher } | undefined;
-  #notes: { context: string; check: NoteCheck | undefined } | undefined;
+  readonly #batches = new BatchPrecomputer();
 
   precompute(tenant: string, pieces: readonly Buffer[], length: number, notes?: NotesContext): Promise<LinesBatch> {
     const bytes = pieces.length === 1 && pieces[0]!.length === length ? pieces[0]! : Buffer.concat(pieces, length);
-    if (this.#hasher?.tenant !== tenant) this.#hasher = { tenant, hasher: new LeafHasher(tenant) };
-    if (notes && this.#notes?.context !== JSON.stringify(notes)) this.#notes = { context: JSON.stringify(notes), check: noteCheck(notes) };
-    return Promise.resolve({ bytes, batch: precomputeBatch(bytes, this.#hasher.hasher, notes ? this.#notes!.check : undefined) });
+    return Promise.resolve({ bytes, batch: this.#batches.run(bytes, tenant, notes) });
   }
 
   recycle(): void {}

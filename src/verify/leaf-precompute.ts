@@ -7,7 +7,7 @@
  * the reports equal). Lines that fail either step are marked and left to the engine.
  */
 import type { PrecomputedLeaf } from './bundle-verifier.ts';
-import type { LeafHasher } from './leaf-hasher.ts';
+import { LeafHasher } from './leaf-hasher.ts';
 import { newLeafOffsets, parseLeafLine, type LeafOffsets } from './leaf-line.ts';
 import { sha256Many, SHA256_SIZE } from '../ledger/crypto.ts';
 import { openNote, type NoteVerifier } from '../ledger/note.ts';
@@ -58,6 +58,26 @@ export function noteCheck({ keys, origin }: NotesContext): NoteCheck | undefined
       return false; // the engine opens it again and reports why
     }
   };
+}
+
+/**
+ * precomputeBatch for one thread, batch after batch (a worker's, or the engine's own): the tenant's
+ * LeafHasher and the note check of the keys and origin are made again only when those change.
+ */
+export class BatchPrecomputer {
+  #hasher: { tenant: string; hasher: LeafHasher } | undefined;
+  #notes: { context: string; check: NoteCheck | undefined } | undefined;
+
+  run(bytes: Buffer, tenant: string, notes: NotesContext | undefined): PrecomputedBatch {
+    if (this.#hasher?.tenant !== tenant) this.#hasher = { tenant, hasher: new LeafHasher(tenant) };
+    let check: NoteCheck | undefined;
+    if (notes) {
+      const context = JSON.stringify(notes);
+      if (this.#notes?.context !== context) this.#notes = { context, check: noteCheck(notes) };
+      check = this.#notes.check;
+    }
+    return precomputeBatch(bytes, this.#hasher.hasher, check);
+  }
 }
 
 const CHECKPOINT_LINE = Buffer.from('{"type":"checkpoint"');
