@@ -9,7 +9,7 @@
  * tests hold both to the same answers. Built by scripts/build-native.mjs on `npm install`.
  */
 #define OPENSSL_SUPPRESS_DEPRECATED
-#include <node_api.h>
+#include "napi-args.h"
 #include <openssl/sha.h>
 #include <stdint.h>
 #include <string.h>
@@ -17,27 +17,6 @@
 #define DIGEST 32
 /* Raised with every change of the functions below; src/ledger/native-sha256.ts ignores a build of another version. */
 #define API_VERSION 1
-
-static napi_value fail(napi_env env, const char *message) {
-  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", message);
-  return NULL;
-}
-
-static napi_value outOfRange(napi_env env, const char *message) {
-  napi_throw_range_error(env, "ERR_OUT_OF_RANGE", message);
-  return NULL;
-}
-
-/* The bytes of a Uint8Array or Uint32Array argument; false (with nothing thrown) if it is neither. */
-static int typed(napi_env env, napi_value value, napi_typedarray_type want, void **data, size_t *length) {
-  bool is;
-  if (napi_is_typedarray(env, value, &is) != napi_ok || !is) return 0;
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset;
-  if (napi_get_typedarray_info(env, value, &type, length, data, &buffer, &offset) != napi_ok) return 0;
-  return type == want;
-}
 
 /*
  * sha256Many(data: Uint8Array, ranges: Uint32Array, out: Uint8Array): message i is

@@ -5,8 +5,7 @@
  * and Node's headers are there; when it is not built, or `TRAILPROOF_NATIVE=0`, this is undefined
  * and crypto.ts hashes with node:crypto instead: the same answers (the tests hold them equal), only slower.
  */
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { addonPath, loadAddon, nativeAddon } from '../native/load.ts';
 
 export interface NativeSha256 {
   /** API_VERSION of native/sha256.c. */
@@ -23,30 +22,12 @@ export interface NativeSha256 {
   frontierPush(frontier: Uint8Array, size: number, leaf: Uint8Array): void;
 }
 
-/**
- * Where the built addon is. Resolved from this module's URL, which is also right inside the
- * verification workers' bundle (leaf-pool.ts sets it to a module of the same depth in src/).
- */
-export const NATIVE_SHA256_PATH = fileURLToPath(new URL('../../native/build/Release/trailproof_sha256.node', import.meta.url));
-
 /** The API_VERSION of native/sha256.c this code calls. */
 const VERSION = 1;
 
-/** The addon at `path`, if it loads and is of the version this code calls. */
-export function loadNativeSha256(path = NATIVE_SHA256_PATH): NativeSha256 | undefined {
-  let loaded: NativeSha256;
-  try {
-    loaded = createRequire(import.meta.url)(path) as NativeSha256;
-  } catch {
-    return undefined;
-  }
-  // A build left from an older checkout (the sources changed, `npm install` not run since) may
-  // lack a function or differ in one: not used, and said once.
-  if (loaded.version !== VERSION) {
-    process.emitWarning(`${path} is out of date (version ${String(loaded.version)}, expected ${VERSION}); hashing with node:crypto until \`npm install\` (or node scripts/build-native.mjs) rebuilds it`);
-    return undefined;
-  }
-  return loaded;
+/** The addon at `path` (by default where `npm install` builds it), if it loads and is of the version this code calls. */
+export function loadNativeSha256(path = addonPath('trailproof_sha256')): NativeSha256 | undefined {
+  return loadAddon<NativeSha256>(path, VERSION);
 }
 
-export const nativeSha256: NativeSha256 | undefined = process.env.TRAILPROOF_NATIVE === '0' ? undefined : loadNativeSha256();
+export const nativeSha256 = nativeAddon<NativeSha256>('trailproof_sha256', VERSION);
