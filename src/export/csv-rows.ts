@@ -13,8 +13,12 @@
  * are handled on the bytes; a cell with an escape, a leading apostrophe or a value JavaScript writes
  * otherwise is decoded and written by `csvCell`. `plain` asks PostgreSQL for less work than `text`
  * (no escaping on the way out), which is what limits a CSV export.
+ *
+ * Where the native addon is built (native-tidy.ts), it writes the common rows and hands every other
+ * row to the JavaScript here, which also reports rows not in the expected form.
  */
 import { JsonCompactor } from './json-compact.ts';
+import { nativeTidy, type NativeTidy } from './native-tidy.ts';
 
 export type CellKind = 'raw' | 'plain' | 'text' | 'json';
 
@@ -33,15 +37,49 @@ const APOSTROPHE = 0x27;
 /** = + - @ (TAB and CR arrive escaped, or not at all). */
 const isFormulaStart = (c: number) => c === 0x3d || c === 0x2b || c === 0x2d || c === 0x40;
 
-export function tidyCsvRows(rows: Buffer, kinds: readonly CellKind[], csvCell: (value: string) => string): Buffer {
-  // Rows usually shrink (JSON loses its spaces, text cells their quotes). A row's cells come out at
-  // most twice their length plus quotes and a prefix, so each row checks for that much room first.
-  // `out` and `o` stay plain locals (no closure shares them): this loop is the export's hot path.
-  let out: Buffer = Buffer.allocUnsafe(rows.length + 1024);
-  let o = 0;
-  let i = 0;
-  const json = new JsonCompactor();
-  while (i < rows.length) {
+/** The CellKind codes of native/tidy.c. */
+const CELL_KIND_CODES: Record<CellKind, number> = { raw: 0, plain: 1, text: 2, json: 3 };
+
+export function tidyCsvRows(rows: Buffer, kinds: readonly CellKind[], csvCell: (value: string) => string, native: NativeTidy | null = nativeTidy ?? null): Buffer {
+  const writer = new CsvRowWriter(rows, kinds, csvCell);
+  if (!native) {
+    while (writer.i < rows.length) writer.row();
+    return writer.out.subarray(0, writer.o);
+  }
+  // The native code writes the common rows and stops at any other, which the writer takes.
+  const codes = Uint8Array.from(kinds, (kind) => CELL_KIND_CODES[kind]);
+  const state = new Uint32Array(2);
+  for (;;) {
+    state[0] = writer.i;
+    state[1] = writer.o;
+    const stopped = native.tidyCsvRows(rows, codes, writer.out, state);
+    writer.i = state[0]!;
+    writer.o = state[1]!;
+    if (!stopped) return writer.out.subarray(0, writer.o);
+    writer.row();
+  }
+}
+
+/** Writes rows one at a time from `i` in `rows` to `o` in `out`, growing `out` as needed. */
+class CsvRowWriter {
+  // Rows usually shrink (JSON loses its spaces, text cells their quotes).
+  out: Buffer;
+  o = 0;
+  i = 0;
+  private readonly json = new JsonCompactor();
+
+  constructor(private readonly rows: Buffer, private readonly kinds: readonly CellKind[], private readonly csvCell: (value: string) => string) {
+    this.out = Buffer.allocUnsafe(rows.length + 1024);
+  }
+
+  /**
+   * The row at `i`. Its cells come out at most twice their length plus quotes and a prefix, so it
+   * checks for that much room first. `out`, `o` and `i` are plain locals here: this loop is the
+   * export's hot path where the native code is not built.
+   */
+  row(): void {
+    const { rows, kinds, csvCell, json } = this;
+    let { out, o, i } = this;
     const rowEnd = rows.indexOf(RS, i);
     const need = 2 * ((rowEnd < 0 ? rows.length : rowEnd) - i) + 4 * kinds.length + 2;
     out = withRoom(out, o, need);
@@ -145,8 +183,10 @@ export function tidyCsvRows(rows: Buffer, kinds: readonly CellKind[], csvCell: (
     out[o++] = CR;
     out[o++] = LF;
     i++;
+    this.out = out;
+    this.o = o;
+    this.i = i;
   }
-  return out.subarray(0, o);
 }
 
 /**

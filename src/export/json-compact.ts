@@ -12,6 +12,7 @@
  *  - a key that is an array index (`"0"`, `"42"`): JavaScript objects list those first, jsonb sorts
  *    keys by length.
  */
+import { nativeTidy, type NativeTidy } from './native-tidy.ts';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -84,29 +85,64 @@ export class JsonCompactor {
 /**
  * `lines` (each ending in \n, values as jsonb_out writes them) as JSON.stringify would write each
  * line's value. Works in place: the result is `lines`' own memory, shortened, unless a line had to
- * be written again.
+ * be written again. The common lines are compacted by the native addon where it is built.
  */
-export function compactJsonLines(lines: Buffer): Buffer {
+export function compactJsonLines(lines: Buffer, native: NativeTidy | null = nativeTidy ?? null): Buffer {
   const c = new JsonCompactor(); // reads and writes `lines`: o <= i throughout
+  const untilRewrite = native ? nativeUntilRewrite(native) : jsUntilRewrite;
   const parts: Buffer[] = [];
   let kept = 0; // lines[kept, lineStart) is final; a line written again goes to parts
-  while (c.i < lines.length) {
-    const lineStart = c.o;
-    c.value(lines, lines);
-    if (lines[c.i] !== NEWLINE) throw new Error('JSON line does not end after its value');
-    lines[c.o++] = lines[c.i++]!;
-    if (c.rewrite) {
-      // The compacted line is the same JSON; parsed and written again by JavaScript.
-      const value = JSON.parse(lines.toString('utf8', lineStart, c.o)) as unknown;
-      if (lineStart > kept) parts.push(lines.subarray(kept, lineStart));
-      parts.push(Buffer.from(`${JSON.stringify(value)}\n`));
-      c.o = kept = lineStart;
-      c.rewrite = false;
-    }
+  for (let lineStart = untilRewrite(lines, c); lineStart >= 0; lineStart = untilRewrite(lines, c)) {
+    // The compacted line lines[lineStart, c.o) is the same JSON; parsed and written again by JavaScript.
+    const value = JSON.parse(lines.toString('utf8', lineStart, c.o)) as unknown;
+    if (lineStart > kept) parts.push(lines.subarray(kept, lineStart));
+    parts.push(Buffer.from(`${JSON.stringify(value)}\n`));
+    c.o = kept = lineStart;
   }
   if (parts.length === 0) return lines.subarray(0, c.o);
   if (c.o > kept) parts.push(lines.subarray(kept, c.o));
   return Buffer.concat(parts);
+}
+
+/**
+ * Compacts whole lines in place from c.i to c.o until one that JavaScript must write again: returns
+ * where that line starts written (c.o is just past it), or -1 once all lines are done.
+ */
+type UntilRewrite = (lines: Buffer, c: JsonCompactor) => number;
+
+/** Compacts the line at c.i; true if JavaScript must write it again. */
+function compactLine(lines: Buffer, c: JsonCompactor): boolean {
+  c.value(lines, lines);
+  if (lines[c.i] !== NEWLINE) throw new Error('JSON line does not end after its value');
+  lines[c.o++] = lines[c.i++]!;
+  const rewrite = c.rewrite;
+  c.rewrite = false;
+  return rewrite;
+}
+
+const jsUntilRewrite: UntilRewrite = (lines, c) => {
+  while (c.i < lines.length) {
+    const lineStart = c.o;
+    if (compactLine(lines, c)) return lineStart;
+  }
+  return -1;
+};
+
+/** The native code compacts the common lines and stops, before writing it, at any other, which the JavaScript takes. */
+function nativeUntilRewrite(native: NativeTidy): UntilRewrite {
+  const state = new Uint32Array(2);
+  return (lines, c) => {
+    for (;;) {
+      state[0] = c.i;
+      state[1] = c.o;
+      const stopped = native.compactJsonLines(lines, state);
+      c.i = state[0]!;
+      c.o = state[1]!;
+      if (!stopped) return -1;
+      const lineStart = c.o;
+      if (compactLine(lines, c)) return lineStart;
+    }
+  };
 }
 
 /** Whether a key's bytes [from, to) are an array index, which a JavaScript object moves first. */

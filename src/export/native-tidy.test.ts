@@ -1,0 +1,92 @@
+/**
+ * The native tidying of export pages (native/tidy.c) writes what the JavaScript writes, byte for
+ * byte, and fails where it fails: compactJsonLines and tidyCsvRows run with the addon and without
+ * it on the same random pages, well-formed and broken. CI checks the addon was built.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { csvCell } from './csv.ts';
+import { tidyCsvRows, type CellKind } from './csv-rows.ts';
+import { compactJsonLines } from './json-compact.ts';
+import { nativeTidy } from './native-tidy.ts';
+
+/** A JSON value spaced as jsonb_out spaces it, or more. */
+const spaced = (value: unknown) => JSON.stringify(value, null, 1).replace(/\n */g, ' ');
+
+/** Numbers as they may come, including ones JavaScript writes otherwise (JavaScript then writes the line). */
+const numberText = fc.oneof(
+  fc.integer().map(String),
+  fc.double({ noNaN: true, noDefaultInfinity: true }).map(String),
+  fc.constantFrom('-0', '1e21', '1.50', '0.000001', '1E+2', '123456789012345678', '-12', '007', '-', '1.', '9007199254740993'),
+);
+/** A JSON value's text: a random value spaced, sometimes with a number or an index key of our own in it. */
+const jsonText = fc.oneof(
+  { weight: 4, arbitrary: fc.jsonValue().map(spaced) },
+  { weight: 1, arbitrary: fc.tuple(numberText, fc.jsonValue()).map(([n, v]) => `{"n": ${n}, "v": ${spaced(v)}}`) },
+  { weight: 1, arbitrary: fc.tuple(fc.constantFrom('0', '42', '4294967294', '4294967295', '01', '12345678901', 'x1'), fc.jsonValue()).map(([k, v]) => `{"${k}": ${spaced(v)}, "a": 1}`) },
+  // Longer than the native code's scratch buffer (16 KiB), which it compacts another way.
+  { weight: 1, arbitrary: fc.tuple(fc.jsonValue(), fc.oneof(numberText, fc.constant('"x"'))).map(([v, tail]) => `{"long": "${'ab, '.repeat(4200)}", "v": ${spaced(v)}, "t": ${tail}}`) },
+);
+
+/** What `run` returns, or the error it throws, for comparing two implementations. */
+function outcome(run: () => Buffer): string {
+  try {
+    return `ok ${run().toString('latin1')}`;
+  } catch (error) {
+    return `error ${(error as Error).message}`;
+  }
+}
+
+/** `page` cut short or with a byte changed, sometimes. */
+const damaged = (page: Buffer, cut: number, at: number, byte: number, how: number): Buffer => {
+  if (page.length === 0 || how < 2) return page;
+  if (how === 2) return page.subarray(0, cut % page.length);
+  const copy = Buffer.from(page);
+  copy[at % copy.length] = byte;
+  return copy;
+};
+
+describe.runIf(nativeTidy)('native tidying', () => {
+  it('compacts JSON lines as the JavaScript does, and fails where it fails', () => {
+    fc.assert(fc.property(fc.array(jsonText, { maxLength: 12 }), fc.nat(), fc.nat(), fc.constantFrom(0x20, 0x22, 0x5c, 0x0a, 0x7b, 0x31), fc.nat(4), (lines, cut, at, byte, how) => {
+      const page = damaged(Buffer.from(lines.map((l) => `${l}\n`).join('')), cut, at, byte, how);
+      expect(outcome(() => compactJsonLines(Buffer.from(page), nativeTidy))).toBe(outcome(() => compactJsonLines(Buffer.from(page), null)));
+    }), { numRuns: 1500 });
+  });
+
+  it('writes CSV rows as the JavaScript does, and fails where it fails', () => {
+    const plainText = fc.string({ unit: fc.constantFrom('a', 'Z', ' ', ',', '"', '\'', '=', '-', '+', '@', 'é', '😀', '\\', '.') });
+    const anyText = fc.string({ unit: fc.oneof(fc.constantFrom(',', '"', '\'', '=', '-', '\\', '\n', '\r', '\t', '\u0001'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }), fc.constant('ü')) });
+    const cell: Record<CellKind, fc.Arbitrary<string>> = {
+      raw: fc.stringMatching(/^[0-9A-Za-z:.\-]*$/),
+      plain: plainText,
+      text: fc.oneof({ weight: 5, arbitrary: anyText.map((t) => JSON.stringify(t)) }, { weight: 1, arbitrary: fc.constantFrom('null', '12') }),
+      json: jsonText,
+    };
+    const kinds = fc.array(fc.constantFrom<CellKind>('raw', 'plain', 'text', 'json'), { minLength: 1, maxLength: 6 });
+    fc.assert(fc.property(kinds.chain((k) => fc.tuple(fc.constant(k), fc.array(fc.tuple(...k.map((kind) => fc.option(cell[kind], { nil: '' }))), { maxLength: 8 }))),
+      fc.nat(), fc.nat(), fc.constantFrom(0x1e, 0x1f, 0x22, 0x5c, 0x2c, 0x20), fc.nat(4), ([k, rows], cut, at, byte, how) => {
+        const page = damaged(Buffer.from(rows.map((cells) => `${cells.join('\x1f')}\x1e`).join('')), cut, at, byte, how);
+        expect(outcome(() => tidyCsvRows(Buffer.from(page), k, csvCell, nativeTidy))).toBe(outcome(() => tidyCsvRows(Buffer.from(page), k, csvCell, null)));
+      }), { numRuns: 1500 });
+  });
+
+  it('refuses arguments it cannot take, before writing anything', () => {
+    const rows = Buffer.from('a\x1e');
+    const out = Buffer.alloc(16);
+    expect(() => nativeTidy!.tidyCsvRows(rows, Uint8Array.of(4), out, new Uint32Array(2))).toThrow(RangeError);
+    expect(() => nativeTidy!.tidyCsvRows(rows, Uint8Array.of(0), out, Uint32Array.of(3, 0))).toThrow(RangeError);
+    expect(() => nativeTidy!.tidyCsvRows(rows, Uint8Array.of(0), rows, new Uint32Array(2))).toThrow(RangeError);
+    expect(() => nativeTidy!.tidyCsvRows(rows, Uint8Array.of(0), out, new Uint32Array(1))).toThrow(TypeError);
+    expect(() => nativeTidy!.compactJsonLines(Buffer.from('1\n'), Uint32Array.of(0, 1))).toThrow(RangeError);
+    expect(() => nativeTidy!.compactJsonLines(Buffer.from('1\n'), new Uint32Array(1))).toThrow(TypeError);
+    expect(out).toEqual(Buffer.alloc(16));
+  });
+});
+
+describe('the export\'s tidying', () => {
+  it('is native in CI, where the install builds it', () => {
+    if (!process.env.CI || process.env.TRAILPROOF_NATIVE === '0') return;
+    expect(nativeTidy, 'scripts/build-native.mjs did not build native/ (see the npm ci output)').toBeDefined();
+  });
+});
