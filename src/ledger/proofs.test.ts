@@ -180,6 +180,39 @@ describe('proof generation', () => {
     expect(hashesRead.n).toBeLessThanOrEqual(4);
   });
 
+  it('with a warm node cache, reads only the leaf\'s own tile, as the tree grows too', async () => {
+    const leaves = randomLeaves(140_000);
+    const store = storeOf(leaves);
+    const cache = new LruNodeCache(100_000).forTenant('t');
+    const reads: HashRange[] = [];
+    const reader: HashReader = {
+      read: async (level, start, end) => {
+        reads.push({ level, start, end });
+        return store.read(level, start, end);
+      },
+      cache,
+    };
+    await inclusionProof(reader, 0, 70_001); // warms the tiles above the leaves and the newest leaves
+    // Checkpoints of a growing tree, proofs of leaves all over it: the same proofs as without the
+    // cache, and after the first proof at each size nothing is read but the leaf's own tile.
+    await fc.assert(fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 4000 }), { minLength: 1, maxLength: 6 }), fc.array(fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), { minLength: 2, maxLength: 8 }), async (steps, spots) => {
+      let size = 70_001;
+      for (const step of steps) {
+        size += step;
+        await inclusionProof(reader, 0, size);
+        reads.length = 0;
+        for (const spot of spots) {
+          const index = Math.floor(spot * size);
+          expect(hex(await inclusionProof(reader, index, size))).toEqual(hex(await inclusionProof(store, index, size)));
+          const tile = index - (index % 256);
+          expect(reads.every((r) => r.level === 0 && r.start >= tile && r.end <= tile + 256), JSON.stringify(reads)).toBe(true);
+          reads.length = 0;
+        }
+        expect(hex(await consistencyProof(reader, size - step, size))).toEqual(hex(await consistencyProof(store, size - step, size)));
+      }
+    }), { numRuns: 10 });
+  });
+
   it('keeps the least recently used hashes within its bound', () => {
     const lru = new LruNodeCache(3);
     const cache = lru.forTenant('a');

@@ -7,7 +7,7 @@
  */
 import { TrailproofError } from '../errors.ts';
 import { isNatural } from './encoding.ts';
-import { emptyRoot, isHash } from './hash.ts';
+import { emptyRoot, isHash, nodeHash } from './hash.ts';
 import { foldRight, perfectRoot } from './merkle.ts';
 import { TILE_HEIGHT, TILE_WIDTH } from './tiles.ts';
 
@@ -45,7 +45,7 @@ export async function inclusionProof(reader: HashReader, index: number, size: nu
   checkSize(size, 'tree size');
   checkSize(index, 'leaf index');
   if (index >= size) throw new TrailproofError('QUERY_INVALID', `leaf index ${index} is not in a tree of size ${size}`);
-  return rangeHashes(reader, inclusionRanges(index, size));
+  return rangeHashes(reader, inclusionRanges(index, size), size);
 }
 
 /** PROOF(size1, D[size2]): the consistency proof between trees of `size1` ≤ `size2` leaves. */
@@ -55,14 +55,14 @@ export async function consistencyProof(reader: HashReader, size1: number, size2:
   if (size1 > size2) throw new TrailproofError('QUERY_INVALID', `tree size ${size1} is larger than ${size2}`);
   // Matches the verifier: nothing can be proven about the empty tree (transparency-dev/merkle).
   if (size1 === 0) throw new TrailproofError('QUERY_INVALID', 'a consistency proof from the empty tree is meaningless');
-  return rangeHashes(reader, consistencyRanges(size1, size2));
+  return rangeHashes(reader, consistencyRanges(size1, size2), size2);
 }
 
 /** MTH(D[size]): the root of the tree when it had `size` leaves. */
 export async function rootAt(reader: HashReader, size: number): Promise<Buffer> {
   checkSize(size, 'tree size');
   if (size === 0) return emptyRoot();
-  const [root] = await rangeHashes(reader, [[0, size]]);
+  const [root] = await rangeHashes(reader, [[0, size]], size);
   return root as Buffer;
 }
 
@@ -110,10 +110,10 @@ function consistencyRanges(size1: number, size2: number): LeafRange[] {
   return proof.reverse();
 }
 
-/** The MTH of each range, from the perfect subtrees that cover it (all reads issued at once). */
-async function rangeHashes(reader: HashReader, ranges: readonly LeafRange[]): Promise<Buffer[]> {
+/** The MTH of each range of the tree of `size` leaves, from the perfect subtrees that cover it (all reads issued at once). */
+async function rangeHashes(reader: HashReader, ranges: readonly LeafRange[], size: number): Promise<Buffer[]> {
   const cover = ranges.map(([start, end]) => perfectSubtrees(start, end));
-  const hashes = await readNodes(reader, cover.flat());
+  const hashes = await readNodes(reader, cover.flat(), size);
   let next = 0;
   return cover.map((nodes) => foldRight(hashes.slice(next, (next += nodes.length))) as Buffer);
 }
@@ -138,17 +138,32 @@ function perfectSubtrees(start: number, end: number): NodeId[] {
 /**
  * The hash of each node, recomputed from the stored level below it: node (l, i) is the perfect
  * subtree over hashes [i·2^(l-b), (i+1)·2^(l-b)) of stored level b = l - l mod 8. One read per tile,
- * none for a node the reader's cache holds (asked for every node but leaves: there are too many).
+ * none for a node the reader's cache holds.
+ *
+ * With a cache, some tiles are read whole (as far as the tree of `size` leaves has them) and all
+ * their nodes cached, since later proofs will want them too: every tile above the leaves (a tenant
+ * of a million leaves has 16 of them, and every proof passes through one) and the newest tile of
+ * leaves, which every proof's right edge needs until the next checkpoint. Other leaves are not
+ * cached: there are too many, and a proof gets its own tile with the leaf (ledger-repository.ts).
  */
-async function readNodes(reader: HashReader, nodes: readonly NodeId[]): Promise<Buffer[]> {
+async function readNodes(reader: HashReader, nodes: readonly NodeId[], size: number): Promise<Buffer[]> {
   const { cache } = reader;
-  const hashes: (Buffer | undefined)[] = nodes.map(({ level, index }) => (level === 0 ? undefined : cache?.get(level, index)));
+  const newestLeafTile = size - (size % TILE_WIDTH);
+  const cachedWhole = (base: number, start: number) => cache !== undefined && (base > 0 || start >= newestLeafTile);
+  const hashes: (Buffer | undefined)[] = nodes.map(({ level, index }) => (level > 0 || index >= newestLeafTile ? cache?.get(level, index) : undefined));
   const spans = new Map<number, HashRange>();
   nodes.forEach(({ level, index }, n) => {
     if (hashes[n]) return;
     const base = level - (level % TILE_HEIGHT);
     const width = 2 ** (level - base);
-    spans.set(n, { level: base, start: index * width, end: (index + 1) * width });
+    const start = index * width;
+    if (cachedWhole(base, start)) {
+      // The whole tile, up to the stored hashes of perfect subtrees within the tree.
+      const tileStart = start - (start % TILE_WIDTH);
+      spans.set(n, { level: base, start: tileStart, end: Math.min(tileStart + TILE_WIDTH, Math.floor(size / 2 ** base)) });
+    } else {
+      spans.set(n, { level: base, start, end: start + width });
+    }
   });
   const tiles = new Map<string, HashRange>();
   for (const span of spans.values()) {
@@ -158,15 +173,36 @@ async function readNodes(reader: HashReader, nodes: readonly NodeId[]): Promise<
   }
   const reads = [...tiles.values()];
   const results = await readRanges(reader, reads);
+  reads.forEach((read, i) => {
+    if (cachedWhole(read.level, read.start)) cacheTile(cache!, read, results[i]!);
+  });
   const byTile = new Map(reads.map((read, i) => [tileKey(read), { read, hashes: results[i] as Buffer[] }]));
   for (const [n, span] of spans) {
-    const { read, hashes: stored } = byTile.get(tileKey(span)) as { read: HashRange; hashes: Buffer[] };
-    const hash = perfectRoot(stored.slice(span.start - read.start, span.end - read.start));
     const { level, index } = nodes[n]!;
-    if (level !== 0) cache?.set(level, index, hash);
+    const { read, hashes: stored } = byTile.get(tileKey(span)) as { read: HashRange; hashes: Buffer[] };
+    const cached = cachedWhole(read.level, read.start) ? cache!.get(level, index) : undefined;
+    const width = 2 ** (level - read.level);
+    const hash = cached ?? perfectRoot(stored.slice(index * width - read.start, (index + 1) * width - read.start));
+    if (level !== 0 && !cached) cache?.set(level, index, hash);
     hashes[n] = hash;
   }
   return hashes as Buffer[];
+}
+
+/**
+ * Caches the stored hashes `hashes` of `read` (a tile-aligned run at a stored level) and every
+ * perfect subtree within them, up to the tile's root.
+ */
+function cacheTile(cache: NodeCache, read: HashRange, hashes: readonly Buffer[]): void {
+  let row = hashes;
+  let first = read.start;
+  for (let level = read.level; level <= read.level + TILE_HEIGHT && row.length > 0; level++) {
+    row.forEach((hash, i) => cache.set(level, first + i, hash));
+    const next: Buffer[] = new Array(Math.floor(row.length / 2));
+    for (let i = 0; i < next.length; i++) next[i] = nodeHash(row[2 * i]!, row[2 * i + 1]!);
+    row = next;
+    first /= 2;
+  }
 }
 
 async function readRanges(reader: HashReader, ranges: readonly HashRange[]): Promise<Buffer[][]> {

@@ -1,10 +1,12 @@
 /**
- * A bounded, least-recently-used cache of tree hashes above the leaves, shared by every proof a running
- * service serves (one per service: it is bound to that service's database; 200k hashes, ~40 MB at
- * most). The store keeps only every 8th level (tlog tiles), so a proof recomputes up to ~250 hashes
- * per tile it touches; the upper tiles are the same for every proof of a tenant, so
- * after a few requests they come from here. A perfect subtree's hash never changes, so entries
- * never go stale (a tampered database is the self-audit's to find, not the proof server's).
+ * A bounded, least-recently-used cache of tree hashes, shared by every proof a running service
+ * serves (one per service: it is bound to that service's database; 200k hashes, ~40 MB at most).
+ * The store keeps only every 8th level (tlog tiles), so a proof recomputes up to ~250 hashes per
+ * tile it touches. Proofs cache the tiles above the leaves whole (a tenant of a million leaves has
+ * 16 such tiles, and every proof passes through them) and the newest leaves (every proof's right
+ * edge), so once warm a proof reads only its own leaf's tile (src/ledger/proofs.ts). A perfect
+ * subtree's hash never changes, so entries never go stale (a tampered database is the self-audit's
+ * to find, not the proof server's).
  */
 import type { NodeCache } from '../ledger/proofs.ts';
 
