@@ -1,13 +1,13 @@
 /**
  * The native tidying of export pages (native/tidy.c) writes what the JavaScript writes, byte for
- * byte, and fails where it fails: compactJsonLines and tidyCsvRows run with the addon and without
- * it on the same random pages, well-formed and broken. CI checks the addon was built.
+ * byte, and fails where it fails: eventLines and tidyCsvRows run with the addon and without it on
+ * the same random pages, well-formed and broken. CI checks the addon was built.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { csvCell } from './csv.ts';
 import { tidyCsvRows, type CellKind } from './csv-rows.ts';
-import { compactJsonLines } from './json-compact.ts';
+import { eventLines } from './event-lines.ts';
 import { nativeTidy } from './native-tidy.ts';
 
 /** A JSON value spaced as jsonb_out spaces it, or more. */
@@ -24,7 +24,7 @@ const jsonText = fc.oneof(
   { weight: 4, arbitrary: fc.jsonValue().map(spaced) },
   { weight: 1, arbitrary: fc.tuple(numberText, fc.jsonValue()).map(([n, v]) => `{"n": ${n}, "v": ${spaced(v)}}`) },
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom('0', '42', '4294967294', '4294967295', '01', '12345678901', 'x1'), fc.jsonValue()).map(([k, v]) => `{"${k}": ${spaced(v)}, "a": 1}`) },
-  // Longer than the native code's scratch buffer (16 KiB), which it compacts another way.
+  // Longer than the native code's scratch buffer (16 KiB): the JavaScript's to write.
   { weight: 1, arbitrary: fc.tuple(fc.jsonValue(), fc.oneof(numberText, fc.constant('"x"'))).map(([v, tail]) => `{"long": "${'ab, '.repeat(4200)}", "v": ${spaced(v)}, "t": ${tail}}`) },
 );
 
@@ -47,11 +47,47 @@ const damaged = (page: Buffer, cut: number, at: number, byte: number, how: numbe
 };
 
 describe.runIf(nativeTidy)('native tidying', () => {
-  it('compacts JSON lines as the JavaScript does, and fails where it fails', () => {
-    fc.assert(fc.property(fc.array(jsonText, { maxLength: 12 }), fc.nat(), fc.nat(), fc.constantFrom(0x20, 0x22, 0x5c, 0x0a, 0x7b, 0x31), fc.nat(4), (lines, cut, at, byte, how) => {
-      const page = damaged(Buffer.from(lines.map((l) => `${l}\n`).join('')), cut, at, byte, how);
-      expect(outcome(() => compactJsonLines(Buffer.from(page), nativeTidy))).toBe(outcome(() => compactJsonLines(Buffer.from(page), null)));
-    }), { numRuns: 1500 });
+  it('writes event lines as the JavaScript does, and fails where it fails', () => {
+    // Rows as event-lines.ts has PostgreSQL write them: bodies with the API's members and others, in
+    // any order and spacing, values of every kind, timestamps real and not. Mostly what PostgreSQL
+    // writes (the native code's path), sometimes not.
+    const often = <T, U>(usual: fc.Arbitrary<T>, odd: fc.Arbitrary<U>) => fc.oneof({ weight: 9, arbitrary: usual }, { weight: 1, arbitrary: odd });
+    const member = fc.constantFrom('id', 'action', 'actor', 'targets', 'outcome', 'reason', 'context', 'changes', 'metadata', 'other', '0', 'a"b');
+    const stamp = fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true });
+    // Integers, not floats: values the native code takes.
+    const { plain } = fc.letrec<{ plain: unknown }>((tie) => ({
+      plain: fc.oneof({ depthSize: 'small' }, fc.integer(), fc.string(), fc.boolean(), fc.constant(null), fc.array(tie('plain'), { maxLength: 3 }), fc.dictionary(fc.string(), tie('plain'), { maxKeys: 3 })),
+    }));
+    const value = often(plain, fc.oneof(fc.jsonValue(), stamp.map((d) => d.toISOString())));
+    const occurredAt = often(stamp.map((d) => d.toISOString()), fc.constantFrom('2026-02-30T00:00:00.000Z', '2026-01-01T24:00:00.000Z', '2026-01-01T00:00:00Z', 3));
+    const body = fc.oneof(
+      { weight: 12, arbitrary: fc.tuple(fc.dictionary(member, value, { maxKeys: 10 }), fc.option(occurredAt, { freq: 6 })).map(([members, occurred]) => (occurred === null ? members : { ...members, occurred_at: occurred })) },
+      { weight: 1, arbitrary: jsonText },
+      // Keys in jsonb's order (by length), which JavaScript lists otherwise when they are array indexes.
+      { weight: 1, arbitrary: fc.constantFrom('{"action": "a", "metadata": {"k": 1, "0": 2, "01": [{"b": 1, "7": 0}]}}', '{"changes": [{"x": {"ab": 1, "42": 2}}]}') },
+      { weight: 1, arbitrary: fc.constantFrom('{"a": "\\u0041"}', '{"a": "\\/"}', '{"a": "\\u001f\\n"}', '{"a": [1 2]}', '{"a": nul}', '{"a": tru}', '{}', '{ }', '[]') },
+    );
+    const pgStamp = often(
+      stamp.map((d) => `${d.toISOString().slice(0, 19).replace('T', ' ')}${['', '.5', `.${String(d.getUTCMilliseconds()).padStart(3, '0')}789`][d.getUTCSeconds() % 3]}`),
+      fc.constantFrom('2026-02-30 00:00:00', '2026-11-30 12:00:00.', '2026-11-30 12:00:00.1234567', 'x'),
+    );
+    const row = fc.tuple(
+      often(fc.uuid(), fc.constantFrom('', 'X', 'a"b')),
+      often(fc.string().map((t) => JSON.stringify(t)), fc.constantFrom('"\\u0041"', 'acme')),
+      often(fc.nat().map(String), fc.constantFrom('', '01', '-1', '12345678901234567')),
+      pgStamp,
+      pgStamp,
+      body,
+      fc.nat(9).map((n) => n === 0),
+    ).map(([uid, tenant, seq, received, occurred, b, odd]) => {
+      // The occurred_at column only for a body without one (or, oddly, either way).
+      const inBody = typeof b === 'object' && b !== null && 'occurred_at' in b;
+      return `${[uid, tenant, seq, received, inBody !== odd ? '' : occurred, typeof b === 'string' ? b : spaced(b)].join('\x1f')}\n`;
+    });
+    fc.assert(fc.property(fc.array(row, { maxLength: 8 }), fc.nat(), fc.nat(), fc.constantFrom(0x20, 0x22, 0x5c, 0x0a, 0x7b, 0x31, 0x1f), fc.nat(4), (rows, cut, at, byte, how) => {
+      const page = damaged(Buffer.from(rows.join('')), cut, at, byte, how);
+      expect(outcome(() => eventLines(Buffer.from(page), nativeTidy))).toBe(outcome(() => eventLines(Buffer.from(page), null)));
+    }), { numRuns: 2000 });
   });
 
   it('writes CSV rows as the JavaScript does, and fails where it fails', () => {
@@ -78,8 +114,9 @@ describe.runIf(nativeTidy)('native tidying', () => {
     expect(() => nativeTidy!.tidyCsvRows(rows, Uint8Array.of(0), out, Uint32Array.of(3, 0))).toThrow(RangeError);
     expect(() => nativeTidy!.tidyCsvRows(rows, Uint8Array.of(0), rows, new Uint32Array(2))).toThrow(RangeError);
     expect(() => nativeTidy!.tidyCsvRows(rows, Uint8Array.of(0), out, new Uint32Array(1))).toThrow(TypeError);
-    expect(() => nativeTidy!.compactJsonLines(Buffer.from('1\n'), Uint32Array.of(0, 1))).toThrow(RangeError);
-    expect(() => nativeTidy!.compactJsonLines(Buffer.from('1\n'), new Uint32Array(1))).toThrow(TypeError);
+    expect(() => nativeTidy!.eventLines(rows, out, Uint32Array.of(3, 0))).toThrow(RangeError);
+    expect(() => nativeTidy!.eventLines(rows, rows, new Uint32Array(2))).toThrow(RangeError);
+    expect(() => nativeTidy!.eventLines(rows, out, new Uint32Array(1))).toThrow(TypeError);
     expect(out).toEqual(Buffer.alloc(16));
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The optional native tidying of export pages (native/tidy.c): the common cases of
- * compactJsonLines (json-compact.ts) and tidyCsvRows (csv-rows.ts) at a tenth of the JavaScript's
- * cost, handing every other line or row back to it. Built on `npm install` by
+ * compactJsonLines (json-compact.ts), tidyCsvRows (csv-rows.ts) and eventLines (event-lines.ts) at
+ * less than half the JavaScript's cost, handing every other line or row back to it. Built on `npm install` by
  * scripts/build-native.mjs; when it is not built, or `TRAILPROOF_NATIVE=0`, this is undefined and
  * the JavaScript does it all, with the same output (native-tidy.test.ts holds them equal).
  */
@@ -23,6 +23,12 @@ export interface NativeTidy {
    * with state[0] = rows.length. `kinds` are the cells' CellKind codes (CELL_KIND_CODES).
    */
   tidyCsvRows(rows: Uint8Array, kinds: Uint8Array, out: Uint8Array, state: Uint32Array): boolean;
+  /**
+   * Writes the JSON line of each event row of event-lines.ts from rows[state[0]] to out[state[1]],
+   * until a row the JavaScript must write, or one out may lack room for: then true, with state at
+   * that row's start in both. At the end false, with state[0] = rows.length.
+   */
+  eventLines(rows: Uint8Array, out: Uint8Array, state: Uint32Array): boolean;
 }
 
-export const nativeTidy = nativeAddon<NativeTidy>('trailproof_tidy', 1);
+export const nativeTidy = nativeAddon<NativeTidy>('trailproof_tidy', 2);
