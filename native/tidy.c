@@ -237,6 +237,32 @@ static int csvRow(Copy *c, const uint8_t *kinds, size_t count) {
 }
 
 /*
+ * The arguments both page functions take, rows (argv[0]), out and state (the last two), checked:
+ * the copy from rows[state[0]] to out[state[1]], or 0 with an error thrown.
+ */
+static int pageArguments(napi_env env, napi_value *argv, size_t argc, Copy *c, size_t *outLength, uint32_t **state) {
+  uint8_t *rows, *out;
+  size_t n, stateLength;
+  if (!typed(env, argv[0], napi_uint8_array, (void **)&rows, &n)) return fail(env, "rows must be a Uint8Array"), 0;
+  if (!typed(env, argv[argc - 2], napi_uint8_array, (void **)&out, outLength)) return fail(env, "out must be a Uint8Array"), 0;
+  if (!typed(env, argv[argc - 1], napi_uint32_array, (void **)state, &stateLength) || stateLength < 2) return fail(env, "state must be a Uint32Array of 2"), 0;
+  if (n > UINT32_MAX || *outLength > UINT32_MAX || (*state)[0] > n || (*state)[1] > *outLength) return outOfRange(env, "state must be positions in rows and out"), 0;
+  if (out < rows + n && rows < out + *outLength) return outOfRange(env, "out must not share memory with rows"), 0;
+  Copy copy = {rows, n, (*state)[0], out, (*state)[1], 0, 0};
+  *c = copy;
+  return 1;
+}
+
+/* Where a page function got to, into state, and whether it stopped at a row for the JavaScript. */
+static napi_value pageResult(napi_env env, const Copy *c, uint32_t *state, int stopped) {
+  state[0] = (uint32_t)c->i;
+  state[1] = (uint32_t)c->o;
+  napi_value result;
+  napi_get_boolean(env, stopped, &result);
+  return result;
+}
+
+/*
  * tidyCsvRows(rows: Uint8Array, kinds: Uint8Array, out: Uint8Array, state: Uint32Array): writes
  * the rows from rows[state[0]] to out[state[1]] until one the JavaScript must write (or one out
  * may lack room for); then returns true with state at that row's start. At the end returns false
@@ -246,32 +272,24 @@ static napi_value TidyCsvRows(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4) return fail(env, "tidyCsvRows(rows, kinds, out, state)");
-  uint8_t *rows, *kinds, *out;
+  Copy c;
+  size_t outLength, count;
   uint32_t *state;
-  size_t n, count, outLength, stateLength;
-  if (!typed(env, argv[0], napi_uint8_array, (void **)&rows, &n)) return fail(env, "rows must be a Uint8Array");
+  uint8_t *kinds;
+  if (!pageArguments(env, argv, argc, &c, &outLength, &state)) return NULL;
   if (!typed(env, argv[1], napi_uint8_array, (void **)&kinds, &count)) return fail(env, "kinds must be a Uint8Array");
-  if (!typed(env, argv[2], napi_uint8_array, (void **)&out, &outLength)) return fail(env, "out must be a Uint8Array");
-  if (!typed(env, argv[3], napi_uint32_array, (void **)&state, &stateLength) || stateLength < 2) return fail(env, "state must be a Uint32Array of 2");
   for (size_t k = 0; k < count; k++) if (kinds[k] > JSON) return outOfRange(env, "kinds must be 0 (raw), 1 (plain), 2 (text) or 3 (json)");
-  if (n > UINT32_MAX || outLength > UINT32_MAX || state[0] > n || state[1] > outLength) return outOfRange(env, "state must be positions in rows and out");
-  if (out < rows + n && rows < out + outLength) return outOfRange(env, "out must not share memory with rows");
-  Copy c = {rows, n, state[0], out, state[1], 0, 0};
   int stopped = 0;
-  while (c.i < n) {
-    const uint8_t *rowEnd = memchr(rows + c.i, RS, n - c.i);
-    size_t length = rowEnd ? (size_t)(rowEnd - (rows + c.i)) : n - c.i;
+  while (c.i < c.n) {
+    const uint8_t *rowEnd = memchr(c.in + c.i, RS, c.n - c.i);
+    size_t length = rowEnd ? (size_t)(rowEnd - (c.in + c.i)) : c.n - c.i;
     /* What the JavaScript reserves: each cell at most twice its length, quotes and a prefix, CRLF. */
     if (outLength - c.o < 2 * length + 4 * count + 2 || !csvRow(&c, kinds, count)) {
       stopped = 1;
       break;
     }
   }
-  state[0] = (uint32_t)c.i;
-  state[1] = (uint32_t)c.o;
-  napi_value result;
-  napi_get_boolean(env, stopped, &result);
-  return result;
+  return pageResult(env, &c, state, stopped);
 }
 
 /*
@@ -565,23 +583,14 @@ static napi_value EventLines(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3) return fail(env, "eventLines(rows, out, state)");
-  uint8_t *rows, *out;
+  Copy c;
+  size_t outLength;
   uint32_t *state;
-  size_t n, outLength, stateLength;
-  if (!typed(env, argv[0], napi_uint8_array, (void **)&rows, &n)) return fail(env, "rows must be a Uint8Array");
-  if (!typed(env, argv[1], napi_uint8_array, (void **)&out, &outLength)) return fail(env, "out must be a Uint8Array");
-  if (!typed(env, argv[2], napi_uint32_array, (void **)&state, &stateLength) || stateLength < 2) return fail(env, "state must be a Uint32Array of 2");
-  if (n > UINT32_MAX || outLength > UINT32_MAX || state[0] > n || state[1] > outLength) return outOfRange(env, "state must be positions in rows and out");
-  if (out < rows + n && rows < out + outLength) return outOfRange(env, "out must not share memory with rows");
-  Copy c = {rows, n, state[0], out, state[1], 0, 0};
+  if (!pageArguments(env, argv, argc, &c, &outLength, &state)) return NULL;
   uint8_t scratch[16384];
   int stopped = 0;
-  while (c.i < n && !stopped) stopped = !eventLine(&c, scratch, sizeof scratch, outLength);
-  state[0] = (uint32_t)c.i;
-  state[1] = (uint32_t)c.o;
-  napi_value result;
-  napi_get_boolean(env, stopped, &result);
-  return result;
+  while (c.i < c.n && !stopped) stopped = !eventLine(&c, scratch, sizeof scratch, outLength);
+  return pageResult(env, &c, state, stopped);
 }
 
 NAPI_MODULE_INIT() {
