@@ -18,7 +18,7 @@
 #include <string.h>
 
 /* Raised with every change of the functions below; src/export/native-tidy.ts ignores a build of another version. */
-#define API_VERSION 2
+#define API_VERSION 3
 
 #define US 0x1f /* between cells */
 #define RS 0x1e /* after a row */
@@ -429,7 +429,7 @@ static const char *const MEMBERS[] = {"id", "action", "occurred_at", "actor", "t
 #define FIELDS 5
 
 /* Writes PostgreSQL's ISO timestamp text (YYYY-MM-DD HH:MM:SS[.f{1,6}]) as toISOString does; 0 if it is not that. */
-static int isoMillis(const uint8_t *text, size_t length, uint8_t *out, size_t *o) {
+static int isoMillis(const uint8_t *text, size_t length, int quoted, uint8_t *out, size_t *o) {
   static const char shape[] = "dddd-dd-dd dd:dd:dd";
   if (length < 19 || (length > 19 && (text[19] != '.' || length == 20 || length > 26))) return 0;
   for (size_t j = 0; j < length; j++) {
@@ -438,14 +438,14 @@ static int isoMillis(const uint8_t *text, size_t length, uint8_t *out, size_t *o
   }
   if (!realTime(text, 0, 5, 8, 11)) return 0;
   size_t w = *o;
-  out[w++] = '"';
+  if (quoted) out[w++] = '"';
   memcpy(out + w, text, 19);
   out[w + 10] = 'T';
   w += 19;
   out[w++] = '.';
   for (size_t j = 20; j < 23; j++) out[w++] = j < length ? text[j] : '0';
   out[w++] = 'Z';
-  out[w++] = '"';
+  if (quoted) out[w++] = '"';
   *o = w;
   return 1;
 }
@@ -457,20 +457,30 @@ static size_t put(uint8_t *out, size_t o, const char *text) {
   return o + length;
 }
 
+/* An event row of src/export/event-lines.ts, read: its fields, and its body's members compacted into scratch. */
+typedef struct {
+  const uint8_t *field[FIELDS];
+  size_t fieldLength[FIELDS];
+  /* Member m of MEMBERS is scratch[from[m], to[m]) if found[m]. */
+  size_t from[MEMBER_COUNT], to[MEMBER_COUNT];
+  int found[MEMBER_COUNT];
+  /* Where the row's "\n" is, and how much of scratch its members take. */
+  size_t end, used;
+} EventRow;
+
 /*
- * One event line from the row at c->i, into c->out at c->o; 0 (nothing kept) for a row the
- * JavaScript must write, or one `out` may lack room for. The body's members are compacted into
- * `scratch` first (jsonb writes them in its own order), then written out in the API's.
+ * Reads the row at c->i; 0 for a row the JavaScript must write: fields not as PostgreSQL writes
+ * them, a body that is not strictly JSON (see strictValue), an occurred_at not in toISOString's form.
  */
-static int eventLine(Copy *c, uint8_t *scratch, size_t scratchLength, size_t outLength) {
+static int readEventRow(const Copy *c, uint8_t *scratch, size_t scratchLength, EventRow *row) {
   const uint8_t *in = c->in;
   size_t i = c->i;
   /* The row is in[i, end), then "\n" (JSON writes a line break in a string as \n); nothing past it is read. */
   const uint8_t *newline = memchr(in + i, '\n', c->n - i);
   if (!newline || (size_t)(newline - in) - i > scratchLength) return 0;
   size_t end = (size_t)(newline - in), n = end;
-  const uint8_t *field[FIELDS];
-  size_t fieldLength[FIELDS];
+  const uint8_t **field = row->field;
+  size_t *fieldLength = row->fieldLength;
   for (int k = 0; k < FIELDS; k++) {
     size_t start = i;
     while (i < n && in[i] != US && in[i] != '\n') i++;
@@ -488,8 +498,9 @@ static int eventLine(Copy *c, uint8_t *scratch, size_t scratchLength, size_t out
   /* seq as int8out writes it, and as a JavaScript number writes it back. */
   if (!plainInteger(field[2], fieldLength[2]) || field[2][0] == '-') return 0;
   /* The body: its members' values compacted into scratch, each found by its key. */
-  size_t from[MEMBER_COUNT], to[MEMBER_COUNT];
-  int found[MEMBER_COUNT] = {0};
+  size_t *from = row->from, *to = row->to;
+  int *found = row->found;
+  memset(found, 0, sizeof row->found);
   size_t s = 0;
   if (i >= n || in[i] != '{') return 0;
   i++;
@@ -533,6 +544,19 @@ static int eventLine(Copy *c, uint8_t *scratch, size_t scratchLength, size_t out
     }
     if (!realTime(scratch + from[OCCURRED_AT], 1, 6, 9, 12)) return 0;
   }
+  row->end = end;
+  row->used = s;
+  return 1;
+}
+
+/* One event line from the row at c->i, into c->out at c->o; 0 (nothing kept) for a row the JavaScript must write, or one `out` may lack room for. */
+static int eventLine(Copy *c, uint8_t *scratch, size_t scratchLength, size_t outLength) {
+  EventRow row;
+  if (!readEventRow(c, scratch, scratchLength, &row)) return 0;
+  const uint8_t **field = (const uint8_t **)row.field;
+  const size_t *fieldLength = row.fieldLength, *from = row.from, *to = row.to;
+  const int *found = row.found;
+  size_t s = row.used, end = row.end;
   /* At most: the envelope's members and their names, both timestamps, the body's values and their names. */
   size_t need = 96 + fieldLength[0] + fieldLength[1] + fieldLength[2] + s + 16 * MEMBER_COUNT;
   if (outLength - c->o < need) return 0;
@@ -558,12 +582,12 @@ static int eventLine(Copy *c, uint8_t *scratch, size_t scratchLength, size_t out
     if (found[m]) {
       memcpy(out + o, scratch + from[m], to[m] - from[m]);
       o += to[m] - from[m];
-    } else if (m == OCCURRED_AT && !isoMillis(field[4], fieldLength[4], out, &o)) {
+    } else if (m == OCCURRED_AT && !isoMillis(field[4], fieldLength[4], 1, out, &o)) {
       return 0;
     }
     if (m == OCCURRED_AT) {
       o = put(out, o, ",\"received_at\":");
-      if (!isoMillis(field[3], fieldLength[3], out, &o)) return 0;
+      if (!isoMillis(field[3], fieldLength[3], 1, out, &o)) return 0;
     }
   }
   out[o++] = '}';
@@ -571,6 +595,182 @@ static int eventLine(Copy *c, uint8_t *scratch, size_t scratchLength, size_t out
   c->i = end + 1;
   c->o = o;
   return 1;
+}
+
+/* Where the value of a compacted JSON value at json[i] ends (it is strictly valid: see strictValue). */
+static size_t skipCompact(const uint8_t *json, size_t i, size_t to) {
+  int depth = 0;
+  do {
+    uint8_t b = json[i];
+    if (b == '"') {
+      for (i++; i < to && json[i] != '"'; i++) if (json[i] == '\\') i++;
+      i++;
+    } else if (b == '{' || b == '[') {
+      depth++;
+      i++;
+    } else if (b == '}' || b == ']') {
+      depth--;
+      i++;
+    } else if (b == ',' || b == ':') {
+      i++; /* between the members or items of what is being skipped */
+    } else {
+      while (i < to && json[i] != ',' && json[i] != '}' && json[i] != ']') i++;
+    }
+  } while (depth > 0 && i < to);
+  return i;
+}
+
+/*
+ * The members `names` of the compacted JSON object json[from, to): value of names[k] at
+ * json[vf[k], vt[k]), vf[k] = 0 if absent. 0 if it is not an object.
+ */
+static int objectMembers(const uint8_t *json, size_t from, size_t to, const char *const *names, size_t count, size_t *vf, size_t *vt) {
+  for (size_t k = 0; k < count; k++) vf[k] = vt[k] = 0;
+  if (to - from < 2 || json[from] != '{') return 0;
+  size_t i = from + 1;
+  while (i < to && json[i] == '"') {
+    size_t keyFrom = i + 1;
+    i = skipCompact(json, i, to);
+    size_t keyLength = i - 1 - keyFrom;
+    size_t valueFrom = i + 1; /* past the ':' */
+    i = skipCompact(json, valueFrom, to);
+    for (size_t k = 0; k < count; k++) {
+      if (strlen(names[k]) == keyLength && memcmp(names[k], json + keyFrom, keyLength) == 0) {
+        vf[k] = valueFrom;
+        vt[k] = i;
+      }
+    }
+    if (json[i] == ',') i++;
+  }
+  return 1;
+}
+
+/*
+ * text[from, to) (no escapes, so no quote or line break in it) as csvCell of src/export/csv.ts
+ * writes it: an apostrophe before what starts like a formula (after any apostrophes), in quotes
+ * with its quotes doubled when it holds a quote, comma or line break.
+ */
+static size_t csvField(const uint8_t *text, size_t from, size_t to, uint8_t *out, size_t o) {
+  size_t j = from;
+  while (j < to && text[j] == '\'') j++;
+  int formula = j < to && (isFormulaStart(text[j]) || text[j] == '\t' || text[j] == '\r');
+  int quoted = 0;
+  for (j = from; j < to && !quoted; j++) quoted = text[j] == '"' || text[j] == ',' || text[j] == '\r' || text[j] == '\n';
+  if (quoted) out[o++] = '"';
+  if (formula) out[o++] = '\'';
+  for (j = from; j < to; j++) {
+    out[o++] = text[j];
+    if (quoted && text[j] == '"') out[o++] = '"';
+  }
+  if (quoted) out[o++] = '"';
+  return o;
+}
+
+/* A string member's cell from its compacted value json[from, to) (from = 0: absent); 0 if the JavaScript must write it. */
+static int stringCell(const uint8_t *json, size_t from, size_t to, uint8_t *out, size_t *o) {
+  if (from == 0 || (to - from == 4 && memcmp(json + from, "null", 4) == 0)) return 1;
+  if (json[from] != '"') return 0;
+  for (size_t j = from + 1; j < to - 1; j++) if (json[j] == '\\') return 0;
+  *o = csvField(json, from + 1, to - 1, out, *o);
+  return 1;
+}
+
+/*
+ * A nested member's cell (targets, changes, metadata) from its compacted value json[from, to)
+ * (from = 0: absent): its JSON, empty when absent, null or empty as `empty` ('[' or '{') says;
+ * 0 if it is not of that kind, or required and absent.
+ */
+static int jsonCell(const uint8_t *json, size_t from, size_t to, char empty, int required, uint8_t *out, size_t *o) {
+  if (from == 0) return !required;
+  if (to - from == 4 && memcmp(json + from, "null", 4) == 0) return !required;
+  if (json[from] != (uint8_t)empty) return 0;
+  if (to - from > 2) *o = csvField(json, from, to, out, *o);
+  return 1;
+}
+
+static const char *const ACTOR[] = {"type", "id", "name"};
+static const char *const CONTEXT[] = {"ip", "user_agent", "location", "request_id"};
+
+/*
+ * One CSV record (src/export/csv.ts: its columns, csvCell's cells) from the event row at c->i;
+ * 0 (nothing kept) for a row the JavaScript must write, or one `out` may lack room for.
+ */
+static int csvLine(Copy *c, uint8_t *scratch, size_t scratchLength, size_t outLength) {
+  EventRow row;
+  if (!readEventRow(c, scratch, scratchLength, &row)) return 0;
+  /* Each cell at most twice its text, with quotes and an apostrophe; the timestamps and commas. */
+  if (outLength - c->o < 2 * (row.end - c->i) + 128) return 0;
+  const uint8_t *json = scratch;
+  size_t af[3], at[3], xf[4], xt[4];
+  /* The actor and the context are objects (JavaScript would fail on their members otherwise). */
+  if (!row.found[3] || !objectMembers(json, row.from[3], row.to[3], ACTOR, 3, af, at)) return 0;
+  if (!row.found[7] || !objectMembers(json, row.from[7], row.to[7], CONTEXT, 4, xf, xt)) return 0;
+#define MEMBER(m) (row.found[m] ? row.from[m] : 0), row.to[m]
+  uint8_t *out = c->out;
+  size_t o = c->o;
+  o = csvField(row.field[0], 0, row.fieldLength[0], out, o);
+  out[o++] = ',';
+  o = csvField(row.field[2], 0, row.fieldLength[2], out, o);
+  out[o++] = ',';
+  if (row.found[OCCURRED_AT]) {
+    o = csvField(json, row.from[OCCURRED_AT] + 1, row.to[OCCURRED_AT] - 1, out, o);
+  } else if (!isoMillis(row.field[4], row.fieldLength[4], 0, out, &o)) {
+    return 0;
+  }
+  out[o++] = ',';
+  if (!isoMillis(row.field[3], row.fieldLength[3], 0, out, &o)) return 0;
+  int ok = 1;
+  out[o++] = ',';
+  ok &= stringCell(json, MEMBER(1), out, &o); /* action */
+  out[o++] = ',';
+  ok &= stringCell(json, MEMBER(5), out, &o); /* outcome */
+  for (size_t k = 0; k < 3; k++) {
+    out[o++] = ',';
+    ok &= stringCell(json, af[k], at[k], out, &o); /* actor_type, actor_id, actor_name */
+  }
+  out[o++] = ',';
+  ok &= jsonCell(json, MEMBER(4), '[', 1, out, &o); /* targets */
+  out[o++] = ',';
+  ok &= stringCell(json, xf[0], xt[0], out, &o); /* ip */
+  out[o++] = ',';
+  ok &= stringCell(json, xf[1], xt[1], out, &o); /* user_agent */
+  out[o++] = ',';
+  ok &= stringCell(json, xf[2], xt[2], out, &o); /* location */
+  out[o++] = ',';
+  ok &= stringCell(json, xf[3], xt[3], out, &o); /* request_id */
+  out[o++] = ',';
+  ok &= stringCell(json, MEMBER(6), out, &o); /* reason */
+  out[o++] = ',';
+  ok &= jsonCell(json, MEMBER(8), '[', 0, out, &o); /* changes */
+  out[o++] = ',';
+  ok &= jsonCell(json, MEMBER(9), '{', 0, out, &o); /* metadata */
+  out[o++] = ',';
+  ok &= stringCell(json, MEMBER(0), out, &o); /* id */
+#undef MEMBER
+  if (!ok) return 0;
+  out[o++] = '\r';
+  out[o++] = '\n';
+  c->i = row.end + 1;
+  c->o = o;
+  return 1;
+}
+
+/*
+ * csvLines(rows: Uint8Array, out: Uint8Array, state: Uint32Array): as eventLines, the CSV record
+ * of each row.
+ */
+static napi_value CsvLines(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3) return fail(env, "csvLines(rows, out, state)");
+  Copy c;
+  size_t outLength;
+  uint32_t *state;
+  if (!pageArguments(env, argv, argc, &c, &outLength, &state)) return NULL;
+  uint8_t scratch[16384];
+  int stopped = 0;
+  while (c.i < c.n && !stopped) stopped = !csvLine(&c, scratch, sizeof scratch, outLength);
+  return pageResult(env, &c, state, stopped);
 }
 
 /*
@@ -599,6 +799,9 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "version", version);
   napi_create_function(env, "tidyCsvRows", NAPI_AUTO_LENGTH, TidyCsvRows, NULL, &tidy);
   napi_set_named_property(env, exports, "tidyCsvRows", tidy);
+  napi_value csvLines;
+  napi_create_function(env, "csvLines", NAPI_AUTO_LENGTH, CsvLines, NULL, &csvLines);
+  napi_set_named_property(env, exports, "csvLines", csvLines);
   napi_create_function(env, "eventLines", NAPI_AUTO_LENGTH, EventLines, NULL, &lines);
   napi_set_named_property(env, exports, "eventLines", lines);
   return exports;

@@ -13,6 +13,7 @@
  * which the JavaScript here writes from the parsed body; native-tidy.test.ts holds both to the same
  * bytes and errors.
  */
+import type { StoredEvent } from '../event/types.ts';
 import type { Fragment } from '../query/event-repository.ts';
 import { toStoredEvent } from '../query/event-repository.ts';
 import type { Sql } from '../store/db.ts';
@@ -33,16 +34,29 @@ export function eventRow(sql: Sql, tenant: string): Fragment {
 
 /** The JSON line of each row of `rows`, the common ones written by the native addon where it is built (`native` null: by the JavaScript alone). */
 export function eventLines(rows: Buffer, native: NativeTidy | null = nativeTidy ?? null): Buffer {
-  const writer = new EventLineWriter(rows);
+  return writeRows(new EventLineWriter(rows), native && ((out, state) => native.eventLines(rows, out, state)));
+}
+
+/**
+ * The CSV record (`record`, src/export/csv.ts) of each row's event, the common ones written by the
+ * native addon. Without it every row is parsed, so the CSV format uses these rows only where the
+ * addon is built (csv.ts).
+ */
+export function csvRecords(rows: Buffer, record: (event: StoredEvent) => string, native: NativeTidy | null = nativeTidy ?? null): Buffer {
+  return writeRows(new RecordWriter(rows, record), native && ((out, state) => native.csvLines(rows, out, state)));
+}
+
+/** The rows written by `native` (from writer.i to writer.o, until it stops at a row) and by the writer where it stops. */
+function writeRows(writer: RowWriter, native: ((out: Buffer, state: Uint32Array) => boolean) | null): Buffer {
   if (!native) {
-    while (writer.i < rows.length) writer.row();
+    while (writer.i < writer.rows.length) writer.row();
     return writer.out.subarray(0, writer.o);
   }
   const state = new Uint32Array(2);
   for (;;) {
     state[0] = writer.i;
     state[1] = writer.o;
-    const stopped = native.eventLines(rows, writer.out, state);
+    const stopped = native(writer.out, state);
     writer.i = state[0]!;
     writer.o = state[1]!;
     if (!stopped) return writer.out.subarray(0, writer.o);
@@ -76,12 +90,73 @@ const isDigit = (b: number) => b >= DIGIT_0 && b <= 0x39;
 const isUidByte = (b: number) => isDigit(b) || (b >= 0x61 && b <= 0x66) || b === 0x2d;
 
 /** Writes rows one at a time from `i` in `rows` to `o` in `out`, growing `out` as needed. */
-class EventLineWriter {
-  // A line is about as long as its row: the envelope's names and the timestamps' extra characters
+abstract class RowWriter {
+  // A record is about as long as its row: the envelope's names and the timestamps' extra characters
   // roughly make up for the spaces and field ends dropped.
   out: Buffer;
   o = 0;
   i = 0;
+
+  constructor(readonly rows: Buffer) {
+    this.out = Buffer.allocUnsafe(rows.length + (rows.length >> 3) + 1024);
+  }
+
+  /** The row at `i`. */
+  abstract row(): void;
+
+  /** The event of the row [i, end), parsed, as the read API has it. */
+  protected event(end: number): StoredEvent {
+    const fields = this.rows.toString('utf8', this.i, end).split(FIELD_END);
+    if (fields.length !== 6) throw new Error(`event row: ${fields.length} fields, not 6`);
+    const [uid, tenant, seq, received, occurred, body] = fields as [string, string, string, string, string, string];
+    const parsed = JSON.parse(body) as { occurred_at?: string };
+    return toStoredEvent({
+      uid,
+      tenant_id: JSON.parse(tenant) as string,
+      seq: Number(seq),
+      occurred_at: new Date(parsed.occurred_at ?? isoOrThrow(occurred)),
+      received_at: new Date(isoOrThrow(received)),
+      body: parsed as Parameters<typeof toStoredEvent>[0]['body'],
+    });
+  }
+
+  /** Appends `text`. */
+  protected write(text: string): void {
+    this.room(Buffer.byteLength(text));
+    this.o += this.out.write(text, this.o);
+  }
+
+  /** Makes room for `need` more bytes at `o`. */
+  protected room(need: number): void {
+    if (this.o + need <= this.out.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.out.length * 2, this.o + need));
+    this.out.copy(bigger, 0, 0, this.o);
+    this.out = bigger;
+  }
+
+  /** Where the row at `i` ends (its "\n"). */
+  protected rowEnd(): number {
+    const end = this.rows.indexOf(NEWLINE, this.i);
+    if (end < 0) throw new Error('event row: cut short');
+    return end;
+  }
+}
+
+/** Each row as the record `record` writes of its event, parsed. */
+class RecordWriter extends RowWriter {
+  constructor(rows: Buffer, private readonly record: (event: StoredEvent) => string) {
+    super(rows);
+  }
+
+  row(): void {
+    const end = this.rowEnd();
+    this.write(this.record(this.event(end)));
+    this.i = end + 1;
+  }
+}
+
+/** Each row as the read API's JSON line of its event: the common ones on the bytes (see fast). */
+class EventLineWriter extends RowWriter {
   private scratch = Buffer.alloc(0);
   private readonly json = new JsonCompactor();
   private readonly from: number[] = new Array<number>(MEMBERS.length);
@@ -90,15 +165,10 @@ class EventLineWriter {
   private tenant: Uint8Array = new Uint8Array(0);
   private readonly ends = [0, 0, 0, 0, 0];
 
-  constructor(private readonly rows: Buffer) {
-    this.out = Buffer.allocUnsafe(rows.length + (rows.length >> 3) + 1024);
-  }
-
   /** The row at `i`: the common case on the bytes (see fast), any other by parsing it. */
   row(): void {
-    const end = this.rows.indexOf(NEWLINE, this.i);
-    if (end < 0) throw new Error('event row: cut short');
-    if (!this.fast(end)) this.parsed(end);
+    const end = this.rowEnd();
+    if (!this.fast(end)) this.write(`${JSON.stringify(this.event(end))}\n`);
     this.i = end + 1;
   }
 
@@ -209,32 +279,6 @@ class EventLineWriter {
     return true;
   }
 
-  /** The row [i, end) parsed and written by JSON.stringify, as the read API writes the event. */
-  private parsed(end: number): void {
-    const fields = this.rows.toString('utf8', this.i, end).split(FIELD_END);
-    if (fields.length !== 6) throw new Error(`event row: ${fields.length} fields, not 6`);
-    const [uid, tenant, seq, received, occurred, body] = fields as [string, string, string, string, string, string];
-    const parsed = JSON.parse(body) as { occurred_at?: string };
-    const event = toStoredEvent({
-      uid,
-      tenant_id: JSON.parse(tenant) as string,
-      seq: Number(seq),
-      occurred_at: new Date(parsed.occurred_at ?? isoOrThrow(occurred)),
-      received_at: new Date(isoOrThrow(received)),
-      body: parsed as Parameters<typeof toStoredEvent>[0]['body'],
-    });
-    const line = `${JSON.stringify(event)}\n`;
-    this.room(Buffer.byteLength(line));
-    this.o += this.out.write(line, this.o);
-  }
-
-  /** Makes room for `need` more bytes at `o`. */
-  private room(need: number): void {
-    if (this.o + need <= this.out.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(this.out.length * 2, this.o + need));
-    this.out.copy(bigger, 0, 0, this.o);
-    this.out = bigger;
-  }
 }
 
 /** Copies source[from, to) to out at o, returning the position after it: a loop, cheaper than Buffer#copy for the short runs here. */

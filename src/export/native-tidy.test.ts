@@ -1,13 +1,13 @@
 /**
  * The native tidying of export pages (native/tidy.c) writes what the JavaScript writes, byte for
- * byte, and fails where it fails: eventLines and tidyCsvRows run with the addon and without it on
+ * byte, and fails where it fails: eventLines, csvRecords and tidyCsvRows run with the addon and without it on
  * the same random pages, well-formed and broken. CI checks the addon was built.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { csvCell } from './csv.ts';
+import { csv, csvCell } from './csv.ts';
 import { tidyCsvRows, type CellKind } from './csv-rows.ts';
-import { eventLines } from './event-lines.ts';
+import { csvRecords, eventLines } from './event-lines.ts';
 import { nativeTidy } from './native-tidy.ts';
 
 /** A JSON value spaced as jsonb_out spaces it, or more. */
@@ -37,17 +37,21 @@ function outcome(run: () => Buffer): string {
   }
 }
 
-/** `page` cut short or with a byte changed, sometimes. */
+/**
+ * `page` cut short or with an ASCII byte changed, sometimes. Never a byte of a multi-byte character:
+ * PostgreSQL's text is always valid UTF-8, and where bytes are copied (native) rather than decoded
+ * and encoded again (JavaScript, for a row it parses) a broken character would differ.
+ */
 const damaged = (page: Buffer, cut: number, at: number, byte: number, how: number): Buffer => {
   if (page.length === 0 || how < 2) return page;
   if (how === 2) return page.subarray(0, cut % page.length);
   const copy = Buffer.from(page);
-  copy[at % copy.length] = byte;
+  if (copy[at % copy.length]! < 0x80) copy[at % copy.length] = byte;
   return copy;
 };
 
 describe.runIf(nativeTidy)('native tidying', () => {
-  it('writes event lines as the JavaScript does, and fails where it fails', () => {
+  it('writes event lines and their CSV records as the JavaScript does, and fails where it fails', () => {
     // Rows as event-lines.ts has PostgreSQL write them: bodies with the API's members and others, in
     // any order and spacing, values of every kind, timestamps real and not. Mostly what PostgreSQL
     // writes (the native code's path), sometimes not.
@@ -58,10 +62,21 @@ describe.runIf(nativeTidy)('native tidying', () => {
     const { plain } = fc.letrec<{ plain: unknown }>((tie) => ({
       plain: fc.oneof({ depthSize: 'small' }, fc.integer(), fc.string(), fc.boolean(), fc.constant(null), fc.array(tie('plain'), { maxLength: 3 }), fc.dictionary(fc.string(), tie('plain'), { maxKeys: 3 })),
     }));
-    const value = often(plain, fc.oneof(fc.jsonValue(), stamp.map((d) => d.toISOString())));
+    const value = fc.oneof({ weight: 29, arbitrary: plain }, { weight: 1, arbitrary: fc.oneof(fc.jsonValue(), stamp.map((d) => d.toISOString())) });
+    // The actor and context as the CSV writer wants them: objects of strings, sometimes not.
+    const text = often(fc.string({ unit: fc.constantFrom('a', 'Z', ' ', ',', '=', '-', '@', '+', "'", 'é', '😀') }), fc.oneof(fc.constant(null), fc.integer(), fc.constantFrom('=1', "'-x", 'a,b', 'q"q', 'tab\t', 'line\n')));
+    const actor = often(fc.record({ type: text, id: text, name: text, metadata: plain }, { requiredKeys: ['type', 'id'] }), plain);
+    const context = often(fc.record({ ip: text, user_agent: text, location: text, request_id: text }, { requiredKeys: [] }), plain);
+    const rest = fc.record({ id: text, action: text, outcome: text, reason: text, changes: fc.array(plain, { maxLength: 2 }), metadata: fc.dictionary(fc.string(), plain, { maxKeys: 2 }) }, { requiredKeys: [] });
+    const targets = often(fc.array(fc.record({ type: text, id: text }), { maxLength: 2 }), plain);
     const occurredAt = often(stamp.map((d) => d.toISOString()), fc.constantFrom('2026-02-30T00:00:00.000Z', '2026-01-01T24:00:00.000Z', '2026-01-01T00:00:00Z', 3));
     const body = fc.oneof(
-      { weight: 12, arbitrary: fc.tuple(fc.dictionary(member, value, { maxKeys: 10 }), fc.option(occurredAt, { freq: 6 })).map(([members, occurred]) => (occurred === null ? members : { ...members, occurred_at: occurred })) },
+      {
+        weight: 12,
+        arbitrary: fc.tuple(fc.dictionary(member, value, { maxKeys: 10 }), fc.option(occurredAt, { freq: 6 }), fc.option(actor, { freq: 6 }), fc.option(context, { freq: 6 }), fc.option(targets, { freq: 6 }), fc.option(rest, { freq: 6 })).map(([members, occurred, a, c, t, r]) => ({
+          ...members, ...r, ...(occurred === null ? {} : { occurred_at: occurred }), ...(a === null ? {} : { actor: a }), ...(c === null ? {} : { context: c }), ...(t === null ? {} : { targets: t }),
+        })),
+      },
       { weight: 1, arbitrary: jsonText },
       // Keys in jsonb's order (by length), which JavaScript lists otherwise when they are array indexes.
       { weight: 1, arbitrary: fc.constantFrom('{"action": "a", "metadata": {"k": 1, "0": 2, "01": [{"b": 1, "7": 0}]}}', '{"changes": [{"x": {"ab": 1, "42": 2}}]}') },
@@ -87,6 +102,7 @@ describe.runIf(nativeTidy)('native tidying', () => {
     fc.assert(fc.property(fc.array(row, { maxLength: 8 }), fc.nat(), fc.nat(), fc.constantFrom(0x20, 0x22, 0x5c, 0x0a, 0x7b, 0x31, 0x1f), fc.nat(4), (rows, cut, at, byte, how) => {
       const page = damaged(Buffer.from(rows.join('')), cut, at, byte, how);
       expect(outcome(() => eventLines(Buffer.from(page), nativeTidy))).toBe(outcome(() => eventLines(Buffer.from(page), null)));
+      expect(outcome(() => csvRecords(Buffer.from(page), csv.record, nativeTidy))).toBe(outcome(() => csvRecords(Buffer.from(page), csv.record, null)));
     }), { numRuns: 2000 });
   });
 

@@ -1,6 +1,6 @@
 /**
  * The optional native tidying of export pages (native/tidy.c): the common cases of
- * compactJsonLines (json-compact.ts), tidyCsvRows (csv-rows.ts) and eventLines (event-lines.ts) at
+ * tidyCsvRows (csv-rows.ts), eventLines and csvRecords (event-lines.ts) at
  * less than half the JavaScript's cost, handing every other line or row back to it. Built on `npm install` by
  * scripts/build-native.mjs; when it is not built, or `TRAILPROOF_NATIVE=0`, this is undefined and
  * the JavaScript does it all, with the same output (native-tidy.test.ts holds them equal).
@@ -29,6 +29,8 @@ export interface NativeTidy {
    * that row's start in both. At the end false, with state[0] = rows.length.
    */
   eventLines(rows: Uint8Array, out: Uint8Array, state: Uint32Array): boolean;
+  /** As eventLines, the CSV record (src/export/csv.ts) of each row's event. */
+  csvLines(rows: Uint8Array, out: Uint8Array, state: Uint32Array): boolean;
 }
 
-export const nativeTidy = nativeAddon<NativeTidy>('trailproof_tidy', 2);
+export const nativeTidy = nativeAddon<NativeTidy>('trailproof_tidy', 3);

@@ -12,13 +12,19 @@ import { pagesMatching } from '../../src/export/event-source.ts';
 import { exportRecords } from '../../src/export/export-records.ts';
 import { formatPages, type EventFormat } from '../../src/export/format.ts';
 import { EVENT_FORMATS } from '../../src/export/formats.ts';
+import { csv, CSV_ASSEMBLED } from '../../src/export/csv.ts';
 import { eventLines, eventRow } from '../../src/export/event-lines.ts';
 import { jsonl } from '../../src/export/jsonl.ts';
 import { parseEventQuery } from '../../src/query/filters.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 
 let t: TestApp;
-const ASSEMBLED = [...EVENT_FORMATS.values()].filter((f) => f.assembled);
+// Every format PostgreSQL assembles, CSV both ways (the one not in use here too: csv.ts).
+const ASSEMBLED: [string, EventFormat][] = [
+  ...[...EVENT_FORMATS.values()].filter((f) => f.assembled && f !== csv).map((f) => [f.name, f] as [string, EventFormat]),
+  ['csv (cells)', { ...csv, assembled: CSV_ASSEMBLED.cells }],
+  ['csv (bodies)', { ...csv, assembled: CSV_ASSEMBLED.bodies }],
+];
 
 const CONTROL = Array.from({ length: 32 }, (_, i) => String.fromCharCode(i)).join('').slice(1);
 const awkward = [
@@ -58,7 +64,7 @@ async function text(chunks: AsyncIterable<string | Buffer>): Promise<string> {
 const inNode = (format: EventFormat, params: Record<string, string>) =>
   text(formatPages(format, pagesMatching(t.services.sql, 'acme', parseEventQuery(params))));
 
-describe.each(ASSEMBLED.map((f) => [f.name, f] as const))('%s assembled by PostgreSQL', (_name, format) => {
+describe.each(ASSEMBLED)('%s assembled by PostgreSQL', (_name, format) => {
   it.each([
     [{ sort: 'asc' }],
     [{ sort: 'desc' }],
