@@ -755,21 +755,18 @@ static int csvLine(Copy *c, uint8_t *scratch, size_t scratchLength, size_t outLe
   return 1;
 }
 
-/*
- * csvLines(rows: Uint8Array, out: Uint8Array, state: Uint32Array): as eventLines, the CSV record
- * of each row.
- */
-static napi_value CsvLines(napi_env env, napi_callback_info info) {
+/* A page function over event rows: `line` writes each row's record, until one it does not take. */
+static napi_value eventRecords(napi_env env, napi_callback_info info, int (*line)(Copy *, uint8_t *, size_t, size_t), const char *usage) {
   size_t argc = 3;
   napi_value argv[3];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3) return fail(env, "csvLines(rows, out, state)");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3) return fail(env, usage);
   Copy c;
   size_t outLength;
   uint32_t *state;
   if (!pageArguments(env, argv, argc, &c, &outLength, &state)) return NULL;
   uint8_t scratch[16384];
   int stopped = 0;
-  while (c.i < c.n && !stopped) stopped = !csvLine(&c, scratch, sizeof scratch, outLength);
+  while (c.i < c.n && !stopped) stopped = !line(&c, scratch, sizeof scratch, outLength);
   return pageResult(env, &c, state, stopped);
 }
 
@@ -780,17 +777,12 @@ static napi_value CsvLines(napi_env env, napi_callback_info info) {
  * the end returns false with state[0] = rows.length.
  */
 static napi_value EventLines(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3) return fail(env, "eventLines(rows, out, state)");
-  Copy c;
-  size_t outLength;
-  uint32_t *state;
-  if (!pageArguments(env, argv, argc, &c, &outLength, &state)) return NULL;
-  uint8_t scratch[16384];
-  int stopped = 0;
-  while (c.i < c.n && !stopped) stopped = !eventLine(&c, scratch, sizeof scratch, outLength);
-  return pageResult(env, &c, state, stopped);
+  return eventRecords(env, info, eventLine, "eventLines(rows, out, state)");
+}
+
+/* csvLines(rows: Uint8Array, out: Uint8Array, state: Uint32Array): as eventLines, the CSV record of each row. */
+static napi_value CsvLines(napi_env env, napi_callback_info info) {
+  return eventRecords(env, info, csvLine, "csvLines(rows, out, state)");
 }
 
 NAPI_MODULE_INIT() {
