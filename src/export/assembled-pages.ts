@@ -1,8 +1,8 @@
 /**
  * Export pages assembled by PostgreSQL. For a format that can say in SQL how an event becomes its
  * record (JSON Lines, CSV), one query per page returns the page's records as one text, raw bytes,
- * which the format then only tidies (src/export/json-compact.ts): no row objects, no JSON.parse of
- * the body, no JSON.stringify in Node.
+ * which the format then only works on as bytes (`finish`: csv-rows.ts, event-lines.ts): no row
+ * objects, and no JSON.parse or JSON.stringify in Node but for the odd event.
  *
  * The database's per-event work (writing the jsonb out) is what limits an export, so three pages are
  * assembled at once, on three connections: a cheap query over the key index first finds where the

@@ -18,7 +18,7 @@
  * row to the JavaScript here, which also reports rows not in the expected form.
  */
 import { JsonCompactor } from './json-compact.ts';
-import { nativeTidy, type NativeTidy } from './native-tidy.ts';
+import { nativeTidy, writeRows, type NativeTidy, type RowWriter } from './native-tidy.ts';
 
 export type CellKind = 'raw' | 'plain' | 'text' | 'json';
 
@@ -42,33 +42,20 @@ const CELL_KIND_CODES: Record<CellKind, number> = { raw: 0, plain: 1, text: 2, j
 
 export function tidyCsvRows(rows: Buffer, kinds: readonly CellKind[], csvCell: (value: string) => string, native: NativeTidy | null = nativeTidy ?? null): Buffer {
   const writer = new CsvRowWriter(rows, kinds, csvCell);
-  if (!native) {
-    while (writer.i < rows.length) writer.row();
-    return writer.out.subarray(0, writer.o);
-  }
-  // The native code writes the common rows and stops at any other, which the writer takes.
+  if (!native) return writeRows(writer, null);
   const codes = Uint8Array.from(kinds, (kind) => CELL_KIND_CODES[kind]);
-  const state = new Uint32Array(2);
-  for (;;) {
-    state[0] = writer.i;
-    state[1] = writer.o;
-    const stopped = native.tidyCsvRows(rows, codes, writer.out, state);
-    writer.i = state[0]!;
-    writer.o = state[1]!;
-    if (!stopped) return writer.out.subarray(0, writer.o);
-    writer.row();
-  }
+  return writeRows(writer, (out, state) => native.tidyCsvRows(rows, codes, out, state));
 }
 
 /** Writes rows one at a time from `i` in `rows` to `o` in `out`, growing `out` as needed. */
-class CsvRowWriter {
+class CsvRowWriter implements RowWriter {
   // Rows usually shrink (JSON loses its spaces, text cells their quotes).
   out: Buffer;
   o = 0;
   i = 0;
   private readonly json = new JsonCompactor();
 
-  constructor(private readonly rows: Buffer, private readonly kinds: readonly CellKind[], private readonly csvCell: (value: string) => string) {
+  constructor(readonly rows: Buffer, private readonly kinds: readonly CellKind[], private readonly csvCell: (value: string) => string) {
     this.out = Buffer.allocUnsafe(rows.length + 1024);
   }
 

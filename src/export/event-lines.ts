@@ -1,24 +1,29 @@
 /**
- * JSON Lines of events from the cheapest rows PostgreSQL can write for them (src/export/jsonl.ts):
- * per event the uid, the tenant as JSON, seq, received_at, occurred_at (only when the body lacks
- * it) and the body as jsonb writes it whole, fields ended by U+001F and the row by \n (jsonb and
- * JSON escape both inside strings, so neither can occur in a field). Writing the body out once is
- * about a quarter less of the database's work per event than writing each member out on its own
- * in the API's order, and the database is what limits an export.
+ * Export records of events from the cheapest rows PostgreSQL can write for them: per event the
+ * uid, the tenant as JSON, seq, received_at, occurred_at (only when the body lacks it) and the body
+ * as jsonb writes it whole, fields ended by U+001F and the row by \n (jsonb and JSON escape both
+ * inside strings, so neither can occur in a field). Writing the body out once is about a quarter
+ * less of the database's work per event than writing each member out on its own in the API's
+ * order, and the database is what limits an export.
  *
- * Each row becomes exactly the line `JSON.stringify(toStoredEvent(row))` writes, the read API's
- * event. Where the native addon is built (native-tidy.ts), it writes the common rows: it compacts
- * the body's members and puts them in the API's order, and stops at any other row (a number or a
- * key JavaScript writes otherwise, an occurred_at not in toISOString's form, anything unexpected),
- * which the JavaScript here writes from the parsed body; native-tidy.test.ts holds both to the same
- * bytes and errors.
+ * JSON Lines (jsonl.ts): each row becomes exactly the line `JSON.stringify(toStoredEvent(row))`
+ * writes, the read API's event. Where the native addon is built (native-tidy.ts), it writes the
+ * common rows: it compacts the body's members and puts them in the API's order, and stops at any
+ * other row (a number or a key JavaScript writes otherwise, an occurred_at not in toISOString's
+ * form, anything unexpected); the JavaScript here does the same on the bytes and parses only the
+ * rows it cannot take.
+ *
+ * CSV (csv.ts), where the addon is built: it takes the cells from the compacted body; the rows it
+ * stops at are parsed here and written by the format's own `record`.
+ *
+ * native-tidy.test.ts holds the native code and the JavaScript to the same bytes and errors.
  */
 import type { StoredEvent } from '../event/types.ts';
 import type { Fragment } from '../query/event-repository.ts';
 import { toStoredEvent } from '../query/event-repository.ts';
 import type { Sql } from '../store/db.ts';
 import { JsonCompactor } from './json-compact.ts';
-import { nativeTidy, type NativeTidy } from './native-tidy.ts';
+import { nativeTidy, writeRows, type NativeTidy, type RowWriter } from './native-tidy.ts';
 
 const FIELD_END = '\x1f';
 const NEWLINE = 0x0a;
@@ -46,24 +51,6 @@ export function csvRecords(rows: Buffer, record: (event: StoredEvent) => string,
   return writeRows(new RecordWriter(rows, record), native && ((out, state) => native.csvLines(rows, out, state)));
 }
 
-/** The rows written by `native` (from writer.i to writer.o, until it stops at a row) and by the writer where it stops. */
-function writeRows(writer: RowWriter, native: ((out: Buffer, state: Uint32Array) => boolean) | null): Buffer {
-  if (!native) {
-    while (writer.i < writer.rows.length) writer.row();
-    return writer.out.subarray(0, writer.o);
-  }
-  const state = new Uint32Array(2);
-  for (;;) {
-    state[0] = writer.i;
-    state[1] = writer.o;
-    const stopped = native(writer.out, state);
-    writer.i = state[0]!;
-    writer.o = state[1]!;
-    if (!stopped) return writer.out.subarray(0, writer.o);
-    writer.row();
-  }
-}
-
 /**
  * The read API's members after uid, tenant and seq (toStoredEvent in src/query/event-repository.ts),
  * in its order, each from the body where present; received_at goes right after occurred_at. The
@@ -89,8 +76,8 @@ const DIGIT_0 = 0x30;
 const isDigit = (b: number) => b >= DIGIT_0 && b <= 0x39;
 const isUidByte = (b: number) => isDigit(b) || (b >= 0x61 && b <= 0x66) || b === 0x2d;
 
-/** Writes rows one at a time from `i` in `rows` to `o` in `out`, growing `out` as needed. */
-abstract class RowWriter {
+/** A RowWriter of event rows: the event of a row parsed, and room made in `out`. */
+abstract class EventRowWriter implements RowWriter {
   // A record is about as long as its row: the envelope's names and the timestamps' extra characters
   // roughly make up for the spaces and field ends dropped.
   out: Buffer;
@@ -143,7 +130,7 @@ abstract class RowWriter {
 }
 
 /** Each row as the record `record` writes of its event, parsed. */
-class RecordWriter extends RowWriter {
+class RecordWriter extends EventRowWriter {
   constructor(rows: Buffer, private readonly record: (event: StoredEvent) => string) {
     super(rows);
   }
@@ -156,7 +143,7 @@ class RecordWriter extends RowWriter {
 }
 
 /** Each row as the read API's JSON line of its event: the common ones on the bytes (see fast). */
-class EventLineWriter extends RowWriter {
+class EventLineWriter extends EventRowWriter {
   private scratch = Buffer.alloc(0);
   private readonly json = new JsonCompactor();
   private readonly from: number[] = new Array<number>(MEMBERS.length);
@@ -278,7 +265,6 @@ class EventLineWriter extends RowWriter {
     this.tenant = this.rows.subarray(from, to);
     return true;
   }
-
 }
 
 /** Copies source[from, to) to out at o, returning the position after it: a loop, cheaper than Buffer#copy for the short runs here. */
@@ -366,16 +352,11 @@ function two(bytes: Uint8Array, at: number): number {
   return (bytes[at]! - DIGIT_0) * 10 + bytes[at + 1]! - DIGIT_0;
 }
 
-/** A timestamp as PostgreSQL writes it in ISO style, in toISOString's form; undefined if it is not one of a real date and time. */
-function isoOf(text: string): string | undefined {
+/** A timestamp as PostgreSQL writes it in ISO style, in toISOString's form; an error if it is not one of a real date and time. */
+function isoOrThrow(text: string): string {
   const bytes = Buffer.from(text);
   const out = Buffer.alloc(32);
   const end = isoFromPostgres(bytes, 0, bytes.length, out, 0);
-  return end < 0 ? undefined : out.toString('latin1', 1, end - 1);
-}
-
-function isoOrThrow(text: string): string {
-  const iso = isoOf(text);
-  if (iso === undefined) throw new Error(`event row: "${text}" is not a timestamp in ISO style`);
-  return iso;
+  if (end < 0) throw new Error(`event row: "${text}" is not a timestamp in ISO style`);
+  return out.toString('latin1', 1, end - 1);
 }

@@ -1,22 +1,15 @@
 /**
- * The optional native tidying of export pages (native/tidy.c): the common cases of
- * tidyCsvRows (csv-rows.ts), eventLines and csvRecords (event-lines.ts) at
- * less than half the JavaScript's cost, handing every other line or row back to it. Built on `npm install` by
- * scripts/build-native.mjs; when it is not built, or `TRAILPROOF_NATIVE=0`, this is undefined and
- * the JavaScript does it all, with the same output (native-tidy.test.ts holds them equal).
+ * The optional native tidying of export pages (native/tidy.c): the common rows of tidyCsvRows
+ * (csv-rows.ts), eventLines and csvRecords (event-lines.ts) at a third of the JavaScript's cost,
+ * every other row handed back to it (writeRows). Built on `npm install` by scripts/build-native.mjs;
+ * when it is not built, or `TRAILPROOF_NATIVE=0`, this is undefined and the JavaScript does it all,
+ * with the same output (native-tidy.test.ts holds them equal).
  */
 import { nativeAddon } from '../native/load.ts';
 
 export interface NativeTidy {
   /** API_VERSION of native/tidy.c. */
   version: number;
-  /**
-   * Compacts JSON lines in place, from lines[state[0]] to lines[state[1]] (state[1] <= state[0]),
-   * until a line that JavaScript must see to (a number other than a plain integer, an array-index
-   * key, a line not in the expected form): then true, with state at that line's start, nothing of
-   * it written. At the end false, with state[0] = lines.length.
-   */
-  compactJsonLines(lines: Uint8Array, state: Uint32Array): boolean;
   /**
    * Writes CSV rows from rows[state[0]] to out[state[1]] until a row the JavaScript must write, or
    * one out may lack room for: then true, with state at that row's start in both. At the end false,
@@ -34,3 +27,35 @@ export interface NativeTidy {
 }
 
 export const nativeTidy = nativeAddon<NativeTidy>('trailproof_tidy', 3);
+
+/** Writes a page's rows one at a time from `i` in `rows` to `o` in `out`, growing `out` as needed. */
+export interface RowWriter {
+  readonly rows: Buffer;
+  out: Buffer;
+  o: number;
+  i: number;
+  /** The row at `i`, `i` and `o` moved past it. */
+  row(): void;
+}
+
+/**
+ * The page: the common rows written by `native` (one of the functions above, bound to the page's
+ * rows, from writer.i to writer.o until it stops at a row) and each row it stops at by `writer`;
+ * without `native`, every row by `writer`.
+ */
+export function writeRows(writer: RowWriter, native: ((out: Buffer, state: Uint32Array) => boolean) | null): Buffer {
+  if (!native) {
+    while (writer.i < writer.rows.length) writer.row();
+    return writer.out.subarray(0, writer.o);
+  }
+  const state = new Uint32Array(2);
+  for (;;) {
+    state[0] = writer.i;
+    state[1] = writer.o;
+    const stopped = native(writer.out, state);
+    writer.i = state[0]!;
+    writer.o = state[1]!;
+    if (!stopped) return writer.out.subarray(0, writer.o);
+    writer.row();
+  }
+}
