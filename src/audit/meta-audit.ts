@@ -26,6 +26,11 @@ export interface AccessRecord {
   targets?: { type: string; id: string; name?: string }[];
   metadata?: Record<string, unknown>;
   context?: RequestContext;
+  /**
+   * The uid of an event of `tenant` the record is about: appended only if the tenant's ledger holds
+   * it, else refused with NOT_FOUND and nothing stored (see recorded-read.ts).
+   */
+  ifEvent?: string;
 }
 
 /** The records of reads (the rest, key and tenant changes and the like, always wait for the flush). */
@@ -55,7 +60,7 @@ export class MetaAudit {
     const checked = validateEvent(input, { now: new Date() });
     if (!checked.ok) throw new TrailproofError('INTERNAL', `meta-audit event invalid: ${checked.errors.map((e) => `${e.pointer} ${e.code}`).join(', ')}`);
     const commit = READ_ACTIONS.has(entry.action) ? (this.options.readCommit ?? 'flush') : 'flush';
-    const [result] = await this.committer.append([{ tenant: entry.tenant, body: checked.body, commit }]);
+    const [result] = await this.committer.append([{ tenant: entry.tenant, body: checked.body, commit, ...(entry.ifEvent ? { ifLeaf: entry.ifEvent } : {}) }]);
     return result!;
   }
 }

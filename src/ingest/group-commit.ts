@@ -14,11 +14,12 @@
  *
  * If the database refuses a shared transaction, its requests are retried one per transaction, so one
  * request whose events the database refuses cannot fail the others that happened to share its
- * transaction. After a lost connection nothing is retried (see `refusedByDatabase`).
+ * transaction. That includes a conditional item (`ifLeaf`) whose event is missing: its request
+ * fails with NOT_FOUND. After a lost connection nothing is retried (see `refusedByDatabase`).
  */
 import { TrailproofError } from '../errors.ts';
 import { refusedByDatabase, type Sql } from '../store/db.ts';
-import { appendPrepared, prepareAppend, type AppendItem, type AppendResult, type PreparedItem } from './append-batch.ts';
+import { appendPrepared, prepareAppend, refusedForMissingLeaf, type AppendItem, type AppendResult, type PreparedItem } from './append-batch.ts';
 import { PartitionManager } from './partitions.ts';
 
 export interface GroupCommitOptions {
@@ -177,8 +178,8 @@ export class GroupCommitter {
       // After a lost connection the transaction may have committed unanswered: doing it again could
       // store events twice, so every request fails and its client retries with its ids (idempotent).
       if (group.length === 1 || !refusedByDatabase(err)) {
-        this.options.onError?.(err);
-        for (const p of group) p.reject(toUnavailable(err));
+        if (!refusedForMissingLeaf(err)) this.options.onError?.(err);
+        for (const p of group) p.reject(toRequestError(err));
         return;
       }
       // Isolate the request the database refused: every other one gets its own transaction.
@@ -192,7 +193,8 @@ export class GroupCommitter {
   }
 }
 
-function toUnavailable(err: unknown): unknown {
+function toRequestError(err: unknown): unknown {
   if (err instanceof TrailproofError) return err;
+  if (refusedForMissingLeaf(err)) return new TrailproofError('NOT_FOUND', 'the event the record is about is not in its tenant\'s ledger', { cause: err });
   return new TrailproofError('UNAVAILABLE', 'the events could not be stored; retry with the same ids', { cause: err });
 }

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import { readRecorded } from '../audit/recorded-read.ts';
 import { TrailproofError } from '../errors.ts';
 import { authenticate, principalOf, requestContext, tenantFor } from '../http/authenticate.ts';
 import type { Services } from '../http/services.ts';
@@ -28,7 +29,6 @@ export const EventQuerySchema = Type.Object({
   cursor: Type.Optional(Type.String({ description: '`next_cursor` of the previous page' })),
 });
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function queryRoutes(services: Services) {
   return async function registerQueryRoutes(app: FastifyInstance): Promise<void> {
@@ -85,20 +85,12 @@ export function queryRoutes(services: Services) {
       schema: { summary: 'Get one event', tags: ['events'], security: [{ bearer: [] }], params: Type.Object({ uid: Type.String() }) },
     }, async (request) => {
       const { uid } = request.params as { uid: string };
-      const principal = principalOf(request);
-      const event = UUID.test(uid) ? await findEventByUid(services.sql, uid) : undefined;
       // Another tenant's event answers exactly like a missing one: no existence oracle across tenants.
-      if (!event || (principal.tenant !== null && principal.tenant !== event.tenant)) {
-        throw new TrailproofError('NOT_FOUND', `no event ${uid}`);
-      }
-      await services.audit.record({
-        tenant: event.tenant,
-        principal,
-        action: 'audit_log.viewed',
-        targets: [{ type: 'audit_event', id: event.uid }],
+      const { found, recorded } = await readRecorded(services.audit, principalOf(request), uid, (id) => findEventByUid(services.sql, id), {
         context: requestContext(request),
       });
-      return event;
+      await recorded;
+      return found;
     });
   };
 }

@@ -7,6 +7,7 @@
 import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import { readRecorded } from '../audit/recorded-read.ts';
 import { TrailproofError } from '../errors.ts';
 import { authenticate, principalOf, requestContext, tenantFor } from '../http/authenticate.ts';
 import type { Services } from '../http/services.ts';
@@ -21,7 +22,6 @@ import { findLeafByUid, latestAuditRun, latestCosignatures, readEnvelopes, readH
 import { cosignedCheckpoint } from '../witness/cosignature-store.ts';
 import { withCosignatures } from '../witness/cosigned-note.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TEXT = 'text/plain; charset=utf-8';
 const BINARY = 'application/octet-stream';
 /** c2sp.org/tlog-tiles: the checkpoint is mutable ("prevent caching beyond a few seconds"), tiles are not. */
@@ -102,26 +102,21 @@ export function ledgerRoutes(services: Services) {
       },
     }, async (request, reply) => {
       const { uid } = request.params as { uid: string };
-      const principal = principalOf(request);
-      const leaf = UUID.test(uid) ? await findLeafByUid(sql, uid.toLowerCase()) : undefined;
-      // Another tenant's event answers exactly like a missing one (as GET /v1/events/{uid}).
-      if (!leaf || (principal.tenant !== null && principal.tenant !== leaf.tenant)) throw new TrailproofError('NOT_FOUND', `no event ${uid}`);
+      const { found: leaf, recorded } = await readRecorded(services.audit, principalOf(request), uid, (id) => findLeafByUid(sql, id), {
+        metadata: { view: 'inclusion_proof' },
+        context: requestContext(request),
+      });
       const { index } = leaf.envelope;
       const covered = leaf.checkpoint !== undefined && leaf.checkpoint.size > index;
-      const checkpoint = covered ? leaf.checkpoint! : await checkpointer.issue(leaf.tenant);
-      const [proof, note] = await Promise.all([
-        inclusionProof(services.hashReader(leaf.tenant, leaf.tile), index, checkpoint.size),
-        // With cosignatures the proof is checkable offline against witnesses too (c2sp.org/tlog-witness).
-        covered ? withCosignatures(checkpoint.note, leaf.cosignatures) : cosignedCheckpoint(sql, checkpoint),
-        services.audit.record({
-          tenant: leaf.tenant,
-          principal,
-          action: 'audit_log.viewed',
-          targets: [{ type: 'audit_event', id: leaf.envelope.uid }],
-          metadata: { view: 'inclusion_proof' },
-          context: requestContext(request),
-        }),
-      ]);
+      const proven = (async () => {
+        const checkpoint = covered ? leaf.checkpoint! : await checkpointer.issue(leaf.tenant);
+        return Promise.all([
+          inclusionProof(services.hashReader(leaf.tenant, leaf.tile), index, checkpoint.size),
+          // With cosignatures the proof is checkable offline against witnesses too (c2sp.org/tlog-witness).
+          covered ? withCosignatures(checkpoint.note, leaf.cosignatures) : cosignedCheckpoint(sql, checkpoint),
+        ]);
+      })();
+      const [[proof, note]] = await Promise.all([proven, recorded]);
       const text = formatTlogProof({ index, proof, checkpoint: note });
       if (wantsTlogProof(request)) {
         return reply.type(TEXT).header('content-disposition', `attachment; filename="${leaf.envelope.uid}.tlog-proof"`).send(text);

@@ -1,0 +1,66 @@
+/**
+ * Reading one event by uid, with its meta-audit record (`audit_log.viewed`) committed before the
+ * answer (DESIGN.md "Access"). GET /v1/events/{uid} and its proof read this way.
+ *
+ * The record does not wait for the read. With a principal bound to a tenant (most keys, every
+ * viewer token) it is appended while the lookup runs, on a condition its own transaction checks:
+ * the tenant's ledger holds the event (`ifLeaf`). A missing event, or another tenant's, so records
+ * nothing, exactly as when the record followed the lookup; a found one has its record a database
+ * round trip sooner (bench/proof.ts, docs/benchmarks.md). A key bound to no tenant learns the
+ * tenant from the lookup, and its record follows it.
+ */
+import type { Principal } from '../auth/api-keys.ts';
+import { TrailproofError } from '../errors.ts';
+import type { AccessRecord, MetaAudit } from './meta-audit.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface RecordedRead<T> {
+  /** The event, of a tenant the principal may read. */
+  found: T;
+  /** Settles when the record committed; the caller awaits it before answering. */
+  recorded: Promise<unknown>;
+}
+
+/**
+ * Looks up the event `uid` with `lookup` and records its read by `principal`. Throws NOT_FOUND for
+ * a uid that is not one, a missing event and another tenant's, alike (no existence oracle).
+ */
+export async function readRecorded<T extends { tenant: string }>(
+  audit: MetaAudit,
+  principal: Principal,
+  uid: string,
+  lookup: (uid: string) => Promise<T | undefined>,
+  record: Pick<AccessRecord, 'metadata' | 'context'>,
+): Promise<RecordedRead<T>> {
+  const notFound = () => new TrailproofError('NOT_FOUND', `no event ${uid}`);
+  if (!UUID.test(uid)) throw notFound();
+  const id = uid.toLowerCase();
+  const entry = (tenant: string, ifEvent?: string): AccessRecord => ({
+    tenant, principal, action: 'audit_log.viewed', targets: [{ type: 'audit_event', id }], ...record, ...(ifEvent ? { ifEvent } : {}),
+  });
+  const early = principal.tenant === null ? undefined : audit.record(entry(principal.tenant, id));
+  // Settled below on every path; this only keeps a rejection from counting as unhandled meanwhile.
+  early?.catch(() => {});
+  let found: T | undefined;
+  try {
+    found = await lookup(id);
+  } catch (err) {
+    await early?.catch(() => {});
+    throw err;
+  }
+  if (!found || (principal.tenant !== null && principal.tenant !== found.tenant)) {
+    await early?.catch(() => {});
+    throw notFound();
+  }
+  const tenant = found.tenant;
+  const recorded = early
+    // Refused for a missing event that the lookup found: not expected (an event is committed
+    // before anyone learns its uid, so both snapshots hold it), but then recorded unconditionally.
+    ? early.catch((err: unknown) => {
+      if (err instanceof TrailproofError && err.code === 'NOT_FOUND') return audit.record(entry(tenant));
+      throw err;
+    })
+    : audit.record(entry(tenant));
+  return { found, recorded };
+}

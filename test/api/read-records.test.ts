@@ -1,0 +1,90 @@
+/**
+ * The record of a read of one event (GET /v1/events/{uid} and its proof; src/audit/recorded-read.ts).
+ * With a key bound to a tenant the record is appended while the lookup runs, on the condition that
+ * the tenant's ledger holds the event: a found event gets exactly one record in its tenant, and a
+ * missing one, another tenant's or a malformed uid gets none anywhere, alone or beside other appends.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { expectContiguousLedger } from '../reliability/ledger-checks.ts';
+
+let t: TestApp;
+const keys = {} as Record<'aRead' | 'aIngest' | 'bIngest' | 'operatorRead', string>;
+const uids = {} as Record<'a' | 'b', string>;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  await t.createTenant('tenant-a');
+  await t.createTenant('tenant-b');
+  keys.aRead = await t.createKey('read', 'tenant-a');
+  keys.aIngest = await t.createKey('ingest', 'tenant-a');
+  keys.bIngest = await t.createKey('ingest', 'tenant-b');
+  keys.operatorRead = await t.createKey('read');
+  for (const tenant of ['a', 'b'] as const) {
+    const res = await t.request('POST', '/v1/events', { key: tenant === 'a' ? keys.aIngest : keys.bIngest, body: { action: 'doc.read', actor: { type: 'user', id: tenant } } });
+    uids[tenant] = res.json().uid;
+  }
+});
+afterAll(() => t.close());
+
+interface ReadRecord {
+  tenant: string;
+  target: string;
+  view: string | null;
+}
+
+/** The records of reads stored since `since` (a received_at), per tenant then in ledger order. */
+async function readRecords(since: Date): Promise<ReadRecord[]> {
+  return t.db.sql<ReadRecord[]>`
+    select tenant_id as tenant, body->'targets'->0->>'id' as target, body->'metadata'->>'view' as view
+    from events where action = 'audit_log.viewed' and received_at >= ${since} order by tenant_id, seq`;
+}
+
+/** Now, as the service (in this process) stamps received_at; a little later than anything stored before. */
+async function now(): Promise<Date> {
+  await new Promise((r) => setTimeout(r, 2));
+  return new Date();
+}
+
+const routes = [
+  { name: 'GET /v1/events/{uid}', url: (uid: string) => `/v1/events/${uid}`, view: null },
+  { name: 'GET /v1/events/{uid}/proof', url: (uid: string) => `/v1/events/${uid}/proof`, view: 'inclusion_proof' },
+];
+
+describe.each(routes)('$name', ({ url, view }) => {
+  it('records a read of an own event once, in its tenant, for a tenant key and a key bound to no tenant', async () => {
+    const since = await now();
+    for (const [key, uid] of [[keys.aRead, uids.a], [keys.operatorRead, uids.b], [keys.aRead, uids.a.toUpperCase()]] as const) {
+      const res = await t.request('GET', url(uid), { key });
+      expect(res.statusCode, res.body).toBe(200);
+    }
+    expect(await readRecords(since)).toEqual([
+      { tenant: 'tenant-a', target: uids.a, view },
+      { tenant: 'tenant-a', target: uids.a, view },
+      { tenant: 'tenant-b', target: uids.b, view },
+    ]);
+  });
+
+  it('records nothing for another tenant\'s event, a missing one or a malformed uid, and answers each alike', async () => {
+    const since = await now();
+    const answers = [];
+    for (const uid of [uids.b, '00000000-0000-7000-8000-000000000000', 'not-a-uid']) {
+      const res = await t.request('GET', url(uid), { key: keys.aRead });
+      expect(res.statusCode).toBe(404);
+      answers.push(res.json().error.code);
+    }
+    expect(new Set(answers)).toEqual(new Set(['NOT_FOUND']));
+    expect(await readRecords(since)).toEqual([]);
+  });
+
+  it('keeps the appends that share a transaction with a refused record, and records every found read', async () => {
+    const since = await now();
+    const ingests = Array.from({ length: 10 }, (_, n) => t.request('POST', '/v1/events', { key: n % 2 ? keys.aIngest : keys.bIngest, body: { action: 'burst.write', actor: { type: 'user', id: `w${n}` } } }));
+    const reads = Array.from({ length: 20 }, (_, n) => t.request('GET', url(n % 2 ? uids.a : uids.b), { key: keys.aRead }));
+    const [written, read] = await Promise.all([Promise.all(ingests), Promise.all(reads)]);
+    expect(written.map((r) => r.statusCode)).toEqual(Array(10).fill(201));
+    expect(read.map((r) => r.statusCode)).toEqual(Array.from({ length: 20 }, (_, n) => (n % 2 ? 200 : 404)));
+    expect(await readRecords(since)).toEqual(Array(10).fill({ tenant: 'tenant-a', target: uids.a, view }));
+    for (const tenant of ['tenant-a', 'tenant-b']) await expectContiguousLedger(t.db.ownerSql, tenant);
+  });
+});
