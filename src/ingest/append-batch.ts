@@ -51,6 +51,13 @@ export function refusedForMissingLeaf(err: unknown): boolean {
   return refusedWithCode(err, LEAF_MISSING);
 }
 
+/** The items whose `ifLeaf` event the refusal names as missing (of a batch it refused). */
+export function itemsRefusedForMissingLeaf(err: unknown, items: readonly AppendItem[]): AppendItem[] {
+  if (!refusedForMissingLeaf(err)) return [];
+  const { tenant, uid } = JSON.parse((err as { detail: string }).detail) as { tenant: string; uid: string };
+  return items.filter((i) => i.tenant === tenant && i.ifLeaf?.toLowerCase() === uid);
+}
+
 /** An item with everything that does not depend on its place in the tree worked out. */
 export interface PreparedItem extends AppendItem {
   uid: string;
@@ -300,7 +307,7 @@ function insertRows(tx: ReservedSql, rows: NewRow[], receivedAt: string, tree: T
         a text, at text, ai text, oc text, ip inet, salt text, tg jsonb, g uuid, b jsonb)
       -- A conditional item (ifLeaf) whose event is not in its tenant's ledger refuses the statement.
       where g is null or exists (select 1 from ledger_leaves l where l.uid = g and l.tenant_id = t)
-         or ledger_refuse(${LEAF_MISSING}, t || ': no event ' || g)
+         or ledger_refuse(${LEAF_MISSING}, t || ': no event ' || g, json_build_object('tenant', t, 'uid', g)::text)
     ), leaves as (
       insert into ledger_leaves (tenant_id, seq, uid, received_at, commitment, leaf_hash, client_id, occurred_at)
       select t, s, u, ${receivedAt}::timestamptz, decode(c, 'hex'), decode(h, 'hex'), i, o from x

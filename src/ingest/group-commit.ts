@@ -14,12 +14,13 @@
  *
  * If the database refuses a shared transaction, its requests are retried one per transaction, so one
  * request whose events the database refuses cannot fail the others that happened to share its
- * transaction. That includes a conditional item (`ifLeaf`) whose event is missing: its request
- * fails with NOT_FOUND. After a lost connection nothing is retried (see `refusedByDatabase`).
+ * transaction. A conditional item (`ifLeaf`) whose event is missing is named by the refusal: its
+ * request fails with NOT_FOUND and the rest go again in one transaction, so reads of missing events
+ * cannot split other requests' transactions. After a lost connection nothing is retried (see `refusedByDatabase`).
  */
 import { TrailproofError } from '../errors.ts';
 import { refusedByDatabase, type Sql } from '../store/db.ts';
-import { appendPrepared, prepareAppend, refusedForMissingLeaf, type AppendItem, type AppendResult, type PreparedItem } from './append-batch.ts';
+import { appendPrepared, itemsRefusedForMissingLeaf, prepareAppend, refusedForMissingLeaf, type AppendItem, type AppendResult, type PreparedItem } from './append-batch.ts';
 import { PartitionManager } from './partitions.ts';
 
 export interface GroupCommitOptions {
@@ -180,6 +181,15 @@ export class GroupCommitter {
       if (group.length === 1 || !refusedByDatabase(err)) {
         if (!refusedForMissingLeaf(err)) this.options.onError?.(err);
         for (const p of group) p.reject(toRequestError(err));
+        return;
+      }
+      // A conditional item whose event is missing: its request fails, the others go again together.
+      const missing = itemsRefusedForMissingLeaf(err, group.flatMap((p) => p.items));
+      const refused = group.filter((p) => p.items.some((i) => missing.includes(i)));
+      if (refused.length > 0) {
+        for (const p of refused) p.reject(toRequestError(err));
+        const rest = group.filter((p) => !refused.includes(p));
+        if (rest.length > 0) await this.commit(rest);
         return;
       }
       // Isolate the request the database refused: every other one gets its own transaction.
