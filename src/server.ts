@@ -55,6 +55,7 @@ export async function serve(config: Config, options: { installSignalHandlers?: b
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   if (firstKey) printFirstKey(url, firstKey);
   services.checkpointer.start();
+  services.readRecords.start();
   const selfAuditor = new SelfAuditor(db.sql, ledgerKeys, { ...config.selfAudit, logger });
   selfAuditor.start();
   services.streamWorker.start();
@@ -68,6 +69,8 @@ export async function serve(config: Config, options: { installSignalHandlers?: b
       await app.close();
       // In-flight deliveries finish (within their timeout) and leases are released before the pool closes.
       await services.streamWorker.stop();
+      // Records of the last reads join their ledgers before the committer closes.
+      await services.readRecords.stop();
       await services.committer.close();
       await services.checkpointer.stop();
       await selfAuditor.stop();

@@ -6,6 +6,7 @@
 import type { Principal } from '../auth/api-keys.ts';
 import { TrailproofError } from '../errors.ts';
 import { validateEvent } from '../event/validate.ts';
+import type { EventBody } from '../event/types.ts';
 import type { AppendResult } from '../ingest/append-batch.ts';
 import type { GroupCommitter } from '../ingest/group-commit.ts';
 
@@ -26,11 +27,6 @@ export interface AccessRecord {
   targets?: { type: string; id: string; name?: string }[];
   metadata?: Record<string, unknown>;
   context?: RequestContext;
-  /**
-   * The uid of an event of `tenant` the record is about: appended only if the tenant's ledger holds
-   * it, else refused with NOT_FOUND and nothing stored (see recorded-read.ts).
-   */
-  ifEvent?: string;
 }
 
 /** The records of reads (the rest, key and tenant changes and the like, always wait for the flush). */
@@ -41,6 +37,17 @@ export class MetaAudit {
 
   /** Appends the record; resolves after it committed. */
   async record(entry: AccessRecord): Promise<AppendResult> {
+    const [result] = await this.committer.append([{ tenant: entry.tenant, body: this.body(entry), commit: this.commitOf(entry.action) }]);
+    return result!;
+  }
+
+  /** Whether the record of `action` waits for the WAL flush (TRAILPROOF_READ_AUDIT_COMMIT). */
+  commitOf(action: string): 'flush' | 'async' {
+    return READ_ACTIONS.has(action) ? (this.options.readCommit ?? 'flush') : 'flush';
+  }
+
+  /** The record as a validated event body. */
+  body(entry: AccessRecord): EventBody {
     const context: Record<string, string> = {};
     if (entry.context?.ip) context.ip = entry.context.ip;
     if (entry.context?.userAgent) context.user_agent = entry.context.userAgent.slice(0, 1024);
@@ -59,8 +66,6 @@ export class MetaAudit {
     // can reach the shared group-commit transaction.
     const checked = validateEvent(input, { now: new Date() });
     if (!checked.ok) throw new TrailproofError('INTERNAL', `meta-audit event invalid: ${checked.errors.map((e) => `${e.pointer} ${e.code}`).join(', ')}`);
-    const commit = READ_ACTIONS.has(entry.action) ? (this.options.readCommit ?? 'flush') : 'flush';
-    const [result] = await this.committer.append([{ tenant: entry.tenant, body: checked.body, commit, ...(entry.ifEvent ? { ifLeaf: entry.ifEvent } : {}) }]);
-    return result!;
+    return checked.body;
   }
 }

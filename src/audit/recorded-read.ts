@@ -1,17 +1,17 @@
 /**
- * Reading one event by uid, with its meta-audit record (`audit_log.viewed`) committed before the
- * answer (DESIGN.md "Access"). GET /v1/events/{uid} and its proof read this way.
+ * Reading one event by uid, with its record (`audit_log.viewed`) committed before the answer
+ * (DESIGN.md "Access"). GET /v1/events/{uid} and its proof read this way.
  *
  * The record does not wait for the read. With a principal bound to a tenant (most keys, every
- * viewer token) it is appended while the lookup runs, on a condition its own transaction checks:
- * the tenant's ledger holds the event (`ifLeaf`). A missing event, or another tenant's, so records
- * nothing, exactly as when the record followed the lookup; a found one has its record a database
- * round trip sooner (bench/proof.ts, docs/benchmarks.md). A key bound to no tenant learns the
- * tenant from the lookup, and its record follows it.
+ * viewer token) it is committed while the lookup runs, on a condition its insert checks: the
+ * tenant's ledger holds the event. A missing event, another tenant's or a malformed uid so records
+ * nothing. A key bound to no tenant learns the tenant from the lookup, and its record follows it.
+ * The record commits to `read_records` and joins the ledger a moment later (read-records.ts).
  */
 import type { Principal } from '../auth/api-keys.ts';
 import { TrailproofError } from '../errors.ts';
-import type { AccessRecord, MetaAudit } from './meta-audit.ts';
+import type { AccessRecord } from './meta-audit.ts';
+import type { ReadRecords } from './read-records.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -27,7 +27,7 @@ export interface RecordedRead<T> {
  * a uid that is not one, a missing event and another tenant's, alike (no existence oracle).
  */
 export async function readRecorded<T extends { tenant: string }>(
-  audit: MetaAudit,
+  records: ReadRecords,
   principal: Principal,
   uid: string,
   lookup: (uid: string) => Promise<T | undefined>,
@@ -36,10 +36,8 @@ export async function readRecorded<T extends { tenant: string }>(
   const notFound = () => new TrailproofError('NOT_FOUND', `no event ${uid}`);
   if (!UUID.test(uid)) throw notFound();
   const id = uid.toLowerCase();
-  const entry = (tenant: string, ifEvent?: string): AccessRecord => ({
-    tenant, principal, action: 'audit_log.viewed', targets: [{ type: 'audit_event', id }], ...record, ...(ifEvent ? { ifEvent } : {}),
-  });
-  const early = principal.tenant === null ? undefined : audit.record(entry(principal.tenant, id));
+  const entry = (tenant: string): AccessRecord => ({ tenant, principal, action: 'audit_log.viewed', targets: [{ type: 'audit_event', id }], ...record });
+  const early = principal.tenant === null ? undefined : records.add(entry(principal.tenant), id);
   // Settled below on every path; this only keeps a rejection from counting as unhandled meanwhile.
   early?.catch(() => {});
   let found: T | undefined;
@@ -54,13 +52,8 @@ export async function readRecorded<T extends { tenant: string }>(
     throw notFound();
   }
   const tenant = found.tenant;
-  const recorded = early
-    // Refused for a missing event that the lookup found: not expected (an event is committed
-    // before anyone learns its uid, so both snapshots hold it), but then recorded unconditionally.
-    ? early.catch((err: unknown) => {
-      if (err instanceof TrailproofError && err.code === 'NOT_FOUND') return audit.record(entry(tenant));
-      throw err;
-    })
-    : audit.record(entry(tenant));
+  // A conditional record the lookup contradicts (not expected: an event is committed before anyone
+  // learns its uid, so both see it) is stored unconditionally: no answered read goes unrecorded.
+  const recorded = early ? early.then((stored) => stored || records.add(entry(tenant))) : records.add(entry(tenant));
   return { found, recorded };
 }

@@ -1,5 +1,6 @@
 /** What route modules get: the shared parts of one running service, built once in `createServices`. */
 import { MetaAudit } from '../audit/meta-audit.ts';
+import { ReadRecords } from '../audit/read-records.ts';
 import { KeyCache } from '../auth/key-cache.ts';
 import { RateLimiter } from '../auth/rate-limit.ts';
 import type { Config } from '../config.ts';
@@ -23,6 +24,8 @@ export interface Services {
   config: Config;
   committer: GroupCommitter;
   audit: MetaAudit;
+  /** Records of reads of one event, on their way into the ledger; sweeps only once started (by `serve`). */
+  readRecords: ReadRecords;
   keys: KeyCache;
   tenants: TenantCache;
   limiter: RateLimiter;
@@ -64,6 +67,7 @@ export function createServices(sql: Sql, config: Config, onError?: (err: unknown
     config,
     committer,
     audit,
+    readRecords: new ReadRecords(sql, committer, audit, onError ? { onError } : {}),
     keys: new KeyCache(sql),
     tenants: new TenantCache(sql),
     limiter: new RateLimiter(config.rateLimitPerSecond),

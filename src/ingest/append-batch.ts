@@ -18,7 +18,7 @@ import { randomBytes } from '../ledger/crypto.ts';
 import { appendLeaves } from '../ledger/merkle.ts';
 import { TILE_HEIGHT } from '../ledger/tiles.ts';
 import type { EventBody } from '../event/types.ts';
-import { refusedByDatabase, refusedWithCode, type ReservedSql, type Sql } from '../store/db.ts';
+import { refusedByDatabase, type ReservedSql, type Sql } from '../store/db.ts';
 import { uuidv7 } from './uid.ts';
 
 export interface AppendItem {
@@ -30,33 +30,12 @@ export interface AppendItem {
    * later flushed commit makes it durable too, as WAL is flushed in order.
    */
   commit?: 'flush' | 'async';
-  /**
-   * Append only if the tenant's ledger holds a leaf with this uid: otherwise the transaction is
-   * refused (see `refusedForMissingLeaf`) and nothing in it is stored. The service's record of a
-   * read of one event is sent this way while the read itself runs.
-   */
-  ifLeaf?: string;
 }
 
 export type AppendResult =
   | { status: 'created' | 'duplicate'; uid: string; seq: number; received_at: string }
   | { status: 'conflict'; uid: string; seq: number; received_at: string }
   | { status: 'tenant_not_found' };
-
-/** The SQLSTATE of an append refused because its `ifLeaf` event is not in the tenant's ledger. */
-const LEAF_MISSING = 'TP404';
-
-/** Whether the database refused an append because an item's `ifLeaf` event is not in its tenant's ledger. */
-export function refusedForMissingLeaf(err: unknown): boolean {
-  return refusedWithCode(err, LEAF_MISSING);
-}
-
-/** The items whose `ifLeaf` event the refusal names as missing (of a batch it refused). */
-export function itemsRefusedForMissingLeaf(err: unknown, items: readonly AppendItem[]): AppendItem[] {
-  if (!refusedForMissingLeaf(err)) return [];
-  const { tenant, uid } = JSON.parse((err as { detail: string }).detail) as { tenant: string; uid: string };
-  return items.filter((i) => i.tenant === tenant && i.ifLeaf?.toLowerCase() === uid);
-}
 
 /** An item with everything that does not depend on its place in the tree worked out. */
 export interface PreparedItem extends AppendItem {
@@ -107,7 +86,7 @@ export function prepareAppend(items: AppendItem[]): PreparedItem[] {
     const targets = [...new Map(body.targets.map((t) => [`${t.type}\u0000${t.id}`, [t.type, t.id]])).values()];
     const rowTail = `"u":"${uid}","o":${json(body.occurred_at)},"c":"${commitmentHex}","i":${json(body.id ?? null)},"a":${json(body.action)},`
       + `"at":${json(body.actor.type)},"ai":${json(body.actor.id)},"oc":${json(body.outcome)},"ip":${json(body.context.ip ?? null)},`
-      + `"salt":"${salt.toString('hex')}","tg":${json(targets)},${item.ifLeaf === undefined ? '' : `"g":${json(item.ifLeaf)},`}"b":${canonical}}`;
+      + `"salt":"${salt.toString('hex')}","tg":${json(targets)},"b":${canonical}}`;
     return { ...item, uid, canonical, commitmentHex, key: body.id === undefined ? undefined : idKey(item.tenant, body.id), rowTail };
   });
 }
@@ -144,8 +123,6 @@ export async function appendPrepared(sql: Sql, items: PreparedItem[]): Promise<A
     try {
       return await appendTransaction(sql, items, tenants, tenants.map((t) => heads.get(t)!));
     } catch (err) {
-      // Refused on its own terms, not because the head moved: the two-trip way would only fail again.
-      if (refusedForMissingLeaf(err)) throw err;
       for (const t of tenants) paused.set(t, now + ONE_TRIP_PAUSE_MS);
       // A head moved by another process, a client id already stored, or an insert refused: the
       // two-trip way then reads heads and ids under the lock, and its error, if any, is the one to
@@ -180,7 +157,6 @@ function writerStateOf(sql: Sql): WriterState {
 /** The transaction; with `assumed` heads, in one round trip (see appendPrepared). */
 async function appendTransaction(sql: Sql, items: PreparedItem[], tenants: string[], assumed: HeadRow[] | undefined): Promise<AppendResult[]> {
   const known = writerStateOf(sql).heads;
-  const before = tenants.map((t) => known.get(t));
   // Forgotten until this commits: if it fails, or its outcome is unknown, the next append reads them.
   for (const t of tenants) known.delete(t);
   const connection = await sql.reserve();
@@ -207,8 +183,6 @@ async function appendTransaction(sql: Sql, items: PreparedItem[], tenants: strin
     return appended.results;
   } catch (err) {
     await connection`rollback`.catch(() => {});
-    // A missing leaf refused the statement itself: nothing moved, what was known still holds.
-    if (refusedForMissingLeaf(err)) before.forEach((head, n) => head && known.set(tenants[n]!, head));
     throw err;
   } finally {
     connection.release();
@@ -301,12 +275,10 @@ function insertRows(tx: ReservedSql, rows: NewRow[], receivedAt: string, tree: T
   events += ']';
   const nodes = json(tree.nodes.map((n) => ({ t: n.tenant, l: n.level, i: n.idx, h: n.hash.toString('hex') })));
   const heads = json(tree.heads.map((h) => ({ t: h.tenant, from: h.from, size: h.size, root: h.root.toString('hex'), frontier: h.frontier.map((f) => f.toString('hex')) })));
-  const guarded = rows.some((r) => r.item.ifLeaf !== undefined);
   return tx`
     with x as (
       select * from jsonb_to_recordset(${events}::text::jsonb) as x(t text, s int8, u uuid, o timestamptz, c text, h text, i text,
-        a text, at text, ai text, oc text, ip inet, salt text, tg jsonb, ${guarded ? tx`g uuid,` : tx``} b jsonb)
-      ${guarded ? guard(tx) : tx``}
+        a text, at text, ai text, oc text, ip inet, salt text, tg jsonb, b jsonb)
     ), leaves as (
       insert into ledger_leaves (tenant_id, seq, uid, received_at, commitment, leaf_hash, client_id, occurred_at)
       select t, s, u, ${receivedAt}::timestamptz, decode(c, 'hex'), decode(h, 'hex'), i, o from x
@@ -326,17 +298,6 @@ function insertRows(tx: ReservedSql, rows: NewRow[], receivedAt: string, tree: T
     -- A head not at the size the rows were numbered from fails the statement, and so the transaction
     -- (the cast of a non-constant text, so that it is evaluated only for such a row).
     where head.tenant_id = n.t and (case when head.size = n."from" then true else (n.t || ': the ledger head moved')::boolean end)`;
-}
-
-/**
- * The condition of conditional items (ifLeaf): one whose event is not in its tenant's ledger refuses
- * the statement. It and their `g` column are only in statements that carry such an item, so plain
- * appends send the very statement they did before (with both, they ran ~3 % slower in an A/B).
- */
-function guard(tx: ReservedSql) {
-  return tx`
-      where g is null or exists (select 1 from ledger_leaves l where l.uid = g and l.tenant_id = t)
-         or ledger_refuse(${LEAF_MISSING}, t || ': no event ' || g, json_build_object('tenant', t, 'uid', g)::text)`;
 }
 
 /** A row appended earlier in the same batch, as an idempotency match. */

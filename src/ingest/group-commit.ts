@@ -14,13 +14,11 @@
  *
  * If the database refuses a shared transaction, its requests are retried one per transaction, so one
  * request whose events the database refuses cannot fail the others that happened to share its
- * transaction. A conditional item (`ifLeaf`) whose event is missing is named by the refusal: its
- * request fails with NOT_FOUND and the rest go again in one transaction, so reads of missing events
- * cannot split other requests' transactions. After a lost connection nothing is retried (see `refusedByDatabase`).
+ * transaction. After a lost connection nothing is retried (see `refusedByDatabase`).
  */
 import { TrailproofError } from '../errors.ts';
 import { refusedByDatabase, type Sql } from '../store/db.ts';
-import { appendPrepared, itemsRefusedForMissingLeaf, prepareAppend, refusedForMissingLeaf, type AppendItem, type AppendResult, type PreparedItem } from './append-batch.ts';
+import { appendPrepared, prepareAppend, type AppendItem, type AppendResult, type PreparedItem } from './append-batch.ts';
 import { PartitionManager } from './partitions.ts';
 
 export interface GroupCommitOptions {
@@ -179,17 +177,8 @@ export class GroupCommitter {
       // After a lost connection the transaction may have committed unanswered: doing it again could
       // store events twice, so every request fails and its client retries with its ids (idempotent).
       if (group.length === 1 || !refusedByDatabase(err)) {
-        if (!refusedForMissingLeaf(err)) this.options.onError?.(err);
-        for (const p of group) p.reject(toRequestError(err));
-        return;
-      }
-      // A conditional item whose event is missing: its request fails, the others go again together.
-      const missing = itemsRefusedForMissingLeaf(err, group.flatMap((p) => p.items));
-      const refused = group.filter((p) => p.items.some((i) => missing.includes(i)));
-      if (refused.length > 0) {
-        for (const p of refused) p.reject(toRequestError(err));
-        const rest = group.filter((p) => !refused.includes(p));
-        if (rest.length > 0) await this.commit(rest);
+        this.options.onError?.(err);
+        for (const p of group) p.reject(toUnavailable(err));
         return;
       }
       // Isolate the request the database refused: every other one gets its own transaction.
@@ -203,8 +192,7 @@ export class GroupCommitter {
   }
 }
 
-function toRequestError(err: unknown): unknown {
+function toUnavailable(err: unknown): unknown {
   if (err instanceof TrailproofError) return err;
-  if (refusedForMissingLeaf(err)) return new TrailproofError('NOT_FOUND', 'the event the record is about is not in its tenant\'s ledger', { cause: err });
   return new TrailproofError('UNAVAILABLE', 'the events could not be stored; retry with the same ids', { cause: err });
 }

@@ -86,7 +86,7 @@ export function queryRoutes(services: Services) {
     }, async (request) => {
       const { uid } = request.params as { uid: string };
       // Another tenant's event answers exactly like a missing one: no existence oracle across tenants.
-      const { found, recorded } = await readRecorded(services.audit, principalOf(request), uid, (id) => findEventByUid(services.sql, id), {
+      const { found, recorded } = await readRecorded(services.readRecords, principalOf(request), uid, (id) => findEventByUid(services.sql, id), {
         context: requestContext(request),
       });
       await recorded;

@@ -46,11 +46,6 @@ export function refusedByDatabase(err: unknown): boolean {
   return err instanceof postgres.PostgresError && err.severity === 'ERROR';
 }
 
-/** Whether the database refused a statement with this SQLSTATE. */
-export function refusedWithCode(err: unknown, sqlstate: string): boolean {
-  return err instanceof postgres.PostgresError && err.code === sqlstate;
-}
-
 /** Whether the connecting user may act as the service role (it exists and we are a member). */
 export async function canUseAppRole(sql: Sql): Promise<boolean> {
   const rows = await sql<{ ok: boolean }[]>`

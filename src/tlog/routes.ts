@@ -102,7 +102,7 @@ export function ledgerRoutes(services: Services) {
       },
     }, async (request, reply) => {
       const { uid } = request.params as { uid: string };
-      const { found: leaf, recorded } = await readRecorded(services.audit, principalOf(request), uid, (id) => findLeafByUid(sql, id), {
+      const { found: leaf, recorded } = await readRecorded(services.readRecords, principalOf(request), uid, (id) => findLeafByUid(sql, id), {
         metadata: { view: 'inclusion_proof' },
         context: requestContext(request),
       });

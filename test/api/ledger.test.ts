@@ -98,6 +98,7 @@ describe('GET /v1/events/{uid}/proof', () => {
     expect(Number(body.checkpoint.split('\n')[1])).toBeGreaterThan(seq);
     expect(body.proof.startsWith('c2sp.org/tlog-proof@v1\nindex ')).toBe(true);
     expect(body.proof.endsWith(body.checkpoint)).toBe(true);
+    await t.services.readRecords.flush(); // the record joins the ledger a moment after the read
     const viewed = await t.db.sql`select body from events where tenant_id = 'tenant-a' and action = 'audit_log.viewed' and body->'targets'->0->>'id' = ${uid}`;
     expect(viewed).toHaveLength(1);
   });

@@ -59,6 +59,7 @@ export async function createTestApp(env: Record<string, string> = {}, options: {
     },
     async close() {
       await app.close();
+      await services.readRecords.stop();
       await services.committer.close();
       await services.witnessPusher?.close(0);
       await db.drop();

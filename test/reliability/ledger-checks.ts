@@ -12,17 +12,18 @@ export interface LedgerState {
 }
 
 export async function expectContiguousLedger(sql: Sql, tenant: string): Promise<LedgerState> {
-  const [leaves] = await sql<{ n: number; min: number | null; max: number | null; distinct_seq: number }[]>`
-    select count(*)::int as n, min(seq)::int as min, max(seq)::int as max, count(distinct seq)::int as distinct_seq
-    from ledger_leaves where tenant_id = ${tenant}`;
-  const [head] = await sql<{ size: number }[]>`select size from ledger_heads where tenant_id = ${tenant}`;
-  const [events] = await sql<{ n: number }[]>`select count(*)::int as n from events where tenant_id = ${tenant}`;
-  const [gaps] = await sql<{ n: number }[]>`
-    select count(*)::int as n from generate_series(0, ${(head?.size ?? 0) - 1}::int8) as s(seq)
-    where not exists (select 1 from ledger_leaves l where l.tenant_id = ${tenant} and l.seq = s.seq)`;
-  expect(head, `ledger head of ${tenant}`).toBeDefined();
-  const n = leaves!.n;
-  expect({ tenant, head: head!.size, leaves: n, distinct: leaves!.distinct_seq, min: leaves!.min, max: leaves!.max, gaps: gaps!.n, events: events!.n }).toEqual({
+  // One statement, so one snapshot: the service may be appending meanwhile (records of reads join
+  // the ledger a moment after the read).
+  const [state] = await sql<{ n: number; min: number | null; max: number | null; distinct_seq: number; size: number | null; events: number; gaps: number }[]>`
+    select l.n, l.min, l.max, l.distinct_seq, h.size, (select count(*)::int from events where tenant_id = ${tenant}) as events,
+      (select count(*)::int from generate_series(0, coalesce(h.size, 0) - 1) as s(seq)
+       where not exists (select 1 from ledger_leaves x where x.tenant_id = ${tenant} and x.seq = s.seq)) as gaps
+    from (select count(*)::int as n, min(seq)::int as min, max(seq)::int as max, count(distinct seq)::int as distinct_seq
+          from ledger_leaves where tenant_id = ${tenant}) as l
+    left join ledger_heads h on h.tenant_id = ${tenant}`;
+  const { n, min, max, distinct_seq: distinct, size, events, gaps } = state!;
+  expect(size, `ledger head of ${tenant}`).not.toBeNull();
+  expect({ tenant, head: size, leaves: n, distinct, min, max, gaps, events }).toEqual({
     tenant,
     head: n,
     leaves: n,
@@ -32,7 +33,7 @@ export async function expectContiguousLedger(sql: Sql, tenant: string): Promise<
     gaps: 0,
     events: n,
   });
-  return { size: head!.size, leaves: n };
+  return { size: size!, leaves: n };
 }
 
 /** Client ids stored more than once for the tenant (must be none: ids are idempotency keys). */
