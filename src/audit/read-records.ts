@@ -74,12 +74,15 @@ export class ReadRecords {
     this.#sweep.unref();
   }
 
-  /** Stops the timers and moves what is left (graceful shutdown: before the committer closes). */
+  /**
+   * Stops the timers and moves what is left (graceful shutdown: before the committer closes). A
+   * failure is reported, not thrown: the records stay stored, for the next start to move.
+   */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
     clearInterval(this.#sweep);
-    await this.#run();
+    await this.#run().catch(this.#onError);
   }
 
   #schedule(): void {

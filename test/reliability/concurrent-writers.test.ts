@@ -60,16 +60,21 @@ describe(`${PROCESSES} server processes writing one tenant concurrently`, () => 
     // Meanwhile, provers ask each process for proofs of events just written through another one: a
     // proof of an event no checkpoint covers makes that process issue one on the spot, racing the
     // other processes' background loops.
+    // They go on after the writers until the proofs have come with three checkpoints (the tree
+    // still grows by the records of their reads), so that there are several to hold to each other
+    // however fast the writing went.
     let writing = true;
+    const seen = new Set<string>();
     const provers = servers.map(async (server, p) => {
       let proofs = 0;
-      while (writing || proofs === 0) {
+      while (writing || proofs === 0 || seen.size < 3) {
         const latest = [...acknowledged.values()].at(-1);
         if (latest) {
           const res = await request(`${server.url}/v1/events/${latest.uid}/proof`, adminKey);
           expect(res.status, res.text).toBe(200);
           const leaf = hashLeaf(Buffer.from(canonicalize(res.body.envelope)!, 'utf8'));
           expect(verifyTlogProof(res.body.proof, verifierKey, leaf, { origin: `test.trailproof/t/${TENANT}` }).index).toBe(BigInt(latest.seq));
+          seen.add(res.body.checkpoint);
           proofs++;
         }
         await new Promise((r) => setTimeout(r, 50 + 30 * p));
