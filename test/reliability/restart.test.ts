@@ -127,6 +127,32 @@ describe('graceful restart (SIGTERM)', () => {
   }, 120_000);
 });
 
+describe('SIGKILL right after reads', () => {
+  it('loses no record of an answered read: the next start moves each into the ledger once', async () => {
+    const reader = await request(`${server.url}/v1/keys`, adminKey, 'POST', { name: 'reader', scope: 'read', tenant: TENANT });
+    expect(reader.status, reader.text).toBe(201);
+    const uids = [...acknowledged.values()].slice(0, 30).map((a) => a.uid);
+    const reads = await Promise.all(uids.map((uid, n) => request(`${server.url}/v1/events/${uid}${n % 2 ? '/proof' : ''}`, reader.body.secret)));
+    expect(reads.map((r) => r.status)).toEqual(uids.map(() => 200));
+    // Killed before the records of the last reads joined the ledger (they wait ~50 ms for others).
+    await server.stop('SIGKILL');
+    const pending = await db.sql`select id from read_records`;
+    expect(pending.length).toBeGreaterThan(0);
+
+    server = await start();
+    for (const started = Date.now(); (await db.sql`select id from read_records`).length > 0;) {
+      if (Date.now() - started > 20_000) throw new Error('the records left by the killed server were not moved');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const recorded = await db.sql<{ target: string }[]>`
+      select body->'targets'->0->>'id' as target from events
+      where tenant_id = ${TENANT} and action = 'audit_log.viewed' and actor_id = ${reader.body.id}`;
+    expect(recorded.map((r) => r.target).sort()).toEqual([...uids].sort());
+    expect(await duplicateClientIds(db.sql, TENANT)).toEqual([]);
+    await expectContiguousLedger(db.sql, TENANT);
+  }, 60_000);
+});
+
 function event(id: string) {
   return {
     id,
