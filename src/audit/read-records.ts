@@ -15,7 +15,7 @@
  */
 import type { EventBody } from '../event/types.ts';
 import type { GroupCommitter } from '../ingest/group-commit.ts';
-import type { ReservedSql, Sql } from '../store/db.ts';
+import { withReservedConnection, type ReservedSql, type Sql } from '../store/db.ts';
 import type { AccessRecord, MetaAudit } from './meta-audit.ts';
 
 export interface ReadRecordsOptions {
@@ -113,9 +113,8 @@ export class ReadRecords {
     while ((await this.#moveSome()) === PASS_SIZE);
   }
 
-  async #moveSome(): Promise<number> {
-    const tx = await this.sql.reserve();
-    try {
+  #moveSome(): Promise<number> {
+    return withReservedConnection(this.sql, async (tx) => {
       await tx`begin`;
       const rows = await tx<{ id: number; tenant_id: string; body: EventBody }[]>`
         select id, tenant_id, body from read_records order by id limit ${PASS_SIZE} for update skip locked`;
@@ -126,25 +125,14 @@ export class ReadRecords {
       }
       await tx`commit`;
       return rows.length;
-    } catch (err) {
-      await tx`rollback`.catch(() => {});
-      throw err;
-    } finally {
-      tx.release();
-    }
+    });
   }
 }
 
 /** Runs `statement` in a transaction that commits without waiting for the WAL flush, in one round trip. */
-async function withoutFlushWait<T>(sql: Sql, statement: (q: ReservedSql) => Promise<T>): Promise<T> {
-  const tx = await sql.reserve();
-  try {
+function withoutFlushWait<T>(sql: Sql, statement: (q: ReservedSql) => Promise<T>): Promise<T> {
+  return withReservedConnection(sql, async (tx) => {
     const [, , result] = await Promise.all([tx`begin`, tx`set local synchronous_commit = off`, statement(tx), tx`commit`]);
     return result;
-  } catch (err) {
-    await tx`rollback`.catch(() => {});
-    throw err;
-  } finally {
-    tx.release();
-  }
+  });
 }

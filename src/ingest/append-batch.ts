@@ -18,7 +18,7 @@ import { randomBytes } from '../ledger/crypto.ts';
 import { appendLeaves } from '../ledger/merkle.ts';
 import { TILE_HEIGHT } from '../ledger/tiles.ts';
 import type { EventBody } from '../event/types.ts';
-import { refusedByDatabase, type ReservedSql, type Sql } from '../store/db.ts';
+import { refusedByDatabase, withReservedConnection, type ReservedSql, type Sql } from '../store/db.ts';
 import { uuidv7 } from './uid.ts';
 
 export interface AppendItem {
@@ -159,8 +159,7 @@ async function appendTransaction(sql: Sql, items: PreparedItem[], tenants: strin
   const known = writerStateOf(sql).heads;
   // Forgotten until this commits: if it fails, or its outcome is unknown, the next append reads them.
   for (const t of tenants) known.delete(t);
-  const connection = await sql.reserve();
-  try {
+  return withReservedConnection(sql, async (connection) => {
     const begin = connection`begin`;
     if (items.every((i) => i.commit === 'async')) void connection`set local synchronous_commit = off`.catch(() => {});
     // Sorted lock order: two batches that share tenants can never deadlock.
@@ -181,12 +180,7 @@ async function appendTransaction(sql: Sql, items: PreparedItem[], tenants: strin
     for (const head of headRows) known.set(head.tenant_id, head);
     for (const head of appended.heads) known.set(head.tenant, { tenant_id: head.tenant, size: head.size, frontier: head.frontier });
     return appended.results;
-  } catch (err) {
-    await connection`rollback`.catch(() => {});
-    throw err;
-  } finally {
-    connection.release();
-  }
+  });
 }
 
 /**

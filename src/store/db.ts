@@ -46,6 +46,22 @@ export function refusedByDatabase(err: unknown): boolean {
   return err instanceof postgres.PostgresError && err.severity === 'ERROR';
 }
 
+/**
+ * Runs `work` on a connection of its own (for a transaction it writes out, pipelined or not), rolls
+ * back if it throws, and gives the connection back.
+ */
+export async function withReservedConnection<T>(sql: Sql, work: (connection: ReservedSql) => Promise<T>): Promise<T> {
+  const connection = await sql.reserve();
+  try {
+    return await work(connection);
+  } catch (err) {
+    await connection`rollback`.catch(() => {});
+    throw err;
+  } finally {
+    connection.release();
+  }
+}
+
 /** Whether the connecting user may act as the service role (it exists and we are a member). */
 export async function canUseAppRole(sql: Sql): Promise<boolean> {
   const rows = await sql<{ ok: boolean }[]>`

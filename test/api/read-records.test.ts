@@ -14,16 +14,15 @@ const uids = {} as Record<'a' | 'b', string>;
 
 beforeAll(async () => {
   t = await createTestApp();
-  await t.createTenant('tenant-a');
-  await t.createTenant('tenant-b');
-  keys.aRead = await t.createKey('read', 'tenant-a');
-  keys.aIngest = await t.createKey('ingest', 'tenant-a');
-  keys.bIngest = await t.createKey('ingest', 'tenant-b');
-  keys.operatorRead = await t.createKey('read');
   for (const tenant of ['a', 'b'] as const) {
-    const res = await t.request('POST', '/v1/events', { key: tenant === 'a' ? keys.aIngest : keys.bIngest, body: { action: 'doc.read', actor: { type: 'user', id: tenant } } });
+    await t.createTenant(`tenant-${tenant}`);
+    const ingest = await t.createKey('ingest', `tenant-${tenant}`);
+    keys[`${tenant}Ingest`] = ingest;
+    const res = await t.request('POST', '/v1/events', { key: ingest, body: { action: 'doc.read', actor: { type: 'user', id: tenant } } });
     uids[tenant] = res.json().uid;
   }
+  keys.aRead = await t.createKey('read', 'tenant-a');
+  keys.operatorRead = await t.createKey('read');
 });
 afterAll(() => t.close());
 
