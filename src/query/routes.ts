@@ -29,7 +29,6 @@ export const EventQuerySchema = Type.Object({
   cursor: Type.Optional(Type.String({ description: '`next_cursor` of the previous page' })),
 });
 
-
 export function queryRoutes(services: Services) {
   return async function registerQueryRoutes(app: FastifyInstance): Promise<void> {
     app.get('/v1/events', {
