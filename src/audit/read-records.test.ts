@@ -56,7 +56,7 @@ describe('ReadRecords', () => {
   it('commits a record at once and moves it into the ledger by itself, many records per append', async () => {
     const records = instance({ delayMs: 300 });
     await Promise.all(['a', 'b', 'c'].map((target) => records.add(read('r1', target))));
-    expect(await pending('r1')).toBe(3);
+    expect(await records.pending('r1')).toBe(3);
     for (const started = Date.now(); (await pending('r1')) > 0;) {
       if (Date.now() - started > 5000) throw new Error('the records were not moved');
       await new Promise((r) => setTimeout(r, 20));

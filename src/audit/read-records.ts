@@ -61,6 +61,12 @@ export class ReadRecords {
     return true;
   }
 
+  /** How many of the tenant's records are committed but not yet in its ledger. */
+  async pending(tenant: string): Promise<number> {
+    const [row] = await this.sql<{ n: number }[]>`select count(*)::int as n from read_records where tenant_id = ${tenant}`;
+    return row!.n;
+  }
+
   /** Moves every record committed so far into its ledger. */
   flush(): Promise<void> {
     return this.#run();

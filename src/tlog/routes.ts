@@ -174,11 +174,12 @@ export function ledgerRoutes(services: Services) {
       },
     }, async (request) => {
       const tenant = await tenantFor(services, request, (request.query as { tenant?: string }).tenant);
-      const [head, checkpoint, audit, cosignatures] = await Promise.all([
+      const [head, checkpoint, audit, cosignatures, pendingReads] = await Promise.all([
         readHead(sql, tenant),
         latestCheckpoint(sql, tenant),
         latestAuditRun(sql, tenant),
         latestCosignatures(sql, tenant),
+        services.readRecords.pending(tenant),
       ]);
       if (!head) throw new TrailproofError('TENANT_NOT_FOUND', `tenant "${tenant}" does not exist`);
       return {
@@ -190,6 +191,8 @@ export function ledgerRoutes(services: Services) {
           ? { size: checkpoint.size, root: encodeBase64(checkpoint.root), issued_at: checkpoint.issued_at.toISOString(), key_name: checkpoint.key_name, key_id: checkpoint.key_id }
           : null,
         checkpoint_lag: head.size - (checkpoint?.size ?? 0),
+        // Records of reads committed but not yet in the tree (normally joined within ~50 ms).
+        read_records_pending: pendingReads,
         self_audit: audit
           ? {
               run: audit.id,

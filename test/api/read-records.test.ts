@@ -89,3 +89,15 @@ describe.each(routes)('$name', ({ url, view }) => {
     for (const tenant of ['tenant-a', 'tenant-b']) await expectContiguousLedger(t.db.ownerSql, tenant);
   });
 });
+
+describe('GET /v1/ledger/status', () => {
+  it('counts the tenant\'s records of reads not yet in its tree', async () => {
+    await t.services.readRecords.flush();
+    const status = async () => (await t.request('GET', '/v1/ledger/status', { key: keys.aRead })).json().read_records_pending;
+    expect(await status()).toBe(0);
+    // As a record waits between its commit and its pass (or while passes fail).
+    await t.db.ownerSql`insert into read_records (tenant_id, body) values ('tenant-b', '{}'), ('tenant-a', '{}')`;
+    expect(await status()).toBe(1);
+    await t.db.ownerSql`delete from read_records`;
+  });
+});
