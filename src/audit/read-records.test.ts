@@ -52,15 +52,20 @@ async function inLedger(tenant: string): Promise<string[]> {
 
 const pending = async (tenant: string) => (await db.sql`select id from read_records where tenant_id = ${tenant}`).length;
 
+/** Waits until none of the tenant's records is left in read_records. */
+async function untilMoved(tenant: string): Promise<void> {
+  for (const started = Date.now(); (await pending(tenant)) > 0;) {
+    if (Date.now() - started > 5000) throw new Error(`the records of ${tenant} were not moved`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 describe('ReadRecords', () => {
   it('commits a record at once and moves it into the ledger by itself, many records per append', async () => {
     const records = instance({ delayMs: 300 });
     await Promise.all(['a', 'b', 'c'].map((target) => records.add(read('r1', target))));
     expect(await records.pending('r1')).toBe(3);
-    for (const started = Date.now(); (await pending('r1')) > 0;) {
-      if (Date.now() - started > 5000) throw new Error('the records were not moved');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await untilMoved('r1');
     expect((await inLedger('r1')).sort()).toEqual(['a', 'b', 'c']);
     // One append for the three: their leaves share one received_at.
     const stamps = await db.sql`select distinct received_at from events where tenant_id = 'r1'`;
@@ -106,10 +111,7 @@ describe('ReadRecords', () => {
     expect(await pending('r5')).toBe(1);
     const next = instance();
     next.start();
-    for (const started = Date.now(); (await pending('r5')) > 0;) {
-      if (Date.now() - started > 5000) throw new Error('the left record was not moved');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await untilMoved('r5');
     await next.stop();
     expect(await inLedger('r5')).toEqual(['left']);
   });

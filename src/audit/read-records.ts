@@ -16,6 +16,7 @@
 import type { EventBody } from '../event/types.ts';
 import type { GroupCommitter } from '../ingest/group-commit.ts';
 import { withReservedConnection, type ReservedSql, type Sql } from '../store/db.ts';
+import { SerialRuns } from '../serial-runs.ts';
 import type { AccessRecord, MetaAudit } from './meta-audit.ts';
 
 export interface ReadRecordsOptions {
@@ -35,8 +36,8 @@ export class ReadRecords {
   readonly #onError: (err: unknown) => void;
   #timer: NodeJS.Timeout | undefined;
   #sweep: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
-  #next: Promise<void> | undefined;
+  /** The passes: one at a time, and a call during a pass gets one more after it (the pass may have missed its record). */
+  readonly #passes = new SerialRuns(() => this.#moveAll());
   #stopped = false;
 
   constructor(private readonly sql: Sql, private readonly committer: GroupCommitter, private readonly audit: MetaAudit, options: ReadRecordsOptions = {}) {
@@ -69,14 +70,14 @@ export class ReadRecords {
 
   /** Moves every record committed so far into its ledger. */
   flush(): Promise<void> {
-    return this.#run();
+    return this.#passes.run();
   }
 
   /** Moves what earlier processes left, then sweeps every `sweepMs`. */
   start(): void {
     if (this.#sweep || this.#stopped) return;
-    void this.#run().catch(this.#onError);
-    this.#sweep = setInterval(() => void this.#run().catch(this.#onError), this.#sweepMs);
+    void this.#passes.run().catch(this.#onError);
+    this.#sweep = setInterval(() => void this.#passes.run().catch(this.#onError), this.#sweepMs);
     this.#sweep.unref();
   }
 
@@ -88,31 +89,16 @@ export class ReadRecords {
     this.#stopped = true;
     clearTimeout(this.#timer);
     clearInterval(this.#sweep);
-    await this.#run().catch(this.#onError);
+    await this.#passes.run().catch(this.#onError);
   }
 
   #schedule(): void {
     if (this.#timer || this.#stopped) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      void this.#run().catch(this.#onError);
+      void this.#passes.run().catch(this.#onError);
     }, this.#delayMs);
     this.#timer.unref();
-  }
-
-  /** One pass at a time; a call during a pass gets one more after it (the pass may have missed its record). */
-  #run(): Promise<void> {
-    if (!this.#running) {
-      this.#running = this.#moveAll().finally(() => {
-        this.#running = undefined;
-      });
-      return this.#running;
-    }
-    this.#next ??= this.#running.catch(() => undefined).then(() => {
-      this.#next = undefined;
-      return this.#run();
-    });
-    return this.#next;
   }
 
   async #moveAll(): Promise<void> {

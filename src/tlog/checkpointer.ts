@@ -14,6 +14,7 @@
  * not sign any checkpoint which is inconsistent with any checkpoint it previously signed").
  */
 import { TrailproofError } from '../errors.ts';
+import { SerialRuns } from '../serial-runs.ts';
 import { formatCheckpoint } from '../ledger/checkpoint.ts';
 import { rootFromFrontier } from '../ledger/merkle.ts';
 import { signNote } from '../ledger/note.ts';
@@ -47,7 +48,7 @@ export class Checkpointer {
   readonly #pollMs: number;
   readonly #onError: (err: unknown) => void;
   readonly #listeners = new Set<CheckpointListener>();
-  readonly #queues = new Map<string, { running?: Promise<CheckpointRow>; next?: Promise<CheckpointRow> }>();
+  readonly #queues = new Map<string, SerialRuns<CheckpointRow>>();
   #timer: NodeJS.Timeout | undefined;
   #tick: Promise<void> | undefined;
   #stopped = false;
@@ -102,21 +103,10 @@ export class Checkpointer {
    * Concurrent calls for one tenant share their work.
    */
   issue(tenant: string): Promise<CheckpointRow> {
-    const queue = this.#queues.get(tenant) ?? {};
-    this.#queues.set(tenant, queue);
-    if (!queue.running) {
-      queue.running = this.#issueNow(tenant).finally(() => {
-        queue.running = undefined;
-        if (!queue.next) this.#queues.delete(tenant);
-      });
-      return queue.running;
-    }
-    // A run is under way but may have read the head before this call: run once more after it.
-    queue.next ??= queue.running.catch(() => undefined).then(() => {
-      queue.next = undefined;
-      return this.issue(tenant);
-    });
-    return queue.next;
+    let runs = this.#queues.get(tenant);
+    if (!runs) this.#queues.set(tenant, (runs = new SerialRuns(() => this.#issueNow(tenant), () => this.#queues.delete(tenant))));
+    // A run under way may have read the head before this call: SerialRuns runs once more after it.
+    return runs.run();
   }
 
   /** One pass of the loop: every tenant whose tree grew (and may be checkpointed) or is due a re-issue. */
