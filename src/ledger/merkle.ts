@@ -87,13 +87,16 @@ export function rootFromLeaves(leafHashes: Iterable<Buffer>): Buffer {
 export function perfectRoot(hashes: readonly Buffer[]): Buffer {
   const n = hashes.length;
   if (n === 0 || (n & (n - 1)) !== 0) throw new TrailproofError('INTERNAL', `a perfect subtree has 2^k hashes, not ${n}`);
-  let level = hashes as Buffer[];
-  while (level.length > 1) {
-    const next: Buffer[] = new Array(level.length / 2);
-    for (let i = 0; i < next.length; i++) next[i] = nodeHash(level[2 * i]!, level[2 * i + 1]!);
-    level = next;
-  }
+  let level = hashes;
+  while (level.length > 1) level = parentLevel(level);
   return level[0]!;
+}
+
+/** The hashes of the nodes one level up from `hashes` (pairs from the first; an odd last one has no parent here). */
+export function parentLevel(hashes: readonly Buffer[]): Buffer[] {
+  const next: Buffer[] = new Array(Math.floor(hashes.length / 2));
+  for (let i = 0; i < next.length; i++) next[i] = nodeHash(hashes[2 * i]!, hashes[2 * i + 1]!);
+  return next;
 }
 
 /**

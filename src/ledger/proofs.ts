@@ -7,8 +7,8 @@
  */
 import { TrailproofError } from '../errors.ts';
 import { isNatural } from './encoding.ts';
-import { emptyRoot, isHash, nodeHash } from './hash.ts';
-import { foldRight, perfectRoot } from './merkle.ts';
+import { emptyRoot, isHash } from './hash.ts';
+import { foldRight, parentLevel, perfectRoot } from './merkle.ts';
 import { TILE_HEIGHT, TILE_WIDTH } from './tiles.ts';
 
 /** A run of perfect-subtree hashes at one tree level: indices [start, end). */
@@ -198,9 +198,7 @@ function cacheTile(cache: NodeCache, read: HashRange, hashes: readonly Buffer[])
   let first = read.start;
   for (let level = read.level; level <= read.level + TILE_HEIGHT && row.length > 0; level++) {
     row.forEach((hash, i) => cache.set(level, first + i, hash));
-    const next: Buffer[] = new Array(Math.floor(row.length / 2));
-    for (let i = 0; i < next.length; i++) next[i] = nodeHash(row[2 * i]!, row[2 * i + 1]!);
-    row = next;
+    row = parentLevel(row);
     first /= 2;
   }
 }
