@@ -18,7 +18,7 @@
  * row to the JavaScript here, which also reports rows not in the expected form.
  */
 import { JsonCompactor } from './json-compact.ts';
-import { nativeTidy, writeRows, type NativeTidy, type RowWriter } from './native-tidy.ts';
+import { nativeTidy, withRoom, writeRows, type NativeTidy, type RowWriter } from './native-tidy.ts';
 
 export type CellKind = 'raw' | 'plain' | 'text' | 'json';
 
@@ -196,10 +196,3 @@ function putField(out: Buffer, o: number, source: Buffer, from: number, to: numb
   return o;
 }
 
-/** `out`, or a copy of out[0, o) in a bigger buffer, with room for `need` more bytes at `o`. */
-function withRoom(out: Buffer, o: number, need: number): Buffer {
-  if (o + need <= out.length) return out;
-  const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, o + need));
-  out.copy(bigger, 0, 0, o);
-  return bigger;
-}

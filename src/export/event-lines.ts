@@ -23,7 +23,7 @@ import type { Fragment } from '../query/event-repository.ts';
 import { toStoredEvent } from '../query/event-repository.ts';
 import type { Sql } from '../store/db.ts';
 import { JsonCompactor } from './json-compact.ts';
-import { nativeTidy, writeRows, type NativeTidy, type RowWriter } from './native-tidy.ts';
+import { nativeTidy, withRoom, writeRows, type NativeTidy, type RowWriter } from './native-tidy.ts';
 
 const FIELD_END = '\x1f';
 const NEWLINE = 0x0a;
@@ -115,10 +115,7 @@ abstract class EventRowWriter implements RowWriter {
 
   /** Makes room for `need` more bytes at `o`. */
   protected room(need: number): void {
-    if (this.o + need <= this.out.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(this.out.length * 2, this.o + need));
-    this.out.copy(bigger, 0, 0, this.o);
-    this.out = bigger;
+    this.out = withRoom(this.out, this.o, need);
   }
 
   /** Where the row at `i` ends (its "\n"). */

@@ -59,3 +59,11 @@ export function writeRows(writer: RowWriter, native: ((out: Buffer, state: Uint3
     writer.row();
   }
 }
+
+/** `out`, or a copy of out[0, o) in a bigger buffer, with room for `need` more bytes at `o`. */
+export function withRoom(out: Buffer, o: number, need: number): Buffer {
+  if (o + need <= out.length) return out;
+  const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, o + need));
+  out.copy(bigger, 0, 0, o);
+  return bigger;
+}
