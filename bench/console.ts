@@ -23,17 +23,35 @@ const dataDir = path.resolve(arg('--data-dir', 'bench/.data'));
 
 await buildWeb({ quiet: true });
 const sizes = shippedSizes();
-process.stdout.write(`JS shipped to the console: ${kB(sizes.console.js.raw)} kB, ${kB(sizes.console.js.gzip)} kB gzipped (CSS ${kB(sizes.console.css.gzip)} kB gz, page ${kB(sizes.console.html.gzip)} kB gz)\n`);
+process.stdout.write(
+  `JS shipped to the console: ${kB(sizes.console.js.raw)} kB, ${kB(sizes.console.js.gzip)} kB gzipped (CSS ${kB(sizes.console.css.gzip)} kB gz, page ${kB(sizes.console.html.gzip)} kB gz)\n`,
+);
 process.stdout.write(`embed.js: ${kB(sizes.embed.raw)} kB, ${kB(sizes.embed.gzip)} kB gzipped\n`);
 
 const server = await startServer({ dataDir });
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+});
 try {
   await ensureDemoData(server, events);
   const status = await api(server, server.adminKey, 'GET', '/v1/ledger/status?tenant=demo-1');
   process.stdout.write(`tenant demo-1: ${status.size} events\n`);
   const { secret } = await api(server, server.adminKey, 'POST', '/v1/keys', { name: 'bench console', scope: 'read', tenant: 'demo-1' });
-  const sample = (await api(server, secret, 'GET', '/v1/events?limit=200&action=document.*')).data as { actor: { id: string }; targets: { type: string; id: string }[]; context: { ip?: string } }[];
+  const sample = (await api(server, secret, 'GET', '/v1/events?limit=200&action=document.*')).data as {
+    actor: { id: string };
+    targets: { type: string; id: string }[];
+    context: { ip?: string };
+  }[];
   const withTarget = sample.find((e) => e.targets.length > 0)!;
 
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -47,11 +65,17 @@ try {
     await cdp.send('Network.setCacheDisabled', { cacheDisabled: cold });
     await page.goto('about:blank');
     await page.goto(`${server.url}/`);
-    return page.waitForFunction(() => {
-      const events = document.querySelector('tp-console')?.shadowRoot?.querySelector('tp-events');
-      const row = events?.shadowRoot?.querySelector('tp-event-table')?.shadowRoot?.querySelector('.row');
-      return row ? performance.now() : 0;
-    }, undefined, { polling: 'raf', timeout: 30_000 }).then((h) => h.jsonValue());
+    return page
+      .waitForFunction(
+        () => {
+          const events = document.querySelector('tp-console')?.shadowRoot?.querySelector('tp-events');
+          const row = events?.shadowRoot?.querySelector('tp-event-table')?.shadowRoot?.querySelector('.row');
+          return row ? performance.now() : 0;
+        },
+        undefined,
+        { polling: 'raf', timeout: 30_000 },
+      )
+      .then((h) => h.jsonValue());
   };
   await paint(true); // warm-up: server caches, the first checkpoint
   const cold: number[] = [];
@@ -82,7 +106,13 @@ try {
     filterResults[name] = percentiles(samples);
     process.stdout.write(`filter ${name.padEnd(18)} → table updated  p50 ${filterResults[name]!.p50} ms  max ${filterResults[name]!.max} ms\n`);
   }
-  await writeResult('console', { events, treeSize: status.size, shipped: sizes, firstMeaningfulPaint: { cold: fmpCold, warm: fmpWarm }, filterApply: filterResults });
+  await writeResult('console', {
+    events,
+    treeSize: status.size,
+    shipped: sizes,
+    firstMeaningfulPaint: { cold: fmpCold, warm: fmpWarm },
+    filterApply: filterResults,
+  });
 } finally {
   await browser.close();
   await server.stop();
@@ -91,7 +121,11 @@ try {
 /** Fills the filter bar, presses Enter and resolves with the ms until the table shows the new first page. */
 async function applyFilter(page: Page, fields: Record<string, string>): Promise<number> {
   return page.evaluate(async (f) => {
-    const events = document.querySelector('tp-console')!.shadowRoot!.querySelector('tp-events') as HTMLElement & { loading: boolean; generation: number; shadowRoot: ShadowRoot };
+    const events = document.querySelector('tp-console')!.shadowRoot!.querySelector('tp-events') as HTMLElement & {
+      loading: boolean;
+      generation: number;
+      shadowRoot: ShadowRoot;
+    };
     const form = events.shadowRoot.querySelector('form')!;
     for (const name of ['actor', 'action', 'target_type', 'target_id', 'ip', 'q']) (form.elements.namedItem(name) as HTMLInputElement).value = f[name] ?? '';
     (form.elements.namedItem('outcome') as HTMLSelectElement).value = f.outcome ?? '';
@@ -114,13 +148,21 @@ async function applyFilter(page: Page, fields: Record<string, string>): Promise<
 function shippedSizes() {
   const html = fs.readFileSync(path.join(WEB_DIST, 'index.html'));
   const assets = [...html.toString().matchAll(/(?:src|href)="\/(assets\/[^"]+)"/g)].map((m) => m[1]!);
-  const sum = (files: string[]) => files.reduce((acc, f) => {
-    const body = fs.readFileSync(path.join(WEB_DIST, f));
-    return { raw: acc.raw + body.length, gzip: acc.gzip + gzipSync(body, { level: 9 }).length };
-  }, { raw: 0, gzip: 0 });
+  const sum = (files: string[]) =>
+    files.reduce(
+      (acc, f) => {
+        const body = fs.readFileSync(path.join(WEB_DIST, f));
+        return { raw: acc.raw + body.length, gzip: acc.gzip + gzipSync(body, { level: 9 }).length };
+      },
+      { raw: 0, gzip: 0 },
+    );
   const embed = fs.readFileSync(path.join(WEB_DIST, 'embed.js'));
   return {
-    console: { js: sum(assets.filter((a) => a.endsWith('.js'))), css: sum(assets.filter((a) => a.endsWith('.css'))), html: { raw: html.length, gzip: gzipSync(html).length } },
+    console: {
+      js: sum(assets.filter((a) => a.endsWith('.js'))),
+      css: sum(assets.filter((a) => a.endsWith('.css'))),
+      html: { raw: html.length, gzip: gzipSync(html).length },
+    },
     embed: { raw: embed.length, gzip: gzipSync(embed, { level: 9 }).length },
   };
 }

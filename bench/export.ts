@@ -28,7 +28,9 @@ try {
     // node:http straight into the file: the client shares the two cores with the server and the
     // database, and fetch's web streams cost it three times as much CPU per byte.
     const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
-      http.get(`${server.url}/v1/exports?tenant=demo-1&format=${format}`, { headers: { authorization: `Bearer ${server.adminKey}` } }, resolve).on('error', reject);
+      http
+        .get(`${server.url}/v1/exports?tenant=demo-1&format=${format}`, { headers: { authorization: `Bearer ${server.adminKey}` } }, resolve)
+        .on('error', reject);
     });
     if (res.statusCode !== 200) throw new Error(`export ${format}: ${res.statusCode} ${(await res.toArray()).join('')}`);
     await pipeline(res, fs.createWriteStream(file));
@@ -37,7 +39,9 @@ try {
     const events = await countRecords(file, format);
     fs.rmSync(file);
     const rate = round(events / seconds, 0);
-    process.stdout.write(`${format}: ${events} events in ${round(seconds, 2)} s = ${rate} events/s (${round(bytes / 1e6 / seconds, 1)} MB/s, ${round(bytes / 1e6, 1)} MB)\n`);
+    process.stdout.write(
+      `${format}: ${events} events in ${round(seconds, 2)} s = ${rate} events/s (${round(bytes / 1e6 / seconds, 1)} MB/s, ${round(bytes / 1e6, 1)} MB)\n`,
+    );
     results[format] = { events, seconds: round(seconds, 2), eventsPerSecond: rate, bytes };
   }
   await writeResult('export', { tenant: 'demo-1', ...results });

@@ -28,12 +28,18 @@ try {
   const batchPayloads = Array.from({ length: 5 }, (_, i) => JSON.stringify({ events: bodies.slice(i * 1000, (i + 1) * 1000) }));
   const batch = only === 'single' ? skipped() : await load(pool, keys, 8, seconds, (i) => batchPayloads[i % batchPayloads.length]!);
   const batchEventsPerSecond = round((batch.requests * 1000) / batch.seconds, 0);
-  if (only !== 'single') process.stdout.write(`batch ingest: ${batchEventsPerSecond} events/s (8 clients × 1,000-event batches, ${tenantCount} tenant(s), ${batch.requests} requests, p99 ${batch.latency.p99} ms)\n`);
+  if (only !== 'single')
+    process.stdout.write(
+      `batch ingest: ${batchEventsPerSecond} events/s (8 clients × 1,000-event batches, ${tenantCount} tenant(s), ${batch.requests} requests, p99 ${batch.latency.p99} ms)\n`,
+    );
 
   const singlePayloads = bodies.map((b) => JSON.stringify(b));
   const single = only === 'batch' ? skipped() : await load(pool, keys, 32, seconds, (i) => singlePayloads[i % singlePayloads.length]!);
   const singleRps = round(single.requests / single.seconds, 0);
-  if (only !== 'batch') process.stdout.write(`single-event ingest: ${singleRps} requests/s at 32 clients, ${tenantCount} tenant(s); latency ms p50 ${single.latency.p50} p95 ${single.latency.p95} p99 ${single.latency.p99}\n`);
+  if (only !== 'batch')
+    process.stdout.write(
+      `single-event ingest: ${singleRps} requests/s at 32 clients, ${tenantCount} tenant(s); latency ms p50 ${single.latency.p50} p95 ${single.latency.p95} p99 ${single.latency.p99}\n`,
+    );
 
   await pool.close();
   await writeResult(tenantCount === 1 ? 'ingest' : `ingest-${tenantCount}-tenants`, {
@@ -58,17 +64,24 @@ async function load(pool: Pool, keys: string[], clients: number, duration: numbe
   let n = 0;
   const started = performance.now();
   const deadline = started + duration * 1000;
-  await Promise.all(Array.from({ length: clients }, async (_, client) => {
-    const key = keys[client % keys.length]!;
-    while (performance.now() < deadline) {
-      const body = payload(n++);
-      const t0 = performance.now();
-      const res = await pool.request({ path: '/v1/events', method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body });
-      await res.body.text();
-      latencies.push(performance.now() - t0);
-      if (res.statusCode >= 300) errors++;
-      else requests++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: clients }, async (_, client) => {
+      const key = keys[client % keys.length]!;
+      while (performance.now() < deadline) {
+        const body = payload(n++);
+        const t0 = performance.now();
+        const res = await pool.request({
+          path: '/v1/events',
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body,
+        });
+        await res.body.text();
+        latencies.push(performance.now() - t0);
+        if (res.statusCode >= 300) errors++;
+        else requests++;
+      }
+    }),
+  );
   return { requests, errors, seconds: (performance.now() - started) / 1000, latency: percentiles(latencies) };
 }

@@ -15,7 +15,10 @@ const time = (f: (b: unknown) => unknown) => {
   return ((performance.now() - t) * 1000) / n;
 };
 // Warm both up first: the first rounds measure the JIT, not the code.
-for (let i = 0; i < 3; i++) { time(canonicalize); time(canonicalJson); }
+for (let i = 0; i < 3; i++) {
+  time(canonicalize);
+  time(canonicalJson);
+}
 const reference = round(time(canonicalize));
 const ours = round(time(canonicalJson));
 process.stdout.write(`canonicalize ${reference} µs/event, canonicalJson ${ours} µs/event (${round(reference / ours, 1)}×)\n`);

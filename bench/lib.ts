@@ -25,7 +25,14 @@ export async function startServer(options: { dataDir?: string; env?: Record<stri
   const child = spawn(process.execPath, [...profile, 'bin/trailproof.js', 'serve', '--port', String(port), '--data-dir', dataDir], {
     // The background self-audit re-hashes the whole ledger (tens of seconds at a million events):
     // it is kept off so it does not land at random inside a measurement; bench/verify.ts measures it.
-    env: { ...process.env, TRAILPROOF_ADMIN_KEY: adminKey, LOG_LEVEL: 'warn', TRAILPROOF_SELF_AUDIT_INTERVAL_SECONDS: '0', ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}), ...options.env },
+    env: {
+      ...process.env,
+      TRAILPROOF_ADMIN_KEY: adminKey,
+      LOG_LEVEL: 'warn',
+      TRAILPROOF_SELF_AUDIT_INTERVAL_SECONDS: '0',
+      ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
+      ...options.env,
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -36,10 +43,11 @@ export async function startServer(options: { dataDir?: string; env?: Record<stri
     adminKey,
     dataDir,
     process: child,
-    stop: () => new Promise((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }),
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
   };
 }
 
@@ -77,7 +85,9 @@ export async function ensureDemoData(server: BenchServer, events: number): Promi
   if (tenants.some((t) => t.id === 'demo-1')) return;
   process.stdout.write(`filling ${events} demo events (once; kept in ${server.dataDir})\n`);
   const t0 = Date.now();
-  execFileSync(process.execPath, ['bin/trailproof.js', 'demo', '--events', String(events), '--tenants', '1', '--data-dir', server.dataDir], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['bin/trailproof.js', 'demo', '--events', String(events), '--tenants', '1', '--data-dir', server.dataDir], {
+    stdio: 'inherit',
+  });
   process.stdout.write(`fill: ${Math.round(events / ((Date.now() - t0) / 1000))} events/s\n`);
 }
 
@@ -95,6 +105,9 @@ export async function writeResult(name: string, result: unknown): Promise<void> 
   const dir = path.resolve('bench/results');
   await fs.mkdir(dir, { recursive: true });
   const file = path.join(dir, `${name}.json`);
-  await fs.writeFile(file, `${JSON.stringify({ ...(result as object), machine: { cpus: os.cpus().length, node: process.version }, at: new Date().toISOString() }, null, 2)}\n`);
+  await fs.writeFile(
+    file,
+    `${JSON.stringify({ ...(result as object), machine: { cpus: os.cpus().length, node: process.version }, at: new Date().toISOString() }, null, 2)}\n`,
+  );
   process.stdout.write(`\nwrote ${file}\n`);
 }

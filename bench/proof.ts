@@ -57,16 +57,27 @@ try {
 
   const concurrent: number[] = [];
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    for (let i = 0; i < Math.ceil(rounds / concurrency); i++) concurrent.push(await prove());
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = 0; i < Math.ceil(rounds / concurrency); i++) concurrent.push(await prove());
+    }),
+  );
   const throughput = round(concurrent.length / ((performance.now() - t0) / 1000), 0);
   const par = percentiles(concurrent);
   process.stdout.write(`concurrency ${concurrency}   p50 ${par.p50} ms  p95 ${par.p95} ms  p99 ${par.p99} ms  max ${par.max} ms  ${throughput} proofs/s\n`);
   const after = await api(server, secret, 'GET', '/v1/ledger/status');
   // TRAILPROOF_READ_AUDIT_COMMIT=async (docs/api.md) is measured apart: it trades durability of read records.
   const readAudit = process.env.TRAILPROOF_READ_AUDIT_COMMIT === 'async' ? 'async' : 'flush';
-  await writeResult(readAudit === 'async' ? 'proof-read-audit-async' : 'proof', { readAuditCommit: readAudit, events, treeSize: status.size, rounds, sequential: seq, eventReadBaseline: baseline, concurrent: { concurrency, ...par, proofsPerSecond: throughput }, checkpointLagAtEnd: after.checkpoint_lag });
+  await writeResult(readAudit === 'async' ? 'proof-read-audit-async' : 'proof', {
+    readAuditCommit: readAudit,
+    events,
+    treeSize: status.size,
+    rounds,
+    sequential: seq,
+    eventReadBaseline: baseline,
+    concurrent: { concurrency, ...par, proofsPerSecond: throughput },
+    checkpointLagAtEnd: after.checkpoint_lag,
+  });
 } finally {
   await server.stop();
 }

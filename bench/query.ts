@@ -23,9 +23,18 @@ try {
     'action prefix': () => `action=${['user.*', 'document.*', 'member.*', 'api_key.*'][rand(4)]}`,
     'action exact (rare)': () => 'action=member.role_changed&outcome=success',
     target: () => `target_type=document&target_id=doc_${['q3-forecast', 'payroll-2026', 'customer-list', 'roadmap'][rand(4)]}`,
-    'target window (customer, 30 d)': () => { const end = now - rand(700) * day; return `target_type=customer&target_id=cust_zara&since=${new Date(end - 30 * day).toISOString()}&until=${new Date(end).toISOString()}`; },
-    'time window (1 d)': () => { const end = now - rand(700) * day; return `since=${new Date(end - day).toISOString()}&until=${new Date(end).toISOString()}`; },
-    'failed logins, 1 h': () => { const end = now - rand(700) * day; return `action=user.login_failed&since=${new Date(end - 3_600_000).toISOString()}&until=${new Date(end).toISOString()}`; },
+    'target window (customer, 30 d)': () => {
+      const end = now - rand(700) * day;
+      return `target_type=customer&target_id=cust_zara&since=${new Date(end - 30 * day).toISOString()}&until=${new Date(end).toISOString()}`;
+    },
+    'time window (1 d)': () => {
+      const end = now - rand(700) * day;
+      return `since=${new Date(end - day).toISOString()}&until=${new Date(end).toISOString()}`;
+    },
+    'failed logins, 1 h': () => {
+      const end = now - rand(700) * day;
+      return `action=user.login_failed&since=${new Date(end - 3_600_000).toISOString()}&until=${new Date(end).toISOString()}`;
+    },
     'full text': () => `q=${['payroll', 'forecast', 'zara', 'csv'][rand(4)]}`,
   };
   const results: Record<string, ReturnType<typeof percentiles> & { rows: number }> = {};
@@ -39,7 +48,9 @@ try {
       rows += page.data.length;
     }
     results[name] = { ...percentiles(samples.slice(5)), rows: Math.round(rows / rounds) };
-    process.stdout.write(`${name.padEnd(32)} p50 ${results[name]!.p50} ms  p95 ${results[name]!.p95} ms  p99 ${results[name]!.p99} ms  (avg ${results[name]!.rows} rows/page)\n`);
+    process.stdout.write(
+      `${name.padEnd(32)} p50 ${results[name]!.p50} ms  p95 ${results[name]!.p95} ms  p99 ${results[name]!.p99} ms  (avg ${results[name]!.rows} rows/page)\n`,
+    );
   }
   await writeResult('query', { events, rounds, pageSize: 100, queries: results });
 } finally {

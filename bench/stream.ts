@@ -50,7 +50,13 @@ const server = await startServer({ env: { TRAILPROOF_SECRET_KEY: 'bench-secret-k
 try {
   await api(server, server.adminKey, 'POST', '/v1/tenants', { id: 'stream-bench' });
   const key = (await api(server, server.adminKey, 'POST', '/v1/keys', { name: 'bench', scope: 'ingest', tenant: 'stream-bench' })).secret as string;
-  const stream = await api(server, server.adminKey, 'POST', '/v1/streams', { tenant: 'stream-bench', name: 'bench', kind: 'webhook', config: { url: receiverUrl }, secret: 'bench-signing-secret' });
+  const stream = await api(server, server.adminKey, 'POST', '/v1/streams', {
+    tenant: 'stream-bench',
+    name: 'bench',
+    kind: 'webhook',
+    config: { url: receiverUrl },
+    secret: 'bench-signing-secret',
+  });
 
   const now = Date.now();
   const bodies = [...demoEvents(5000, { from: new Date(now - 3_600_000), to: new Date(now) })];
@@ -59,7 +65,10 @@ try {
 
   const statusSamples: { lagEvents: number; lagSeconds: number }[] = [];
   const sampler = setInterval(() => {
-    void api(server, server.adminKey, 'GET', `/v1/streams/${stream.id}/status`).then((s) => statusSamples.push({ lagEvents: s.lag_events, lagSeconds: s.lag_seconds }), () => {});
+    void api(server, server.adminKey, 'GET', `/v1/streams/${stream.id}/status`).then(
+      (s) => statusSamples.push({ lagEvents: s.lag_events, lagSeconds: s.lag_seconds }),
+      () => {},
+    );
   }, 1000);
 
   /** Ingests from `clients` clients for `seconds`; `during` runs once the load has started. */
@@ -68,14 +77,22 @@ try {
     let failed = 0;
     const start = performance.now();
     const deadline = start + forSeconds * 1000;
-    await Promise.all([during?.(), ...Array.from({ length: clients }, async (_, c) => {
-      for (let i = c; performance.now() < deadline; i += clients) {
-        const res = await pool.request({ method: 'POST', path: '/v1/events', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: payloads[i % payloads.length]! });
-        await res.body.text();
-        if (res.statusCode === 200) events += 1000;
-        else failed++;
-      }
-    })]);
+    await Promise.all([
+      during?.(),
+      ...Array.from({ length: clients }, async (_, c) => {
+        for (let i = c; performance.now() < deadline; i += clients) {
+          const res = await pool.request({
+            method: 'POST',
+            path: '/v1/events',
+            headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+            body: payloads[i % payloads.length]!,
+          });
+          await res.body.text();
+          if (res.statusCode === 200) events += 1000;
+          else failed++;
+        }
+      }),
+    ]);
     return { events, failed, seconds: (performance.now() - start) / 1000 };
   };
 
@@ -110,7 +127,9 @@ try {
   // delivers a backlog and the new events at once, competing with ingest for the machine.
   const underLoadBefore = delivered;
   lastSeq = -1;
-  const underLoad = await load(Math.max(10, seconds / 2), () => api(server, server.adminKey, 'POST', `/v1/streams/${stream.id}/replay`, { since: '2000-01-01T00:00:00Z' }).then(() => {}));
+  const underLoad = await load(Math.max(10, seconds / 2), () =>
+    api(server, server.adminKey, 'POST', `/v1/streams/${stream.id}/replay`, { since: '2000-01-01T00:00:00Z' }).then(() => {}),
+  );
   const underLoadDelivered = delivered - underLoadBefore;
   const catchUpStarted = performance.now();
   do {
@@ -128,12 +147,20 @@ try {
   const statusLag = percentiles(statusSamples.map((s) => s.lagSeconds));
   const statusLagEvents = percentiles(statusSamples.map((s) => s.lagEvents));
   process.stdout.write(`ingest: ${ingestRate} events/s for ${round(loadSeconds, 1)} s (${clients} clients × 1,000-event batches, ${errors} errors)\n`);
-  process.stdout.write(`webhook stream: ${deliveryRate} events/s delivered during the load, ${requestsDuringLoad} requests, ${outOfOrderDuringLoad} out of order\n`);
+  process.stdout.write(
+    `webhook stream: ${deliveryRate} events/s delivered during the load, ${requestsDuringLoad} requests, ${outOfOrderDuringLoad} out of order\n`,
+  );
   process.stdout.write(`lag (arrival − received_at) during the load, s: p50 ${lag.p50} p95 ${lag.p95} max ${lag.max} (${lag.n} events)\n`);
-  process.stdout.write(`status lag_seconds sampled each second: p50 ${statusLag.p50} max ${statusLag.max}; lag_events p50 ${statusLagEvents.p50} max ${statusLagEvents.max}\n`);
+  process.stdout.write(
+    `status lag_seconds sampled each second: p50 ${statusLag.p50} max ${statusLag.max}; lag_events p50 ${statusLagEvents.p50} max ${statusLagEvents.max}\n`,
+  );
   process.stdout.write(`drained ${round(drainSeconds, 2)} s after ingest stopped\n`);
-  process.stdout.write(`delivery capacity (replay of the whole tenant, no ingest): ${backlogRate} events/s (${backlogEvents} events in ${round(backlogSeconds, 2)} s)\n`);
-  process.stdout.write(`delivery under load (whole tenant replayed while ingesting ${underLoadIngest} events/s): ${underLoadRate} events/s for ${round(underLoad.seconds, 1)} s, caught up ${caughtUpSeconds} s after ingest stopped\n`);
+  process.stdout.write(
+    `delivery capacity (replay of the whole tenant, no ingest): ${backlogRate} events/s (${backlogEvents} events in ${round(backlogSeconds, 2)} s)\n`,
+  );
+  process.stdout.write(
+    `delivery under load (whole tenant replayed while ingesting ${underLoadIngest} events/s): ${underLoadRate} events/s for ${round(underLoad.seconds, 1)} s, caught up ${caughtUpSeconds} s after ingest stopped\n`,
+  );
   await writeResult('stream', {
     ingest: { eventsPerSecond: ingestRate, seconds: round(loadSeconds, 1), clients, batchSize: 1000, errors },
     stream: { kind: 'webhook', format: 'jsonl', deliveredPerSecond: deliveryRate, requests: requestsDuringLoad, outOfOrder: outOfOrderDuringLoad },

@@ -85,9 +85,11 @@ const result = {
   loadAverage: round(os.loadavg()[0]!, 1),
   cpus: os.cpus().length,
 };
-process.stdout.write(`trailproof verify: ${events} events (${result.bundleMiB} MiB, ${result.checkpoints} checkpoints) in ${result.cliSeconds} s = ${result.cliEventsPerSecond} events/s with ${result.cliWorkers} workers `
-  + `(--workers 0: ${result.oneThreadEventsPerSecond} events/s; engine alone in this process: ${result.engineWithWorkersEventsPerSecond} events/s with ${workers} workers, `
-  + `${result.engineEventsPerSecond} events/s in one thread, ${result.engineEventsPerCpuSecond} events per CPU-second; load ${result.loadAverage} on ${result.cpus} CPUs)\n`);
+process.stdout.write(
+  `trailproof verify: ${events} events (${result.bundleMiB} MiB, ${result.checkpoints} checkpoints) in ${result.cliSeconds} s = ${result.cliEventsPerSecond} events/s with ${result.cliWorkers} workers ` +
+    `(--workers 0: ${result.oneThreadEventsPerSecond} events/s; engine alone in this process: ${result.engineWithWorkersEventsPerSecond} events/s with ${workers} workers, ` +
+    `${result.engineEventsPerSecond} events/s in one thread, ${result.engineEventsPerCpuSecond} events per CPU-second; load ${result.loadAverage} on ${result.cpus} CPUs)\n`,
+);
 await writeResult('verify', result);
 
 /** Streams a bundle of demo events to disk, signing a checkpoint every `every` leaves. */
@@ -104,7 +106,11 @@ async function generate(): Promise<void> {
   let checkpoints = 0;
   const sign = () => {
     checkpoints += 1;
-    return checkpointLine({ note: signNote(formatCheckpoint({ origin, size: tree.size, root: tree.root() }), [signer]), issued_at: new Date().toISOString(), cosignatures: [] });
+    return checkpointLine({
+      note: signNote(formatCheckpoint({ origin, size: tree.size, root: tree.root() }), [signer]),
+      issued_at: new Date().toISOString(),
+      cosignatures: [],
+    });
   };
   await write(headerLine({ tenant, origin, verifier_keys: [keys.verifierKey], size: events, created_at: new Date().toISOString() }));
   let chunk = '';
@@ -114,7 +120,10 @@ async function generate(): Promise<void> {
     const event = canonicalJson(body);
     const c = commitmentOfCanonical(salt, Buffer.from(event));
     const received_at = new Date(start + index).toISOString();
-    const uid = `${(start + index).toString(16).padStart(12, '0').replace(/^(.{8})(.{4})$/, '$1-$2')}-7000-8000-${index.toString(16).padStart(12, '0')}`;
+    const uid = `${(start + index)
+      .toString(16)
+      .padStart(12, '0')
+      .replace(/^(.{8})(.{4})$/, '$1-$2')}-7000-8000-${index.toString(16).padStart(12, '0')}`;
     chunk += leafLine({ index, uid, received_at, commitment: c.toString('hex'), salt: salt.toString('hex'), event });
     tree.push(eventLeafHash({ tenant, index, uid, received_at, commitment: c }));
     index += 1;

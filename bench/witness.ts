@@ -20,10 +20,14 @@ const keys = newCosignerKey('bench.test/witness');
 const witnessKey = parseCosignatureVerifierKey(keys.verifierKey);
 const dir = await tempDir('trailproof-bench-witness-');
 const port = 20000 + Math.floor(Math.random() * 20000);
-const child = spawn(process.execPath, ['bin/trailproof.js', 'witness', 'serve', '--port', String(port), '--data-dir', path.join(dir, 'state'), ...logs.flatMap((l) => ['--log', l.logEntry])], {
-  env: { ...process.env, TRAILPROOF_WITNESS_KEY: keys.signerKey, LOG_LEVEL: 'warn' },
-  stdio: ['ignore', 'inherit', 'inherit'],
-});
+const child = spawn(
+  process.execPath,
+  ['bin/trailproof.js', 'witness', 'serve', '--port', String(port), '--data-dir', path.join(dir, 'state'), ...logs.flatMap((l) => ['--log', l.logEntry])],
+  {
+    env: { ...process.env, TRAILPROOF_WITNESS_KEY: keys.signerKey, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  },
+);
 const url = `http://127.0.0.1:${port}`;
 try {
   await waitFor(`${url}/healthz`, 60_000);
@@ -45,11 +49,15 @@ try {
   for (let i = 0; i < checkpoints; i++) sequential.push(await step(logs[0]!));
 
   const t0 = performance.now();
-  const concurrent = (await Promise.all(logs.map(async (log) => {
-    const samples: number[] = [];
-    for (let i = 0; i < checkpoints; i++) samples.push(await step(log));
-    return samples;
-  }))).flat();
+  const concurrent = (
+    await Promise.all(
+      logs.map(async (log) => {
+        const samples: number[] = [];
+        for (let i = 0; i < checkpoints; i++) samples.push(await step(log));
+        return samples;
+      }),
+    )
+  ).flat();
   const seconds = (performance.now() - t0) / 1000;
 
   const result = {

@@ -29,15 +29,25 @@ const candidates = [
 ].filter((file) => file && fs.existsSync(file));
 
 const started = Date.now();
-const result = candidates.length === 0
-  ? { status: null, error: new Error('node-gyp not found (it comes with npm)') }
-  : spawnSync(process.execPath, [candidates[0], 'rebuild'], { cwd: dir, encoding: 'utf8' });
+const result =
+  candidates.length === 0
+    ? { status: null, error: new Error('node-gyp not found (it comes with npm)') }
+    : spawnSync(process.execPath, [candidates[0], 'rebuild'], { cwd: dir, encoding: 'utf8' });
 if (result.status === 0) {
   process.stdout.write(`native addons (SHA-256, export tidying): built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 } else {
   // node-gyp ends every failure with the same lines (command, cwd, versions, "not ok"): show the lines
   // before them, where it says what was missing.
   const trailer = /^gyp ERR! (command|cwd|node -v|node-gyp -v|not ok|System)/;
-  const why = result.error?.message ?? `${result.stderr ?? ''}`.trim().split('\n').filter((line) => !trailer.test(line) && !line.startsWith('gyp info')).slice(-8).join('\n');
-  process.stderr.write(`native addons: not built, so Trailproof hashes with node:crypto and tidies exports in JavaScript (same results; verification and exports slower). Why:\n${why}\n`);
+  const why =
+    result.error?.message ??
+    `${result.stderr ?? ''}`
+      .trim()
+      .split('\n')
+      .filter((line) => !trailer.test(line) && !line.startsWith('gyp info'))
+      .slice(-8)
+      .join('\n');
+  process.stderr.write(
+    `native addons: not built, so Trailproof hashes with node:crypto and tidies exports in JavaScript (same results; verification and exports slower). Why:\n${why}\n`,
+  );
 }

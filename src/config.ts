@@ -170,7 +170,8 @@ function loadStreamsConfig(env: NodeJS.ProcessEnv): StreamsConfig {
   const timeoutMs = integer(env, 'TRAILPROOF_STREAM_TIMEOUT_SECONDS', 10, 1, 3600) * 1000;
   const leaseMs = integer(env, 'TRAILPROOF_STREAM_LEASE_SECONDS', 30, 2, 86_400) * 1000;
   // A delivery that outlives the lease could overlap with another process's: keep it well inside.
-  if (timeoutMs * 2 > leaseMs) throw invalid(`TRAILPROOF_STREAM_LEASE_SECONDS (${leaseMs / 1000}) must be at least twice TRAILPROOF_STREAM_TIMEOUT_SECONDS (${timeoutMs / 1000})`);
+  if (timeoutMs * 2 > leaseMs)
+    throw invalid(`TRAILPROOF_STREAM_LEASE_SECONDS (${leaseMs / 1000}) must be at least twice TRAILPROOF_STREAM_TIMEOUT_SECONDS (${timeoutMs / 1000})`);
   const alertWebhook = nonEmpty(env.TRAILPROOF_ALERT_WEBHOOK);
   if (alertWebhook !== undefined && !/^https?:\/\/[^\s]+$/.test(alertWebhook)) throw invalid('TRAILPROOF_ALERT_WEBHOOK must be an http:// or https:// URL');
   return {

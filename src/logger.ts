@@ -6,11 +6,14 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  return pino({
-    level,
-    redact: { paths: ['req.headers.authorization', 'headers.authorization', 'authorization', 'secret', '*.secret', 'body', '*.body'], censor: '[redacted]' },
-    serializers: { req: requestLine },
-  }, destination);
+  return pino(
+    {
+      level,
+      redact: { paths: ['req.headers.authorization', 'headers.authorization', 'authorization', 'secret', '*.secret', 'body', '*.body'], censor: '[redacted]' },
+      serializers: { req: requestLine },
+    },
+    destination,
+  );
 }
 
 interface LoggedRequest {

@@ -7,13 +7,16 @@ describe('SerialRuns', () => {
     let running = 0;
     let idle = 0;
     const gates: (() => void)[] = [];
-    const runs = new SerialRuns(async () => {
-      const n = ++started;
-      expect(++running).toBe(1);
-      await new Promise<void>((resolve) => gates.push(resolve));
-      running--;
-      return n;
-    }, () => idle++);
+    const runs = new SerialRuns(
+      async () => {
+        const n = ++started;
+        expect(++running).toBe(1);
+        await new Promise<void>((resolve) => gates.push(resolve));
+        running--;
+        return n;
+      },
+      () => idle++,
+    );
     const first = runs.run();
     const second = runs.run();
     const third = runs.run();

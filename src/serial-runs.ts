@@ -9,7 +9,10 @@ export class SerialRuns<T> {
   #next: Promise<T> | undefined;
 
   /** `onIdle`: called when a run ends with no other to follow it. */
-  constructor(private readonly task: () => Promise<T>, private readonly onIdle?: () => void) {}
+  constructor(
+    private readonly task: () => Promise<T>,
+    private readonly onIdle?: () => void,
+  ) {}
 
   run(): Promise<T> {
     if (!this.#running) {
@@ -19,10 +22,12 @@ export class SerialRuns<T> {
       });
       return this.#running;
     }
-    this.#next ??= this.#running.catch(() => undefined).then(() => {
-      this.#next = undefined;
-      return this.run();
-    });
+    this.#next ??= this.#running
+      .catch(() => undefined)
+      .then(() => {
+        this.#next = undefined;
+        return this.run();
+      });
     return this.#next;
   }
 }

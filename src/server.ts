@@ -31,7 +31,9 @@ export async function serve(config: Config, options: { installSignalHandlers?: b
   const firstKey = await bootstrapAdminKey(db.sql, config.adminKey);
   const services = createServices(db.sql, config, (err) => logger.error({ err }, 'commit or checkpoint failed'), ledgerKeys, logger);
   // A checkout where `npm ci` ran without scripts has no built console yet: build it once, now.
-  await ensureWebBuilt((message) => logger.info(message)).catch((err: unknown) => logger.error({ err }, 'building the web console failed; the API works without it'));
+  await ensureWebBuilt((message) => logger.info(message)).catch((err: unknown) =>
+    logger.error({ err }, 'building the web console failed; the API works without it'),
+  );
   const app = await buildApp(services, logger);
   // Node's server.close() ends only the connections idle at that moment; a keep-alive connection
   // whose request is still in flight stays open afterwards for keepAliveTimeout (72 s in Fastify),
@@ -82,10 +84,13 @@ export async function serve(config: Config, options: { installSignalHandlers?: b
   if (options.installSignalHandlers !== false) {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, () => {
-        close().then(() => process.exit(0), (err: unknown) => {
-          logger.error({ err }, 'shutdown failed');
-          process.exit(1);
-        });
+        close().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            logger.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
       });
     }
   }

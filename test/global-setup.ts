@@ -11,7 +11,6 @@ import { connect } from '../src/store/db.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/store/embedded-postgres.ts';
 import { migrate } from '../src/store/migrate.ts';
 
-
 let embedded: EmbeddedPostgres | undefined;
 const DATA_DIR = path.resolve('.trailproof-test');
 /** One file per test run using the embedded server, so the last run out stops it, not the first. */

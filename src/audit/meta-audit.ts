@@ -33,7 +33,10 @@ export interface AccessRecord {
 const READ_ACTIONS = new Set(['audit_log.viewed', 'audit_log.exported']);
 
 export class MetaAudit {
-  constructor(private readonly committer: GroupCommitter, private readonly options: { readCommit?: 'flush' | 'async' } = {}) {}
+  constructor(
+    private readonly committer: GroupCommitter,
+    private readonly options: { readCommit?: 'flush' | 'async' } = {},
+  ) {}
 
   /** Appends the record; resolves after it committed. */
   async record(entry: AccessRecord): Promise<AppendResult> {
@@ -54,9 +57,7 @@ export class MetaAudit {
     if (entry.context?.requestId) context.request_id = entry.context.requestId;
     const input = {
       action: entry.action,
-      actor: 'actor' in entry.principal
-        ? entry.principal.actor
-        : { type: 'api_key', id: entry.principal.keyId, name: entry.principal.name.slice(0, 256) },
+      actor: 'actor' in entry.principal ? entry.principal.actor : { type: 'api_key', id: entry.principal.keyId, name: entry.principal.name.slice(0, 256) },
       targets: entry.targets ?? [{ type: 'tenant', id: entry.tenant }],
       outcome: 'success',
       context,

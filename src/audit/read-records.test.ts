@@ -36,12 +36,21 @@ function instance(options: { readCommit?: 'flush' | 'async'; delayMs?: number; s
 }
 
 const read = (tenant: string, target: string): AccessRecord => ({
-  tenant, principal: { actor: { type: 'system', id: 'reader', name: 'reader' } }, action: 'audit_log.viewed', targets: [{ type: 'audit_event', id: target }],
+  tenant,
+  principal: { actor: { type: 'system', id: 'reader', name: 'reader' } },
+  action: 'audit_log.viewed',
+  targets: [{ type: 'audit_event', id: target }],
 });
 
-const body = (n: number): EventBody => ({
-  action: 'doc.read', occurred_at: new Date().toISOString(), actor: { type: 'user', id: `u${n}` }, targets: [], outcome: 'success', context: {},
-}) as EventBody;
+const body = (n: number): EventBody =>
+  ({
+    action: 'doc.read',
+    occurred_at: new Date().toISOString(),
+    actor: { type: 'user', id: `u${n}` },
+    targets: [],
+    outcome: 'success',
+    context: {},
+  }) as EventBody;
 
 /** The read records in the tenant's ledger: target ids, in ledger order. */
 async function inLedger(tenant: string): Promise<string[]> {
@@ -54,7 +63,7 @@ const pending = async (tenant: string) => (await db.sql`select id from read_reco
 
 /** Waits until none of the tenant's records is left in read_records. */
 async function untilMoved(tenant: string): Promise<void> {
-  for (const started = Date.now(); (await pending(tenant)) > 0;) {
+  for (const started = Date.now(); (await pending(tenant)) > 0; ) {
     if (Date.now() - started > 5000) throw new Error(`the records of ${tenant} were not moved`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -93,7 +102,10 @@ describe('ReadRecords', () => {
     // A pass whose append committed but whose delete did not: the ledger holds the first ten records
     // under their ids while read_records still holds them too.
     const stranded = await db.sql<{ id: number; body: EventBody }[]>`select id, body from read_records where tenant_id = 'r4' order by id limit 10`;
-    await appendBatch(db.sql, stranded.map((r) => ({ tenant: 'r4', body: { ...r.body, id: `read-record:${r.id}` } })));
+    await appendBatch(
+      db.sql,
+      stranded.map((r) => ({ tenant: 'r4', body: { ...r.body, id: `read-record:${r.id}` } })),
+    );
     const second = instance();
     await Promise.all([first.flush(), second.flush(), first.flush()]);
     expect(await pending('r4')).toBe(0);

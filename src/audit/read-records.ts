@@ -40,7 +40,12 @@ export class ReadRecords {
   readonly #passes = new SerialRuns(() => this.#moveAll());
   #stopped = false;
 
-  constructor(private readonly sql: Sql, private readonly committer: GroupCommitter, private readonly audit: MetaAudit, options: ReadRecordsOptions = {}) {
+  constructor(
+    private readonly sql: Sql,
+    private readonly committer: GroupCommitter,
+    private readonly audit: MetaAudit,
+    options: ReadRecordsOptions = {},
+  ) {
     this.#delayMs = options.delayMs ?? 50;
     this.#sweepMs = options.sweepMs ?? 5_000;
     this.#onError = options.onError ?? (() => {});
@@ -52,10 +57,11 @@ export class ReadRecords {
    */
   async add(entry: AccessRecord, ifEvent?: string): Promise<boolean> {
     const body = JSON.stringify(this.audit.body(entry));
-    const insert = (q: Sql | ReservedSql) => (ifEvent === undefined
-      ? q`insert into read_records (tenant_id, body) values (${entry.tenant}, ${body}::text::jsonb) returning id`
-      : q`insert into read_records (tenant_id, body) select ${entry.tenant}, ${body}::text::jsonb
-          where exists (select 1 from ledger_leaves where uid = ${ifEvent}::uuid and tenant_id = ${entry.tenant}) returning id`);
+    const insert = (q: Sql | ReservedSql) =>
+      ifEvent === undefined
+        ? q`insert into read_records (tenant_id, body) values (${entry.tenant}, ${body}::text::jsonb) returning id`
+        : q`insert into read_records (tenant_id, body) select ${entry.tenant}, ${body}::text::jsonb
+          where exists (select 1 from ledger_leaves where uid = ${ifEvent}::uuid and tenant_id = ${entry.tenant}) returning id`;
     const rows = this.audit.commitOf(entry.action) === 'async' ? await withoutFlushWait(this.sql, insert) : await insert(this.sql);
     if (rows.length === 0) return false;
     this.#schedule();

@@ -10,7 +10,11 @@ import { verifyApiKey, type Principal } from './api-keys.ts';
 export class KeyCache {
   private readonly entries = new Map<string, { principal: Principal | undefined; expires: number }>();
 
-  constructor(private readonly sql: Sql, private readonly ttlMs = 5000, private readonly maxEntries = 10_000) {}
+  constructor(
+    private readonly sql: Sql,
+    private readonly ttlMs = 5000,
+    private readonly maxEntries = 10_000,
+  ) {}
 
   async verify(presented: string): Promise<Principal | undefined> {
     const cacheKey = createHash('sha256').update(presented).digest('base64');

@@ -11,68 +11,109 @@ import type { Services } from '../http/services.ts';
 import { DEFAULT_VIEWER_TTL_SECONDS, MAX_VIEWER_TTL_SECONDS, type ViewerGrant } from './viewer-tokens.ts';
 
 const IDENT = '^[^\\u0000-\\u001f\\u007f-\\u009f]+$';
-const MintBody = Type.Object({
-  tenant: Type.Optional(Type.String({ description: 'Required with an admin key bound to no tenant' })),
-  ttl_seconds: Type.Optional(Type.Integer({ minimum: 60, maximum: MAX_VIEWER_TTL_SECONDS, default: DEFAULT_VIEWER_TTL_SECONDS, description: 'Lifetime; default 900 (15 min), at most 86400 (24 h)' })),
-  actions: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z0-9_]+(\\.[a-z0-9_]+)*(\\.\\*)?$', maxLength: 130 }), { minItems: 1, maxItems: 50, description: 'Only events with one of these actions (`user.*` = prefix)' })),
-  targets: Type.Optional(Type.Array(Type.Object({ type: Type.String({ minLength: 1, maxLength: 64, pattern: IDENT }), id: Type.String({ minLength: 1, maxLength: 256, pattern: IDENT }) }, { additionalProperties: false }), { minItems: 1, maxItems: 50, description: 'Only events naming one of these targets' })),
-}, { additionalProperties: false });
+const MintBody = Type.Object(
+  {
+    tenant: Type.Optional(Type.String({ description: 'Required with an admin key bound to no tenant' })),
+    ttl_seconds: Type.Optional(
+      Type.Integer({
+        minimum: 60,
+        maximum: MAX_VIEWER_TTL_SECONDS,
+        default: DEFAULT_VIEWER_TTL_SECONDS,
+        description: 'Lifetime; default 900 (15 min), at most 86400 (24 h)',
+      }),
+    ),
+    actions: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[a-z0-9_]+(\\.[a-z0-9_]+)*(\\.\\*)?$', maxLength: 130 }), {
+        minItems: 1,
+        maxItems: 50,
+        description: 'Only events with one of these actions (`user.*` = prefix)',
+      }),
+    ),
+    targets: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { type: Type.String({ minLength: 1, maxLength: 64, pattern: IDENT }), id: Type.String({ minLength: 1, maxLength: 256, pattern: IDENT }) },
+          { additionalProperties: false },
+        ),
+        { minItems: 1, maxItems: 50, description: 'Only events naming one of these targets' },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 export function viewerRoutes(services: Services) {
   return async function registerViewerRoutes(app: FastifyInstance): Promise<void> {
-    app.post('/v1/viewer-tokens', {
-      preHandler: authenticate(services, 'admin'),
-      schema: { summary: 'Mint a read-only viewer token for one tenant (for the embeddable viewer)', tags: ['viewer'], security: [{ bearer: [] }], body: MintBody },
-    }, async (request, reply) => {
-      const body = request.body as Static<typeof MintBody>;
-      const principal = principalOf(request);
-      const tenant = await tenantFor(services, request, body.tenant);
-      const issuedAt = new Date();
-      const ttl = body.ttl_seconds ?? DEFAULT_VIEWER_TTL_SECONDS;
-      const { token, grant } = services.viewerTokens.mint({
-        tenant,
-        issuedAt,
-        expiresAt: new Date(issuedAt.getTime() + ttl * 1000),
-        mintedBy: principal.keyId,
-        ...(body.actions ? { actions: body.actions } : {}),
-        ...(body.targets ? { targets: body.targets } : {}),
-      });
-      await services.audit.record({
-        tenant,
-        principal,
-        action: 'viewer_token.created',
-        targets: [{ type: 'viewer_token', id: grant.id }],
-        metadata: { ttl_seconds: ttl, ...narrowing(grant) },
-        context: requestContext(request),
-      });
-      return reply.code(201).send({ token, ...describe(grant) });
-    });
+    app.post(
+      '/v1/viewer-tokens',
+      {
+        preHandler: authenticate(services, 'admin'),
+        schema: {
+          summary: 'Mint a read-only viewer token for one tenant (for the embeddable viewer)',
+          tags: ['viewer'],
+          security: [{ bearer: [] }],
+          body: MintBody,
+        },
+      },
+      async (request, reply) => {
+        const body = request.body as Static<typeof MintBody>;
+        const principal = principalOf(request);
+        const tenant = await tenantFor(services, request, body.tenant);
+        const issuedAt = new Date();
+        const ttl = body.ttl_seconds ?? DEFAULT_VIEWER_TTL_SECONDS;
+        const { token, grant } = services.viewerTokens.mint({
+          tenant,
+          issuedAt,
+          expiresAt: new Date(issuedAt.getTime() + ttl * 1000),
+          mintedBy: principal.keyId,
+          ...(body.actions ? { actions: body.actions } : {}),
+          ...(body.targets ? { targets: body.targets } : {}),
+        });
+        await services.audit.record({
+          tenant,
+          principal,
+          action: 'viewer_token.created',
+          targets: [{ type: 'viewer_token', id: grant.id }],
+          metadata: { ttl_seconds: ttl, ...narrowing(grant) },
+          context: requestContext(request),
+        });
+        return reply.code(201).send({ token, ...describe(grant) });
+      },
+    );
 
-    app.get('/v1/whoami', {
-      preHandler: authenticate(services, 'read'),
-      schema: { summary: 'The presenting key: id, name, scope and tenant (the console signs in with it)', tags: ['operator'], security: [{ bearer: [] }] },
-    }, async (request) => {
-      const { keyId, name, scope, tenant } = principalOf(request);
-      return { key_id: keyId, name, scope, tenant };
-    });
+    app.get(
+      '/v1/whoami',
+      {
+        preHandler: authenticate(services, 'read'),
+        schema: { summary: 'The presenting key: id, name, scope and tenant (the console signs in with it)', tags: ['operator'], security: [{ bearer: [] }] },
+      },
+      async (request) => {
+        const { keyId, name, scope, tenant } = principalOf(request);
+        return { key_id: keyId, name, scope, tenant };
+      },
+    );
 
-    app.post('/v1/viewer/sessions', {
-      preHandler: authenticate(services, 'read'),
-      schema: { summary: 'Start a viewer session (records it; says what the token allows)', tags: ['viewer'], security: [{ bearer: [] }] },
-    }, async (request, reply) => {
-      const principal = principalOf(request);
-      const tenant = await tenantFor(services, request, undefined);
-      const grant = principal.viewer;
-      await services.audit.record({
-        tenant,
-        principal,
-        action: 'viewer.session_started',
-        targets: [{ type: grant ? 'viewer_token' : 'api_key', id: grant ? grant.id : principal.keyId }],
-        metadata: grant ? narrowing(grant) : {},
-        context: requestContext(request),
-      });
-      return reply.code(201).send(grant ? describe(grant) : { tenant, expires_at: null });
-    });
+    app.post(
+      '/v1/viewer/sessions',
+      {
+        preHandler: authenticate(services, 'read'),
+        schema: { summary: 'Start a viewer session (records it; says what the token allows)', tags: ['viewer'], security: [{ bearer: [] }] },
+      },
+      async (request, reply) => {
+        const principal = principalOf(request);
+        const tenant = await tenantFor(services, request, undefined);
+        const grant = principal.viewer;
+        await services.audit.record({
+          tenant,
+          principal,
+          action: 'viewer.session_started',
+          targets: [{ type: grant ? 'viewer_token' : 'api_key', id: grant ? grant.id : principal.keyId }],
+          metadata: grant ? narrowing(grant) : {},
+          context: requestContext(request),
+        });
+        return reply.code(201).send(grant ? describe(grant) : { tenant, expires_at: null });
+      },
+    );
   };
 }
 

@@ -17,7 +17,10 @@ export function configFrom(command: Command): Config {
 /** Runs `fn` with a database connection: DATABASE_URL, or the embedded server (a running one is shared). */
 export async function withDatabase<T>(command: Command, fn: (sql: Sql, config: Config) => Promise<T>): Promise<T> {
   const config = configFrom(command);
-  const db = await openDatabase({ ...config, dbPoolSize: Math.min(config.dbPoolSize, 8) }, { log: (m) => process.stderr.write(`${m}\n`), name: 'trailproof-cli' });
+  const db = await openDatabase(
+    { ...config, dbPoolSize: Math.min(config.dbPoolSize, 8) },
+    { log: (m) => process.stderr.write(`${m}\n`), name: 'trailproof-cli' },
+  );
   try {
     return await fn(db.sql, config);
   } finally {
@@ -28,6 +31,10 @@ export async function withDatabase<T>(command: Command, fn: (sql: Sql, config: C
 export function printTable(rows: Record<string, unknown>[], columns: string[]): void {
   const cells = rows.map((r) => columns.map((c) => (r[c] === null || r[c] === undefined ? '-' : String(r[c]))));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   process.stdout.write(`${line(columns.map((c) => c.toUpperCase()))}\n${cells.map(line).join('\n')}${cells.length ? '\n' : ''}`);
 }

@@ -18,9 +18,12 @@ const FILTERS = ['actor', 'action', 'target-type', 'target-id', 'outcome', 'ip',
 
 export function exportCommand(): Command {
   const command = new Command('export')
-    .description('export a tenant\'s events (docs/exports.md)')
+    .description("export a tenant's events (docs/exports.md)")
     .requiredOption('--tenant <id>', 'tenant to export')
-    .requiredOption('--format <format>', `one of ${[...EVENT_FORMATS.keys()].join(', ')}, or bundle (the verifiable bundle of the whole log, for \`trailproof verify\`)`)
+    .requiredOption(
+      '--format <format>',
+      `one of ${[...EVENT_FORMATS.keys()].join(', ')}, or bundle (the verifiable bundle of the whole log, for \`trailproof verify\`)`,
+    )
     .option('--out <file>', 'write here instead of stdout')
     .option('--sort <order>', 'asc (oldest first) or desc', 'asc');
   for (const f of FILTERS) command.option(`--${f} <value>`, `filter, as ${f.replace('-', '_')}= of GET /v1/events`);
@@ -39,7 +42,13 @@ export function exportCommand(): Command {
       if (tenants.length === 0) throw new TrailproofError('TENANT_NOT_FOUND', `tenant "${opts.tenant}" does not exist`);
       const out = opts.out ? fs.createWriteStream(opts.out) : process.stdout;
       const progress = new Progress();
-      await pipeline(Readable.from(exportRecords(sql, opts.tenant!, query, format, (events) => progress.add(events)), { objectMode: false }), out);
+      await pipeline(
+        Readable.from(
+          exportRecords(sql, opts.tenant!, query, format, (events) => progress.add(events)),
+          { objectMode: false },
+        ),
+        out,
+      );
       progress.done(opts.out);
     });
   });

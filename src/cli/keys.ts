@@ -7,7 +7,8 @@ import { printTable, withDatabase } from './context.ts';
 
 export function keysCommand(): Command {
   const cmd = new Command('keys').description('manage API keys');
-  cmd.command('create')
+  cmd
+    .command('create')
     .description('create a key and print its secret (shown once)')
     .addOption(new Option('--scope <scope>', 'what the key may do').choices([...SCOPES]).makeOptionMandatory())
     .option('--tenant <id>', 'bind the key to one tenant')
@@ -21,7 +22,8 @@ export function keysCommand(): Command {
       if (opts.json) process.stdout.write(`${JSON.stringify({ ...key, secret })}\n`);
       else process.stdout.write(`created key ${key.id} (${key.scope}${key.tenant ? `, tenant ${key.tenant}` : ''}); secret, shown once:\n${secret}\n`);
     });
-  cmd.command('list')
+  cmd
+    .command('list')
     .description('list keys (never their secrets)')
     .option('--tenant <id>', 'only keys bound to this tenant')
     .option('--json', 'print JSON')
@@ -30,7 +32,8 @@ export function keysCommand(): Command {
       if (opts.json) process.stdout.write(`${JSON.stringify(keys)}\n`);
       else printTable(keys as unknown as Record<string, unknown>[], ['id', 'name', 'scope', 'tenant', 'created_at', 'revoked_at']);
     });
-  cmd.command('revoke <id>')
+  cmd
+    .command('revoke <id>')
     .description('revoke a key (running servers stop accepting it within 5 s)')
     .action(async (id: string, _opts: unknown, command: Command) => {
       const revoked = await withDatabase(command, (sql) => revokeApiKey(sql, id));

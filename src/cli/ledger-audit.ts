@@ -20,7 +20,8 @@ export function ledgerAuditCommand(): Command {
         if (!ledger.signerKey && !ledger.signerKeyFile && !fs.existsSync(path.join(config.dataDir, DEFAULT_KEY_FILE))) {
           throw new TrailproofError('CONFIG_INVALID', 'no ledger key found: set TRAILPROOF_LEDGER_KEY or TRAILPROOF_LEDGER_KEY_FILE as for `serve`');
         }
-        if (opts.tenant !== undefined && !(await tenantExists(sql, opts.tenant))) throw new TrailproofError('TENANT_NOT_FOUND', `tenant "${opts.tenant}" does not exist`);
+        if (opts.tenant !== undefined && !(await tenantExists(sql, opts.tenant)))
+          throw new TrailproofError('TENANT_NOT_FOUND', `tenant "${opts.tenant}" does not exist`);
         return runSelfAudit(sql, loadLedgerKeys(config), opts.tenant === undefined ? {} : { tenant: opts.tenant });
       });
       process.stdout.write(opts.json ? `${JSON.stringify(run, null, 2)}\n` : describeRun(run));

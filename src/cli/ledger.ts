@@ -8,7 +8,8 @@ import { DEFAULT_LEDGER_HOST } from '../tlog/keys.ts';
 
 export function ledgerCommand(): Command {
   const cmd = new Command('ledger').description('ledger keys and checks');
-  cmd.command('keygen')
+  cmd
+    .command('keygen')
     .description('create a checkpoint signing key (Go note key text); prints the verifier key')
     .option('--name <name>', `key name, also the default ledger host (env TRAILPROOF_LEDGER_HOST; default ${DEFAULT_LEDGER_HOST})`)
     .option('--out <file>', 'write the signer key to this new file (mode 0600) instead of standard output')

@@ -31,7 +31,8 @@ const program = new Command('trailproof')
   .option('--database-url <url>', 'use this PostgreSQL instead of the embedded one (env DATABASE_URL)')
   .showHelpAfterError();
 
-program.command('serve')
+program
+  .command('serve')
   .description('run the service')
   .option('--port <port>', 'port to listen on (env PORT; default 3700)')
   .option('--host <host>', 'address to listen on (env HOST; default 127.0.0.1)')
@@ -40,7 +41,8 @@ program.command('serve')
     await serve(configFrom(command));
   });
 
-program.command('migrate')
+program
+  .command('migrate')
   .description('apply pending database migrations')
   .action(async (_opts: unknown, command: Command) => {
     // Opening the database migrates, as the schema owner; its pool then works as the service role,

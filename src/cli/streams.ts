@@ -28,12 +28,13 @@ interface CreateOptions {
 
 export function streamsCommand(): Command {
   const cmd = new Command('streams').description('manage stream destinations (push to webhooks, Splunk, syslog, S3, Datadog)');
-  cmd.command('create')
+  cmd
+    .command('create')
     .description('create a destination; it delivers events committed from now on (or --since)')
     .requiredOption('--tenant <id>', 'tenant whose events it delivers')
     .requiredOption('--name <name>', 'a name, unique in the tenant')
     .requiredOption('--kind <kind>', 'webhook, splunk_hec, syslog, s3 or datadog')
-    .option('--format <format>', 'record format (default: the kind\'s first)')
+    .option('--format <format>', "record format (default: the kind's first)")
     .option('--config <json>', 'settings of the kind as JSON, e.g. \'{"url":"https://siem.example/hook"}\'')
     .option('--action <pattern...>', 'only these actions (`user.login`) or prefixes (`document.*`)')
     .option('--outcome <outcome>', 'only success or failure')
@@ -43,40 +44,74 @@ export function streamsCommand(): Command {
     .action(async (opts: CreateOptions, command: Command) => {
       const secret = opts.secretFile ? fs.readFileSync(opts.secretFile, 'utf8').trim() : process.env.TRAILPROOF_STREAM_SECRET?.trim() || undefined;
       const input: CreateStreamInput = {
-        name: opts.name, kind: opts.kind, config: parseJson(opts.config),
+        name: opts.name,
+        kind: opts.kind,
+        config: parseJson(opts.config),
         ...(opts.format ? { format: opts.format } : {}),
         ...(secret ? { secret } : {}),
         ...(opts.since ? { since: opts.since } : {}),
-        ...(opts.action || opts.outcome ? { filter: { ...(opts.action ? { actions: opts.action } : {}), ...(opts.outcome ? { outcome: opts.outcome } : {}) } } : {}),
+        ...(opts.action || opts.outcome
+          ? { filter: { ...(opts.action ? { actions: opts.action } : {}), ...(opts.outcome ? { outcome: opts.outcome } : {}) } }
+          : {}),
       };
       const created = await withStreams(command, async (streams, by, sql) => {
         if (!(await tenantExists(sql, opts.tenant))) throw new TrailproofError('TENANT_NOT_FOUND', `tenant "${opts.tenant}" does not exist`);
         return streams.create(opts.tenant, input, by);
       });
-      process.stdout.write(opts.json ? `${JSON.stringify(created)}\n` : `created stream ${created.id} (${created.kind}, ${created.format}) for tenant ${created.tenant}, from index ${created.cursor}\n`);
+      process.stdout.write(
+        opts.json
+          ? `${JSON.stringify(created)}\n`
+          : `created stream ${created.id} (${created.kind}, ${created.format}) for tenant ${created.tenant}, from index ${created.cursor}\n`,
+      );
     });
 
-  cmd.command('list')
+  cmd
+    .command('list')
     .description('list destinations (never their secrets)')
-    .option('--tenant <id>', 'only this tenant\'s')
+    .option('--tenant <id>', "only this tenant's")
     .option('--json', 'print JSON')
     .action(async (opts: { tenant?: string; json?: boolean }, command: Command) => {
       const list = await withStreams(command, (streams) => streams.list(opts.tenant));
       if (opts.json) process.stdout.write(`${JSON.stringify(list)}\n`);
-      else printTable(list as unknown as Record<string, unknown>[], ['id', 'tenant', 'name', 'kind', 'format', 'status', 'cursor', 'last_success_at', 'last_error']);
+      else
+        printTable(list as unknown as Record<string, unknown>[], [
+          'id',
+          'tenant',
+          'name',
+          'kind',
+          'format',
+          'status',
+          'cursor',
+          'last_success_at',
+          'last_error',
+        ]);
     });
 
-  cmd.command('status <id>')
+  cmd
+    .command('status <id>')
     .description('lag (events, seconds), last success, last error')
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { json?: boolean }, command: Command) => {
       const status = await withStreams(command, async (streams) => streams.status(await streams.get(id, null)));
       if (opts.json) process.stdout.write(`${JSON.stringify(status)}\n`);
-      else process.stdout.write(Object.entries(status).map(([k, v]) => `${k.padEnd(16)} ${v ?? '-'}`).join('\n') + '\n');
+      else
+        process.stdout.write(
+          `${Object.entries(status)
+            .map(([k, v]) => `${k.padEnd(16)} ${v ?? '-'}`)
+            .join('\n')}\n`,
+        );
     });
 
-  const change = (name: string, description: string, run: (streams: StreamService, id: string, by: Changer, arg?: string) => Promise<unknown>, argument?: string) => {
-    const sub = cmd.command(`${name} <id>${argument ? ` <${argument}>` : ''}`).description(description).option('--json', 'print JSON');
+  const change = (
+    name: string,
+    description: string,
+    run: (streams: StreamService, id: string, by: Changer, arg?: string) => Promise<unknown>,
+    argument?: string,
+  ) => {
+    const sub = cmd
+      .command(`${name} <id>${argument ? ` <${argument}>` : ''}`)
+      .description(description)
+      .option('--json', 'print JSON');
     sub.action(async (id: string, ...rest: unknown[]) => {
       const command = rest.at(-1) as Command;
       const opts = (argument ? rest[1] : rest[0]) as { json?: boolean };
@@ -87,17 +122,28 @@ export function streamsCommand(): Command {
   };
   change('pause', 'stop delivering (the cursor stays)', async (s, id, by) => s.update(await s.get(id, null), { status: 'paused' }, by));
   change('resume', 'deliver again from the cursor', async (s, id, by) => s.resume(await s.get(id, null), by));
-  change('replay', 'deliver again every event received since <time> (RFC 3339)', async (s, id, by, since) => s.replay(await s.get(id, null), since!, by), 'time');
+  change(
+    'replay',
+    'deliver again every event received since <time> (RFC 3339)',
+    async (s, id, by, since) => s.replay(await s.get(id, null), since!, by),
+    'time',
+  );
   change('delete', 'delete the destination', async (s, id, by) => s.delete(await s.get(id, null), by));
   return cmd;
 }
 
 /** A StreamService on the CLI's database session; its audit events are committed before it returns. */
-async function withStreams<T>(command: Command, fn: (streams: StreamService, by: Changer, sql: Parameters<Parameters<typeof withDatabase>[1]>[0]) => Promise<T>): Promise<T> {
+async function withStreams<T>(
+  command: Command,
+  fn: (streams: StreamService, by: Changer, sql: Parameters<Parameters<typeof withDatabase>[1]>[0]) => Promise<T>,
+): Promise<T> {
   // Loaded here, not at the top: event validation (for the audit events) takes ~0.4 s to load, and
   // every other command would pay it at start-up.
   const [{ MetaAudit }, { GroupCommitter }, { SecretBox }, { StreamService }] = await Promise.all([
-    import('../audit/meta-audit.ts'), import('../ingest/group-commit.ts'), import('../stream/secret-box.ts'), import('../stream/stream-service.ts'),
+    import('../audit/meta-audit.ts'),
+    import('../ingest/group-commit.ts'),
+    import('../stream/secret-box.ts'),
+    import('../stream/stream-service.ts'),
   ]);
   return withDatabase(command, async (sql, config) => {
     const committer = new GroupCommitter(sql);
@@ -121,4 +167,3 @@ function parseJson(text: string | undefined): Record<string, unknown> {
   }
   throw new TrailproofError('REQUEST_INVALID', '--config must be a JSON object', { details: [{ pointer: '/config', code: 'type', message: 'a JSON object' }] });
 }
-

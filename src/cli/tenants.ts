@@ -5,7 +5,8 @@ import { printTable, withDatabase } from './context.ts';
 
 export function tenantsCommand(): Command {
   const cmd = new Command('tenants').description('manage tenants');
-  cmd.command('create <id>')
+  cmd
+    .command('create <id>')
     .description('create a tenant (id: a-z, 0-9, "-", "_")')
     .option('--name <name>', 'display name')
     .option('--json', 'print JSON')
@@ -13,7 +14,8 @@ export function tenantsCommand(): Command {
       const tenant = await withDatabase(command, (sql) => createTenant(sql, { id, ...(opts.name ? { name: opts.name } : {}) }));
       process.stdout.write(opts.json ? `${JSON.stringify(tenant)}\n` : `created tenant ${tenant.id}\n`);
     });
-  cmd.command('list')
+  cmd
+    .command('list')
     .description('list tenants')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, command: Command) => {

@@ -27,15 +27,21 @@ export function verifyCommand(): Command {
     .option('--since-checkpoint <file>', 'a signed checkpoint saved earlier: the bundle must extend it')
     .option('--workers <n>', `worker threads hashing leaves ahead of the checks; 0: all in one thread (default: ${defaultWorkers()})`, parseWorkers)
     .option('--json', 'print the report as JSON')
-    .action((bundle: string, opts: { key: string[]; sinceCheckpoint?: string; workers?: number; json?: boolean }) => runChecked(async () => {
-      const keys = readKeys(opts.key);
-      const since = opts.sinceCheckpoint === undefined ? undefined : readText(opts.sinceCheckpoint);
-      const input = bundle === '-' ? process.stdin : fs.createReadStream(bundle, { highWaterMark: 1 << 20 });
-      const total = bundle === '-' ? undefined : fileSize(bundle);
-      const report = await verifyStream(withProgress(input, total), { keys, ...(since === undefined ? {} : { since }) }, { workers: opts.workers ?? defaultWorkers() });
-      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
-      return report.ok ? EXIT_OK : EXIT_FINDING;
-    }));
+    .action((bundle: string, opts: { key: string[]; sinceCheckpoint?: string; workers?: number; json?: boolean }) =>
+      runChecked(async () => {
+        const keys = readKeys(opts.key);
+        const since = opts.sinceCheckpoint === undefined ? undefined : readText(opts.sinceCheckpoint);
+        const input = bundle === '-' ? process.stdin : fs.createReadStream(bundle, { highWaterMark: 1 << 20 });
+        const total = bundle === '-' ? undefined : fileSize(bundle);
+        const report = await verifyStream(
+          withProgress(input, total),
+          { keys, ...(since === undefined ? {} : { since }) },
+          { workers: opts.workers ?? defaultWorkers() },
+        );
+        process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+        return report.ok ? EXIT_OK : EXIT_FINDING;
+      }),
+    );
 }
 
 /** The size of a regular file; undefined for anything else (a pipe) or an error, which reading then reports. */
@@ -69,22 +75,27 @@ async function* withProgress(input: AsyncIterable<Buffer | string>, total: numbe
 
 export function verifyProofCommand(): Command {
   return new Command('verify-proof')
-    .description('verify one event\'s inclusion proof: a .tlog-proof file, or the JSON of GET /v1/events/{uid}/proof')
+    .description("verify one event's inclusion proof: a .tlog-proof file, or the JSON of GET /v1/events/{uid}/proof")
     .argument('<proof>', 'the proof file')
     .requiredOption('--key <key>', 'a trusted verifier key or a file of them; repeatable', collect, [])
-    .option('--envelope <file>', 'with a .tlog-proof: the event\'s envelope JSON (v, tenant, index, uid, received_at, commitment)')
-    .option('--event <file>', 'the event body (JSON) to check against the envelope\'s commitment')
-    .option('--salt <hex>', 'the event\'s salt (64 hex digits), with --event')
+    .option('--envelope <file>', "with a .tlog-proof: the event's envelope JSON (v, tenant, index, uid, received_at, commitment)")
+    .option('--event <file>', "the event body (JSON) to check against the envelope's commitment")
+    .option('--salt <hex>', "the event's salt (64 hex digits), with --event")
     .option('--json', 'print the result as JSON')
-    .action((file: string, opts: { key: string[]; envelope?: string; event?: string; salt?: string; json?: boolean }) => runChecked(async () => {
-      const keys = readKeys(opts.key);
-      const input = loadProof(readText(file), opts);
-      const result = checkProof(input, keys);
-      if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-      else if (result.ok) process.stdout.write(`OK: leaf ${result.index} (event ${result.uid}) is in the checkpoint of size ${result.checkpoint_size} of ${result.origin}${result.event_checked ? '; the event matches its commitment' : ''}\n`);
-      else process.stdout.write(`FAILED: ${result.error}\n`);
-      return result.ok ? EXIT_OK : EXIT_FINDING;
-    }));
+    .action((file: string, opts: { key: string[]; envelope?: string; event?: string; salt?: string; json?: boolean }) =>
+      runChecked(async () => {
+        const keys = readKeys(opts.key);
+        const input = loadProof(readText(file), opts);
+        const result = checkProof(input, keys);
+        if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        else if (result.ok)
+          process.stdout.write(
+            `OK: leaf ${result.index} (event ${result.uid}) is in the checkpoint of size ${result.checkpoint_size} of ${result.origin}${result.event_checked ? '; the event matches its commitment' : ''}\n`,
+          );
+        else process.stdout.write(`FAILED: ${result.error}\n`);
+        return result.ok ? EXIT_OK : EXIT_FINDING;
+      }),
+    );
 }
 
 interface ProofInput {
@@ -108,16 +119,29 @@ function loadProof(text: string, opts: { envelope?: string; event?: string; salt
   let input: Partial<ProofInput> & { event?: unknown; salt?: string | null };
   if (text.trimStart().startsWith('{')) {
     const json = parseJson(text, 'the proof file') as Record<string, unknown>;
-    input = { proof: json.proof as string, envelope: json.envelope as ProofInput['envelope'], event: json.event ?? undefined, salt: (json.salt as string | null) ?? undefined };
+    input = {
+      proof: json.proof as string,
+      envelope: json.envelope as ProofInput['envelope'],
+      event: json.event ?? undefined,
+      salt: (json.salt as string | null) ?? undefined,
+    };
   } else {
-    if (opts.envelope === undefined) usage('a .tlog-proof names only the leaf index: give the event\'s envelope with --envelope (or verify the proof JSON instead)');
+    if (opts.envelope === undefined)
+      usage("a .tlog-proof names only the leaf index: give the event's envelope with --envelope (or verify the proof JSON instead)");
     input = { proof: text, envelope: parseJson(readText(opts.envelope), '--envelope') as ProofInput['envelope'] };
   }
   if (opts.event !== undefined) input.event = parseJson(readText(opts.event), '--event');
   if (opts.salt !== undefined) input.salt = opts.salt;
   if (typeof input.proof !== 'string') usage('the proof JSON has no "proof" text');
   const e = input.envelope;
-  if (!e || typeof e.tenant !== 'string' || !isNatural(e.index) || typeof e.uid !== 'string' || typeof e.received_at !== 'string' || !/^[0-9a-f]{64}$/.test(String(e.commitment))) {
+  if (
+    !e ||
+    typeof e.tenant !== 'string' ||
+    !isNatural(e.index) ||
+    typeof e.uid !== 'string' ||
+    typeof e.received_at !== 'string' ||
+    !/^[0-9a-f]{64}$/.test(String(e.commitment))
+  ) {
     usage('the envelope must have tenant, index, uid, received_at and a 64-hex-digit commitment');
   }
   if ((input.event === undefined) !== (input.salt === undefined || input.salt === null)) usage('--event and --salt go together');
@@ -137,10 +161,17 @@ function checkProof(input: ProofInput, keys: string[]): ProofResult {
     } catch {
       return { ok: false, error: 'the event has no RFC 8785 canonical form', event_checked: false };
     }
-    if (!recomputed.equals(commitmentBytes)) return { ok: false, error: 'the event (or salt) does not match the commitment in the envelope: modified', event_checked: false };
+    if (!recomputed.equals(commitmentBytes))
+      return { ok: false, error: 'the event (or salt) does not match the commitment in the envelope: modified', event_checked: false };
     eventChecked = true;
   }
-  const leafHash = eventLeafHash({ tenant: envelope.tenant, index: envelope.index, uid: envelope.uid, received_at: envelope.received_at, commitment: commitmentBytes });
+  const leafHash = eventLeafHash({
+    tenant: envelope.tenant,
+    index: envelope.index,
+    uid: envelope.uid,
+    received_at: envelope.received_at,
+    commitment: commitmentBytes,
+  });
   let origin: string | undefined;
   try {
     origin = noteOrigin(parseTlogProof(input.proof).checkpoint);
@@ -159,10 +190,12 @@ function checkProof(input: ProofInput, keys: string[]): ProofResult {
       }
     }
     if (!verified) throw failure;
-    if (verified.index !== envelope.index) return { ok: false, error: `the proof is for leaf ${verified.index}, the envelope for ${envelope.index}`, event_checked: eventChecked };
+    if (verified.index !== envelope.index)
+      return { ok: false, error: `the proof is for leaf ${verified.index}, the envelope for ${envelope.index}`, event_checked: eventChecked };
     return { ok: true, origin, index: verified.index, uid: envelope.uid, checkpoint_size: verified.checkpoint.size, event_checked: eventChecked };
   } catch (err) {
-    if (err instanceof TrailproofError && err.code === 'LEDGER_PROOF_INVALID') return { ok: false, error: err.message, ...(origin ? { origin } : {}), event_checked: eventChecked };
+    if (err instanceof TrailproofError && err.code === 'LEDGER_PROOF_INVALID')
+      return { ok: false, error: err.message, ...(origin ? { origin } : {}), event_checked: eventChecked };
     throw err;
   }
 }
@@ -180,7 +213,14 @@ async function runChecked(run: () => Promise<number>): Promise<void> {
 
 /** Key arguments: each a key text, or a file holding key texts one per line (as GET /v1/ledger/key serves them). */
 function readKeys(values: string[]): string[] {
-  const keys = values.flatMap((value) => (fs.existsSync(value) ? readText(value).split('\n').map((line) => line.trim()).filter((line) => line !== '') : [value]));
+  const keys = values.flatMap((value) =>
+    fs.existsSync(value)
+      ? readText(value)
+          .split('\n')
+          .map((line) => line.trim())
+          .filter((line) => line !== '')
+      : [value],
+  );
   if (keys.length === 0) usage('--key: no verifier key given');
   trustedVerifiers(keys, undefined); // CONFIG_INVALID for a malformed key, before any work
   return keys;

@@ -11,7 +11,8 @@ import { DEFAULT_WITNESS_PORT, loadWitnessConfig } from '../witness/config.ts';
 export function witnessCommand(): Command {
   const witness = new Command('witness').description('run a transparency-log witness (c2sp.org/tlog-witness) that cosigns consistent checkpoints');
 
-  witness.command('serve')
+  witness
+    .command('serve')
     .description('serve POST /add-checkpoint, cosigning checkpoints of the configured logs')
     .option('--port <port>', `port to listen on (default ${DEFAULT_WITNESS_PORT})`)
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
@@ -36,15 +37,19 @@ export function witnessCommand(): Command {
       process.stdout.write(`witness ${config.cosigner.verifierKey}\nlistening on ${running.url}/add-checkpoint\n`);
       for (const signal of ['SIGINT', 'SIGTERM'] as const) {
         process.once(signal, () => {
-          running.close().then(() => process.exit(0), (err: unknown) => {
-            logger.error({ err }, 'shutdown failed');
-            process.exit(1);
-          });
+          running.close().then(
+            () => process.exit(0),
+            (err: unknown) => {
+              logger.error({ err }, 'shutdown failed');
+              process.exit(1);
+            },
+          );
         });
       }
     });
 
-  witness.command('keygen')
+  witness
+    .command('keygen')
     .description('create a cosigner key pair (Ed25519, cosignature/v1): the secret key goes to --out, the verifier key to stdout')
     .requiredOption('--name <name>', 'the witness name, e.g. witness.example.com/w1')
     .requiredOption('--out <file>', 'file to create for the secret key (mode 0600; never overwritten)')
@@ -55,7 +60,10 @@ export function witnessCommand(): Command {
         writeFileSync(opts.out, `${signerKey}\n`, { mode: 0o600, flag: 'wx' });
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        throw new TrailproofError('CONFIG_INVALID', code === 'EEXIST' ? `${opts.out} exists already; not overwriting a key` : `cannot write ${opts.out}: ${code ?? 'error'}`);
+        throw new TrailproofError(
+          'CONFIG_INVALID',
+          code === 'EEXIST' ? `${opts.out} exists already; not overwriting a key` : `cannot write ${opts.out}: ${code ?? 'error'}`,
+        );
       }
       process.stdout.write(`${verifierKey}\n`);
     });

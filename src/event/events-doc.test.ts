@@ -57,9 +57,7 @@ describe('docs/events.md', () => {
 
   it('lists every limit with its value', () => {
     const documented = Object.fromEntries(tableRows('limit').map(([name, value]) => [name?.replace(/`/g, ''), value?.replace(/`/g, '')]));
-    const actual = Object.fromEntries(
-      Object.entries(EVENT_LIMITS).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : String(value)]),
-    );
+    const actual = Object.fromEntries(Object.entries(EVENT_LIMITS).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : String(value)]));
     expect(documented).toEqual(actual);
   });
 });

@@ -44,7 +44,10 @@ function eventSchema(documented: boolean) {
 
   const target = Type.Object(
     {
-      type: Type.String({ description: 'Kind of resource, e.g. `document`, `billing.invoice`.', ...doc({ minLength: 1, maxLength: L.typeMaxLength, pattern: L.targetTypePattern }) }),
+      type: Type.String({
+        description: 'Kind of resource, e.g. `document`, `billing.invoice`.',
+        ...doc({ minLength: 1, maxLength: L.typeMaxLength, pattern: L.targetTypePattern }),
+      }),
       id: Type.String({ description: 'Identifier of the resource.', ...doc({ minLength: 1, maxLength: L.idMaxLength }) }),
       name: Type.Optional(Type.String({ description: 'Display name at the time of the event.', ...doc({ maxLength: L.nameMaxLength }) })),
       metadata: Type.Optional(metadata('Extra attributes of the target.')),
@@ -54,7 +57,12 @@ function eventSchema(documented: boolean) {
 
   const context = Type.Object(
     {
-      ip: Type.Optional(Type.String({ description: 'Client IPv4 or IPv6 address, without port, brackets or zone; IPv6 is stored lower-case.', ...doc({ maxLength: L.ipMaxLength }) })),
+      ip: Type.Optional(
+        Type.String({
+          description: 'Client IPv4 or IPv6 address, without port, brackets or zone; IPv6 is stored lower-case.',
+          ...doc({ maxLength: L.ipMaxLength }),
+        }),
+      ),
       user_agent: Type.Optional(Type.String({ description: 'Free text.', ...doc({ maxLength: L.userAgentMaxLength }) })),
       location: Type.Optional(Type.String({ ...doc({ maxLength: L.locationMaxLength }) })),
       request_id: Type.Optional(Type.String({ ...doc({ maxLength: L.requestIdMaxLength }) })),
@@ -66,17 +74,31 @@ function eventSchema(documented: boolean) {
   const change = Type.Object(
     {
       field: Type.String({ description: 'Name or path of the changed field.', ...doc({ minLength: 1, maxLength: L.changeFieldMaxLength }) }),
-      before: Type.Optional(Type.Unknown({ description: `Value before the change (any JSON, nesting depth at most ${L.changeValueMaxDepth}); absent when unknown.` })),
-      after: Type.Optional(Type.Unknown({ description: `Value after the change (any JSON, nesting depth at most ${L.changeValueMaxDepth}); absent when unknown.` })),
+      before: Type.Optional(
+        Type.Unknown({ description: `Value before the change (any JSON, nesting depth at most ${L.changeValueMaxDepth}); absent when unknown.` }),
+      ),
+      after: Type.Optional(
+        Type.Unknown({ description: `Value after the change (any JSON, nesting depth at most ${L.changeValueMaxDepth}); absent when unknown.` }),
+      ),
     },
     { additionalProperties: false },
   );
 
   return Type.Object(
     {
-      id: Type.Optional(Type.String({ description: 'Client event id: the idempotency key within the tenant.', ...doc({ maxLength: L.clientIdMaxLength, pattern: L.clientIdPattern }) })),
-      tenant: Type.Optional(Type.String({ description: 'Tenant of the event; only accepted from keys not bound to a tenant.', ...doc({ minLength: 1, maxLength: L.idMaxLength }) })),
-      action: Type.String({ description: 'What happened: a dot-namespaced verb, e.g. `user.login_failed`.', ...doc({ maxLength: L.actionMaxLength, pattern: L.actionPattern }) }),
+      id: Type.Optional(
+        Type.String({
+          description: 'Client event id: the idempotency key within the tenant.',
+          ...doc({ maxLength: L.clientIdMaxLength, pattern: L.clientIdPattern }),
+        }),
+      ),
+      tenant: Type.Optional(
+        Type.String({ description: 'Tenant of the event; only accepted from keys not bound to a tenant.', ...doc({ minLength: 1, maxLength: L.idMaxLength }) }),
+      ),
+      action: Type.String({
+        description: 'What happened: a dot-namespaced verb, e.g. `user.login_failed`.',
+        ...doc({ maxLength: L.actionMaxLength, pattern: L.actionPattern }),
+      }),
       occurred_at: Type.Optional(
         Type.String({
           description: `RFC 3339 date-time with \`Z\` or an offset; stored in UTC with millisecond precision. Default: the time of receipt. At most ${L.maxFutureSkewMs / 1000} s in the future, not before 1970-01-01.`,
@@ -86,7 +108,12 @@ function eventSchema(documented: boolean) {
       actor,
       targets: Type.Optional(Type.Array(target, { maxItems: L.maxTargets, description: 'What was acted on. Defaults to `[]`.' })),
       outcome: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('failure')], { description: 'Defaults to `success`.' })),
-      reason: Type.Optional(Type.String({ description: 'Free text, e.g. why the action failed or was taken. Allowed with either outcome.', ...doc({ maxLength: L.reasonMaxLength }) })),
+      reason: Type.Optional(
+        Type.String({
+          description: 'Free text, e.g. why the action failed or was taken. Allowed with either outcome.',
+          ...doc({ maxLength: L.reasonMaxLength }),
+        }),
+      ),
       context: Type.Optional(context),
       changes: Type.Optional(Type.Array(change, { maxItems: L.maxChanges, description: 'Field changes of an update, so they can be reviewed and reverted.' })),
       metadata: Type.Optional(metadata('Extra attributes of the event.')),

@@ -70,16 +70,17 @@ export const eventArb = fc
       id: fc.stringMatching(/^[A-Za-z0-9._:@/-]{1,40}$/),
       action: fc.array(fc.stringMatching(/^[a-z0-9_]{1,12}$/), { minLength: 1, maxLength: 4 }).map((parts) => parts.join('.')),
       occurred_at: occurredAtArb,
-      actor: fc.record(
-        { type: fc.constantFrom(...L.actorTypes), id: idText(40), name: nameText(40), metadata: metadataArb },
-        { requiredKeys: ['type', 'id'] },
-      ),
+      actor: fc.record({ type: fc.constantFrom(...L.actorTypes), id: idText(40), name: nameText(40), metadata: metadataArb }, { requiredKeys: ['type', 'id'] }),
       targets: fc.array(targetArb, { maxLength: 4 }),
       outcome: fc.constantFrom('success', 'failure'),
       reason: freeText(60),
       context: fc.record(
         {
-          ip: fc.oneof(fc.ipV4(), fc.ipV6(), fc.ipV6().map((ip) => ip.toUpperCase())),
+          ip: fc.oneof(
+            fc.ipV4(),
+            fc.ipV6(),
+            fc.ipV6().map((ip) => ip.toUpperCase()),
+          ),
           user_agent: freeText(80),
           location: nameText(30),
           request_id: nameText(30),
@@ -87,13 +88,9 @@ export const eventArb = fc
         },
         { requiredKeys: [] },
       ),
-      changes: fc.array(
-        fc.record(
-          { field: idText(30), before: jsonArb(3, changeKey), after: jsonArb(3, changeKey) },
-          { requiredKeys: ['field'] },
-        ),
-        { maxLength: 4 },
-      ),
+      changes: fc.array(fc.record({ field: idText(30), before: jsonArb(3, changeKey), after: jsonArb(3, changeKey) }, { requiredKeys: ['field'] }), {
+        maxLength: 4,
+      }),
       metadata: metadataArb,
     },
     { requiredKeys: ['action', 'actor'] },
@@ -109,4 +106,3 @@ export const eventArb = fc
     );
     return Math.max(...sizes) <= L.metadataMaxBytes && Buffer.byteLength(JSON.stringify(input)) < L.eventMaxBytes - 1024;
   });
-

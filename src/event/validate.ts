@@ -117,9 +117,7 @@ export function validateEvent(input: unknown, options: ValidateOptions): EventVa
       errors: [{ pointer: '', code: 'too_large', message: `${fieldLabel('')} must serialize to at most ${L.eventMaxBytes} bytes of JSON (got ${size})` }],
     };
   }
-  return normalized.tenant === undefined
-    ? { ok: true, body: normalized.body, size }
-    : { ok: true, body: normalized.body, tenant: normalized.tenant, size };
+  return normalized.tenant === undefined ? { ok: true, body: normalized.body, size } : { ok: true, body: normalized.body, tenant: normalized.tenant, size };
 }
 
 /**
@@ -310,7 +308,11 @@ class EventChecker {
     if (typeof value !== 'string') return undefined;
     const ms = parseRfc3339(value);
     if (ms === undefined) {
-      this.add('/occurred_at', 'invalid_timestamp', 'must be an RFC 3339 date-time with Z or an offset, e.g. 2026-11-22T10:00:00Z, naming a real date and time');
+      this.add(
+        '/occurred_at',
+        'invalid_timestamp',
+        'must be an RFC 3339 date-time with Z or an offset, e.g. 2026-11-22T10:00:00Z, naming a real date and time',
+      );
       return undefined;
     }
     if (ms < L.minOccurredAtMs) {
@@ -319,7 +321,11 @@ class EventChecker {
     }
     const skew = this.options.maxFutureSkewMs ?? L.maxFutureSkewMs;
     if (ms > this.options.now.getTime() + skew) {
-      this.add('/occurred_at', 'future_timestamp', `must not be more than ${formatDuration(skew)} after the time of receipt (${this.options.now.toISOString()})`);
+      this.add(
+        '/occurred_at',
+        'future_timestamp',
+        `must not be more than ${formatDuration(skew)} after the time of receipt (${this.options.now.toISOString()})`,
+      );
       return undefined;
     }
     if (ms > MAX_TIMESTAMP_MS) {
@@ -505,7 +511,11 @@ class EventChecker {
         if (value === null) return null;
         const maxDepth = inMetadata ? L.metadataMaxDepth : L.changeValueMaxDepth;
         if (depth + 1 > maxDepth) {
-          this.add(pointer, 'too_deep', `is nested too deep: ${inMetadata ? 'metadata allows' : 'change values allow'} at most ${maxDepth} levels of objects and arrays`);
+          this.add(
+            pointer,
+            'too_deep',
+            `is nested too deep: ${inMetadata ? 'metadata allows' : 'change values allow'} at most ${maxDepth} levels of objects and arrays`,
+          );
           return undefined;
         }
         if (Array.isArray(value)) return this.jsonArray(value, pointer, depth + 1, inMetadata);
@@ -608,13 +618,11 @@ function typeName(type: unknown): string {
 }
 
 function accepted(index: number, result: Extract<EventValidationResult, { ok: true }>): AcceptedEvent {
-  return result.tenant === undefined
-    ? { index, body: result.body, size: result.size }
-    : { index, body: result.body, tenant: result.tenant, size: result.size };
+  return result.tenant === undefined ? { index, body: result.body, size: result.size } : { index, body: result.body, tenant: result.tenant, size: result.size };
 }
 
 function invalidEnvelope(details: EventErrorDetail[]): TrailproofError {
-  return new TrailproofError('EVENT_INVALID', 'The request body must be one event object or {"events": [...]} with 1 to ' + MAX_BATCH + ' events', { details });
+  return new TrailproofError('EVENT_INVALID', `The request body must be one event object or {"events": [...]} with 1 to ${MAX_BATCH} events`, { details });
 }
 
 function internalInvariantError(): EventErrorDetail {
@@ -706,7 +714,8 @@ function jsonStringBytes(value: string): number {
   for (let i = 0; i < value.length; i++) {
     const unit = value.charCodeAt(i);
     if (unit < 0x80) {
-      if (unit < 0x20) bytes += unit === 0x08 || unit === 0x09 || unit === 0x0a || unit === 0x0c || unit === 0x0d ? 1 : 5; // \n or \u00XX
+      if (unit < 0x20)
+        bytes += unit === 0x08 || unit === 0x09 || unit === 0x0a || unit === 0x0c || unit === 0x0d ? 1 : 5; // \n or \u00XX
       else if (unit === 0x22 || unit === 0x5c) bytes += 1; // \" or \\
     } else if (unit < 0x800) {
       bytes += 1;

@@ -58,7 +58,11 @@ export function isoMillis(sql: Sql, column: Fragment): Fragment {
 }
 
 export async function* assembledPages(
-  sql: Sql, tenant: string, query: Omit<EventQuery, 'limit' | 'cursor'>, assembled: AssembledRecords, pageSize = ASSEMBLED_PAGE,
+  sql: Sql,
+  tenant: string,
+  query: Omit<EventQuery, 'limit' | 'cursor'>,
+  assembled: AssembledRecords,
+  pageSize = ASSEMBLED_PAGE,
 ): AsyncGenerator<AssembledPage> {
   const record = assembled.record(sql, tenant);
   const lateral = assembled.lateral?.(sql) ?? sql``;
@@ -100,12 +104,15 @@ export async function* assembledPages(
       const pending = page(start, end);
       start = end;
       running++;
-      pending.then(() => {
-        running--;
-        pump();
-      }, () => {
-        running--; // surfaces when the reader gets to it
-      });
+      pending.then(
+        () => {
+          running--;
+          pump();
+        },
+        () => {
+          running--; // surfaces when the reader gets to it
+        },
+      );
       queue.push(pending);
     }
     if (!stopped && ends.length === 0 && !lastWindow && !finding) {

@@ -30,7 +30,8 @@ export function ledgerIdentityOf(keys: LedgerKeys, tenant: string): { origin: st
  */
 export async function ledgerIdentity(sql: Sql, config: Config, tenant: string): Promise<{ origin: string; verifierKeys: string[] }> {
   const { ledger } = config;
-  if (ledger.signerKey || ledger.signerKeyFile || fs.existsSync(path.join(config.dataDir, DEFAULT_KEY_FILE))) return ledgerIdentityOf(loadLedgerKeys(config), tenant);
+  if (ledger.signerKey || ledger.signerKeyFile || fs.existsSync(path.join(config.dataDir, DEFAULT_KEY_FILE)))
+    return ledgerIdentityOf(loadLedgerKeys(config), tenant);
   const [row] = await sql<{ key_name: string }[]>`select key_name from ledger_checkpoints where tenant_id = ${tenant} order by id desc limit 1`;
   return { origin: row?.key_name ?? `${ledger.host ?? DEFAULT_LEDGER_HOST}/t/${tenant}`, verifierKeys: [] };
 }

@@ -69,8 +69,10 @@ export function headerLine(header: Omit<BundleHeader, 'type' | 'format' | 'versi
  */
 export function leafLine(leaf: BundleLeaf): string {
   const { index, uid, received_at, commitment, salt, event } = leaf;
-  return `{"type":"leaf","index":${index},"uid":${JSON.stringify(uid)},"received_at":${JSON.stringify(received_at)},"commitment":"${commitment}",`
-    + `"salt":${salt === null ? 'null' : `"${salt}"`},"event":${event ?? 'null'}}\n`;
+  return (
+    `{"type":"leaf","index":${index},"uid":${JSON.stringify(uid)},"received_at":${JSON.stringify(received_at)},"commitment":"${commitment}",` +
+    `"salt":${salt === null ? 'null' : `"${salt}"`},"event":${event ?? 'null'}}\n`
+  );
 }
 
 export function checkpointLine(checkpoint: BundleCheckpoint): string {

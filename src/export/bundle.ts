@@ -57,12 +57,16 @@ export async function* bundleItems(sql: Sql, source: BundleSource): AsyncGenerat
   if (!head) throw new TrailproofError('TENANT_NOT_FOUND', `tenant "${tenant}" does not exist`);
   const lastCheckpointId = last!.id;
 
-  const checkpoints = keysetBatches<CheckpointRow, { size: number; id: number }>({ size: -1, id: 0 }, (after) => sql<CheckpointRow[]>`
+  const checkpoints = keysetBatches<CheckpointRow, { size: number; id: number }>(
+    { size: -1, id: 0 },
+    (after) => sql<CheckpointRow[]>`
     select c.id, c.size, c.note, c.issued_at,
            coalesce((select array_agg(s.signature order by s.witness) from ledger_cosignatures s where s.checkpoint_id = c.id), '{}') as cosignatures
     from ledger_checkpoints c
     where c.tenant_id = ${tenant} and c.id <= ${lastCheckpointId} and (c.size, c.id) > (${after.size}, ${after.id})
-    order by c.size, c.id limit ${batchSize}`, (row) => ({ size: row.size, id: row.id }));
+    order by c.size, c.id limit ${batchSize}`,
+    (row) => ({ size: row.size, id: row.id }),
+  );
   let nextCheckpoint = await checkpoints.next();
   let leafCount = 0;
   let checkpointCount = 0;
@@ -76,7 +80,9 @@ export async function* bundleItems(sql: Sql, source: BundleSource): AsyncGenerat
     }
   };
 
-  const first: BundleItem[] = [{ line: headerLine({ tenant, origin: source.origin, verifier_keys: [...source.verifierKeys], size: head.size, created_at: new Date().toISOString() }) }];
+  const first: BundleItem[] = [
+    { line: headerLine({ tenant, origin: source.origin, verifier_keys: [...source.verifierKeys], size: head.size, created_at: new Date().toISOString() }) },
+  ];
   await checkpointsUpTo(0, first);
   yield first;
 

@@ -20,8 +20,9 @@ export const cef: EventFormat = {
 const severity = (e: StoredEvent) => (e.outcome === 'failure' ? 6 : 3);
 
 export function cefRecord(e: StoredEvent): string {
-  const header = ['CEF:0', PRODUCT.vendor, PRODUCT.product, PRODUCT.version, e.action, eventSummary(e), String(severity(e))]
-    .map((field, i) => (i === 0 ? field : cefHeader(field)));
+  const header = ['CEF:0', PRODUCT.vendor, PRODUCT.product, PRODUCT.version, e.action, eventSummary(e), String(severity(e))].map((field, i) =>
+    i === 0 ? field : cefHeader(field),
+  );
   const extension: [string, string | number | undefined][] = [
     ['rt', epochMillis(e.occurred_at)],
     ['externalId', e.uid],
@@ -32,13 +33,20 @@ export function cefRecord(e: StoredEvent): string {
     ['src', e.context.ip],
     ['requestClientApplication', e.context.user_agent],
     ['msg', e.reason],
-    ['cs1Label', 'tenant'], ['cs1', e.tenant],
-    ['cs2Label', 'actorType'], ['cs2', e.actor.type],
-    ['cs3Label', 'targets'], ['cs3', e.targets.length ? JSON.stringify(e.targets) : undefined],
-    ['cs4Label', 'location'], ['cs4', e.context.location],
-    ['cs5Label', 'requestId'], ['cs5', e.context.request_id],
-    ['cs6Label', 'details'], ['cs6', details(e)],
-    ['cn1Label', 'ledgerIndex'], ['cn1', e.seq],
+    ['cs1Label', 'tenant'],
+    ['cs1', e.tenant],
+    ['cs2Label', 'actorType'],
+    ['cs2', e.actor.type],
+    ['cs3Label', 'targets'],
+    ['cs3', e.targets.length ? JSON.stringify(e.targets) : undefined],
+    ['cs4Label', 'location'],
+    ['cs4', e.context.location],
+    ['cs5Label', 'requestId'],
+    ['cs5', e.context.request_id],
+    ['cs6Label', 'details'],
+    ['cs6', details(e)],
+    ['cn1Label', 'ledgerIndex'],
+    ['cn1', e.seq],
   ];
   const ext = extension
     .filter(([, v]) => v !== undefined && v !== '')
@@ -54,7 +62,10 @@ function details(e: StoredEvent): string | undefined {
 }
 
 export function cefHeader(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n|\r/g, ' ');
+  return value
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/\r?\n|\r/g, ' ');
 }
 
 export function cefValue(value: string): string {

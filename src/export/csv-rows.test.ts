@@ -5,14 +5,14 @@ import { nativeTidy } from './native-tidy.ts';
 
 /** A row as PostgreSQL writes it (jsonb_out's spacing) for the kinds raw, plain, text, json. */
 const pgRow = (raw: string, plain: string | null, text: string | null, json: unknown) =>
-  [raw, plain ?? '', text === null ? '' : JSON.stringify(text), json === null ? '' : JSON.stringify(json, null, 1).replace(/\n */g, ' ')].join('\x1f') + '\x1e';
+  `${[raw, plain ?? '', text === null ? '' : JSON.stringify(text), json === null ? '' : JSON.stringify(json, null, 1).replace(/\n */g, ' ')].join('\x1f')}\x1e`;
 const KINDS = ['raw', 'plain', 'text', 'json'] as const;
 
 // Written by the native addon where it is built, and by the JavaScript alone.
 const writers = [['JavaScript', null], ...(nativeTidy ? [['native', nativeTidy] as const] : [])] as const;
 
 describe.each(writers)('tidyCsvRows (%s)', (_name, native) => {
-  it('writes csvCell\'s cells, growing its output when quotes double past what the spaces saved', () => {
+  it("writes csvCell's cells, growing its output when quotes double past what the spaces saved", () => {
     const wide = Array.from({ length: 3000 }, () => '');
     const rows = [
       ['2026-11-22T10:00:00.000Z', 'Ada', 'plain', { a: [1, 'two', null] }],

@@ -40,7 +40,12 @@ const isFormulaStart = (c: number) => c === 0x3d || c === 0x2b || c === 0x2d || 
 /** The CellKind codes of native/tidy.c. */
 const CELL_KIND_CODES: Record<CellKind, number> = { raw: 0, plain: 1, text: 2, json: 3 };
 
-export function tidyCsvRows(rows: Buffer, kinds: readonly CellKind[], csvCell: (value: string) => string, native: NativeTidy | null = nativeTidy ?? null): Buffer {
+export function tidyCsvRows(
+  rows: Buffer,
+  kinds: readonly CellKind[],
+  csvCell: (value: string) => string,
+  native: NativeTidy | null = nativeTidy ?? null,
+): Buffer {
   const writer = new CsvRowWriter(rows, kinds, csvCell);
   if (!native) return writeRows(writer, null);
   const codes = Uint8Array.from(kinds, (kind) => CELL_KIND_CODES[kind]);
@@ -55,7 +60,11 @@ class CsvRowWriter implements RowWriter {
   i = 0;
   private readonly json = new JsonCompactor();
 
-  constructor(readonly rows: Buffer, private readonly kinds: readonly CellKind[], private readonly csvCell: (value: string) => string) {
+  constructor(
+    readonly rows: Buffer,
+    private readonly kinds: readonly CellKind[],
+    private readonly csvCell: (value: string) => string,
+  ) {
     this.out = Buffer.allocUnsafe(rows.length + 1024);
   }
 
@@ -195,4 +204,3 @@ function putField(out: Buffer, o: number, source: Buffer, from: number, to: numb
   out[o++] = QUOTE;
   return o;
 }
-

@@ -14,8 +14,24 @@ import type { EventFormat } from './format.ts';
 import { nativeTidy } from './native-tidy.ts';
 
 export const CSV_COLUMNS = [
-  'uid', 'seq', 'occurred_at', 'received_at', 'action', 'outcome', 'actor_type', 'actor_id', 'actor_name',
-  'targets', 'ip', 'user_agent', 'location', 'request_id', 'reason', 'changes', 'metadata', 'id',
+  'uid',
+  'seq',
+  'occurred_at',
+  'received_at',
+  'action',
+  'outcome',
+  'actor_type',
+  'actor_id',
+  'actor_name',
+  'targets',
+  'ip',
+  'user_agent',
+  'location',
+  'request_id',
+  'reason',
+  'changes',
+  'metadata',
+  'id',
 ] as const;
 
 type Column = (typeof CSV_COLUMNS)[number];
@@ -97,24 +113,42 @@ const CELL_KINDS = CSV_COLUMNS.map((c) => ASSEMBLED_CELLS[c].kind);
 
 function cellValue(e: StoredEvent, column: Column): string {
   switch (column) {
-    case 'uid': return e.uid;
-    case 'seq': return String(e.seq);
-    case 'occurred_at': return e.occurred_at;
-    case 'received_at': return e.received_at;
-    case 'action': return e.action;
-    case 'outcome': return e.outcome;
-    case 'actor_type': return e.actor.type;
-    case 'actor_id': return e.actor.id;
-    case 'actor_name': return e.actor.name ?? '';
-    case 'targets': return e.targets.length ? JSON.stringify(e.targets) : '';
-    case 'ip': return e.context.ip ?? '';
-    case 'user_agent': return e.context.user_agent ?? '';
-    case 'location': return e.context.location ?? '';
-    case 'request_id': return e.context.request_id ?? '';
-    case 'reason': return e.reason ?? '';
-    case 'changes': return e.changes?.length ? JSON.stringify(e.changes) : '';
-    case 'metadata': return e.metadata && Object.keys(e.metadata).length ? JSON.stringify(e.metadata) : '';
-    case 'id': return e.id ?? '';
+    case 'uid':
+      return e.uid;
+    case 'seq':
+      return String(e.seq);
+    case 'occurred_at':
+      return e.occurred_at;
+    case 'received_at':
+      return e.received_at;
+    case 'action':
+      return e.action;
+    case 'outcome':
+      return e.outcome;
+    case 'actor_type':
+      return e.actor.type;
+    case 'actor_id':
+      return e.actor.id;
+    case 'actor_name':
+      return e.actor.name ?? '';
+    case 'targets':
+      return e.targets.length ? JSON.stringify(e.targets) : '';
+    case 'ip':
+      return e.context.ip ?? '';
+    case 'user_agent':
+      return e.context.user_agent ?? '';
+    case 'location':
+      return e.context.location ?? '';
+    case 'request_id':
+      return e.context.request_id ?? '';
+    case 'reason':
+      return e.reason ?? '';
+    case 'changes':
+      return e.changes?.length ? JSON.stringify(e.changes) : '';
+    case 'metadata':
+      return e.metadata && Object.keys(e.metadata).length ? JSON.stringify(e.metadata) : '';
+    case 'id':
+      return e.id ?? '';
   }
 }
 

@@ -128,7 +128,10 @@ abstract class EventRowWriter implements RowWriter {
 
 /** Each row as the record `record` writes of its event, parsed. */
 class RecordWriter extends EventRowWriter {
-  constructor(rows: Buffer, private readonly record: (event: StoredEvent) => string) {
+  constructor(
+    rows: Buffer,
+    private readonly record: (event: StoredEvent) => string,
+  ) {
     super(rows);
   }
 

@@ -10,7 +10,12 @@ import type { Sql } from '../store/db.ts';
 
 export const EXPORT_PAGE = 2000;
 
-export async function* pagesMatching(sql: Sql, tenant: string, query: Omit<EventQuery, 'limit' | 'cursor'>, pageSize = EXPORT_PAGE): AsyncGenerator<StoredEvent[]> {
+export async function* pagesMatching(
+  sql: Sql,
+  tenant: string,
+  query: Omit<EventQuery, 'limit' | 'cursor'>,
+  pageSize = EXPORT_PAGE,
+): AsyncGenerator<StoredEvent[]> {
   // The next page is read while the consumer formats and writes this one: database and CPU overlap.
   const read = (cursor?: string) => findEvents(sql, tenant, { ...query, limit: pageSize, ...(cursor ? { cursor } : {}) });
   let next = read();

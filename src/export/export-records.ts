@@ -10,7 +10,11 @@ import { pagesMatching } from './event-source.ts';
 import { formatPages, type EventFormat } from './format.ts';
 
 export async function* exportRecords(
-  sql: Sql, tenant: string, query: Omit<EventQuery, 'limit' | 'cursor'>, format: EventFormat, counted: (events: number) => void = () => {},
+  sql: Sql,
+  tenant: string,
+  query: Omit<EventQuery, 'limit' | 'cursor'>,
+  format: EventFormat,
+  counted: (events: number) => void = () => {},
 ): AsyncGenerator<string | Buffer> {
   if (!format.assembled) {
     yield* formatPages(format, countPages(pagesMatching(sql, tenant, query), counted));

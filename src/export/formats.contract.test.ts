@@ -12,15 +12,46 @@ import { formatPages } from './format.ts';
 import { cefExtension } from './testing/cef-parser.ts';
 import { nastyEvent } from './testing/nasty-event.ts';
 
-const NASTY = ['src=10.0.0.1 act=forged', 'quote " and \\ backslash', 'bracket ] equals = pipe |', 'line\nbreak and\r\ncrlf', 'ünïcødé — 東京 🙂', '=HYPERLINK("x")', "'+leading apostrophe", '-1', '@cmd', ' spaced '];
+const NASTY = [
+  'src=10.0.0.1 act=forged',
+  'quote " and \\ backslash',
+  'bracket ] equals = pipe |',
+  'line\nbreak and\r\ncrlf',
+  'ünïcødé — 東京 🙂',
+  '=HYPERLINK("x")',
+  "'+leading apostrophe",
+  '-1',
+  '@cmd',
+  ' spaced ',
+];
 
 const event = (n: number) => nastyEvent(n, NASTY[n % NASTY.length]!);
 
 /** What each format must carry faithfully, read back with a parser for that format. */
-interface Fields { uid: string; action: string; outcome: string; actorId: string; actorName: string; ip: string; reason: string; userAgent: string; location: string; tenant: string }
+interface Fields {
+  uid: string;
+  action: string;
+  outcome: string;
+  actorId: string;
+  actorName: string;
+  ip: string;
+  reason: string;
+  userAgent: string;
+  location: string;
+  tenant: string;
+}
 
 const expected = (e: StoredEvent): Fields => ({
-  uid: e.uid, action: e.action, outcome: e.outcome, actorId: e.actor.id, actorName: e.actor.name!, ip: e.context.ip!, reason: e.reason!, userAgent: e.context.user_agent!, location: e.context.location!, tenant: e.tenant,
+  uid: e.uid,
+  action: e.action,
+  outcome: e.outcome,
+  actorId: e.actor.id,
+  actorName: e.actor.name!,
+  ip: e.context.ip!,
+  reason: e.reason!,
+  userAgent: e.context.user_agent!,
+  location: e.context.location!,
+  tenant: e.tenant,
 });
 
 const fromStored = (e: StoredEvent): Fields => expected(e);
@@ -28,26 +59,100 @@ const fromStored = (e: StoredEvent): Fields => expected(e);
 const readers: Record<string, (output: string) => Fields[]> = {
   jsonl: (out) => lines(out).map((l) => fromStored(JSON.parse(l) as StoredEvent)),
   hec: (out) => lines(out).map((l) => fromStored((JSON.parse(l) as { event: StoredEvent }).event)),
-  ecs: (out) => lines(out).map((l) => {
-    const d = JSON.parse(l) as { event: { id: string; action: string; outcome: string; reason: string }; user: { id: string; name: string }; source: { ip: string }; user_agent: { original: string }; trailproof: { tenant: string; location: string } };
-    return { uid: d.event.id, action: d.event.action, outcome: d.event.outcome, actorId: d.user.id, actorName: d.user.name, ip: d.source.ip, reason: d.event.reason, userAgent: d.user_agent.original, location: d.trailproof.location, tenant: d.trailproof.tenant };
-  }),
-  ocsf: (out) => lines(out).map((l) => {
-    const d = JSON.parse(l) as { metadata: { uid: string; event_code: string; tenant_uid: string }; status_id: number; status_detail: string; actor: { user: { uid: string; name: string } }; src_endpoint: { ip: string }; http_request: { user_agent: string }; unmapped: { location: string } };
-    return { uid: d.metadata.uid, action: d.metadata.event_code, outcome: d.status_id === 2 ? 'failure' : 'success', actorId: d.actor.user.uid, actorName: d.actor.user.name, ip: d.src_endpoint.ip, reason: d.status_detail, userAgent: d.http_request.user_agent, location: d.unmapped.location, tenant: d.metadata.tenant_uid };
-  }),
-  csv: (out) => (parseCsv(out, { columns: true }) as Record<string, string>[]).map((r) => {
-    const cell = (k: string) => r[k]!.replace(/^'(?='*[=+\-@\t\r])/, '');
-    return { uid: cell('uid'), action: cell('action'), outcome: cell('outcome'), actorId: cell('actor_id'), actorName: cell('actor_name'), ip: cell('ip'), reason: cell('reason'), userAgent: cell('user_agent'), location: cell('location'), tenant: 'acme' };
-  }),
-  cef: (out) => lines(out).map((l) => {
-    const ext = cefExtension(l);
-    return { uid: ext.externalId!, action: ext.act!, outcome: ext.outcome!, actorId: ext.suid!, actorName: ext.suser!, ip: ext.src!, reason: ext.msg!, userAgent: ext.requestClientApplication!, location: ext.cs4!, tenant: ext.cs1! };
-  }),
-  syslog: (out) => octetFrames(out).map((m) => {
-    const p = sdParams(m);
-    return { uid: p.uid!, action: p.action!, outcome: p.outcome!, actorId: p.actor_id!, actorName: p.actor_name!, ip: p.ip!, reason: p.reason!, userAgent: p.user_agent!, location: p.location!, tenant: p.tenant! };
-  }),
+  ecs: (out) =>
+    lines(out).map((l) => {
+      const d = JSON.parse(l) as {
+        event: { id: string; action: string; outcome: string; reason: string };
+        user: { id: string; name: string };
+        source: { ip: string };
+        user_agent: { original: string };
+        trailproof: { tenant: string; location: string };
+      };
+      return {
+        uid: d.event.id,
+        action: d.event.action,
+        outcome: d.event.outcome,
+        actorId: d.user.id,
+        actorName: d.user.name,
+        ip: d.source.ip,
+        reason: d.event.reason,
+        userAgent: d.user_agent.original,
+        location: d.trailproof.location,
+        tenant: d.trailproof.tenant,
+      };
+    }),
+  ocsf: (out) =>
+    lines(out).map((l) => {
+      const d = JSON.parse(l) as {
+        metadata: { uid: string; event_code: string; tenant_uid: string };
+        status_id: number;
+        status_detail: string;
+        actor: { user: { uid: string; name: string } };
+        src_endpoint: { ip: string };
+        http_request: { user_agent: string };
+        unmapped: { location: string };
+      };
+      return {
+        uid: d.metadata.uid,
+        action: d.metadata.event_code,
+        outcome: d.status_id === 2 ? 'failure' : 'success',
+        actorId: d.actor.user.uid,
+        actorName: d.actor.user.name,
+        ip: d.src_endpoint.ip,
+        reason: d.status_detail,
+        userAgent: d.http_request.user_agent,
+        location: d.unmapped.location,
+        tenant: d.metadata.tenant_uid,
+      };
+    }),
+  csv: (out) =>
+    (parseCsv(out, { columns: true }) as Record<string, string>[]).map((r) => {
+      const cell = (k: string) => r[k]!.replace(/^'(?='*[=+\-@\t\r])/, '');
+      return {
+        uid: cell('uid'),
+        action: cell('action'),
+        outcome: cell('outcome'),
+        actorId: cell('actor_id'),
+        actorName: cell('actor_name'),
+        ip: cell('ip'),
+        reason: cell('reason'),
+        userAgent: cell('user_agent'),
+        location: cell('location'),
+        tenant: 'acme',
+      };
+    }),
+  cef: (out) =>
+    lines(out).map((l) => {
+      const ext = cefExtension(l);
+      return {
+        uid: ext.externalId!,
+        action: ext.act!,
+        outcome: ext.outcome!,
+        actorId: ext.suid!,
+        actorName: ext.suser!,
+        ip: ext.src!,
+        reason: ext.msg!,
+        userAgent: ext.requestClientApplication!,
+        location: ext.cs4!,
+        tenant: ext.cs1!,
+      };
+    }),
+  syslog: (out) =>
+    octetFrames(out).map((m) => {
+      const p = sdParams(m);
+      return {
+        uid: p.uid!,
+        action: p.action!,
+        outcome: p.outcome!,
+        actorId: p.actor_id!,
+        actorName: p.actor_name!,
+        ip: p.ip!,
+        reason: p.reason!,
+        userAgent: p.user_agent!,
+        location: p.location!,
+        tenant: p.tenant!,
+      };
+    }),
 };
 
 async function chunksOf(chunks: AsyncIterable<string>): Promise<string[]> {

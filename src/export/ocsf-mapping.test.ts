@@ -6,25 +6,45 @@ import { classifyAction, loadOcsfMapping, parseOcsfMapping } from './ocsf-mappin
 
 describe('OCSF mapping: defaults', () => {
   it.each([
-    ['user.login', 3002, 1], ['user.login_failed', 3002, 1], ['user.logout', 3002, 2],
-    ['member.role_changed', 3001, 7], ['member.role_revoked', 3001, 8], ['user.password_reset', 3001, 4], ['user.mfa_enabled', 3001, 10],
-    ['user.renamed', 3004, 3], ['user.something_new', 3001, 99],
-    ['api_key.used', 6003, 99], ['api_key.created', 3004, 1], ['api_key.revoked', 3004, 4], ['api_key.rotated', 3004, 3],
-    ['document.read', 3004, 2], ['document.updated', 3004, 3], ['document.exported', 3004, 2], ['document.created', 3004, 1], ['document.deleted', 3004, 4],
-    ['document.archived', 3004, 99], ['invoice.created', 3004, 1], ['billing.invoice.deleted', 3004, 4],
-    ['deploy.started', 6003, 99], ['created', 6003, 99], ['thread', 6003, 99],
+    ['user.login', 3002, 1],
+    ['user.login_failed', 3002, 1],
+    ['user.logout', 3002, 2],
+    ['member.role_changed', 3001, 7],
+    ['member.role_revoked', 3001, 8],
+    ['user.password_reset', 3001, 4],
+    ['user.mfa_enabled', 3001, 10],
+    ['user.renamed', 3004, 3],
+    ['user.something_new', 3001, 99],
+    ['api_key.used', 6003, 99],
+    ['api_key.created', 3004, 1],
+    ['api_key.revoked', 3004, 4],
+    ['api_key.rotated', 3004, 3],
+    ['document.read', 3004, 2],
+    ['document.updated', 3004, 3],
+    ['document.exported', 3004, 2],
+    ['document.created', 3004, 1],
+    ['document.deleted', 3004, 4],
+    ['document.archived', 3004, 99],
+    ['invoice.created', 3004, 1],
+    ['billing.invoice.deleted', 3004, 4],
+    ['deploy.started', 6003, 99],
+    ['created', 6003, 99],
+    ['thread', 6003, 99],
   ])('%s → %i/%i', (action, classUid, activityId) => {
     expect(classifyAction(action)).toEqual({ class_uid: classUid, activity_id: activityId });
   });
 });
 
 describe('OCSF mapping: overrides', () => {
-  const overrides = parseOcsfMapping(JSON.stringify({
-    'document.*': { class_uid: 6003, activity_id: 2 },
-    'document.secret.*': { class_uid: 3004, activity_id: 99 },
-    'document.read': { class_uid: 3004, activity_id: 2 },
-    '*.approved': { class_uid: 3004, activity_id: 3 },
-  }), 'test');
+  const overrides = parseOcsfMapping(
+    JSON.stringify({
+      'document.*': { class_uid: 6003, activity_id: 2 },
+      'document.secret.*': { class_uid: 3004, activity_id: 99 },
+      'document.read': { class_uid: 3004, activity_id: 2 },
+      '*.approved': { class_uid: 3004, activity_id: 3 },
+    }),
+    'test',
+  );
 
   it('win over the defaults: exact, then suffix, then the longest prefix', () => {
     expect(classifyAction('document.read', overrides)).toEqual({ class_uid: 3004, activity_id: 2 });

@@ -38,7 +38,14 @@ function expectValid(doc: Record<string, unknown>): void {
 let n = 0;
 function stored(body: EventBody, overrides: Partial<StoredEvent> = {}): StoredEvent {
   n++;
-  return { ...body, uid: `01900000-0000-7000-8000-${String(n).padStart(12, '0')}`, tenant: 'acme', seq: n, received_at: '2026-11-22T10:00:01.000Z', ...overrides };
+  return {
+    ...body,
+    uid: `01900000-0000-7000-8000-${String(n).padStart(12, '0')}`,
+    tenant: 'acme',
+    seq: n,
+    received_at: '2026-11-22T10:00:01.000Z',
+    ...overrides,
+  };
 }
 
 const HOSTILE = 'quote " backslash \\ ] = | \n\r\t ünïcødé 東京 🙂 \u2028 =HYPERLINK("x") <script>';
@@ -54,8 +61,13 @@ describe('OCSF export', () => {
       seen.set(e.action, doc.class_uid as number);
     }
     expect(Object.fromEntries(seen)).toEqual({
-      'user.login': 3002, 'user.login_failed': 3002, 'document.read': 3004, 'document.updated': 3004,
-      'document.exported': 3004, 'member.role_changed': 3001, 'api_key.used': 6003,
+      'user.login': 3002,
+      'user.login_failed': 3002,
+      'document.read': 3004,
+      'document.updated': 3004,
+      'document.exported': 3004,
+      'member.role_changed': 3001,
+      'api_key.used': 6003,
     });
   });
 
@@ -65,12 +77,19 @@ describe('OCSF export', () => {
       for (const full of [true, false]) {
         const body: EventBody = full
           ? {
-              action, occurred_at: '2026-11-22T10:00:00.123Z',
+              action,
+              occurred_at: '2026-11-22T10:00:00.123Z',
               actor: { type: 'service', id: HOSTILE, name: HOSTILE, metadata: { x: HOSTILE } },
-              targets: [{ type: 'user', id: HOSTILE, name: HOSTILE }, { type: 'document', id: 'doc_1' }],
-              outcome: 'failure', reason: HOSTILE,
+              targets: [
+                { type: 'user', id: HOSTILE, name: HOSTILE },
+                { type: 'document', id: 'doc_1' },
+              ],
+              outcome: 'failure',
+              reason: HOSTILE,
               context: { ip: '2001:db8::1', user_agent: HOSTILE, location: HOSTILE, request_id: HOSTILE, session_id: HOSTILE },
-              changes: [{ field: HOSTILE, before: { nested: [HOSTILE] }, after: null }], metadata: { [HOSTILE]: HOSTILE }, id: HOSTILE,
+              changes: [{ field: HOSTILE, before: { nested: [HOSTILE] }, after: null }],
+              metadata: { [HOSTILE]: HOSTILE },
+              id: HOSTILE,
             }
           : { action, occurred_at: '2026-11-22T10:00:00.000Z', actor: { type: 'anonymous', id: 'anon' }, targets: [], outcome: 'success', context: {} };
         const e = stored(body);
@@ -87,9 +106,25 @@ describe('OCSF export', () => {
   it('states outcome, times and identity the OCSF way', () => {
     const e = demo.find((d) => d.action === 'user.login_failed')!;
     const doc = ocsfEvent(e) as Record<string, any>;
-    expect(doc).toMatchObject({ class_uid: 3002, activity_id: 1, activity_name: 'Logon', type_uid: 300201, status_id: 2, status: 'Failure', status_detail: e.reason, severity_id: 3 });
+    expect(doc).toMatchObject({
+      class_uid: 3002,
+      activity_id: 1,
+      activity_name: 'Logon',
+      type_uid: 300201,
+      status_id: 2,
+      status: 'Failure',
+      status_detail: e.reason,
+      severity_id: 3,
+    });
     expect(doc.time).toBe(Date.parse(e.occurred_at));
-    expect(doc.metadata).toMatchObject({ version: OCSF_VERSION, uid: e.uid, tenant_uid: 'acme', original_time: e.occurred_at, logged_time: Date.parse(e.received_at), event_code: e.action });
+    expect(doc.metadata).toMatchObject({
+      version: OCSF_VERSION,
+      uid: e.uid,
+      tenant_uid: 'acme',
+      original_time: e.occurred_at,
+      logged_time: Date.parse(e.received_at),
+      event_code: e.action,
+    });
     expect(doc.user).toEqual({ uid: e.actor.id, name: e.actor.name, type_id: 1, type: 'User' });
     expect(doc.src_endpoint).toEqual({ ip: e.context.ip });
   });

@@ -80,7 +80,12 @@ export function ocsfEvent(e: StoredEvent, overrides: OcsfMapping = new Map()): R
 }
 
 /** The attributes each class adds, with its required ones always present. */
-function classAttributes(classUid: number, e: StoredEvent, actorUser: Record<string, unknown>, srcEndpoint: { ip: string } | undefined): Record<string, unknown> {
+function classAttributes(
+  classUid: number,
+  e: StoredEvent,
+  actorUser: Record<string, unknown>,
+  srcEndpoint: { ip: string } | undefined,
+): Record<string, unknown> {
   switch (classUid) {
     case 3002:
       // `user` (required) is the subject authenticating: in an application's trail, the actor.
@@ -116,7 +121,11 @@ function classAttributes(classUid: number, e: StoredEvent, actorUser: Record<str
  * only arrived in 1.6.0, so a service account is Other/"Service" here.
  */
 const USER_TYPE: Record<Actor['type'], [number, string]> = {
-  user: [1, 'User'], system: [3, 'System'], service: [99, 'Service'], api_key: [99, 'API Key'], anonymous: [0, 'Unknown'],
+  user: [1, 'User'],
+  system: [3, 'System'],
+  service: [99, 'Service'],
+  api_key: [99, 'API Key'],
+  anonymous: [0, 'Unknown'],
 };
 
 function ocsfUser(actor: Pick<Actor, 'type' | 'id' | 'name'>): Record<string, unknown> {

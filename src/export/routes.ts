@@ -17,7 +17,9 @@ import { EVENT_FORMATS, unknownFormat } from './formats.ts';
 
 const { limit: _limit, cursor: _cursor, ...filterProperties } = EventQuerySchema.properties;
 const ExportQuery = Type.Object({
-  format: Type.String({ description: `One of ${[...EVENT_FORMATS.keys()].join(', ')}, or ${BUNDLE_EXPORT.name}: the verifiable bundle of the whole log (docs/bundle.md), no filters` }),
+  format: Type.String({
+    description: `One of ${[...EVENT_FORMATS.keys()].join(', ')}, or ${BUNDLE_EXPORT.name}: the verifiable bundle of the whole log (docs/bundle.md), no filters`,
+  }),
   ...filterProperties,
 });
 
@@ -27,11 +29,21 @@ export function exportRoutes(services: Services) {
    * included) so everything in it is signed, then streamed. A narrowed viewer token may not have it.
    */
   const sendBundle = async (request: FastifyRequest, reply: FastifyReply, params: Record<string, unknown>) => {
-    assertNoFilters(Object.keys(params).filter((k) => k !== 'tenant' && params[k] !== undefined), '/');
+    assertNoFilters(
+      Object.keys(params).filter((k) => k !== 'tenant' && params[k] !== undefined),
+      '/',
+    );
     const principal = principalOf(request);
-    if (principal.viewer?.actions || principal.viewer?.targets) throw new TrailproofError('AUTH_FORBIDDEN', 'a narrowed viewer token cannot export the whole log');
+    if (principal.viewer?.actions || principal.viewer?.targets)
+      throw new TrailproofError('AUTH_FORBIDDEN', 'a narrowed viewer token cannot export the whole log');
     const tenant = await tenantFor(services, request, params.tenant as string | undefined);
-    await services.audit.record({ tenant, principal, action: 'audit_log.exported', metadata: { format: BUNDLE_EXPORT.name }, context: requestContext(request) });
+    await services.audit.record({
+      tenant,
+      principal,
+      action: 'audit_log.exported',
+      metadata: { format: BUNDLE_EXPORT.name },
+      context: requestContext(request),
+    });
     // A tree the checkpointer refuses to sign (its head contradicts an earlier checkpoint) is still
     // exported: the bundle is how that gets shown.
     await services.checkpointer.issue(tenant).catch((err: unknown) => request.log.error({ err, tenant }, 'export: no fresh checkpoint'));
@@ -44,35 +56,44 @@ export function exportRoutes(services: Services) {
   };
 
   return async function registerExportRoutes(app: FastifyInstance): Promise<void> {
-    app.get('/v1/exports', {
-      preHandler: authenticate(services, 'read'),
-      validatorCompiler: () => () => true,
-      schema: { summary: 'Export matching events in a SIEM or spreadsheet format (streamed)', tags: ['exports'], security: [{ bearer: [] }], querystring: ExportQuery },
-    }, async (request, reply) => {
-      const params = { ...(request.query as Record<string, unknown>) };
-      const formatName = params.format;
-      delete params.format;
-      if (formatName === BUNDLE_EXPORT.name) return sendBundle(request, reply, params);
-      const format = typeof formatName === 'string' ? EVENT_FORMATS.get(formatName) : undefined;
-      if (!format) throw unknownFormat(formatName);
-      if (params.limit !== undefined || params.cursor !== undefined) throw notForExports(params.limit !== undefined ? 'limit' : 'cursor');
-      const query = parseEventQuery({ sort: 'asc', ...params });
-      const tenant = await tenantFor(services, request, query.tenant);
-      // A viewer token's narrowing (src/query/viewer-narrowing.ts) applies to exports like to every read.
-      query.filter = narrowFilter(principalOf(request), query.filter);
-      await services.audit.record({
-        tenant,
-        principal: principalOf(request),
-        action: 'audit_log.exported',
-        metadata: { format: format.name, filter: Object.fromEntries(Object.entries(query.filter).map(([k, v]) => [k, String(v)])) },
-        context: requestContext(request),
-      });
-      const filename = `trailproof-${tenant}-${new Date().toISOString().slice(0, 10)}.${format.extension}`;
-      return reply
-        .type(format.mediaType)
-        .header('content-disposition', `attachment; filename="${filename}"`)
-        .send(Readable.from(exportRecords(services.sql, tenant, query, format), { objectMode: false }));
-    });
+    app.get(
+      '/v1/exports',
+      {
+        preHandler: authenticate(services, 'read'),
+        validatorCompiler: () => () => true,
+        schema: {
+          summary: 'Export matching events in a SIEM or spreadsheet format (streamed)',
+          tags: ['exports'],
+          security: [{ bearer: [] }],
+          querystring: ExportQuery,
+        },
+      },
+      async (request, reply) => {
+        const params = { ...(request.query as Record<string, unknown>) };
+        const formatName = params.format;
+        delete params.format;
+        if (formatName === BUNDLE_EXPORT.name) return sendBundle(request, reply, params);
+        const format = typeof formatName === 'string' ? EVENT_FORMATS.get(formatName) : undefined;
+        if (!format) throw unknownFormat(formatName);
+        if (params.limit !== undefined || params.cursor !== undefined) throw notForExports(params.limit !== undefined ? 'limit' : 'cursor');
+        const query = parseEventQuery({ sort: 'asc', ...params });
+        const tenant = await tenantFor(services, request, query.tenant);
+        // A viewer token's narrowing (src/query/viewer-narrowing.ts) applies to exports like to every read.
+        query.filter = narrowFilter(principalOf(request), query.filter);
+        await services.audit.record({
+          tenant,
+          principal: principalOf(request),
+          action: 'audit_log.exported',
+          metadata: { format: format.name, filter: Object.fromEntries(Object.entries(query.filter).map(([k, v]) => [k, String(v)])) },
+          context: requestContext(request),
+        });
+        const filename = `trailproof-${tenant}-${new Date().toISOString().slice(0, 10)}.${format.extension}`;
+        return reply
+          .type(format.mediaType)
+          .header('content-disposition', `attachment; filename="${filename}"`)
+          .send(Readable.from(exportRecords(services.sql, tenant, query, format), { objectMode: false }));
+      },
+    );
   };
 }
 

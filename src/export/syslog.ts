@@ -29,16 +29,29 @@ export function octetCounted(message: string): string {
 export function syslogMessage(e: StoredEvent, hostname = defaultHostname()): string {
   const pri = FACILITY_LOG_AUDIT * 8 + (e.outcome === 'failure' ? 4 : 6);
   const params: [string, string | number | undefined][] = [
-    ['uid', e.uid], ['tenant', e.tenant], ['seq', e.seq], ['action', e.action], ['outcome', e.outcome],
-    ['actor_type', e.actor.type], ['actor_id', e.actor.id], ['actor_name', e.actor.name],
+    ['uid', e.uid],
+    ['tenant', e.tenant],
+    ['seq', e.seq],
+    ['action', e.action],
+    ['outcome', e.outcome],
+    ['actor_type', e.actor.type],
+    ['actor_id', e.actor.id],
+    ['actor_name', e.actor.name],
     ['targets', e.targets.length ? JSON.stringify(e.targets) : undefined],
-    ['ip', e.context.ip], ['user_agent', e.context.user_agent], ['location', e.context.location],
-    ['request_id', e.context.request_id], ['reason', e.reason],
+    ['ip', e.context.ip],
+    ['user_agent', e.context.user_agent],
+    ['location', e.context.location],
+    ['request_id', e.context.request_id],
+    ['reason', e.reason],
     ['changes', e.changes?.length ? JSON.stringify(e.changes) : undefined],
     ['metadata', e.metadata && Object.keys(e.metadata).length ? JSON.stringify(e.metadata) : undefined],
-    ['received_at', e.received_at], ['id', e.id],
+    ['received_at', e.received_at],
+    ['id', e.id],
   ];
-  const sd = params.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => ` ${k}="${sdValue(String(v))}"`).join('');
+  const sd = params
+    .filter(([, v]) => v !== undefined && v !== '')
+    .map(([k, v]) => ` ${k}="${sdValue(String(v))}"`)
+    .join('');
   // MSGID is at most 32 printable US-ASCII characters; actions are ASCII by the event model.
   return `<${pri}>1 ${e.occurred_at} ${hostname} trailproof - ${e.action.slice(0, 32)} [${SD_ID}${sd}] ${eventSummary(e)}`;
 }
@@ -50,6 +63,10 @@ export function sdValue(value: string): string {
 let hostnameCache: string | undefined;
 /** The HOSTNAME field: this machine's name, reduced to printable US-ASCII (RFC 5424 §6.2.4). */
 function defaultHostname(): string {
-  hostnameCache ??= os.hostname().replace(/[^\x21-\x7e]/g, '').slice(0, 255) || '-';
+  hostnameCache ??=
+    os
+      .hostname()
+      .replace(/[^\x21-\x7e]/g, '')
+      .slice(0, 255) || '-';
   return hostnameCache;
 }

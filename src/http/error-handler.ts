@@ -19,12 +19,19 @@ export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): v
 
 function toTrailproofError(err: FastifyError | TrailproofError | Error): TrailproofError {
   if (err instanceof TrailproofError) return err;
-  const fe = err as FastifyError & { validation?: { instancePath: string; keyword: string; message?: string; params?: Record<string, unknown> }[]; validationContext?: string };
+  const fe = err as FastifyError & {
+    validation?: { instancePath: string; keyword: string; message?: string; params?: Record<string, unknown> }[];
+    validationContext?: string;
+  };
   if (fe.validation) {
     const details: ErrorDetail[] = fe.validation.map((v) => {
       const missing = v.keyword === 'required' ? `/${String(v.params?.missingProperty ?? '')}` : '';
       const extra = v.keyword === 'additionalProperties' ? `/${String(v.params?.additionalProperty ?? '')}` : '';
-      return { pointer: `${v.instancePath}${missing}${extra}`, code: v.keyword === 'additionalProperties' ? 'unknown_field' : v.keyword, message: v.message ?? 'invalid' };
+      return {
+        pointer: `${v.instancePath}${missing}${extra}`,
+        code: v.keyword === 'additionalProperties' ? 'unknown_field' : v.keyword,
+        message: v.message ?? 'invalid',
+      };
     });
     const code = fe.validationContext === 'querystring' ? 'QUERY_INVALID' : 'REQUEST_INVALID';
     return new TrailproofError(code, details.map((d) => `${d.pointer || '/'} ${d.message}`).join('; '), { details });
@@ -34,7 +41,10 @@ function toTrailproofError(err: FastifyError | TrailproofError | Error): Trailpr
       return new TrailproofError('REQUEST_TOO_LARGE', 'the request body is larger than the limit', { cause: err });
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new TrailproofError('REQUEST_INVALID', `the body is not valid JSON: ${err.message}`, { cause: err, details: [{ pointer: '', code: 'invalid_json', message: err.message }] });
+      return new TrailproofError('REQUEST_INVALID', `the body is not valid JSON: ${err.message}`, {
+        cause: err,
+        details: [{ pointer: '', code: 'invalid_json', message: err.message }],
+      });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new TrailproofError('REQUEST_INVALID', 'send JSON with `Content-Type: application/json`', { cause: err });
   }

@@ -47,14 +47,19 @@ export interface Services {
   hashReader(tenant: string, known?: StoredHashes): HashReader;
 }
 
-export function createServices(sql: Sql, config: Config, onError?: (err: unknown) => void, ledgerKeys: LedgerKeys = loadLedgerKeys(config), logger?: Logger): Services {
+export function createServices(
+  sql: Sql,
+  config: Config,
+  onError?: (err: unknown) => void,
+  ledgerKeys: LedgerKeys = loadLedgerKeys(config),
+  logger?: Logger,
+): Services {
   const committer = new GroupCommitter(sql, onError ? { onError } : {});
   const nodeCache = new LruNodeCache();
   const hashReader = (tenant: string, known?: StoredHashes) => databaseHashReader(sql, tenant, nodeCache, known);
   const checkpointer = new Checkpointer(sql, ledgerKeys, { reissueMs: config.ledger.checkpointReissueMs, ...(onError ? { onError } : {}) });
-  const witnessPusher = config.witnesses.length === 0
-    ? undefined
-    : new WitnessPusher({ sql, witnesses: config.witnesses, hashReader, ...(logger ? { logger } : {}) });
+  const witnessPusher =
+    config.witnesses.length === 0 ? undefined : new WitnessPusher({ sql, witnesses: config.witnesses, hashReader, ...(logger ? { logger } : {}) });
   if (witnessPusher) checkpointer.onCheckpoint((checkpoint) => witnessPusher.push(checkpoint));
   const audit = new MetaAudit(committer, { readCommit: config.readAuditCommit });
   const secrets = new SecretBox(config);

@@ -28,7 +28,8 @@ const TYPES: Record<string, string> = {
 };
 
 /** The console page's policy: scripts and styles only from this origin, no framing by others. */
-const CONSOLE_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
+const CONSOLE_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /** True when web/dist holds a build. */
 export function webBuilt(dist = WEB_DIST): boolean {
@@ -53,7 +54,8 @@ export function webRoutes(dist = WEB_DIST) {
       if (!file) throw new TrailproofError('NOT_FOUND', `${name} is not built (run \`npm run build:web\`)`);
       reply.type(file.type).header('vary', 'accept-encoding');
       reply.header('cache-control', file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
-      if (name === 'index.html') reply.header('content-security-policy', CONSOLE_CSP).header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
+      if (name === 'index.html')
+        reply.header('content-security-policy', CONSOLE_CSP).header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
       // The viewer script is loaded by other origins' pages: a classic script needs no CORS, but say so.
       if (name === 'embed.js') reply.header('access-control-allow-origin', '*');
       const gzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));

@@ -34,9 +34,15 @@ function writer(): { sql: Sql; statements: string[] } {
   return { sql, statements };
 }
 
-const body = (n: number): EventBody => ({
-  action: 'doc.read', occurred_at: new Date().toISOString(), actor: { type: 'user', id: `u${n}` }, targets: [], outcome: 'success', context: {},
-}) as EventBody;
+const body = (n: number): EventBody =>
+  ({
+    action: 'doc.read',
+    occurred_at: new Date().toISOString(),
+    actor: { type: 'user', id: `u${n}` },
+    targets: [],
+    outcome: 'success',
+    context: {},
+  }) as EventBody;
 const inserts = (statements: string[]) => statements.filter((s) => s.includes('insert into ledger_leaves')).length;
 
 async function until(condition: () => boolean, what: string): Promise<void> {
@@ -85,7 +91,10 @@ describe('appendPrepared from a head it knows', () => {
       expect(inserts(a.statements)).toBe(1);
       // b likewise: its own head in round 0, moved by a since in round 1 (refused), paused after.
       b.statements.length = 0;
-      const moved = await appendBatch(b.sql, [1, 2, 3].map((n) => ({ tenant: 'two', body: body(100 * round + n) })));
+      const moved = await appendBatch(
+        b.sql,
+        [1, 2, 3].map((n) => ({ tenant: 'two', body: body(100 * round + n) })),
+      );
       expect(moved.map((r) => 'seq' in r && r.seq)).toEqual([expected, expected + 1, expected + 2]);
       expect(inserts(b.statements)).toBe(round === 1 ? 2 : 1);
       expected += 3;

@@ -84,9 +84,10 @@ export function prepareAppend(items: AppendItem[]): PreparedItem[] {
     const uid = uuidv7();
     // One row per distinct target, so a target lookup never returns an event twice.
     const targets = [...new Map(body.targets.map((t) => [`${t.type}\u0000${t.id}`, [t.type, t.id]])).values()];
-    const rowTail = `"u":"${uid}","o":${json(body.occurred_at)},"c":"${commitmentHex}","i":${json(body.id ?? null)},"a":${json(body.action)},`
-      + `"at":${json(body.actor.type)},"ai":${json(body.actor.id)},"oc":${json(body.outcome)},"ip":${json(body.context.ip ?? null)},`
-      + `"salt":"${salt.toString('hex')}","tg":${json(targets)},"b":${canonical}}`;
+    const rowTail =
+      `"u":"${uid}","o":${json(body.occurred_at)},"c":"${commitmentHex}","i":${json(body.id ?? null)},"a":${json(body.action)},` +
+      `"at":${json(body.actor.type)},"ai":${json(body.actor.id)},"oc":${json(body.outcome)},"ip":${json(body.context.ip ?? null)},` +
+      `"salt":"${salt.toString('hex')}","tg":${json(targets)},"b":${canonical}}`;
     return { ...item, uid, canonical, commitmentHex, key: body.id === undefined ? undefined : idKey(item.tenant, body.id), rowTail };
   });
 }
@@ -121,7 +122,12 @@ export async function appendPrepared(sql: Sql, items: PreparedItem[]): Promise<A
   const now = performance.now();
   if (items.length <= ONE_TRIP_MAX_ITEMS && tenants.every((t) => heads.has(t) && !((paused.get(t) ?? 0) > now))) {
     try {
-      return await appendTransaction(sql, items, tenants, tenants.map((t) => heads.get(t)!));
+      return await appendTransaction(
+        sql,
+        items,
+        tenants,
+        tenants.map((t) => heads.get(t)!),
+      );
     } catch (err) {
       for (const t of tenants) paused.set(t, now + ONE_TRIP_PAUSE_MS);
       // A head moved by another process, a client id already stored, or an insert refused: the
@@ -188,7 +194,12 @@ async function appendTransaction(sql: Sql, items: PreparedItem[], tenants: strin
  * `lookUpIds`, client ids are taken to be new (ids repeated within the batch still count as
  * duplicates); a stored one then fails the insert on the unique index.
  */
-async function appendLocked(tx: ReservedSql, items: PreparedItem[], headRows: HeadRow[], lookUpIds: boolean): Promise<{ results: AppendResult[]; write: Promise<unknown>; heads: TreeUpdate['heads'] }> {
+async function appendLocked(
+  tx: ReservedSql,
+  items: PreparedItem[],
+  headRows: HeadRow[],
+  lookUpIds: boolean,
+): Promise<{ results: AppendResult[]; write: Promise<unknown>; heads: TreeUpdate['heads'] }> {
   const sizes = new Map(headRows.map((h) => [h.tenant_id, h.size]));
   const existing = lookUpIds ? await existingIds(tx, items) : new Map<string, StoredId>();
   const receivedAt = new Date().toISOString();
@@ -268,7 +279,9 @@ function insertRows(tx: ReservedSql, rows: NewRow[], receivedAt: string, tree: T
   }
   events += ']';
   const nodes = json(tree.nodes.map((n) => ({ t: n.tenant, l: n.level, i: n.idx, h: n.hash.toString('hex') })));
-  const heads = json(tree.heads.map((h) => ({ t: h.tenant, from: h.from, size: h.size, root: h.root.toString('hex'), frontier: h.frontier.map((f) => f.toString('hex')) })));
+  const heads = json(
+    tree.heads.map((h) => ({ t: h.tenant, from: h.from, size: h.size, root: h.root.toString('hex'), frontier: h.frontier.map((f) => f.toString('hex')) })),
+  );
   return tx`
     with x as (
       select * from jsonb_to_recordset(${events}::text::jsonb) as x(t text, s int8, u uuid, o timestamptz, c text, h text, i text,

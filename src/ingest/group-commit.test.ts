@@ -15,9 +15,15 @@ beforeAll(async () => {
 });
 afterAll(() => db.drop());
 
-const body = (n: number): EventBody => ({
-  action: 'doc.read', occurred_at: new Date().toISOString(), actor: { type: 'user', id: `u${n}` }, targets: [], outcome: 'success', context: {},
-}) as EventBody;
+const body = (n: number): EventBody =>
+  ({
+    action: 'doc.read',
+    occurred_at: new Date().toISOString(),
+    actor: { type: 'user', id: `u${n}` },
+    targets: [],
+    outcome: 'success',
+    context: {},
+  }) as EventBody;
 
 describe('GroupCommitter', () => {
   it('shares transactions, keeps each tenant in arrival order and leaves no gap', async () => {
@@ -49,7 +55,12 @@ describe('GroupCommitter', () => {
   it('rolls a failed append back whole (the pipelined COMMIT never commits it) and keeps the connection usable', async () => {
     // An address PostgreSQL refuses (validation normally stops it): the insert fails after the head lock.
     const bad = { ...body(1), context: { ip: 'not-an-address' } } as EventBody;
-    await expect(appendBatch(db.sql, [{ tenant: 'd', body: body(0) }, { tenant: 'd', body: bad }])).rejects.toThrow(/inet/);
+    await expect(
+      appendBatch(db.sql, [
+        { tenant: 'd', body: body(0) },
+        { tenant: 'd', body: bad },
+      ]),
+    ).rejects.toThrow(/inet/);
     const [head] = await db.sql<{ size: number }[]>`select size from ledger_heads where tenant_id = 'd'`;
     expect(head!.size).toBe(0);
     expect((await db.sql`select 1 from ledger_leaves where tenant_id = 'd'`).length).toBe(0);
@@ -64,7 +75,7 @@ describe('GroupCommitter', () => {
     const settled = await Promise.allSettled(requests);
     await committer.close();
     expect(settled[3]).toMatchObject({ status: 'rejected', reason: { code: 'UNAVAILABLE' } });
-    const seqs = settled.filter((s, n) => n !== 3).map((s) => (s.status === 'fulfilled' && s.value[0] && 'seq' in s.value[0] ? s.value[0].seq : -1));
+    const seqs = settled.filter((_s, n) => n !== 3).map((s) => (s.status === 'fulfilled' && s.value[0] && 'seq' in s.value[0] ? s.value[0].seq : -1));
     expect(seqs.sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4]);
   });
 
@@ -78,8 +89,10 @@ describe('GroupCommitter', () => {
     });
     try {
       const committer = new GroupCommitter(traced as never);
-      const read = (audit: MetaAudit) => audit.record({ tenant: 'f', principal: { actor: { type: 'system', id: 't', name: 't' } }, action: 'audit_log.viewed' });
-      const written = (audit: MetaAudit) => audit.record({ tenant: 'f', principal: { actor: { type: 'system', id: 't', name: 't' } }, action: 'api_key.created' });
+      const read = (audit: MetaAudit) =>
+        audit.record({ tenant: 'f', principal: { actor: { type: 'system', id: 't', name: 't' } }, action: 'audit_log.viewed' });
+      const written = (audit: MetaAudit) =>
+        audit.record({ tenant: 'f', principal: { actor: { type: 'system', id: 't', name: 't' } }, action: 'api_key.created' });
       const asyncReads = new MetaAudit(committer, { readCommit: 'async' });
       const relaxed = (s: string) => s === 'set local synchronous_commit = off';
 
@@ -102,7 +115,7 @@ describe('GroupCommitter', () => {
     }
   });
 
-  it('does not hold one tenant\'s small requests behind another tenant\'s stuck transaction, and batches them', async () => {
+  it("does not hold one tenant's small requests behind another tenant's stuck transaction, and batches them", async () => {
     const committer = new GroupCommitter(db.sql, { minParallelEvents: 256, maxParallelWaitMs: 20 });
     // Tenant g's head is locked elsewhere, so g's transaction waits in PostgreSQL.
     const holder = await db.ownerSql.reserve();
@@ -134,12 +147,20 @@ describe('GroupCommitter', () => {
     const holdX = await owner.reserve();
     const holdY = await owner.reserve();
     try {
-      for (const [hold, tenant] of [[holdX, 'x'], [holdY, 'y']] as const) {
+      for (const [hold, tenant] of [
+        [holdX, 'x'],
+        [holdY, 'y'],
+      ] as const) {
         await hold`begin`;
         await hold`select 1 from ledger_heads where tenant_id = ${tenant} for update`;
       }
       const first = committer.append([{ tenant: 'x', body: body(0) }]);
-      const shared = [1, 2].map((n) => committer.append([{ tenant: 'y', body: body(n) }]).then(() => 'stored', (err: unknown) => err));
+      const shared = [1, 2].map((n) =>
+        committer.append([{ tenant: 'y', body: body(n) }]).then(
+          () => 'stored',
+          (err: unknown) => err,
+        ),
+      );
       await holdX`commit`;
       await first;
       // The shared transaction now waits for y's head; its backend is terminated there, so its

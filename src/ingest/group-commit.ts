@@ -56,7 +56,10 @@ export class GroupCommitter {
   private readonly maxParallelWaitMs: number;
   private wakeTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly sql: Sql, private readonly options: GroupCommitOptions = {}) {
+  constructor(
+    private readonly sql: Sql,
+    private readonly options: GroupCommitOptions = {},
+  ) {
     this.partitions = new PartitionManager(sql);
     this.maxBatchEvents = options.maxBatchEvents ?? 5000;
     this.maxInFlight = options.maxInFlight ?? 4;
@@ -125,10 +128,13 @@ export class GroupCommitter {
   /** Pumps again at `due` (performance.now() time), unless a wake-up is already set. */
   private wakeAt(due: number): void {
     if (this.wakeTimer) return;
-    this.wakeTimer = setTimeout(() => {
-      this.wakeTimer = undefined;
-      this.pump();
-    }, Math.max(1, Math.ceil(due - performance.now())));
+    this.wakeTimer = setTimeout(
+      () => {
+        this.wakeTimer = undefined;
+        this.pump();
+      },
+      Math.max(1, Math.ceil(due - performance.now())),
+    );
     this.wakeTimer.unref();
   }
 

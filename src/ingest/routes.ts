@@ -28,58 +28,70 @@ interface Rejected {
 
 export function ingestRoutes(services: Services) {
   return async function registerIngestRoutes(app: FastifyInstance): Promise<void> {
-    app.post('/v1/events', {
-      preHandler: authenticate(services, 'ingest'),
-      // Validation is ours (validateBatch): it reports every field with its pointer, per event.
-      validatorCompiler: () => () => true,
-      schema: {
-        summary: 'Record one event or a batch',
-        tags: ['events'],
-        security: [{ bearer: [] }],
-        body: Type.Union([EventInputSchema, Type.Object({ events: Type.Array(EventInputSchema, { minItems: 1, maxItems: 1000 }) })]),
+    app.post(
+      '/v1/events',
+      {
+        preHandler: authenticate(services, 'ingest'),
+        // Validation is ours (validateBatch): it reports every field with its pointer, per event.
+        validatorCompiler: () => () => true,
+        schema: {
+          summary: 'Record one event or a batch',
+          tags: ['events'],
+          security: [{ bearer: [] }],
+          body: Type.Union([EventInputSchema, Type.Object({ events: Type.Array(EventInputSchema, { minItems: 1, maxItems: 1000 }) })]),
+        },
       },
-    }, async (request, reply) => {
-      const principal = principalOf(request);
-      const batch = validateBatch(request.body, { now: new Date(), maxFutureSkewMs: services.config.maxFutureSkewMs, allowTenantField: true });
-      const prefix = (i: number) => (batch.mode === 'batch' ? `/events/${i}` : '');
-      const rejected: Rejected[] = [...batch.rejected];
-      const items: { index: number; tenant: string; body: EventBody }[] = [];
-      for (const a of batch.accepted) {
-        try {
-          items.push({ index: a.index, tenant: await tenantFor(services, request, a.tenant, `${prefix(a.index)}/tenant`), body: a.body });
-        } catch (err) {
-          if (batch.mode === 'single' || !(err instanceof TrailproofError)) throw err;
-          rejected.push({ index: a.index, errors: err.details ?? [{ pointer: `${prefix(a.index)}/tenant`, code: err.code.toLowerCase(), message: err.message }] });
+      async (request, reply) => {
+        const principal = principalOf(request);
+        const batch = validateBatch(request.body, { now: new Date(), maxFutureSkewMs: services.config.maxFutureSkewMs, allowTenantField: true });
+        const prefix = (i: number) => (batch.mode === 'batch' ? `/events/${i}` : '');
+        const rejected: Rejected[] = [...batch.rejected];
+        const items: { index: number; tenant: string; body: EventBody }[] = [];
+        for (const a of batch.accepted) {
+          try {
+            items.push({ index: a.index, tenant: await tenantFor(services, request, a.tenant, `${prefix(a.index)}/tenant`), body: a.body });
+          } catch (err) {
+            if (batch.mode === 'single' || !(err instanceof TrailproofError)) throw err;
+            rejected.push({
+              index: a.index,
+              errors: err.details ?? [{ pointer: `${prefix(a.index)}/tenant`, code: err.code.toLowerCase(), message: err.message }],
+            });
+          }
         }
-      }
-      if (batch.mode === 'single' && rejected.length > 0) {
-        throw new TrailproofError('EVENT_INVALID', 'the event is invalid', { details: rejected[0]!.errors });
-      }
-      const results = await services.committer.append(items.map(({ tenant, body }) => ({ tenant, body })));
-      const accepted: Accepted[] = [];
-      results.forEach((result, i) => {
-        const item = items[i]!;
-        const outcome = describe(result, `${prefix(item.index)}/id`);
-        if ('errors' in outcome) rejected.push({ index: item.index, errors: outcome.errors });
-        else accepted.push({ index: item.index, ...outcome });
-      });
-      rejected.sort((a, b) => a.index - b.index);
-      accepted.sort((a, b) => a.index - b.index);
-      request.log.info({ principal: principal.keyId, accepted: accepted.length, rejected: rejected.length }, 'events ingested');
+        if (batch.mode === 'single' && rejected.length > 0) {
+          throw new TrailproofError('EVENT_INVALID', 'the event is invalid', { details: rejected[0]!.errors });
+        }
+        const results = await services.committer.append(items.map(({ tenant, body }) => ({ tenant, body })));
+        const accepted: Accepted[] = [];
+        results.forEach((result, i) => {
+          const item = items[i]!;
+          const outcome = describe(result, `${prefix(item.index)}/id`);
+          if ('errors' in outcome) rejected.push({ index: item.index, errors: outcome.errors });
+          else accepted.push({ index: item.index, ...outcome });
+        });
+        rejected.sort((a, b) => a.index - b.index);
+        accepted.sort((a, b) => a.index - b.index);
+        request.log.info({ principal: principal.keyId, accepted: accepted.length, rejected: rejected.length }, 'events ingested');
 
-      if (batch.mode === 'single') {
-        const only = accepted[0];
-        if (!only) throw new TrailproofError('EVENT_ID_CONFLICT', 'an event with this id and different content already exists', { details: rejected[0]?.errors ?? [] });
-        const { index: _index, ...body } = only;
-        return reply.code(only.duplicate ? 200 : 201).send(body);
-      }
-      if (accepted.length === 0) {
-        const conflictsOnly = rejected.every((r) => r.errors.every((e) => e.code === 'id_conflict'));
-        const error = new TrailproofError(conflictsOnly ? 'EVENT_ID_CONFLICT' : 'EVENT_INVALID', 'no event of the batch was accepted', { details: rejected.flatMap((r) => r.errors) });
-        return reply.code(error.status).send({ ...error.toJSON(), accepted, rejected });
-      }
-      return reply.code(200).send({ accepted, rejected });
-    });
+        if (batch.mode === 'single') {
+          const only = accepted[0];
+          if (!only)
+            throw new TrailproofError('EVENT_ID_CONFLICT', 'an event with this id and different content already exists', {
+              details: rejected[0]?.errors ?? [],
+            });
+          const { index: _index, ...body } = only;
+          return reply.code(only.duplicate ? 200 : 201).send(body);
+        }
+        if (accepted.length === 0) {
+          const conflictsOnly = rejected.every((r) => r.errors.every((e) => e.code === 'id_conflict'));
+          const error = new TrailproofError(conflictsOnly ? 'EVENT_ID_CONFLICT' : 'EVENT_INVALID', 'no event of the batch was accepted', {
+            details: rejected.flatMap((r) => r.errors),
+          });
+          return reply.code(error.status).send({ ...error.toJSON(), accepted, rejected });
+        }
+        return reply.code(200).send({ accepted, rejected });
+      },
+    );
   };
 }
 

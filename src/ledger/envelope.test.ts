@@ -47,13 +47,22 @@ describe('envelope', () => {
 
   it('spells the envelope exactly as the generic RFC 8785 canonicaliser does', () => {
     const wellFormed = fc.string({ unit: 'grapheme', maxLength: 40 });
-    fc.assert(fc.property(wellFormed, fc.nat({ max: Number.MAX_SAFE_INTEGER }), wellFormed, wellFormed, fc.uint8Array({ minLength: 32, maxLength: 32 }),
-      (tenant, index, uid, receivedAt, c) => {
-        const hex = Buffer.from(c).toString('hex');
-        const expected = canonicalJson({ v: 1, tenant, index, uid, received_at: receivedAt, commitment: hex });
-        expect(envelopeText(tenant, index, uid, receivedAt, hex)).toBe(expected);
-        expect(envelopeBytes({ tenant, index, uid, received_at: receivedAt, commitment: c }).toString('utf8')).toBe(expected);
-      }), { numRuns: 500 });
+    fc.assert(
+      fc.property(
+        wellFormed,
+        fc.nat({ max: Number.MAX_SAFE_INTEGER }),
+        wellFormed,
+        wellFormed,
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        (tenant, index, uid, receivedAt, c) => {
+          const hex = Buffer.from(c).toString('hex');
+          const expected = canonicalJson({ v: 1, tenant, index, uid, received_at: receivedAt, commitment: hex });
+          expect(envelopeText(tenant, index, uid, receivedAt, hex)).toBe(expected);
+          expect(envelopeBytes({ tenant, index, uid, received_at: receivedAt, commitment: c }).toString('utf8')).toBe(expected);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 
   it('draws fresh 32-byte salts', () => {

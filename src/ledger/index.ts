@@ -10,13 +10,29 @@ export type { HashReader, HashRange } from './proofs.ts';
 export { verifyInclusion, verifyConsistency } from './verify-proof.ts';
 export { MemoryHashStore } from './memory-hash-store.ts';
 export {
-  TILE_HEIGHT, TILE_WIDTH, MAX_TILE_LEVEL, MAX_ENTRY_SIZE,
-  tileHashesPath, entryBundlePath, parseTilePath, tileRange, tileWidthAt, entryBundle, parseEntryBundle,
+  TILE_HEIGHT,
+  TILE_WIDTH,
+  MAX_TILE_LEVEL,
+  MAX_ENTRY_SIZE,
+  tileHashesPath,
+  entryBundlePath,
+  parseTilePath,
+  tileRange,
+  tileWidthAt,
+  entryBundle,
+  parseEntryBundle,
 } from './tiles.ts';
 export type { TilePath } from './tiles.ts';
 export {
-  ED25519_SIGNATURE_TYPE, MAX_NOTE_SIZE, MAX_NOTE_SIGNATURES,
-  generateSignerKey, parseSignerKey, parseVerifierKey, signNote, openNote, formatSignatureLine,
+  ED25519_SIGNATURE_TYPE,
+  MAX_NOTE_SIZE,
+  MAX_NOTE_SIGNATURES,
+  generateSignerKey,
+  parseSignerKey,
+  parseVerifierKey,
+  signNote,
+  openNote,
+  formatSignatureLine,
 } from './note.ts';
 export type { NoteSigner, NoteVerifier, NoteSignature, OpenedNote } from './note.ts';
 export { isValidKeyName, keyId } from './key-text.ts';

@@ -21,16 +21,21 @@ const implementations = [
 
 describe.each(implementations)('sha256Many (%s)', (_name, many) => {
   it('hashes each range of the data, empty ones and overlapping ones too', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 600 }), fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 40 }), (data, pairs) => {
-      const ranges = new Uint32Array(pairs.flatMap(([a, b]) => {
-        const [x, y] = [a % (data.length + 1), b % (data.length + 1)];
-        return [Math.min(x, y), Math.max(x, y)];
-      }));
-      const out = Buffer.alloc(32 * pairs.length + 5, 7);
-      many(data, ranges, out);
-      for (let i = 0; i < pairs.length; i++) expect(out.subarray(32 * i, 32 * i + 32)).toEqual(digest(data.subarray(ranges[2 * i], ranges[2 * i + 1])));
-      expect(out.subarray(32 * pairs.length)).toEqual(Buffer.alloc(5, 7)); // nothing written past the digests
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 40 }), (data, pairs) => {
+        const ranges = new Uint32Array(
+          pairs.flatMap(([a, b]) => {
+            const [x, y] = [a % (data.length + 1), b % (data.length + 1)];
+            return [Math.min(x, y), Math.max(x, y)];
+          }),
+        );
+        const out = Buffer.alloc(32 * pairs.length + 5, 7);
+        many(data, ranges, out);
+        for (let i = 0; i < pairs.length; i++) expect(out.subarray(32 * i, 32 * i + 32)).toEqual(digest(data.subarray(ranges[2 * i], ranges[2 * i + 1])));
+        expect(out.subarray(32 * pairs.length)).toEqual(Buffer.alloc(5, 7)); // nothing written past the digests
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('refuses ranges outside the data and an out too short, before hashing anything', () => {
@@ -45,7 +50,7 @@ describe.each(implementations)('sha256Many (%s)', (_name, many) => {
 });
 
 describe('loading the addon', () => {
-  it('ignores a missing build, and a build of another version with a warning (an old checkout\'s)', async () => {
+  it("ignores a missing build, and a build of another version with a warning (an old checkout's)", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-native-'));
     try {
       expect(loadNativeSha256(path.join(dir, 'missing.node'))).toBeUndefined();
@@ -61,7 +66,7 @@ describe('loading the addon', () => {
   });
 });
 
-describe('the ledger\'s hashing', () => {
+describe("the ledger's hashing", () => {
   it('uses the native SHA-256 in CI, where the install builds it', () => {
     if (!process.env.CI || process.env.TRAILPROOF_NATIVE === '0') return;
     expect(nativeSha256, 'scripts/build-native.mjs did not build native/ (see the npm ci output)').toBeDefined();
@@ -69,15 +74,18 @@ describe('the ledger\'s hashing', () => {
   });
 
   it('computes interior nodes as SHA-256(0x01 || left || right), natively or not', () => {
-    fc.assert(fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), (left, right) => {
-      const expected = digest(Buffer.concat([Buffer.from([1]), left, right]));
-      expect(nodeHash(left, right)).toEqual(expected);
-      if (nativeSha256) {
-        const out = Buffer.alloc(32);
-        nativeSha256.nodeHash(left, right, out);
-        expect(out).toEqual(expected);
-      }
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), (left, right) => {
+        const expected = digest(Buffer.concat([Buffer.from([1]), left, right]));
+        expect(nodeHash(left, right)).toEqual(expected);
+        if (nativeSha256) {
+          const out = Buffer.alloc(32);
+          nativeSha256.nodeHash(left, right, out);
+          expect(out).toEqual(expected);
+        }
+      }),
+      { numRuns: 300 },
+    );
     if (nativeSha256) expect(() => nativeSha256!.nodeHash(Buffer.alloc(31), Buffer.alloc(32), Buffer.alloc(32))).toThrow(TypeError);
   });
 });

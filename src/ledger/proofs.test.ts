@@ -28,22 +28,68 @@ function flipBit(proof: Buffer[], element: number, bit: number): Buffer[] {
 }
 
 // Known answers from transparency-dev/merkle's proof tests (leaves and roots as in merkle.test.ts).
-const LEAVES = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'].map((h) =>
-  leafHash(Buffer.from(h, 'hex')),
-);
+const LEAVES = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'].map((h) => leafHash(Buffer.from(h, 'hex')));
 const KNOWN_INCLUSION: [index: number, size: number, proof: string[]][] = [
-  [0, 8, ['96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7', '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e', '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4']],
-  [5, 8, ['bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b', 'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0', 'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7']],
+  [
+    0,
+    8,
+    [
+      '96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7',
+      '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
+      '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4',
+    ],
+  ],
+  [
+    5,
+    8,
+    [
+      'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b',
+      'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0',
+      'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
+    ],
+  ],
   [2, 3, ['fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125']],
-  [1, 5, ['6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d', '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e', 'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b']],
+  [
+    1,
+    5,
+    [
+      '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
+      '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
+      'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b',
+    ],
+  ],
   [0, 1, []],
 ];
 const KNOWN_CONSISTENCY: [size1: number, size2: number, proof: string[]][] = [
   [1, 1, []],
-  [1, 8, ['96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7', '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e', '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4']],
-  [6, 8, ['0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a', 'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0', 'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7']],
+  [
+    1,
+    8,
+    [
+      '96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7',
+      '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
+      '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4',
+    ],
+  ],
+  [
+    6,
+    8,
+    [
+      '0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a',
+      'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0',
+      'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
+    ],
+  ],
   [2, 5, ['5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e', 'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b']],
-  [6, 7, ['0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a', 'b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f', 'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7']],
+  [
+    6,
+    7,
+    [
+      '0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a',
+      'b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f',
+      'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
+    ],
+  ],
 ];
 
 describe('proof generation', () => {
@@ -61,7 +107,13 @@ describe('proof generation', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 2000 }).chain((size) =>
-          fc.record({ size: fc.constant(size), index: fc.nat(size - 1), other: fc.nat(size - 1), bit: fc.nat(), wrongSize: fc.integer({ min: 1, max: 2001 }) }),
+          fc.record({
+            size: fc.constant(size),
+            index: fc.nat(size - 1),
+            other: fc.nat(size - 1),
+            bit: fc.nat(),
+            wrongSize: fc.integer({ min: 1, max: 2001 }),
+          }),
         ),
         async ({ size, index, other, bit, wrongSize }) => {
           const leaves = makeLeaves(size);
@@ -91,9 +143,11 @@ describe('proof generation', () => {
   it('generates consistency proofs that match RFC 9162 SUBPROOF and verify, and only those', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.integer({ min: 1, max: 2000 }).chain((size2) =>
-          fc.record({ size2: fc.constant(size2), size1: fc.integer({ min: 1, max: size2 }), other: fc.integer({ min: 1, max: size2 }), bit: fc.nat() }),
-        ),
+        fc
+          .integer({ min: 1, max: 2000 })
+          .chain((size2) =>
+            fc.record({ size2: fc.constant(size2), size1: fc.integer({ min: 1, max: size2 }), other: fc.integer({ min: 1, max: size2 }), bit: fc.nat() }),
+          ),
         async ({ size1, size2, other, bit }) => {
           const leaves = makeLeaves(size2);
           const store = storeOf(leaves);
@@ -166,11 +220,14 @@ describe('proof generation', () => {
       },
       cache,
     };
-    await fc.assert(fc.asyncProperty(fc.nat({ max: size - 1 }), fc.integer({ min: 1, max: size }), async (index, small) => {
-      const plain = await inclusionProof(store, index, size);
-      expect(hex(await inclusionProof(reader, index, size))).toEqual(hex(plain));
-      expect(hex(await consistencyProof(reader, small, size))).toEqual(hex(await consistencyProof(store, small, size)));
-    }), { numRuns: 60 });
+    await fc.assert(
+      fc.asyncProperty(fc.nat({ max: size - 1 }), fc.integer({ min: 1, max: size }), async (index, small) => {
+        const plain = await inclusionProof(store, index, size);
+        expect(hex(await inclusionProof(reader, index, size))).toEqual(hex(plain));
+        expect(hex(await consistencyProof(reader, small, size))).toEqual(hex(await consistencyProof(store, small, size)));
+      }),
+      { numRuns: 60 },
+    );
     // The same proof again: every recomputed hash comes from the cache, only the leaf's own
     // stored level-0 and level-8 siblings are read.
     await inclusionProof(reader, 12_345, size);
@@ -180,7 +237,7 @@ describe('proof generation', () => {
     expect(hashesRead.n).toBeLessThanOrEqual(4);
   });
 
-  it('with a warm node cache, reads only the leaf\'s own tile, as the tree grows too', async () => {
+  it("with a warm node cache, reads only the leaf's own tile, as the tree grows too", async () => {
     const leaves = randomLeaves(140_000);
     const store = storeOf(leaves);
     const cache = new LruNodeCache(100_000).forTenant('t');
@@ -195,22 +252,32 @@ describe('proof generation', () => {
     await inclusionProof(reader, 0, 70_001); // warms the tiles above the leaves and the newest leaves
     // Checkpoints of a growing tree, proofs of leaves all over it: the same proofs as without the
     // cache, and after the first proof at each size nothing is read but the leaf's own tile.
-    await fc.assert(fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 4000 }), { minLength: 1, maxLength: 6 }), fc.array(fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), { minLength: 2, maxLength: 8 }), async (steps, spots) => {
-      let size = 70_001;
-      for (const step of steps) {
-        size += step;
-        await inclusionProof(reader, 0, size);
-        reads.length = 0;
-        for (const spot of spots) {
-          const index = Math.floor(spot * size);
-          expect(hex(await inclusionProof(reader, index, size))).toEqual(hex(await inclusionProof(store, index, size)));
-          const tile = index - (index % 256);
-          expect(reads.every((r) => r.level === 0 && r.start >= tile && r.end <= tile + 256), JSON.stringify(reads)).toBe(true);
-          reads.length = 0;
-        }
-        expect(hex(await consistencyProof(reader, size - step, size))).toEqual(hex(await consistencyProof(store, size - step, size)));
-      }
-    }), { numRuns: 10 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 1, max: 4000 }), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), { minLength: 2, maxLength: 8 }),
+        async (steps, spots) => {
+          let size = 70_001;
+          for (const step of steps) {
+            size += step;
+            await inclusionProof(reader, 0, size);
+            reads.length = 0;
+            for (const spot of spots) {
+              const index = Math.floor(spot * size);
+              expect(hex(await inclusionProof(reader, index, size))).toEqual(hex(await inclusionProof(store, index, size)));
+              const tile = index - (index % 256);
+              expect(
+                reads.every((r) => r.level === 0 && r.start >= tile && r.end <= tile + 256),
+                JSON.stringify(reads),
+              ).toBe(true);
+              reads.length = 0;
+            }
+            expect(hex(await consistencyProof(reader, size - step, size))).toEqual(hex(await consistencyProof(store, size - step, size)));
+          }
+        },
+      ),
+      { numRuns: 10 },
+    );
   });
 
   it('keeps the least recently used hashes within its bound', () => {

@@ -204,9 +204,7 @@ function cacheTile(cache: NodeCache, read: HashRange, hashes: readonly Buffer[])
 }
 
 async function readRanges(reader: HashReader, ranges: readonly HashRange[]): Promise<Buffer[][]> {
-  const results = reader.readMany
-    ? await reader.readMany(ranges)
-    : await Promise.all(ranges.map(({ level, start, end }) => reader.read(level, start, end)));
+  const results = reader.readMany ? await reader.readMany(ranges) : await Promise.all(ranges.map(({ level, start, end }) => reader.read(level, start, end)));
   ranges.forEach(({ level, start, end }, i) => {
     const hashes = results[i];
     if (!hashes || hashes.length !== end - start || !hashes.every(isHash)) {

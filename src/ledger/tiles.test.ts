@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  entryBundle, entryBundlePath, parseEntryBundle, parseTilePath, tileHashesPath, tileRange, tileWidthAt, TILE_WIDTH,
-} from './tiles.ts';
+import { entryBundle, entryBundlePath, parseEntryBundle, parseTilePath, tileHashesPath, tileRange, tileWidthAt, TILE_WIDTH } from './tiles.ts';
 import { expectCode } from './testing/expect-code.ts';
 
 describe('tile paths (c2sp.org/tlog-tiles)', () => {
@@ -19,7 +17,11 @@ describe('tile paths (c2sp.org/tlog-tiles)', () => {
     expect(parseTilePath('tile/0/000.p/1')).toEqual({ kind: 'hashes', level: 0, index: 0, width: 1 });
     expect(parseTilePath('tile/63/000')).toEqual({ kind: 'hashes', level: 63, index: 0, width: 256 });
     expect(parseTilePath('tile/entries/x001/000.p/255')).toEqual({ kind: 'entries', index: 1000, width: 255 });
-    for (const [level, index, width] of [[0, 0, 256], [5, 999_999_999, 3], [2, 1_000_000, 256]] as const) {
+    for (const [level, index, width] of [
+      [0, 0, 256],
+      [5, 999_999_999, 3],
+      [2, 1_000_000, 256],
+    ] as const) {
       const path = tileHashesPath(level, index, width);
       expect(parseTilePath(path)).toEqual({ kind: 'hashes', level, index, width });
     }

@@ -15,9 +15,7 @@ export const MAX_TILE_LEVEL = 63;
 /** Largest entry in a bundle: lengths are big-endian uint16. */
 export const MAX_ENTRY_SIZE = 0xffff;
 
-export type TilePath =
-  | { kind: 'hashes'; level: number; index: number; width: number }
-  | { kind: 'entries'; index: number; width: number };
+export type TilePath = { kind: 'hashes'; level: number; index: number; width: number } | { kind: 'entries'; index: number; width: number };
 
 /** `tile/<L>/<N>[.p/<W>]`; width defaults to a full tile. */
 export function tileHashesPath(level: number, index: number, width: number = TILE_WIDTH): string {
@@ -42,8 +40,7 @@ export function parseTilePath(path: string): TilePath {
   const [, levelText = '', indexText = '', widthText] = match;
   const index = Number(indexText.replaceAll('x', '').replaceAll('/', ''));
   const width = widthText === undefined ? TILE_WIDTH : Number(widthText);
-  const tile: TilePath =
-    levelText === 'entries' ? { kind: 'entries', index, width } : { kind: 'hashes', level: Number(levelText), index, width };
+  const tile: TilePath = levelText === 'entries' ? { kind: 'entries', index, width } : { kind: 'hashes', level: Number(levelText), index, width };
   const level = tile.kind === 'hashes' ? tile.level : 0;
   if (!isValidTile(level, index, width)) throw notATile(path);
   const canonical = tile.kind === 'hashes' ? tileHashesPath(level, index, width) : entryBundlePath(index, width);
@@ -107,11 +104,7 @@ function tileIndexPath(index: number, width: number): string {
 }
 
 function isValidTile(level: number, index: number, width: number): boolean {
-  return (
-    isNatural(level) && level <= MAX_TILE_LEVEL &&
-    isNatural(index) && index <= MAX_TILE_INDEX &&
-    isNatural(width) && width >= 1 && width <= TILE_WIDTH
-  );
+  return isNatural(level) && level <= MAX_TILE_LEVEL && isNatural(index) && index <= MAX_TILE_INDEX && isNatural(width) && width >= 1 && width <= TILE_WIDTH;
 }
 
 function checkTile(level: number, index: number, width: number): void {

@@ -8,8 +8,24 @@ import { verifyConsistency, verifyInclusion } from './verify-proof.ts';
 // transparency-dev/merkle testdata @417fb0c (see test/fixtures/vectors/rfc6962/README.md).
 const VECTORS = fileURLToPath(new URL('../../test/fixtures/vectors/rfc6962/', import.meta.url));
 
-interface InclusionCase { leafIdx: number; treeSize: number; root: string; leafHash: string; proof: string[] | null; desc: string; wantErr: boolean }
-interface ConsistencyCase { size1: number; size2: number; root1: string; root2: string; proof: string[] | null; desc: string; wantErr: boolean }
+interface InclusionCase {
+  leafIdx: number;
+  treeSize: number;
+  root: string;
+  leafHash: string;
+  proof: string[] | null;
+  desc: string;
+  wantErr: boolean;
+}
+interface ConsistencyCase {
+  size1: number;
+  size2: number;
+  root1: string;
+  root2: string;
+  proof: string[] | null;
+  desc: string;
+  wantErr: boolean;
+}
 
 function cases<T>(folder: string): [string, T][] {
   const dir = join(VECTORS, folder);

@@ -23,7 +23,9 @@ export function loadAddon<T extends { version: number }>(path: string, version: 
   // A build left from an older checkout (the sources changed, `npm install` not run since) may
   // lack a function or differ in one: not used, and said once.
   if (loaded.version !== version) {
-    process.emitWarning(`${path} is out of date (version ${String(loaded.version)}, expected ${version}); using the JavaScript stand-in until \`npm install\` (or node scripts/build-native.mjs) rebuilds it`);
+    process.emitWarning(
+      `${path} is out of date (version ${String(loaded.version)}, expected ${version}); using the JavaScript stand-in until \`npm install\` (or node scripts/build-native.mjs) rebuilds it`,
+    );
     return undefined;
   }
   return loaded;

@@ -33,7 +33,10 @@ export function decodeCursor(cursor: string, sort: 'asc' | 'desc', filter: Event
 
 function fingerprint(filter: EventFilter, tenant: string): string {
   const entries = Object.entries(filter).sort(([a], [b]) => (a < b ? -1 : 1));
-  return createHash('sha256').update(JSON.stringify([tenant, entries])).digest('base64url').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify([tenant, entries]))
+    .digest('base64url')
+    .slice(0, 16);
 }
 
 function invalid(message: string): TrailproofError {

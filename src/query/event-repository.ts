@@ -84,22 +84,37 @@ async function actionsWithPrefix(sql: Sql, tenant: string, prefix: string): Prom
  * decode a client's cursor first (decodeCursor checks it belongs to these filters).
  */
 export function keysetSelection(
-  sql: Sql, tenant: string, query: Pick<EventQuery, 'filter' | 'sort'>, range: { after?: Position | undefined; upTo?: Position | undefined } = {},
+  sql: Sql,
+  tenant: string,
+  query: Pick<EventQuery, 'filter' | 'sort'>,
+  range: { after?: Position | undefined; upTo?: Position | undefined } = {},
 ): { from: Fragment; where: Fragment; order: Fragment } {
   const { filter, sort } = query;
   const { after, upTo } = range;
   const { from, conds, byTarget: t } = eventSource(sql, tenant, filter);
   const key = t ? sql`t.occurred_at, t.seq` : sql`e.occurred_at, e.seq`;
   if (after) {
-    conds.push(sort === 'desc' ? sql`(${key}) < (${after.occurredAt}::timestamptz, ${after.seq}::int8)` : sql`(${key}) > (${after.occurredAt}::timestamptz, ${after.seq}::int8)`);
+    conds.push(
+      sort === 'desc'
+        ? sql`(${key}) < (${after.occurredAt}::timestamptz, ${after.seq}::int8)`
+        : sql`(${key}) > (${after.occurredAt}::timestamptz, ${after.seq}::int8)`,
+    );
   }
   if (upTo) {
-    conds.push(sort === 'desc' ? sql`(${key}) >= (${upTo.occurredAt}::timestamptz, ${upTo.seq}::int8)` : sql`(${key}) <= (${upTo.occurredAt}::timestamptz, ${upTo.seq}::int8)`);
+    conds.push(
+      sort === 'desc'
+        ? sql`(${key}) >= (${upTo.occurredAt}::timestamptz, ${upTo.seq}::int8)`
+        : sql`(${key}) <= (${upTo.occurredAt}::timestamptz, ${upTo.seq}::int8)`,
+    );
   }
   const where = conds.reduce((acc, c) => sql`${acc} and ${c}`);
   const order = t
-    ? (sort === 'desc' ? sql`order by t.occurred_at desc, t.seq desc` : sql`order by t.occurred_at asc, t.seq asc`)
-    : (sort === 'desc' ? sql`order by e.occurred_at desc, e.seq desc` : sql`order by e.occurred_at asc, e.seq asc`);
+    ? sort === 'desc'
+      ? sql`order by t.occurred_at desc, t.seq desc`
+      : sql`order by t.occurred_at asc, t.seq asc`
+    : sort === 'desc'
+      ? sql`order by e.occurred_at desc, e.seq desc`
+      : sql`order by e.occurred_at asc, e.seq asc`;
   return { from, where, order };
 }
 
@@ -119,10 +134,10 @@ export function eventSource(sql: Sql, tenant: string, filter: EventFilter): { fr
     if (filter.until) conds.push(sql`t.occurred_at < ${filter.until}`);
   }
   const from = byTarget
-    // Each target row fetches its event (a nested loop over the targets index, in order, stopping at
-    // the page's limit). `offset 0` keeps the planner from flattening it into a join it may then
-    // hash: after ANALYZE it misjudges the (occurred_at, seq) join and scanned every event (~900 ms).
-    ? sql`event_targets t cross join lateral (
+    ? // Each target row fetches its event (a nested loop over the targets index, in order, stopping at
+      // the page's limit). `offset 0` keeps the planner from flattening it into a join it may then
+      // hash: after ANALYZE it misjudges the (occurred_at, seq) join and scanned every event (~900 ms).
+      sql`event_targets t cross join lateral (
         select * from events e where e.tenant_id = t.tenant_id and e.occurred_at = t.occurred_at and e.seq = t.seq offset 0) e`
     : sql`events e`;
   return { from, conds, byTarget };

@@ -44,8 +44,9 @@ export function decodeFeedCursor(cursor: string, tenant: string): number {
     parsed = undefined;
   }
   const c = parsed as { v?: unknown; t?: unknown; s?: unknown } | undefined;
-  if (!c || c.v !== 1 || typeof c.t !== 'string' || !Number.isSafeInteger(c.s) || (c.s as number) < 0) throw invalid('after is not a feed cursor this server issued');
-  if (c.t !== tenant) throw invalid('after is a cursor of another tenant\'s feed');
+  if (c?.v !== 1 || typeof c.t !== 'string' || !Number.isSafeInteger(c.s) || (c.s as number) < 0)
+    throw invalid('after is not a feed cursor this server issued');
+  if (c.t !== tenant) throw invalid("after is a cursor of another tenant's feed");
   return c.s as number;
 }
 

@@ -54,7 +54,22 @@ export function parseEventQuery(params: Record<string, unknown>, extraAllowed: r
     else if (CONTROL.test(value)) errors.push({ pointer: `/${name}`, code: 'control_character', message: `${name} contains a control character` });
     return value;
   };
-  const allowed = new Set(['actor', 'action', 'target_type', 'target_id', 'outcome', 'ip', 'since', 'until', 'q', 'sort', 'limit', 'cursor', 'tenant', ...extraAllowed]);
+  const allowed = new Set([
+    'actor',
+    'action',
+    'target_type',
+    'target_id',
+    'outcome',
+    'ip',
+    'since',
+    'until',
+    'q',
+    'sort',
+    'limit',
+    'cursor',
+    'tenant',
+    ...extraAllowed,
+  ]);
   for (const name of Object.keys(params)) {
     if (!allowed.has(name)) errors.push({ pointer: `/${name}`, code: 'unknown_field', message: `unknown parameter "${name}"` });
   }
@@ -66,7 +81,8 @@ export function parseEventQuery(params: Record<string, unknown>, extraAllowed: r
   set('actor', str('actor'));
   const action = str('action', 130);
   if (action !== undefined && action !== '*') {
-    if (!ACTION_FILTER.test(action)) errors.push({ pointer: '/action', code: 'pattern', message: 'action must be an action name, or a prefix ending in ".*" (user.*)' });
+    if (!ACTION_FILTER.test(action))
+      errors.push({ pointer: '/action', code: 'pattern', message: 'action must be an action name, or a prefix ending in ".*" (user.*)' });
     else if (action.endsWith('.*')) {
       filter.action = action.slice(0, -2);
       filter.actionPrefix = true;
@@ -88,7 +104,8 @@ export function parseEventQuery(params: Record<string, unknown>, extraAllowed: r
     const value = str(name, 64);
     if (value === undefined) continue;
     const ms = Date.parse(value);
-    if (!RFC3339.test(value) || Number.isNaN(ms)) errors.push({ pointer: `/${name}`, code: 'invalid_timestamp', message: `${name} must be an RFC 3339 timestamp with an offset (2026-01-31T00:00:00Z)` });
+    if (!RFC3339.test(value) || Number.isNaN(ms))
+      errors.push({ pointer: `/${name}`, code: 'invalid_timestamp', message: `${name} must be an RFC 3339 timestamp with an offset (2026-01-31T00:00:00Z)` });
     else filter[name] = new Date(ms).toISOString();
   }
   if (filter.since && filter.until && filter.since > filter.until) {
@@ -102,7 +119,8 @@ export function parseEventQuery(params: Record<string, unknown>, extraAllowed: r
   let limit = DEFAULT_PAGE;
   if (limitRaw !== undefined) {
     limit = /^\d+$/.test(limitRaw) ? Number(limitRaw) : NaN;
-    if (!(limit >= 1 && limit <= MAX_PAGE)) errors.push({ pointer: '/limit', code: 'out_of_range', message: `limit must be a whole number from 1 to ${MAX_PAGE}` });
+    if (!(limit >= 1 && limit <= MAX_PAGE))
+      errors.push({ pointer: '/limit', code: 'out_of_range', message: `limit must be a whole number from 1 to ${MAX_PAGE}` });
   }
   const cursor = str('cursor', 1024);
   const tenant = str('tenant', 63);

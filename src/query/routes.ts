@@ -31,66 +31,84 @@ export const EventQuerySchema = Type.Object({
 
 export function queryRoutes(services: Services) {
   return async function registerQueryRoutes(app: FastifyInstance): Promise<void> {
-    app.get('/v1/events', {
-      preHandler: authenticate(services, 'read'),
-      validatorCompiler: () => () => true,
-      schema: { summary: 'Search events', tags: ['events'], security: [{ bearer: [] }], querystring: EventQuerySchema },
-    }, async (request) => {
-      const query = parseEventQuery(request.query as Record<string, unknown>);
-      const tenant = await tenantFor(services, request, query.tenant);
-      query.filter = narrowFilter(principalOf(request), query.filter);
-      // The page and the read's record side by side (the record commits before the answer goes out).
-      // The page leaves out read records received from now on: otherwise a read could find its own
-      // record, whose metadata holds the filter it searched for.
-      const readAt = new Date();
-      const [page] = await Promise.all([
-        findEvents(services.sql, tenant, query, { hideReadsSince: readAt }),
-        services.audit.record({
-          tenant,
-          principal: principalOf(request),
-          action: 'audit_log.viewed',
-          metadata: { filter: describeFilter(query.filter), sort: query.sort, page: query.cursor ? 'next' : 'first' },
-          context: requestContext(request),
-        }),
-      ]);
-      return page;
-    });
-
-    app.get('/v1/events/histogram', {
-      preHandler: authenticate(services, 'read'),
-      validatorCompiler: () => () => true,
-      schema: {
-        summary: 'Event counts per time bucket',
-        description: 'The events the filters select, counted in `buckets` equal buckets over [since, until) (default: the last 24 hours). Not recorded as a read: it reveals counts only, and the console reads the same filter\'s events alongside, which is recorded.',
-        tags: ['events'],
-        security: [{ bearer: [] }],
-        querystring: Type.Composite([Type.Omit(EventQuerySchema, ['sort', 'limit', 'cursor']), Type.Object({ buckets: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_BUCKETS, default: DEFAULT_BUCKETS })) })]),
+    app.get(
+      '/v1/events',
+      {
+        preHandler: authenticate(services, 'read'),
+        validatorCompiler: () => () => true,
+        schema: { summary: 'Search events', tags: ['events'], security: [{ bearer: [] }], querystring: EventQuerySchema },
       },
-    }, async (request) => {
-      const { buckets: bucketsRaw, ...params } = request.query as Record<string, unknown>;
-      const query = parseEventQuery(params);
-      const buckets = bucketsRaw === undefined ? DEFAULT_BUCKETS : /^\d+$/.test(String(bucketsRaw)) ? Number(bucketsRaw) : NaN;
-      if (!(buckets >= 1 && buckets <= MAX_BUCKETS)) {
-        throw new TrailproofError('QUERY_INVALID', `buckets must be a whole number from 1 to ${MAX_BUCKETS}`, { details: [{ pointer: '/buckets', code: 'out_of_range', message: `buckets must be from 1 to ${MAX_BUCKETS}` }] });
-      }
-      const tenant = await tenantFor(services, request, query.tenant);
-      const until = query.filter.until ?? new Date().toISOString();
-      const since = query.filter.since ?? new Date(Date.parse(until) - 24 * 3600_000).toISOString();
-      return eventHistogram(services.sql, tenant, { ...narrowFilter(principalOf(request), query.filter), since, until }, buckets);
-    });
+      async (request) => {
+        const query = parseEventQuery(request.query as Record<string, unknown>);
+        const tenant = await tenantFor(services, request, query.tenant);
+        query.filter = narrowFilter(principalOf(request), query.filter);
+        // The page and the read's record side by side (the record commits before the answer goes out).
+        // The page leaves out read records received from now on: otherwise a read could find its own
+        // record, whose metadata holds the filter it searched for.
+        const readAt = new Date();
+        const [page] = await Promise.all([
+          findEvents(services.sql, tenant, query, { hideReadsSince: readAt }),
+          services.audit.record({
+            tenant,
+            principal: principalOf(request),
+            action: 'audit_log.viewed',
+            metadata: { filter: describeFilter(query.filter), sort: query.sort, page: query.cursor ? 'next' : 'first' },
+            context: requestContext(request),
+          }),
+        ]);
+        return page;
+      },
+    );
 
-    app.get('/v1/events/:uid', {
-      preHandler: authenticate(services, 'read'),
-      schema: { summary: 'Get one event', tags: ['events'], security: [{ bearer: [] }], params: Type.Object({ uid: Type.String() }) },
-    }, async (request) => {
-      const { uid } = request.params as { uid: string };
-      // Another tenant's event answers exactly like a missing one: no existence oracle across tenants.
-      const { found, recorded } = await readRecorded(services.readRecords, principalOf(request), uid, (id) => findEventByUid(services.sql, id), {
-        context: requestContext(request),
-      });
-      await recorded;
-      return found;
-    });
+    app.get(
+      '/v1/events/histogram',
+      {
+        preHandler: authenticate(services, 'read'),
+        validatorCompiler: () => () => true,
+        schema: {
+          summary: 'Event counts per time bucket',
+          description:
+            "The events the filters select, counted in `buckets` equal buckets over [since, until) (default: the last 24 hours). Not recorded as a read: it reveals counts only, and the console reads the same filter's events alongside, which is recorded.",
+          tags: ['events'],
+          security: [{ bearer: [] }],
+          querystring: Type.Composite([
+            Type.Omit(EventQuerySchema, ['sort', 'limit', 'cursor']),
+            Type.Object({ buckets: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_BUCKETS, default: DEFAULT_BUCKETS })) }),
+          ]),
+        },
+      },
+      async (request) => {
+        const { buckets: bucketsRaw, ...params } = request.query as Record<string, unknown>;
+        const query = parseEventQuery(params);
+        const buckets = bucketsRaw === undefined ? DEFAULT_BUCKETS : /^\d+$/.test(String(bucketsRaw)) ? Number(bucketsRaw) : NaN;
+        if (!(buckets >= 1 && buckets <= MAX_BUCKETS)) {
+          throw new TrailproofError('QUERY_INVALID', `buckets must be a whole number from 1 to ${MAX_BUCKETS}`, {
+            details: [{ pointer: '/buckets', code: 'out_of_range', message: `buckets must be from 1 to ${MAX_BUCKETS}` }],
+          });
+        }
+        const tenant = await tenantFor(services, request, query.tenant);
+        const until = query.filter.until ?? new Date().toISOString();
+        const since = query.filter.since ?? new Date(Date.parse(until) - 24 * 3600_000).toISOString();
+        return eventHistogram(services.sql, tenant, { ...narrowFilter(principalOf(request), query.filter), since, until }, buckets);
+      },
+    );
+
+    app.get(
+      '/v1/events/:uid',
+      {
+        preHandler: authenticate(services, 'read'),
+        schema: { summary: 'Get one event', tags: ['events'], security: [{ bearer: [] }], params: Type.Object({ uid: Type.String() }) },
+      },
+      async (request) => {
+        const { uid } = request.params as { uid: string };
+        // Another tenant's event answers exactly like a missing one: no existence oracle across tenants.
+        const { found, recorded } = await readRecorded(services.readRecords, principalOf(request), uid, (id) => findEventByUid(services.sql, id), {
+          context: requestContext(request),
+        });
+        await recorded;
+        return found;
+      },
+    );
   };
 }
 

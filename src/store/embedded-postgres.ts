@@ -132,7 +132,10 @@ async function isPostmasterOf(pid: number, pgDir: string): Promise<boolean> {
 }
 
 async function isInitialized(pgDir: string): Promise<boolean> {
-  return fs.access(path.join(pgDir, '.trailproof-initialized')).then(() => true, () => false);
+  return fs.access(path.join(pgDir, '.trailproof-initialized')).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function initialize(initdb: string, pgDir: string, password: string, owner: Owner): Promise<void> {

@@ -40,7 +40,9 @@ export async function migrate(sql: Sql, log: (message: string) => void = () => {
     await tx`select pg_advisory_xact_lock(hashtext('trailproof.migrate'))`;
     await tx`create table if not exists schema_migrations (
       version int primary key, name text not null, checksum text not null, applied_at timestamptz not null default now())`;
-    const applied = new Map((await tx<{ version: number; checksum: string }[]>`select version, checksum from schema_migrations`).map((r) => [r.version, r.checksum]));
+    const applied = new Map(
+      (await tx<{ version: number; checksum: string }[]>`select version, checksum from schema_migrations`).map((r) => [r.version, r.checksum]),
+    );
     const done: Migration[] = [];
     for (const m of migrations) {
       const checksum = applied.get(m.version);

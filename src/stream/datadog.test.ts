@@ -14,17 +14,22 @@ function create(config: Record<string, unknown>) {
   return datadog.create({ id: 'st_dd', tenant: 'acme', name: 'dd', config: datadog.parseConfig(config), secret: API_KEY, format: jsonl });
 }
 
-testDestination('datadog', async () => {
-  const receiver = await startHttpReceiver();
-  receiver.okStatus = 202;
-  return {
-    format: 'jsonl',
-    destination: () => create({ url: `${receiver.url}/api/v2/logs` }),
-    destinationAt: (host, port) => create({ url: `http://${host}:${port}/api/v2/logs` }),
-    receivedUids: async () => receiver.accepted.flatMap((r) => (JSON.parse(r.body.toString()) as { message: string }[]).map((l) => (JSON.parse(l.message) as StoredEvent).uid)),
-    close: () => receiver.close(),
-  };
-}, { acknowledges: true });
+testDestination(
+  'datadog',
+  async () => {
+    const receiver = await startHttpReceiver();
+    receiver.okStatus = 202;
+    return {
+      format: 'jsonl',
+      destination: () => create({ url: `${receiver.url}/api/v2/logs` }),
+      destinationAt: (host, port) => create({ url: `http://${host}:${port}/api/v2/logs` }),
+      receivedUids: async () =>
+        receiver.accepted.flatMap((r) => (JSON.parse(r.body.toString()) as { message: string }[]).map((l) => (JSON.parse(l.message) as StoredEvent).uid)),
+      close: () => receiver.close(),
+    };
+  },
+  { acknowledges: true },
+);
 
 describe('datadog', () => {
   let receiver: HttpReceiver;

@@ -45,13 +45,15 @@ export const datadog: DestinationKind<DatadogConfig, RecordBatch> = {
     const tags = [`tenant:${tenant}`, ...(config.ddtags ? [config.ddtags] : [])].join(',');
     return {
       async deliver({ records }, signal) {
-        const body = JSON.stringify(records.map((message) => ({
-          ddsource: config.ddsource,
-          service: config.service,
-          ddtags: tags,
-          ...(config.hostname ? { hostname: config.hostname } : {}),
-          message: message.trimEnd(),
-        })));
+        const body = JSON.stringify(
+          records.map((message) => ({
+            ddsource: config.ddsource,
+            service: config.service,
+            ddtags: tags,
+            ...(config.hostname ? { hostname: config.hostname } : {}),
+            message: message.trimEnd(),
+          })),
+        );
         await sender.post(config.url, { 'content-type': 'application/json', 'dd-api-key': secret! }, body, signal);
       },
       async close() {

@@ -106,5 +106,6 @@ export function caField(config: Record<string, unknown>): string | undefined {
 }
 
 export function onlyFields(config: Record<string, unknown>, allowed: readonly string[]): void {
-  for (const key of Object.keys(config)) if (!allowed.includes(key)) throw configInvalid(key, `is not a setting of this kind (settings: ${allowed.join(', ')})`);
+  for (const key of Object.keys(config))
+    if (!allowed.includes(key)) throw configInvalid(key, `is not a setting of this kind (settings: ${allowed.join(', ')})`);
 }

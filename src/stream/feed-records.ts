@@ -25,7 +25,12 @@ export interface FeedRecords {
 }
 
 export async function readFeedRecords(
-  sql: Sql, tenant: string, from: number, limit: number, assembled: AssembledRecords, filter: StreamFilter,
+  sql: Sql,
+  tenant: string,
+  from: number,
+  limit: number,
+  assembled: AssembledRecords,
+  filter: StreamFilter,
 ): Promise<FeedRecords> {
   // Aggregating an ordered subquery keeps its order; string_agg and count skip the NULL records of
   // purged or unselected events, max(seq) still counts their leaves.

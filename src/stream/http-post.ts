@@ -27,24 +27,28 @@ export function httpSender(options: { ca?: string | undefined } = {}): HttpSende
       const agent = agents[target.protocol as 'http:' | 'https:'];
       return new Promise<void>((resolve, reject) => {
         if (signal.aborted) return reject(deliveryFailed(`POST ${target.host}: timed out`));
-        const req = client.request(target, {
-          method: 'POST',
-          agent,
-          headers: { 'content-length': String(Buffer.byteLength(body)), ...headers },
-          signal,
-        }, (res) => {
-          let answer = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => {
-            if (answer.length < MAX_ANSWER_BYTES) answer += chunk;
-          });
-          res.on('error', (err) => reject(deliveryFailed(`POST ${target.host}: ${err.message}`, err)));
-          res.on('end', () => {
-            const status = res.statusCode ?? 0;
-            if (status >= 200 && status < 300) resolve();
-            else reject(deliveryFailed(`POST ${target.host}${target.pathname}: HTTP ${status} ${oneLine(answer)}`.trimEnd()));
-          });
-        });
+        const req = client.request(
+          target,
+          {
+            method: 'POST',
+            agent,
+            headers: { 'content-length': String(Buffer.byteLength(body)), ...headers },
+            signal,
+          },
+          (res) => {
+            let answer = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => {
+              if (answer.length < MAX_ANSWER_BYTES) answer += chunk;
+            });
+            res.on('error', (err) => reject(deliveryFailed(`POST ${target.host}: ${err.message}`, err)));
+            res.on('end', () => {
+              const status = res.statusCode ?? 0;
+              if (status >= 200 && status < 300) resolve();
+              else reject(deliveryFailed(`POST ${target.host}${target.pathname}: HTTP ${status} ${oneLine(answer)}`.trimEnd()));
+            });
+          },
+        );
         req.on('error', (err) => reject(deliveryFailed(signal.aborted ? `POST ${target.host}: timed out` : `POST ${target.host}: ${err.message}`, err)));
         req.end(body);
       });

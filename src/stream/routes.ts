@@ -11,34 +11,48 @@ import type { Services } from '../http/services.ts';
 import { DESTINATION_KINDS } from './destinations.ts';
 import { view, type Changer } from './stream-service.ts';
 
-const Filter = Type.Object({
-  actions: Type.Optional(Type.Array(Type.String(), { maxItems: 100, description: 'Action names (`user.login`) or prefixes (`document.*`); absent: every action' })),
-  outcome: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('failure')])),
-}, { additionalProperties: false });
+const Filter = Type.Object(
+  {
+    actions: Type.Optional(
+      Type.Array(Type.String(), { maxItems: 100, description: 'Action names (`user.login`) or prefixes (`document.*`); absent: every action' }),
+    ),
+    outcome: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('failure')])),
+  },
+  { additionalProperties: false },
+);
 
-const CreateBody = Type.Object({
-  tenant: Type.Optional(Type.String({ description: 'Required with a key bound to no tenant' })),
-  name: Type.String({ minLength: 1, maxLength: 100 }),
-  kind: Type.String({ description: `One of ${[...DESTINATION_KINDS.keys()].join(', ')}` }),
-  format: Type.Optional(Type.String({ description: 'An export format the kind can carry; default the kind\'s first' })),
-  filter: Type.Optional(Filter),
-  config: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Settings of the kind (docs/streams.md)' })),
-  secret: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'Write-only: signing secret, token or key of the kind' })),
-  since: Type.Optional(Type.String({ description: 'RFC 3339: start with the events received since; default: only new events' })),
-}, { additionalProperties: false });
+const CreateBody = Type.Object(
+  {
+    tenant: Type.Optional(Type.String({ description: 'Required with a key bound to no tenant' })),
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    kind: Type.String({ description: `One of ${[...DESTINATION_KINDS.keys()].join(', ')}` }),
+    format: Type.Optional(Type.String({ description: "An export format the kind can carry; default the kind's first" })),
+    filter: Type.Optional(Filter),
+    config: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Settings of the kind (docs/streams.md)' })),
+    secret: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'Write-only: signing secret, token or key of the kind' })),
+    since: Type.Optional(Type.String({ description: 'RFC 3339: start with the events received since; default: only new events' })),
+  },
+  { additionalProperties: false },
+);
 
-const UpdateBody = Type.Object({
-  name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-  format: Type.Optional(Type.String()),
-  filter: Type.Optional(Filter),
-  config: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-  secret: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
-  status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('paused')])),
-}, { additionalProperties: false });
+const UpdateBody = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    format: Type.Optional(Type.String()),
+    filter: Type.Optional(Filter),
+    config: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    secret: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+    status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('paused')])),
+  },
+  { additionalProperties: false },
+);
 
-const ReplayBody = Type.Object({
-  since: Type.String({ description: 'RFC 3339: deliver again every event received at or after it' }),
-}, { additionalProperties: false });
+const ReplayBody = Type.Object(
+  {
+    since: Type.String({ description: 'RFC 3339: deliver again every event received at or after it' }),
+  },
+  { additionalProperties: false },
+);
 
 const IdParams = Type.Object({ id: Type.String() });
 const ListQuery = Type.Object({ tenant: Type.Optional(Type.String()) });
@@ -51,12 +65,16 @@ export function streamRoutes(services: Services) {
   const load = (request: FastifyRequest) => services.streams.get((request.params as { id: string }).id, principalOf(request).tenant);
 
   return async function registerStreamRoutes(app: FastifyInstance): Promise<void> {
-    app.post('/v1/streams', { preHandler: admin, schema: { summary: 'Create a stream destination', tags, security, body: CreateBody } }, async (request, reply) => {
-      const body = request.body as Static<typeof CreateBody>;
-      const tenant = await tenantFor(services, request, body.tenant);
-      const { tenant: _t, ...input } = body;
-      return reply.code(201).send(await services.streams.create(tenant, input, changer(request)));
-    });
+    app.post(
+      '/v1/streams',
+      { preHandler: admin, schema: { summary: 'Create a stream destination', tags, security, body: CreateBody } },
+      async (request, reply) => {
+        const body = request.body as Static<typeof CreateBody>;
+        const tenant = await tenantFor(services, request, body.tenant);
+        const { tenant: _t, ...input } = body;
+        return reply.code(201).send(await services.streams.create(tenant, input, changer(request)));
+      },
+    );
 
     app.get('/v1/streams', { preHandler: admin, schema: { summary: 'List stream destinations', tags, security, querystring: ListQuery } }, async (request) => {
       const { tenant } = request.query as Static<typeof ListQuery>;
@@ -65,29 +83,56 @@ export function streamRoutes(services: Services) {
       return { data: await services.streams.list(scope) };
     });
 
-    app.get('/v1/streams/:id', { preHandler: admin, schema: { summary: 'A stream destination (without its secret)', tags, security, params: IdParams } }, async (request) => {
-      return view(await load(request));
-    });
+    app.get(
+      '/v1/streams/:id',
+      { preHandler: admin, schema: { summary: 'A stream destination (without its secret)', tags, security, params: IdParams } },
+      async (request) => {
+        return view(await load(request));
+      },
+    );
 
-    app.patch('/v1/streams/:id', { preHandler: admin, schema: { summary: 'Change a stream destination (pause with status=paused)', tags, security, params: IdParams, body: UpdateBody } }, async (request) => {
-      return services.streams.update(await load(request), request.body as Static<typeof UpdateBody>, changer(request));
-    });
+    app.patch(
+      '/v1/streams/:id',
+      { preHandler: admin, schema: { summary: 'Change a stream destination (pause with status=paused)', tags, security, params: IdParams, body: UpdateBody } },
+      async (request) => {
+        return services.streams.update(await load(request), request.body as Static<typeof UpdateBody>, changer(request));
+      },
+    );
 
-    app.delete('/v1/streams/:id', { preHandler: admin, schema: { summary: 'Delete a stream destination', tags, security, params: IdParams } }, async (request, reply) => {
-      await services.streams.delete(await load(request), changer(request));
-      return reply.code(204).send();
-    });
+    app.delete(
+      '/v1/streams/:id',
+      { preHandler: admin, schema: { summary: 'Delete a stream destination', tags, security, params: IdParams } },
+      async (request, reply) => {
+        await services.streams.delete(await load(request), changer(request));
+        return reply.code(204).send();
+      },
+    );
 
-    app.post('/v1/streams/:id/resume', { preHandler: admin, schema: { summary: 'Resume a paused stream from its cursor', tags, security, params: IdParams } }, async (request) => {
-      return services.streams.resume(await load(request), changer(request));
-    });
+    app.post(
+      '/v1/streams/:id/resume',
+      { preHandler: admin, schema: { summary: 'Resume a paused stream from its cursor', tags, security, params: IdParams } },
+      async (request) => {
+        return services.streams.resume(await load(request), changer(request));
+      },
+    );
 
-    app.post('/v1/streams/:id/replay', { preHandler: admin, schema: { summary: 'Move the cursor back (or forward) to the first event received since a time', tags, security, params: IdParams, body: ReplayBody } }, async (request) => {
-      return services.streams.replay(await load(request), (request.body as Static<typeof ReplayBody>).since, changer(request));
-    });
+    app.post(
+      '/v1/streams/:id/replay',
+      {
+        preHandler: admin,
+        schema: { summary: 'Move the cursor back (or forward) to the first event received since a time', tags, security, params: IdParams, body: ReplayBody },
+      },
+      async (request) => {
+        return services.streams.replay(await load(request), (request.body as Static<typeof ReplayBody>).since, changer(request));
+      },
+    );
 
-    app.get('/v1/streams/:id/status', { preHandler: admin, schema: { summary: 'Lag, last success and last error of a stream', tags, security, params: IdParams } }, async (request) => {
-      return services.streams.status(await load(request));
-    });
+    app.get(
+      '/v1/streams/:id/status',
+      { preHandler: admin, schema: { summary: 'Lag, last success and last error of a stream', tags, security, params: IdParams } },
+      async (request) => {
+        return services.streams.status(await load(request));
+      },
+    );
   };
 }

@@ -36,10 +36,12 @@ async function startS3(buckets: string[]): Promise<S3Server> {
     client,
     async objects(bucket, prefix) {
       const list = await client.send(new ListObjectsV2Command({ Bucket: bucket, ...(prefix ? { Prefix: prefix } : {}) }));
-      return Promise.all((list.Contents ?? []).map(async (o) => {
-        const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key! }));
-        return { key: o.Key!, body: Buffer.from(await got.Body!.transformToByteArray()) };
-      }));
+      return Promise.all(
+        (list.Contents ?? []).map(async (o) => {
+          const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key! }));
+          return { key: o.Key!, body: Buffer.from(await got.Body!.transformToByteArray()) };
+        }),
+      );
     },
     async close() {
       client.destroy();
@@ -54,21 +56,32 @@ function create(endpoint: string, bucket: string, extra: Record<string, unknown>
   return s3.create({ id: 'st_s3', tenant: 'acme', name: 's3', config, secret: 'S3RVER', format: jsonl });
 }
 
-const uidsOf = (objects: { key: string; body: Buffer }[]) => objects
-  .filter((o) => o.key.endsWith('.jsonl.gz'))
-  .sort((a, b) => a.key.localeCompare(b.key))
-  .flatMap((o) => gunzipSync(o.body).toString().split('\n').filter((l) => l).map((l) => (JSON.parse(l) as StoredEvent).uid));
+const uidsOf = (objects: { key: string; body: Buffer }[]) =>
+  objects
+    .filter((o) => o.key.endsWith('.jsonl.gz'))
+    .sort((a, b) => a.key.localeCompare(b.key))
+    .flatMap((o) =>
+      gunzipSync(o.body)
+        .toString()
+        .split('\n')
+        .filter((l) => l)
+        .map((l) => (JSON.parse(l) as StoredEvent).uid),
+    );
 
-testDestination('s3 (s3rver)', async () => {
-  const server = await startS3(['contract']);
-  return {
-    format: 'jsonl',
-    destination: () => create(server.endpoint, 'contract'),
-    destinationAt: (host, port) => create(`http://${host}:${port}`, 'contract'),
-    receivedUids: async () => uidsOf(await server.objects('contract')),
-    close: () => server.close(),
-  };
-}, { acknowledges: true });
+testDestination(
+  's3 (s3rver)',
+  async () => {
+    const server = await startS3(['contract']);
+    return {
+      format: 'jsonl',
+      destination: () => create(server.endpoint, 'contract'),
+      destinationAt: (host, port) => create(`http://${host}:${port}`, 'contract'),
+      receivedUids: async () => uidsOf(await server.objects('contract')),
+      close: () => server.close(),
+    };
+  },
+  { acknowledges: true },
+);
 
 describe('s3', () => {
   let server: S3Server;
@@ -87,12 +100,25 @@ describe('s3', () => {
     const objects = await server.objects('audit', 'trail/');
     expect(objects.map((o) => o.key).sort()).toEqual(['trail/acme/000000000007-000000000026.jsonl.gz', 'trail/acme/000000000007-000000000026.manifest.json']);
     const data = objects.find((o) => o.key.endsWith('.gz'))!.body;
-    expect(gunzipSync(data).toString().split('\n').filter((l) => l).map((l) => JSON.parse(l))).toEqual(events);
+    expect(
+      gunzipSync(data)
+        .toString()
+        .split('\n')
+        .filter((l) => l)
+        .map((l) => JSON.parse(l)),
+    ).toEqual(events);
     const manifest = JSON.parse(objects.find((o) => o.key.endsWith('.json'))!.body.toString());
     expect(manifest).toEqual({
-      object: 'trail/acme/000000000007-000000000026.jsonl.gz', format: 'jsonl', tenant: 'acme', events: 20,
-      first_index: 7, last_index: 26, first_uid: events[0]!.uid, last_uid: events[19]!.uid,
-      bytes: data.length, sha256: createHash('sha256').update(data).digest('hex'),
+      object: 'trail/acme/000000000007-000000000026.jsonl.gz',
+      format: 'jsonl',
+      tenant: 'acme',
+      events: 20,
+      first_index: 7,
+      last_index: 26,
+      first_uid: events[0]!.uid,
+      last_uid: events[19]!.uid,
+      bytes: data.length,
+      sha256: createHash('sha256').update(data).digest('hex'),
     });
   });
 

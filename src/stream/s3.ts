@@ -52,22 +52,23 @@ export const s3: DestinationKind<S3Config> = {
   create({ tenant, config, secret, format }) {
     // The SDK is big: loaded with the first S3 destination, not by every process that starts.
     let client: Promise<{ s3: S3Client; PutObjectCommand: typeof import('@aws-sdk/client-s3').PutObjectCommand }> | undefined;
-    const connect = () => (client ??= import('@aws-sdk/client-s3').then(({ S3Client, PutObjectCommand }) => ({
-      PutObjectCommand,
-      s3: new S3Client({
-        region: config.region,
-        credentials: { accessKeyId: config.access_key_id, secretAccessKey: secret! },
-        forcePathStyle: config.force_path_style,
-        ...(config.endpoint ? { endpoint: config.endpoint } : {}),
-        maxAttempts: 1, // the worker retries, with its own backoff
-      }),
-    })));
+    const connect = () =>
+      (client ??= import('@aws-sdk/client-s3').then(({ S3Client, PutObjectCommand }) => ({
+        PutObjectCommand,
+        s3: new S3Client({
+          region: config.region,
+          credentials: { accessKeyId: config.access_key_id, secretAccessKey: secret! },
+          forcePathStyle: config.force_path_style,
+          ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+          maxAttempts: 1, // the worker retries, with its own backoff
+        }),
+      })));
     const put = async (key: string, body: Buffer, contentType: string, extra: Record<string, string>, signal: AbortSignal) => {
       try {
         const { s3, PutObjectCommand } = await connect();
         await s3.send(new PutObjectCommand({ Bucket: config.bucket, Key: key, Body: body, ContentType: contentType, ...extra }), { abortSignal: signal });
       } catch (err) {
-        throw deliveryFailed(`S3 PUT ${config.bucket}/${key}: ${signal.aborted ? 'timed out' : (err as Error).name + ': ' + (err as Error).message}`, err);
+        throw deliveryFailed(`S3 PUT ${config.bucket}/${key}: ${signal.aborted ? 'timed out' : `${(err as Error).name}: ${(err as Error).message}`}`, err);
       }
     };
     return {

@@ -38,7 +38,11 @@ export class SecretBox {
       decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
       return Buffer.concat([decipher.update(data.subarray(NONCE_BYTES, data.length - TAG_BYTES)), decipher.final()]).toString('utf8');
     } catch (err) {
-      throw new TrailproofError('STREAM_SECRET_UNREADABLE', 'the destination secret does not decrypt with this server\'s secret key (TRAILPROOF_SECRET_KEY or secret.key changed?): set it again', { cause: err });
+      throw new TrailproofError(
+        'STREAM_SECRET_UNREADABLE',
+        "the destination secret does not decrypt with this server's secret key (TRAILPROOF_SECRET_KEY or secret.key changed?): set it again",
+        { cause: err },
+      );
     }
   }
 

@@ -20,7 +20,9 @@ function create(config: Record<string, unknown>) {
 function envelopes(req: ReceivedRequest): { time: number; host: string; source: string; sourcetype: string; index?: string; event: StoredEvent }[] {
   const text = req.body.toString();
   const out: never[] = [];
-  let depth = 0, start = -1, inString = false;
+  let depth = 0,
+    start = -1,
+    inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (inString) {
@@ -33,16 +35,20 @@ function envelopes(req: ReceivedRequest): { time: number; host: string; source: 
   return out;
 }
 
-testDestination('splunk_hec', async () => {
-  const receiver = await startHttpReceiver({ tls: certs });
-  return {
-    format: 'hec',
-    destination: () => create({ url: receiver.url, ca: certs.caCert }),
-    destinationAt: (host, port) => create({ url: `https://${host}:${port}`, ca: certs.caCert }),
-    receivedUids: async () => receiver.accepted.flatMap((r) => envelopes(r).map((e) => e.event.uid)),
-    close: () => receiver.close(),
-  };
-}, { acknowledges: true });
+testDestination(
+  'splunk_hec',
+  async () => {
+    const receiver = await startHttpReceiver({ tls: certs });
+    return {
+      format: 'hec',
+      destination: () => create({ url: receiver.url, ca: certs.caCert }),
+      destinationAt: (host, port) => create({ url: `https://${host}:${port}`, ca: certs.caCert }),
+      receivedUids: async () => receiver.accepted.flatMap((r) => envelopes(r).map((e) => e.event.uid)),
+      close: () => receiver.close(),
+    };
+  },
+  { acknowledges: true },
+);
 
 describe('splunk_hec', () => {
   let receiver: HttpReceiver;
@@ -61,7 +67,13 @@ describe('splunk_hec', () => {
     expect(req.headers.authorization).toBe(`Splunk ${TOKEN}`);
     const got = envelopes(req);
     expect(got.map((e) => e.event)).toEqual(events);
-    expect(got[0]).toMatchObject({ index: 'audit', sourcetype: 'trailproof:json', source: 'trailproof:acme', host: 'trailproof', time: Date.parse(events[0]!.occurred_at) / 1000 });
+    expect(got[0]).toMatchObject({
+      index: 'audit',
+      sourcetype: 'trailproof:json',
+      source: 'trailproof:acme',
+      host: 'trailproof',
+      time: Date.parse(events[0]!.occurred_at) / 1000,
+    });
   });
 
   it('carries only the hec format and needs a URL', () => {

@@ -14,8 +14,7 @@ export function matcher(filter: StreamFilter): (e: StoredEvent) => boolean {
   const prefixes = filter.actions?.filter((a) => a.endsWith('*')).map((a) => a.slice(0, -1)) ?? [];
   const anyAction = !filter.actions || filter.actions.length === 0;
   return (e) =>
-    (filter.outcome === undefined || e.outcome === filter.outcome)
-    && (anyAction || exact.has(e.action) || prefixes.some((p) => e.action.startsWith(p)));
+    (filter.outcome === undefined || e.outcome === filter.outcome) && (anyAction || exact.has(e.action) || prefixes.some((p) => e.action.startsWith(p)));
 }
 
 /**

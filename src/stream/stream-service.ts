@@ -12,7 +12,19 @@ import { EVENT_FORMATS } from '../export/formats.ts';
 import type { Sql } from '../store/db.ts';
 import { DESTINATION_KINDS } from './destinations.ts';
 import type { SecretBox } from './secret-box.ts';
-import { deleteStream, firstIndexSince, getStream, headSize, insertStream, listStreams, receivedAt, updateStream, type StreamChanges, type StreamFilter, type StreamRow } from './stream-store.ts';
+import {
+  deleteStream,
+  firstIndexSince,
+  getStream,
+  headSize,
+  insertStream,
+  listStreams,
+  receivedAt,
+  updateStream,
+  type StreamChanges,
+  type StreamFilter,
+  type StreamRow,
+} from './stream-store.ts';
 import type { StreamStatus } from './stream-status.ts';
 
 export type { StreamStatus };
@@ -88,16 +100,28 @@ export class StreamService {
     if (kind.secret?.required && !input.secret) throw invalid('/secret', 'required', `a ${input.kind} destination needs a secret: ${kind.secret.description}`);
     if (!kind.secret && input.secret !== undefined) throw invalid('/secret', 'unknown_field', `a ${input.kind} destination takes no secret`);
     const filter = checkFilter(input.filter ?? {});
-    const cursor = input.since === undefined ? await headSize(this.deps.sql, tenant) : await firstIndexSince(this.deps.sql, tenant, checkTime(input.since, '/since'));
+    const cursor =
+      input.since === undefined ? await headSize(this.deps.sql, tenant) : await firstIndexSince(this.deps.sql, tenant, checkTime(input.since, '/since'));
     const id = `st_${randomBytes(9).toString('base64url')}`;
     let row: StreamRow;
     try {
       row = await insertStream(this.deps.sql, {
-        id, tenant_id: tenant, name: input.name, kind: kind.kind, format, filter, config: config as Record<string, unknown>,
-        secret: input.secret === undefined ? null : this.deps.secrets.seal(input.secret, id), cursor_seq: cursor, status: 'active',
+        id,
+        tenant_id: tenant,
+        name: input.name,
+        kind: kind.kind,
+        format,
+        filter,
+        config: config as Record<string, unknown>,
+        secret: input.secret === undefined ? null : this.deps.secrets.seal(input.secret, id),
+        cursor_seq: cursor,
+        status: 'active',
       });
     } catch (err) {
-      if ((err as { code?: string }).code === '23505') throw new TrailproofError('STREAM_EXISTS', `tenant "${tenant}" already has a stream named "${input.name}"`, { details: [{ pointer: '/name', code: 'exists', message: 'name taken' }] });
+      if ((err as { code?: string }).code === '23505')
+        throw new TrailproofError('STREAM_EXISTS', `tenant "${tenant}" already has a stream named "${input.name}"`, {
+          details: [{ pointer: '/name', code: 'exists', message: 'name taken' }],
+        });
       throw err;
     }
     await this.record(row, 'stream.created', by, { kind: row.kind, format: row.format, cursor: row.cursor_seq });
@@ -132,7 +156,12 @@ export class StreamService {
     if (input.status === 'active') Object.assign(changes, { status: 'active', paused_reason: null, attempts: 0 });
     const updated = await this.apply(row, changes);
     const fields = Object.keys(input).filter((k) => (input as Record<string, unknown>)[k] !== undefined);
-    const action = input.status === 'paused' && fields.length === 1 ? 'stream.paused' : input.status === 'active' && fields.length === 1 ? 'stream.resumed' : 'stream.updated';
+    const action =
+      input.status === 'paused' && fields.length === 1
+        ? 'stream.paused'
+        : input.status === 'active' && fields.length === 1
+          ? 'stream.resumed'
+          : 'stream.updated';
     await this.record(updated, action, by, { fields });
     if (updated.status === 'active') this.deps.onActivated?.();
     return view(updated);
@@ -182,7 +211,10 @@ export class StreamService {
       if (!updated) throw new TrailproofError('NOT_FOUND', `no stream "${row.id}"`);
       return updated;
     } catch (err) {
-      if ((err as { code?: string }).code === '23505') throw new TrailproofError('STREAM_EXISTS', `tenant "${row.tenant_id}" already has a stream named "${changes.name}"`, { details: [{ pointer: '/name', code: 'exists', message: 'name taken' }] });
+      if ((err as { code?: string }).code === '23505')
+        throw new TrailproofError('STREAM_EXISTS', `tenant "${row.tenant_id}" already has a stream named "${changes.name}"`, {
+          details: [{ pointer: '/name', code: 'exists', message: 'name taken' }],
+        });
       throw err;
     }
   }
@@ -226,7 +258,8 @@ function iso(d: Date | null): string | null {
 }
 
 function checkName(name: string): string {
-  if (typeof name !== 'string' || !NAME_PATTERN.test(name)) throw invalid('/name', 'pattern', 'name: 1–100 letters, digits, spaces, ".", "_", ":", "-", starting with a letter or digit');
+  if (typeof name !== 'string' || !NAME_PATTERN.test(name))
+    throw invalid('/name', 'pattern', 'name: 1–100 letters, digits, spaces, ".", "_", ":", "-", starting with a letter or digit');
   return name;
 }
 
@@ -238,9 +271,11 @@ function checkFormat(allowed: readonly string[], format: string): string {
 function checkFilter(filter: StreamFilter): StreamFilter {
   const out: StreamFilter = {};
   if (filter.actions !== undefined) {
-    if (!Array.isArray(filter.actions) || filter.actions.length > 100) throw invalid('/filter/actions', 'type', 'filter.actions: up to 100 action names or prefixes (`user.*`)');
+    if (!Array.isArray(filter.actions) || filter.actions.length > 100)
+      throw invalid('/filter/actions', 'type', 'filter.actions: up to 100 action names or prefixes (`user.*`)');
     filter.actions.forEach((a, i) => {
-      if (typeof a !== 'string' || !/^[a-z0-9_.-]{0,127}\*?$/i.test(a) || a === '') throw invalid(`/filter/actions/${i}`, 'pattern', 'an action name (`user.login`) or a prefix ending in `*` (`user.*`)');
+      if (typeof a !== 'string' || !/^[a-z0-9_.-]{0,127}\*?$/i.test(a) || a === '')
+        throw invalid(`/filter/actions/${i}`, 'pattern', 'an action name (`user.login`) or a prefix ending in `*` (`user.*`)');
     });
     if (filter.actions.length > 0) out.actions = filter.actions;
   }

@@ -34,7 +34,10 @@ export interface StreamRow {
   lease_until: Date | null;
 }
 
-export async function insertStream(sql: Sql, row: Pick<StreamRow, 'id' | 'tenant_id' | 'name' | 'kind' | 'format' | 'filter' | 'config' | 'secret' | 'cursor_seq' | 'status'>): Promise<StreamRow> {
+export async function insertStream(
+  sql: Sql,
+  row: Pick<StreamRow, 'id' | 'tenant_id' | 'name' | 'kind' | 'format' | 'filter' | 'config' | 'secret' | 'cursor_seq' | 'status'>,
+): Promise<StreamRow> {
   const [created] = await sql<StreamRow[]>`
     insert into stream_destinations (id, tenant_id, name, kind, format, filter, config, secret, cursor_seq, status)
     values (${row.id}, ${row.tenant_id}, ${row.name}, ${row.kind}, ${row.format}, ${sql.json(row.filter as never)}, ${sql.json(row.config as never)},
@@ -54,7 +57,9 @@ export async function listStreams(sql: Sql, tenant: string | undefined): Promise
     : sql<StreamRow[]>`select * from stream_destinations where tenant_id = ${tenant} order by name`;
 }
 
-export type StreamChanges = Partial<Pick<StreamRow, 'name' | 'format' | 'filter' | 'config' | 'secret' | 'status' | 'paused_reason' | 'cursor_seq' | 'attempts'>>;
+export type StreamChanges = Partial<
+  Pick<StreamRow, 'name' | 'format' | 'filter' | 'config' | 'secret' | 'status' | 'paused_reason' | 'cursor_seq' | 'attempts'>
+>;
 
 /** Applies configuration or state changes; bumps updated_at (which tells the worker to rebuild). */
 export async function updateStream(sql: Sql, id: string, changes: StreamChanges): Promise<StreamRow | undefined> {

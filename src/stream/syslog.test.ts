@@ -19,28 +19,40 @@ import { sampleEvents } from './testing/sample-events.ts';
 const certs = makeTestCertificates();
 
 function create(config: Record<string, unknown>, format: string) {
-  return syslogTcp.create({ id: 'st_sys', tenant: 'acme', name: 'syslog', config: syslogTcp.parseConfig(config), secret: undefined, format: EVENT_FORMATS.get(format)! });
+  return syslogTcp.create({
+    id: 'st_sys',
+    tenant: 'acme',
+    name: 'syslog',
+    config: syslogTcp.parseConfig(config),
+    secret: undefined,
+    format: EVENT_FORMATS.get(format)!,
+  });
 }
 
 const sdOf = (m: RsyslogMessage) => m.rfc5424_sd?.[SD_ID] ?? {};
 
-testDestination('syslog (rsyslog, TCP)', async () => {
-  const rsyslog = await startRsyslog();
-  return {
-    format: 'syslog',
-    destination: () => create({ host: '127.0.0.1', port: rsyslog.port }, 'syslog'),
-    destinationAt: (host, port) => create({ host, port }, 'syslog'),
-    receivedUids: async (count) => (await rsyslog.messages(count)).map((m) => sdOf(m).uid!),
-    close: () => rsyslog.stop(),
-  };
-}, { acknowledges: false });
+testDestination(
+  'syslog (rsyslog, TCP)',
+  async () => {
+    const rsyslog = await startRsyslog();
+    return {
+      format: 'syslog',
+      destination: () => create({ host: '127.0.0.1', port: rsyslog.port }, 'syslog'),
+      destinationAt: (host, port) => create({ host, port }, 'syslog'),
+      receivedUids: async (count) => (await rsyslog.messages(count)).map((m) => sdOf(m).uid!),
+      close: () => rsyslog.stop(),
+    };
+  },
+  { acknowledges: false },
+);
 
 for (const transport of ['tcp', 'tls'] as const) {
   describe(`syslog over ${transport.toUpperCase()} into rsyslog`, () => {
     let rsyslog: Rsyslog;
-    const config = () => (transport === 'tls'
-      ? { host: 'localhost', port: rsyslog.port, tls: true, ca: certs.caCert, hostname: 'tp-host' }
-      : { host: '127.0.0.1', port: rsyslog.port, hostname: 'tp-host' });
+    const config = () =>
+      transport === 'tls'
+        ? { host: 'localhost', port: rsyslog.port, tls: true, ca: certs.caCert, hostname: 'tp-host' }
+        : { host: '127.0.0.1', port: rsyslog.port, hostname: 'tp-host' };
     beforeAll(async () => {
       rsyslog = await startRsyslog(transport === 'tls' ? { tls: certs } : {});
     }, 60_000);
@@ -56,7 +68,11 @@ for (const transport of ['tcp', 'tls'] as const) {
       got.forEach((m, i) => {
         const e = events[i]!;
         expect({ hostname: m.hostname, appname: m.appname, msgid: m.msgid, pri: m.pri, timestamp: m.timestamp }).toEqual({
-          hostname: 'tp-host', appname: 'trailproof', msgid: e.action, pri: String(13 * 8 + (e.outcome === 'failure' ? 4 : 6)), timestamp: e.occurred_at,
+          hostname: 'tp-host',
+          appname: 'trailproof',
+          msgid: e.action,
+          pri: String(13 * 8 + (e.outcome === 'failure' ? 4 : 6)),
+          timestamp: e.occurred_at,
         });
         expect(sdOf(m)).toEqual(expectedSd(e));
         expect(m.msg).toBe(eventSummary(e));
@@ -74,10 +90,28 @@ for (const transport of ['tcp', 'tls'] as const) {
       got.forEach((m, i) => {
         const e = events[i]!;
         expect(m.msgid).toBe(e.action);
-        expect(cefHeader(m.msg)).toEqual(['CEF:0', 'Trailproof', 'Trailproof', expect.any(String), e.action, eventSummary(e).replace(/\r?\n|\r/g, ' '), e.outcome === 'failure' ? '6' : '3']);
+        expect(cefHeader(m.msg)).toEqual([
+          'CEF:0',
+          'Trailproof',
+          'Trailproof',
+          expect.any(String),
+          e.action,
+          eventSummary(e).replace(/\r?\n|\r/g, ' '),
+          e.outcome === 'failure' ? '6' : '3',
+        ]);
         expect(cefExtension(m.msg)).toMatchObject({
-          externalId: e.uid, act: e.action, outcome: e.outcome, suid: e.actor.id, suser: e.actor.name, src: e.context.ip,
-          requestClientApplication: e.context.user_agent, msg: e.reason, cs1: e.tenant, cs3: JSON.stringify(e.targets), cs4: e.context.location, cn1: String(e.seq),
+          externalId: e.uid,
+          act: e.action,
+          outcome: e.outcome,
+          suid: e.actor.id,
+          suser: e.actor.name,
+          src: e.context.ip,
+          requestClientApplication: e.context.user_agent,
+          msg: e.reason,
+          cs1: e.tenant,
+          cs3: JSON.stringify(e.targets),
+          cs4: e.context.location,
+          cn1: String(e.seq),
           cs6: JSON.stringify({ changes: e.changes, metadata: e.metadata }),
         });
       });
@@ -97,9 +131,27 @@ describe('syslog settings', () => {
 /** Every SD-PARAM the syslog format sends (src/export/syslog.ts), as strings. */
 function expectedSd(e: StoredEvent): Record<string, string> {
   const all: Record<string, unknown> = {
-    uid: e.uid, tenant: e.tenant, seq: e.seq, action: e.action, outcome: e.outcome, actor_type: e.actor.type, actor_id: e.actor.id, actor_name: e.actor.name,
-    targets: JSON.stringify(e.targets), ip: e.context.ip, user_agent: e.context.user_agent, location: e.context.location, request_id: e.context.request_id,
-    reason: e.reason, changes: JSON.stringify(e.changes), metadata: JSON.stringify(e.metadata), received_at: e.received_at,
+    uid: e.uid,
+    tenant: e.tenant,
+    seq: e.seq,
+    action: e.action,
+    outcome: e.outcome,
+    actor_type: e.actor.type,
+    actor_id: e.actor.id,
+    actor_name: e.actor.name,
+    targets: JSON.stringify(e.targets),
+    ip: e.context.ip,
+    user_agent: e.context.user_agent,
+    location: e.context.location,
+    request_id: e.context.request_id,
+    reason: e.reason,
+    changes: JSON.stringify(e.changes),
+    metadata: JSON.stringify(e.metadata),
+    received_at: e.received_at,
   };
-  return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+  return Object.fromEntries(
+    Object.entries(all)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, String(v)]),
+  );
 }

@@ -40,7 +40,8 @@ export const syslogTcp: DestinationKind<SyslogConfig> = {
     if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) throw configInvalid('port', 'must be a port number (1–65535)');
     if (config.tls !== undefined && typeof config.tls !== 'boolean') throw configInvalid('tls', 'must be true or false');
     const hostname = stringField(config, 'hostname', { max: 255 });
-    if (hostname !== undefined && !/^[\x21-\x7e]+$/.test(hostname)) throw configInvalid('hostname', 'must be printable US-ASCII without spaces (RFC 5424 §6.2.4)');
+    if (hostname !== undefined && !/^[\x21-\x7e]+$/.test(hostname))
+      throw configInvalid('hostname', 'must be printable US-ASCII without spaces (RFC 5424 §6.2.4)');
     const parsed: SyslogConfig = { host: stringField(config, 'host', { required: true, max: 255 })!, port, tls: config.tls === true };
     const ca = caField(config);
     const servername = stringField(config, 'servername', { max: 255 });
@@ -50,33 +51,39 @@ export const syslogTcp: DestinationKind<SyslogConfig> = {
     return parsed;
   },
   create({ config, format }) {
-    const hostname = config.hostname ?? (os.hostname().replace(/[^\x21-\x7e]/g, '').slice(0, 255) || '-');
-    const frame = format.name === 'cef'
-      ? (e: StoredEvent) => octetCounted(cefMessage(e, hostname))
-      : (e: StoredEvent) => octetCounted(syslogMessage(e, hostname));
+    const hostname =
+      config.hostname ??
+      (os
+        .hostname()
+        .replace(/[^\x21-\x7e]/g, '')
+        .slice(0, 255) ||
+        '-');
+    const frame =
+      format.name === 'cef' ? (e: StoredEvent) => octetCounted(cefMessage(e, hostname)) : (e: StoredEvent) => octetCounted(syslogMessage(e, hostname));
     let socket: net.Socket | undefined;
 
-    const connect = (signal: AbortSignal) => new Promise<net.Socket>((resolve, reject) => {
-      const s = config.tls
-        ? tls.connect({ host: config.host, port: config.port, servername: config.servername ?? config.host, ...(config.ca ? { ca: config.ca } : {}) })
-        : net.connect({ host: config.host, port: config.port });
-      const fail = (err: Error) => {
-        s.destroy();
-        reject(deliveryFailed(`syslog ${config.host}:${config.port}: ${signal.aborted ? 'timed out connecting' : err.message}`, err));
-      };
-      s.once('error', fail);
-      signal.addEventListener('abort', () => fail(new Error('aborted')), { once: true });
-      s.once(config.tls ? 'secureConnect' : 'connect', () => {
-        s.off('error', fail);
-        s.setNoDelay(true);
-        // Afterwards an error or a close by the receiver only drops the connection; the next write notices.
-        s.on('error', () => {});
-        s.once('close', () => {
-          if (socket === s) socket = undefined;
+    const connect = (signal: AbortSignal) =>
+      new Promise<net.Socket>((resolve, reject) => {
+        const s = config.tls
+          ? tls.connect({ host: config.host, port: config.port, servername: config.servername ?? config.host, ...(config.ca ? { ca: config.ca } : {}) })
+          : net.connect({ host: config.host, port: config.port });
+        const fail = (err: Error) => {
+          s.destroy();
+          reject(deliveryFailed(`syslog ${config.host}:${config.port}: ${signal.aborted ? 'timed out connecting' : err.message}`, err));
+        };
+        s.once('error', fail);
+        signal.addEventListener('abort', () => fail(new Error('aborted')), { once: true });
+        s.once(config.tls ? 'secureConnect' : 'connect', () => {
+          s.off('error', fail);
+          s.setNoDelay(true);
+          // Afterwards an error or a close by the receiver only drops the connection; the next write notices.
+          s.on('error', () => {});
+          s.once('close', () => {
+            if (socket === s) socket = undefined;
+          });
+          resolve(s);
         });
-        resolve(s);
       });
-    });
 
     return {
       async deliver({ events }, signal) {

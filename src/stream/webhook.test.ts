@@ -12,7 +12,14 @@ const SECRET = 'whsec_test_0123456789abcdef0123456789';
 const certs = makeTestCertificates();
 
 function create(config: Record<string, unknown>, format = 'jsonl') {
-  return webhook.create({ id: 'st_test', tenant: 'acme', name: 'hook', config: webhook.parseConfig(config) as WebhookConfig, secret: SECRET, format: EVENT_FORMATS.get(format)! });
+  return webhook.create({
+    id: 'st_test',
+    tenant: 'acme',
+    name: 'hook',
+    config: webhook.parseConfig(config) as WebhookConfig,
+    secret: SECRET,
+    format: EVENT_FORMATS.get(format)!,
+  });
 }
 
 /** The verification docs/streams.md shows, as a receiver would write it. */
@@ -25,16 +32,20 @@ function verify(req: ReceivedRequest, secret: string, toleranceSeconds = 300): b
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-testDestination('webhook', async () => {
-  const receiver = await startHttpReceiver({ tls: certs });
-  return {
-    format: 'jsonl',
-    destination: () => create({ url: `${receiver.url}/hook`, ca: certs.caCert }),
-    destinationAt: (host, port) => create({ url: `https://${host}:${port}/hook`, ca: certs.caCert }),
-    receivedUids: async () => receiver.accepted.flatMap((r) => (JSON.parse(r.body.toString()) as { events: { uid: string }[] }).events.map((e) => e.uid)),
-    close: () => receiver.close(),
-  };
-}, { acknowledges: true });
+testDestination(
+  'webhook',
+  async () => {
+    const receiver = await startHttpReceiver({ tls: certs });
+    return {
+      format: 'jsonl',
+      destination: () => create({ url: `${receiver.url}/hook`, ca: certs.caCert }),
+      destinationAt: (host, port) => create({ url: `https://${host}:${port}/hook`, ca: certs.caCert }),
+      receivedUids: async () => receiver.accepted.flatMap((r) => (JSON.parse(r.body.toString()) as { events: { uid: string }[] }).events.map((e) => e.uid)),
+      close: () => receiver.close(),
+    };
+  },
+  { acknowledges: true },
+);
 
 describe('webhook', () => {
   let receiver: HttpReceiver;
@@ -54,7 +65,9 @@ describe('webhook', () => {
     expect(verify(req, SECRET)).toBe(true);
     expect(verify(req, 'another secret of the same length......')).toBe(false);
     expect(verify({ ...req, body: Buffer.from(req.body.toString().replace('acme', 'acmf')) }, SECRET)).toBe(false);
-    expect(verify({ ...req, headers: { ...req.headers, 'trailproof-timestamp': String(Number(req.headers['trailproof-timestamp']) + 1) } }, SECRET)).toBe(false);
+    expect(verify({ ...req, headers: { ...req.headers, 'trailproof-timestamp': String(Number(req.headers['trailproof-timestamp']) + 1) } }, SECRET)).toBe(
+      false,
+    );
     const body = JSON.parse(req.body.toString()) as { tenant: string; destination: string; format: string; events: unknown[] };
     expect(body).toMatchObject({ tenant: 'acme', destination: 'st_test', format: 'jsonl' });
     // The events arrive as the read API returns them, nasty values intact.

@@ -40,16 +40,19 @@ export const webhook: DestinationKind<WebhookConfig, RecordBatch> = {
     return {
       async deliver({ records }, signal) {
         // The records of a JSON format are JSON objects already: joined, not parsed and re-serialized.
-        const body = json
-          ? `${head}"events":[${records.map((r) => r.trimEnd()).join(',')}]}`
-          : `${head}"records":${JSON.stringify(records)}}`;
+        const body = json ? `${head}"events":[${records.map((r) => r.trimEnd()).join(',')}]}` : `${head}"records":${JSON.stringify(records)}}`;
         const timestamp = String(Math.floor(Date.now() / 1000));
-        await sender.post(config.url, {
-          'content-type': 'application/json',
-          'user-agent': 'trailproof-stream/1',
-          [TIMESTAMP_HEADER]: timestamp,
-          [SIGNATURE_HEADER]: `v1=${webhookSignature(secret!, timestamp, body)}`,
-        }, body, signal);
+        await sender.post(
+          config.url,
+          {
+            'content-type': 'application/json',
+            'user-agent': 'trailproof-stream/1',
+            [TIMESTAMP_HEADER]: timestamp,
+            [SIGNATURE_HEADER]: `v1=${webhookSignature(secret!, timestamp, body)}`,
+          },
+          body,
+          signal,
+        );
       },
       async close() {
         sender.close();

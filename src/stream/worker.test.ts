@@ -19,9 +19,15 @@ const workers: StreamWorker[] = [];
 
 function worker(options: Partial<StreamWorkerOptions> = {}): StreamWorker {
   const w = new StreamWorker({
-    sql: t.db.sql, audit: t.services.audit, secrets: new SecretBox(t.config), committer: t.services.committer,
+    sql: t.db.sql,
+    audit: t.services.audit,
+    secrets: new SecretBox(t.config),
+    committer: t.services.committer,
     config: { maxFailures: 3, timeoutMs: 1000, retryMaxMs: 200, leaseMs: 5000, alertWebhook: `${alerts.url}/alert` },
-    pollMs: 100, retryBaseMs: 20, batchSize: 50, ...options,
+    pollMs: 100,
+    retryBaseMs: 20,
+    batchSize: 50,
+    ...options,
   });
   workers.push(w);
   w.start();
@@ -29,18 +35,30 @@ function worker(options: Partial<StreamWorkerOptions> = {}): StreamWorker {
 }
 
 async function ingest(tenant: string, actions: string[]): Promise<string[]> {
-  const res = await t.request('POST', '/v1/events', { body: { events: actions.map((action, i) => ({ tenant, action, actor: { type: 'user', id: `u${i}` }, outcome: i % 3 ? 'success' : 'failure' })) } });
+  const res = await t.request('POST', '/v1/events', {
+    body: { events: actions.map((action, i) => ({ tenant, action, actor: { type: 'user', id: `u${i}` }, outcome: i % 3 ? 'success' : 'failure' })) },
+  });
   expect(res.statusCode).toBe(200);
   return (res.json() as { accepted: { uid: string }[] }).accepted.map((a) => a.uid);
 }
 
 async function createStream(tenant: string, body: Record<string, unknown> = {}): Promise<string> {
-  const res = await t.request('POST', '/v1/streams', { body: { tenant, name: `hook-${Math.random()}`.slice(0, 20), kind: 'webhook', config: { url: `${receiver.url}/${tenant}`, ca: certs.caCert }, secret: 'signing-secret', ...body } });
+  const res = await t.request('POST', '/v1/streams', {
+    body: {
+      tenant,
+      name: `hook-${Math.random()}`.slice(0, 20),
+      kind: 'webhook',
+      config: { url: `${receiver.url}/${tenant}`, ca: certs.caCert },
+      secret: 'signing-secret',
+      ...body,
+    },
+  });
   expect(res.statusCode, res.body).toBe(201);
   return res.json().id as string;
 }
 
-const delivered = (tenant: string, from = receiver.accepted) => from.filter((r) => r.path === `/${tenant}`).flatMap((r) => (JSON.parse(r.body.toString()) as { events: StoredEvent[] }).events);
+const delivered = (tenant: string, from = receiver.accepted) =>
+  from.filter((r) => r.path === `/${tenant}`).flatMap((r) => (JSON.parse(r.body.toString()) as { events: StoredEvent[] }).events);
 
 async function until<T>(what: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -75,11 +93,17 @@ describe('stream worker', () => {
     const actions = Array.from({ length: 120 }, (_, i) => ['user.login', 'doc.read', 'doc.write', 'user.logout'][i % 4]!);
     const uids = [...(await ingest('wa', actions.slice(0, 60))), ...(await ingest('wa', actions.slice(60)))];
     const want = uids.filter((_, i) => actions[i] !== 'doc.write');
-    const got = await until(() => delivered('wa').map((e) => e.uid), (d) => d.length >= want.length);
+    const got = await until(
+      () => delivered('wa').map((e) => e.uid),
+      (d) => d.length >= want.length,
+    );
     expect(got).toEqual(want);
     const seqs = delivered('wa').map((e) => e.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
-    const status = await until(async () => (await t.request('GET', `/v1/streams/${id}/status`)).json(), (s) => s.lag_events === 0);
+    const status = await until(
+      async () => (await t.request('GET', `/v1/streams/${id}/status`)).json(),
+      (s) => s.lag_events === 0,
+    );
     expect(status).toMatchObject({ lag_events: 0, lag_seconds: 0, attempts: 0, last_error: null });
     expect(status.last_success_at).not.toBeNull();
   });
@@ -88,12 +112,21 @@ describe('stream worker', () => {
     const id = await createStream('wb');
     receiver.mode = 'fail';
     worker();
-    const first = await ingest('wb', Array.from({ length: 10 }, () => 'doc.read'));
-    const paused = await until(async () => (await t.request('GET', `/v1/streams/${id}`)).json(), (s) => s.status === 'paused');
+    const first = await ingest(
+      'wb',
+      Array.from({ length: 10 }, () => 'doc.read'),
+    );
+    const paused = await until(
+      async () => (await t.request('GET', `/v1/streams/${id}`)).json(),
+      (s) => s.status === 'paused',
+    );
     expect(paused).toMatchObject({ status: 'paused', attempts: 3, last_error: expect.stringContaining('HTTP 500') });
     expect(paused.paused_reason).toMatch(/3 consecutive failed deliveries/);
     expect(receiver.seen.filter((r) => r.path === '/wb')).toHaveLength(3);
-    const alert = await until(() => alerts.accepted, (a) => a.length > 0);
+    const alert = await until(
+      () => alerts.accepted,
+      (a) => a.length > 0,
+    );
     expect(JSON.parse(alert[0]!.body.toString())).toMatchObject({ type: 'stream.paused', tenant: 'wb', stream: { id, kind: 'webhook' } });
     const audit = (await t.request('GET', '/v1/events?tenant=wb&action=stream.paused')).json().data;
     expect(audit).toHaveLength(1);
@@ -102,7 +135,10 @@ describe('stream worker', () => {
     receiver.mode = 'ok';
     const second = await ingest('wb', ['doc.read', 'doc.read']);
     expect((await t.request('POST', `/v1/streams/${id}/resume`)).statusCode).toBe(200);
-    const got = await until(() => delivered('wb').map((e) => e.uid), (d) => d.includes(second[1]!));
+    const got = await until(
+      () => delivered('wb').map((e) => e.uid),
+      (d) => d.includes(second[1]!),
+    );
     // Everything from the cursor on, in order: the failed batch first, then the audit records and the new events.
     expect(got.filter((u) => first.includes(u))).toEqual(first);
     expect(got).toEqual(expect.arrayContaining(second));
@@ -114,8 +150,15 @@ describe('stream worker', () => {
     let calls = 0;
     receiver.decide = () => (++calls === 1 ? 'hang' : calls === 2 ? 'drop' : 'ok');
     worker();
-    const uids = await ingest('wc', Array.from({ length: 30 }, () => 'doc.read'));
-    const got = await until(() => delivered('wc').map((e) => e.uid), (d) => d.includes(uids[29]!), 20_000);
+    const uids = await ingest(
+      'wc',
+      Array.from({ length: 30 }, () => 'doc.read'),
+    );
+    const got = await until(
+      () => delivered('wc').map((e) => e.uid),
+      (d) => d.includes(uids[29]!),
+      20_000,
+    );
     // The batch in flight may arrive more than once; after it, nothing repeats or goes missing.
     expect([...new Set(got.filter((u) => uids.includes(u)))]).toEqual(uids);
     expect(calls).toBeGreaterThanOrEqual(3);
@@ -125,10 +168,19 @@ describe('stream worker', () => {
     const id = await createStream('wd');
     worker();
     const since = new Date().toISOString();
-    const uids = await ingest('wd', Array.from({ length: 5 }, () => 'doc.read'));
-    await until(() => delivered('wd').map((e) => e.uid), (d) => d.length >= 5);
+    const uids = await ingest(
+      'wd',
+      Array.from({ length: 5 }, () => 'doc.read'),
+    );
+    await until(
+      () => delivered('wd').map((e) => e.uid),
+      (d) => d.length >= 5,
+    );
     await t.request('POST', `/v1/streams/${id}/replay`, { body: { since } });
-    const got = await until(() => delivered('wd').map((e) => e.uid), (d) => d.filter((u) => u === uids[4]).length >= 2);
+    const got = await until(
+      () => delivered('wd').map((e) => e.uid),
+      (d) => d.filter((u) => u === uids[4]).length >= 2,
+    );
     expect(got.filter((u) => uids.includes(u))).toEqual([...uids, ...uids]);
   });
 
@@ -136,8 +188,14 @@ describe('stream worker', () => {
     const before = receiver.accepted.length;
     await createStream('wc', { name: 'no-read-ahead', config: { url: `${receiver.url}/wc2`, ca: certs.caCert } });
     worker({ readsAhead: 0 });
-    const uids = await ingest('wc', Array.from({ length: 230 }, () => 'doc.read'));
-    const got = await until(() => delivered('wc2', receiver.accepted.slice(before)).map((e) => e.uid), (d) => d.length >= 230);
+    const uids = await ingest(
+      'wc',
+      Array.from({ length: 230 }, () => 'doc.read'),
+    );
+    const got = await until(
+      () => delivered('wc2', receiver.accepted.slice(before)).map((e) => e.uid),
+      (d) => d.length >= 230,
+    );
     expect(got.filter((u) => uids.includes(u))).toEqual(uids);
   });
 
@@ -146,10 +204,20 @@ describe('stream worker', () => {
     await createStream('wa', { name: 'second-hook', config: { url: `${receiver.url}/wa2`, ca: certs.caCert } });
     worker();
     worker();
-    const uids = await ingest('wa', Array.from({ length: 200 }, () => 'doc.read'));
-    const got = await until(() => delivered('wa2', receiver.accepted.slice(before)).map((e) => e.uid), (d) => d.length >= 200);
+    const uids = await ingest(
+      'wa',
+      Array.from({ length: 200 }, () => 'doc.read'),
+    );
+    const got = await until(
+      () => delivered('wa2', receiver.accepted.slice(before)).map((e) => e.uid),
+      (d) => d.length >= 200,
+    );
     await new Promise((r) => setTimeout(r, 500));
-    expect(delivered('wa2', receiver.accepted.slice(before)).map((e) => e.uid).filter((u) => uids.includes(u))).toEqual(uids);
+    expect(
+      delivered('wa2', receiver.accepted.slice(before))
+        .map((e) => e.uid)
+        .filter((u) => uids.includes(u)),
+    ).toEqual(uids);
     expect(got.length).toBeGreaterThanOrEqual(200);
   });
 });

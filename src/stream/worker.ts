@@ -162,7 +162,10 @@ class DestinationLoop {
   private wakes = 0;
   private done: Promise<void> = Promise.resolve();
 
-  constructor(private readonly worker: StreamWorker, private row: StreamRow) {
+  constructor(
+    private readonly worker: StreamWorker,
+    private row: StreamRow,
+  ) {
     this.tenant = row.tenant_id;
   }
 
@@ -229,7 +232,11 @@ class DestinationLoop {
         if (page.next - from >= batchSize) {
           // A full page: more are likely waiting. Leaf positions have no gaps, so each following
           // page starts `batchSize` after the one before.
-          for (let at = ahead.length > 0 ? ahead.at(-1)!.from + batchSize : page.next; ahead.length < READ_AHEAD && this.worker.takeReadAhead(); at += batchSize) {
+          for (
+            let at = ahead.length > 0 ? ahead.at(-1)!.from + batchSize : page.next;
+            ahead.length < READ_AHEAD && this.worker.takeReadAhead();
+            at += batchSize
+          ) {
             const next = read!(at);
             // A failed read ahead is read again, and fails there.
             next.catch(() => {}).finally(() => this.worker.readAheadDone());
@@ -314,14 +321,17 @@ class DestinationLoop {
       returning *`;
     if (!paused) return;
     logger?.error({ stream: paused.id, tenant: paused.tenant_id, error }, 'stream paused after repeated delivery failures');
-    await audit.record({
-      tenant: paused.tenant_id,
-      principal: { actor: { type: 'system', id: 'trailproof-stream-worker', name: 'Trailproof stream worker' } },
-      action: 'stream.paused',
-      targets: [{ type: 'stream', id: paused.id, name: paused.name }],
-      metadata: { kind: paused.kind, reason, cursor: paused.cursor_seq },
-    }).catch((err: unknown) => logger?.error({ err, stream: paused.id }, 'recording stream.paused failed'));
-    if (config.alertWebhook) await sendAlert(config.alertWebhook, paused, reason).catch((err: unknown) => logger?.error({ err, stream: paused.id }, 'alert webhook failed'));
+    await audit
+      .record({
+        tenant: paused.tenant_id,
+        principal: { actor: { type: 'system', id: 'trailproof-stream-worker', name: 'Trailproof stream worker' } },
+        action: 'stream.paused',
+        targets: [{ type: 'stream', id: paused.id, name: paused.name }],
+        metadata: { kind: paused.kind, reason, cursor: paused.cursor_seq },
+      })
+      .catch((err: unknown) => logger?.error({ err, stream: paused.id }, 'recording stream.paused failed'));
+    if (config.alertWebhook)
+      await sendAlert(config.alertWebhook, paused, reason).catch((err: unknown) => logger?.error({ err, stream: paused.id }, 'alert webhook failed'));
   }
 
   private async release(): Promise<void> {

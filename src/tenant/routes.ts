@@ -7,35 +7,49 @@ import { authenticate, principalOf, requestContext } from '../http/authenticate.
 import type { Services } from '../http/services.ts';
 import { createTenant, listTenants } from './tenant-repository.ts';
 
-const CreateTenantBody = Type.Object({
-  id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'Slug used in URLs and checkpoint origins' }),
-  name: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
-}, { additionalProperties: false });
+const CreateTenantBody = Type.Object(
+  {
+    id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'Slug used in URLs and checkpoint origins' }),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  },
+  { additionalProperties: false },
+);
 
 export function tenantRoutes(services: Services) {
   return async function registerTenantRoutes(app: FastifyInstance): Promise<void> {
-    app.post('/v1/tenants', {
-      preHandler: authenticate(services, 'admin'),
-      schema: { summary: 'Create a tenant', tags: ['operator'], security: [{ bearer: [] }], body: CreateTenantBody },
-    }, async (request, reply) => {
-      const principal = principalOf(request);
-      if (principal.tenant !== null) throw new TrailproofError('AUTH_FORBIDDEN', 'only a key bound to no tenant can create tenants');
-      const body = request.body as Static<typeof CreateTenantBody>;
-      const tenant = await createTenant(services.sql, body);
-      await services.audit.record({
-        tenant: SYSTEM_TENANT, principal, action: 'tenant.created',
-        targets: [{ type: 'tenant', id: tenant.id, name: tenant.name }], context: requestContext(request),
-      });
-      return reply.code(201).send(tenant);
-    });
+    app.post(
+      '/v1/tenants',
+      {
+        preHandler: authenticate(services, 'admin'),
+        schema: { summary: 'Create a tenant', tags: ['operator'], security: [{ bearer: [] }], body: CreateTenantBody },
+      },
+      async (request, reply) => {
+        const principal = principalOf(request);
+        if (principal.tenant !== null) throw new TrailproofError('AUTH_FORBIDDEN', 'only a key bound to no tenant can create tenants');
+        const body = request.body as Static<typeof CreateTenantBody>;
+        const tenant = await createTenant(services.sql, body);
+        await services.audit.record({
+          tenant: SYSTEM_TENANT,
+          principal,
+          action: 'tenant.created',
+          targets: [{ type: 'tenant', id: tenant.id, name: tenant.name }],
+          context: requestContext(request),
+        });
+        return reply.code(201).send(tenant);
+      },
+    );
 
-    app.get('/v1/tenants', {
-      preHandler: authenticate(services, 'admin'),
-      schema: { summary: 'List tenants', tags: ['operator'], security: [{ bearer: [] }] },
-    }, async (request) => {
-      const principal = principalOf(request);
-      const tenants = await listTenants(services.sql, principal.tenant ? { only: principal.tenant } : {});
-      return { data: tenants.filter((t) => t.id !== SYSTEM_TENANT || principal.tenant === null) };
-    });
+    app.get(
+      '/v1/tenants',
+      {
+        preHandler: authenticate(services, 'admin'),
+        schema: { summary: 'List tenants', tags: ['operator'], security: [{ bearer: [] }] },
+      },
+      async (request) => {
+        const principal = principalOf(request);
+        const tenants = await listTenants(services.sql, principal.tenant ? { only: principal.tenant } : {});
+        return { data: tenants.filter((t) => t.id !== SYSTEM_TENANT || principal.tenant === null) };
+      },
+    );
   };
 }

@@ -36,7 +36,11 @@ describe('Checkpointer', () => {
     expect(checkpoint.size).toBe(7);
     // The independent implementation agrees on the note, the signature and the key ID.
     const spec = specParseCheckpoint(verifySignedNote(row.note, verifierKey!).text);
-    expect({ origin: spec.origin, size: spec.size, root: spec.rootHash.toString('base64') }).toEqual({ origin: 'test.trailproof/t/acme', size: 7n, root: row.root.toString('base64') });
+    expect({ origin: spec.origin, size: spec.size, root: spec.rootHash.toString('base64') }).toEqual({
+      origin: 'test.trailproof/t/acme',
+      size: 7n,
+      root: row.root.toString('base64'),
+    });
     expect(verifierKey!.split('+')[1]).toBe(row.key_id);
   });
 

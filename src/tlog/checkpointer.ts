@@ -74,10 +74,12 @@ export class Checkpointer {
     if (this.#timer || this.#stopped) return;
     const schedule = () => {
       this.#timer = setTimeout(() => {
-        this.#tick = this.tick().catch(this.#onError).finally(() => {
-          this.#tick = undefined;
-          if (!this.#stopped) schedule();
-        });
+        this.#tick = this.tick()
+          .catch(this.#onError)
+          .finally(() => {
+            this.#tick = undefined;
+            if (!this.#stopped) schedule();
+          });
       }, this.#pollMs);
       this.#timer.unref();
     };
@@ -104,7 +106,14 @@ export class Checkpointer {
    */
   issue(tenant: string): Promise<CheckpointRow> {
     let runs = this.#queues.get(tenant);
-    if (!runs) this.#queues.set(tenant, (runs = new SerialRuns(() => this.#issueNow(tenant), () => this.#queues.delete(tenant))));
+    if (!runs)
+      this.#queues.set(
+        tenant,
+        (runs = new SerialRuns(
+          () => this.#issueNow(tenant),
+          () => this.#queues.delete(tenant),
+        )),
+      );
     // A run under way may have read the head before this call: SerialRuns runs once more after it.
     return runs.run();
   }
@@ -190,7 +199,9 @@ export class Checkpointer {
   /** Listeners run in the background (a slow witness must not hold up a proof); stop() waits for them. */
   #notify(row: CheckpointRow): void {
     for (const listener of this.#listeners) {
-      const run = (async () => listener(row))().catch(this.#onError).finally(() => this.#notifying.delete(run));
+      const run = (async () => listener(row))()
+        .catch(this.#onError)
+        .finally(() => this.#notifying.delete(run));
       this.#notifying.add(run);
     }
   }

@@ -34,7 +34,13 @@ function buildTree(n: number): Promise<Buffer[]> {
   return built;
 }
 
-const knownTile = (leaves: Buffer[], start: number, end: number): StoredHashes => ({ level: 0, start, end, rows: end - start, hashes: Buffer.concat(leaves.slice(start, end)) });
+const knownTile = (leaves: Buffer[], start: number, end: number): StoredHashes => ({
+  level: 0,
+  start,
+  end,
+  rows: end - start,
+  hashes: Buffer.concat(leaves.slice(start, end)),
+});
 
 testHashReader('database (ledger_leaves + ledger_nodes)', async (n) => {
   const leaves = await buildTree(n);
@@ -53,7 +59,11 @@ describe('databaseHashReader with hashes already read', () => {
     // Well-formed but not the stored hashes: only an answer from `known` can contain them.
     const marked = Array.from({ length: 256 }, (_, i) => Buffer.alloc(32, i));
     const reader = databaseHashReader(db!.sql, 'acme', undefined, { level: 0, start: 256, end: 512, rows: 256, hashes: Buffer.concat(marked) });
-    const [inside, across, level8] = await reader.readMany!([{ level: 0, start: 300, end: 310 }, { level: 0, start: 500, end: 520 }, { level: 8, start: 0, end: 2 }]);
+    const [inside, across, level8] = await reader.readMany!([
+      { level: 0, start: 300, end: 310 },
+      { level: 0, start: 500, end: 520 },
+      { level: 8, start: 0, end: 2 },
+    ]);
     expect(inside).toEqual(marked.slice(44, 54));
     expect(across).toEqual(leaves.slice(500, 520)); // not wholly inside: read from the database
     expect(level8).toHaveLength(2);

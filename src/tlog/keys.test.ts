@@ -45,8 +45,12 @@ describe('ledger keys', () => {
     fs.writeFileSync(file, `${signerKey}\n`, { mode: 0o600 });
     expect(keysFrom({ TRAILPROOF_LEDGER_KEY_FILE: file }).verifierKey).toBe(verifierKey);
     fs.chmodSync(file, 0o644);
-    expect(() => keysFrom({ TRAILPROOF_LEDGER_KEY_FILE: file })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('chmod 600') }));
-    expect(() => keysFrom({ TRAILPROOF_LEDGER_KEY_FILE: `${file}-missing` })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('keygen') }));
+    expect(() => keysFrom({ TRAILPROOF_LEDGER_KEY_FILE: file })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('chmod 600') }),
+    );
+    expect(() => keysFrom({ TRAILPROOF_LEDGER_KEY_FILE: `${file}-missing` })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('keygen') }),
+    );
   });
 
   it('rejects bad configuration with a message naming the variable and never the key', () => {

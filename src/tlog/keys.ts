@@ -63,7 +63,10 @@ export function loadLedgerKeys(config: Config): LedgerKeys {
   if (!keyText.isValidKeyName(`${host}/t/x`)) throw new TrailproofError('CONFIG_INVALID', `ledger host ${JSON.stringify(host)} cannot start an origin`);
 
   const older = ledger.verifierKeys.filter((k) => k !== signer.verifierKey);
-  const publicKeys = [publicKey, ...older.map((k) => withContext('TRAILPROOF_LEDGER_VERIFIER_KEYS', () => keyText.parseVerifierKey(k, [ED25519_SIGNATURE_TYPE])).publicKey)];
+  const publicKeys = [
+    publicKey,
+    ...older.map((k) => withContext('TRAILPROOF_LEDGER_VERIFIER_KEYS', () => keyText.parseVerifierKey(k, [ED25519_SIGNATURE_TYPE])).publicKey),
+  ];
   const origin = (tenant: string) => `${host}/t/${tenant}`;
   const verifierKeysFor = (tenant: string) => publicKeys.map((pk) => keyText.formatVerifierKey(origin(tenant), ED25519_SIGNATURE_TYPE, pk));
   return {

@@ -40,7 +40,14 @@ interface LeafRow {
  * mostly in the node cache): reading them here saves a proof a round trip after this one.
  */
 export async function findLeafByUid(sql: Sql, uid: string): Promise<LeafRecord | undefined> {
-  const [row] = await sql<(LeafRow & { checkpoint: (Omit<CheckpointRow, 'root' | 'issued_at'> & { root: string; issued_at: string }) | null; cosignatures: string[] | null; tile_rows: number | null; tile_hashes: Buffer | null })[]>`
+  const [row] = await sql<
+    (LeafRow & {
+      checkpoint: (Omit<CheckpointRow, 'root' | 'issued_at'> & { root: string; issued_at: string }) | null;
+      cosignatures: string[] | null;
+      tile_rows: number | null;
+      tile_hashes: Buffer | null;
+    })[]
+  >`
     select l.tenant_id, l.seq, l.uid, l.received_at, l.commitment, e.body, e.salt, c.checkpoint, c.cosignatures, t.n as tile_rows, t.hashes as tile_hashes
     from ledger_leaves l
     left join events e on e.tenant_id = l.tenant_id and e.occurred_at = l.occurred_at and e.seq = l.seq
@@ -61,7 +68,10 @@ export async function findLeafByUid(sql: Sql, uid: string): Promise<LeafRecord |
   const checkpoint = c ? { ...c, root: Buffer.from(c.root, 'hex'), issued_at: new Date(c.issued_at) } : undefined;
   const envelope = envelopeOf(row);
   const start = envelope.index - (envelope.index % TILE_WIDTH);
-  const tile = checkpoint && row.tile_hashes ? { level: 0, start, end: Math.min(start + TILE_WIDTH, checkpoint.size), rows: row.tile_rows ?? 0, hashes: row.tile_hashes } : undefined;
+  const tile =
+    checkpoint && row.tile_hashes
+      ? { level: 0, start, end: Math.min(start + TILE_WIDTH, checkpoint.size), rows: row.tile_rows ?? 0, hashes: row.tile_hashes }
+      : undefined;
   return { tenant: row.tenant_id, envelope, body: row.body, salt: row.salt, checkpoint, cosignatures: row.cosignatures ?? [], ...(tile ? { tile } : {}) };
 }
 

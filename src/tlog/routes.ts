@@ -39,173 +39,213 @@ export function ledgerRoutes(services: Services) {
   const currentCheckpoint = async (tenant: string): Promise<CheckpointRow> => (await latestCheckpoint(sql, tenant)) ?? checkpointer.issue(tenant);
 
   return async function registerLedgerRoutes(app: FastifyInstance): Promise<void> {
-    app.get('/v1/ledger/key', {
-      schema: {
-        summary: 'Verifier keys of the checkpoint signatures (public)',
-        description: 'Go `note` verifier keys, one per line, current first. With `tenant`: the keys under that tenant\'s origin `<host>/t/<tenant>`, which its checkpoints are signed with.',
-        tags: ['ledger'],
-        querystring: Type.Object({ tenant: Type.Optional(Type.String({ pattern: TENANT_ID_PATTERN.source })) }),
+    app.get(
+      '/v1/ledger/key',
+      {
+        schema: {
+          summary: 'Verifier keys of the checkpoint signatures (public)',
+          description:
+            "Go `note` verifier keys, one per line, current first. With `tenant`: the keys under that tenant's origin `<host>/t/<tenant>`, which its checkpoints are signed with.",
+          tags: ['ledger'],
+          querystring: Type.Object({ tenant: Type.Optional(Type.String({ pattern: TENANT_ID_PATTERN.source })) }),
+        },
       },
-    }, async (request, reply) => {
-      const { tenant } = request.query as { tenant?: string };
-      // Public keys, and the answer is the same whether or not the tenant exists: no oracle.
-      const keys = tenant === undefined ? ledgerKeys.verifierKeys : ledgerKeys.verifierKeysFor(tenant);
-      return reply.type(TEXT).header('cache-control', 'public, max-age=300').send(keys.map((k) => `${k}\n`).join(''));
-    });
-
-    app.get('/t/:tenant/checkpoint', {
-      preHandler: authenticate(services, 'read'),
-      schema: { ...read, summary: 'The newest signed checkpoint (c2sp.org/tlog-checkpoint)', params: TenantParams },
-    }, async (request, reply) => {
-      const tenant = await tenantFor(services, request, (request.params as { tenant: string }).tenant);
-      const checkpoint = await currentCheckpoint(tenant);
-      // Served with the witnesses' cosignatures appended, as tlog-witness logs do (docs/witness.md).
-      return reply.type(TEXT).header('cache-control', CHECKPOINT_CACHE).send(await cosignedCheckpoint(sql, checkpoint));
-    });
-
-    app.get('/t/:tenant/tile/*', {
-      preHandler: authenticate(services, 'read'),
-      schema: {
-        ...read,
-        summary: 'A hash tile or entry bundle (c2sp.org/tlog-tiles)',
-        description: '`tile/<L>/<N>[.p/<W>]`: concatenated 32-byte hashes; `tile/entries/<N>[.p/<W>]`: the leaves\' envelopes, each with a big-endian uint16 length. Only tiles within the newest checkpoint exist.',
-        params: Type.Object({ tenant: Type.String(), '*': Type.String({ description: 'The rest of the tile path' }) }),
+      async (request, reply) => {
+        const { tenant } = request.query as { tenant?: string };
+        // Public keys, and the answer is the same whether or not the tenant exists: no oracle.
+        const keys = tenant === undefined ? ledgerKeys.verifierKeys : ledgerKeys.verifierKeysFor(tenant);
+        return reply
+          .type(TEXT)
+          .header('cache-control', 'public, max-age=300')
+          .send(keys.map((k) => `${k}\n`).join(''));
       },
-    }, async (request, reply) => {
-      const params = request.params as { tenant: string; '*': string };
-      const tenant = await tenantFor(services, request, params.tenant);
-      const tile = parseTilePath(`tile/${params['*']}`);
-      const level = tile.kind === 'hashes' ? tile.level : 0;
-      const { size } = await currentCheckpoint(tenant);
-      // A tile exists once a checkpoint covers all of it: hashes up to N·256 + W at its level.
-      const available = tileWidthAt(level, tile.index, size);
-      const width = tile.width === TILE_WIDTH && available < TILE_WIDTH ? 0 : tile.width;
-      if (width === 0 || width > available) throw new TrailproofError('NOT_FOUND', `tile ${request.url.split('?')[0]} is beyond the newest checkpoint (size ${size})`);
-      void reply.type(BINARY).header('cache-control', TILE_CACHE);
-      if (tile.kind === 'hashes') return reply.send(await readHashTile(sql, tenant, level, tile.index, width));
-      const start = tile.index * TILE_WIDTH;
-      const bundle = entryBundle(await readEnvelopes(sql, tenant, start, start + width));
-      // "Entry bundles SHOULD be compressed at the HTTP layer" (c2sp.org/tlog-tiles); hash tiles would not shrink.
-      void reply.header('vary', 'accept-encoding');
-      if (!acceptsGzip(request)) return reply.send(bundle);
-      return reply.header('content-encoding', 'gzip').send(gzipSync(bundle));
-    });
+    );
 
-    app.get('/v1/events/:uid/proof', {
-      preHandler: authenticate(services, 'read'),
-      schema: {
-        ...read,
-        summary: 'Inclusion proof of one event (c2sp.org/tlog-proof)',
-        description: 'JSON with the event, its salt and envelope (to recompute the leaf) and the proof; with `format=tlog-proof` or `Accept: text/plain`, the `.tlog-proof` file itself.',
-        params: Type.Object({ uid: Type.String() }),
-        querystring: Type.Object({ format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('tlog-proof')])) }),
+    app.get(
+      '/t/:tenant/checkpoint',
+      {
+        preHandler: authenticate(services, 'read'),
+        schema: { ...read, summary: 'The newest signed checkpoint (c2sp.org/tlog-checkpoint)', params: TenantParams },
       },
-    }, async (request, reply) => {
-      const { uid } = request.params as { uid: string };
-      const { found: leaf, recorded } = await readRecorded(services.readRecords, principalOf(request), uid, (id) => findLeafByUid(sql, id), {
-        metadata: { view: 'inclusion_proof' },
-        context: requestContext(request),
-      });
-      const { index } = leaf.envelope;
-      const covered = leaf.checkpoint !== undefined && leaf.checkpoint.size > index;
-      const proven = (async () => {
-        const checkpoint = covered ? leaf.checkpoint! : await checkpointer.issue(leaf.tenant);
-        return Promise.all([
-          inclusionProof(services.hashReader(leaf.tenant, leaf.tile), index, checkpoint.size),
-          // With cosignatures the proof is checkable offline against witnesses too (c2sp.org/tlog-witness).
-          covered ? withCosignatures(checkpoint.note, leaf.cosignatures) : cosignedCheckpoint(sql, checkpoint),
+      async (request, reply) => {
+        const tenant = await tenantFor(services, request, (request.params as { tenant: string }).tenant);
+        const checkpoint = await currentCheckpoint(tenant);
+        // Served with the witnesses' cosignatures appended, as tlog-witness logs do (docs/witness.md).
+        return reply
+          .type(TEXT)
+          .header('cache-control', CHECKPOINT_CACHE)
+          .send(await cosignedCheckpoint(sql, checkpoint));
+      },
+    );
+
+    app.get(
+      '/t/:tenant/tile/*',
+      {
+        preHandler: authenticate(services, 'read'),
+        schema: {
+          ...read,
+          summary: 'A hash tile or entry bundle (c2sp.org/tlog-tiles)',
+          description:
+            "`tile/<L>/<N>[.p/<W>]`: concatenated 32-byte hashes; `tile/entries/<N>[.p/<W>]`: the leaves' envelopes, each with a big-endian uint16 length. Only tiles within the newest checkpoint exist.",
+          params: Type.Object({ tenant: Type.String(), '*': Type.String({ description: 'The rest of the tile path' }) }),
+        },
+      },
+      async (request, reply) => {
+        const params = request.params as { tenant: string; '*': string };
+        const tenant = await tenantFor(services, request, params.tenant);
+        const tile = parseTilePath(`tile/${params['*']}`);
+        const level = tile.kind === 'hashes' ? tile.level : 0;
+        const { size } = await currentCheckpoint(tenant);
+        // A tile exists once a checkpoint covers all of it: hashes up to N·256 + W at its level.
+        const available = tileWidthAt(level, tile.index, size);
+        const width = tile.width === TILE_WIDTH && available < TILE_WIDTH ? 0 : tile.width;
+        if (width === 0 || width > available)
+          throw new TrailproofError('NOT_FOUND', `tile ${request.url.split('?')[0]} is beyond the newest checkpoint (size ${size})`);
+        void reply.type(BINARY).header('cache-control', TILE_CACHE);
+        if (tile.kind === 'hashes') return reply.send(await readHashTile(sql, tenant, level, tile.index, width));
+        const start = tile.index * TILE_WIDTH;
+        const bundle = entryBundle(await readEnvelopes(sql, tenant, start, start + width));
+        // "Entry bundles SHOULD be compressed at the HTTP layer" (c2sp.org/tlog-tiles); hash tiles would not shrink.
+        void reply.header('vary', 'accept-encoding');
+        if (!acceptsGzip(request)) return reply.send(bundle);
+        return reply.header('content-encoding', 'gzip').send(gzipSync(bundle));
+      },
+    );
+
+    app.get(
+      '/v1/events/:uid/proof',
+      {
+        preHandler: authenticate(services, 'read'),
+        schema: {
+          ...read,
+          summary: 'Inclusion proof of one event (c2sp.org/tlog-proof)',
+          description:
+            'JSON with the event, its salt and envelope (to recompute the leaf) and the proof; with `format=tlog-proof` or `Accept: text/plain`, the `.tlog-proof` file itself.',
+          params: Type.Object({ uid: Type.String() }),
+          querystring: Type.Object({ format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('tlog-proof')])) }),
+        },
+      },
+      async (request, reply) => {
+        const { uid } = request.params as { uid: string };
+        const { found: leaf, recorded } = await readRecorded(services.readRecords, principalOf(request), uid, (id) => findLeafByUid(sql, id), {
+          metadata: { view: 'inclusion_proof' },
+          context: requestContext(request),
+        });
+        const { index } = leaf.envelope;
+        const covered = leaf.checkpoint !== undefined && leaf.checkpoint.size > index;
+        const proven = (async () => {
+          const checkpoint = covered ? leaf.checkpoint! : await checkpointer.issue(leaf.tenant);
+          return Promise.all([
+            inclusionProof(services.hashReader(leaf.tenant, leaf.tile), index, checkpoint.size),
+            // With cosignatures the proof is checkable offline against witnesses too (c2sp.org/tlog-witness).
+            covered ? withCosignatures(checkpoint.note, leaf.cosignatures) : cosignedCheckpoint(sql, checkpoint),
+          ]);
+        })();
+        const [[proof, note]] = await Promise.all([proven, recorded]);
+        const text = formatTlogProof({ index, proof, checkpoint: note });
+        if (wantsTlogProof(request)) {
+          return reply.type(TEXT).header('content-disposition', `attachment; filename="${leaf.envelope.uid}.tlog-proof"`).send(text);
+        }
+        return {
+          event: leaf.body,
+          salt: leaf.salt?.toString('hex') ?? null,
+          envelope: { v: 1, ...leaf.envelope, commitment: Buffer.from(leaf.envelope.commitment).toString('hex') },
+          leaf_index: index,
+          checkpoint: note,
+          proof: text,
+        };
+      },
+    );
+
+    app.get(
+      '/v1/ledger/consistency',
+      {
+        preHandler: authenticate(services, 'read'),
+        schema: {
+          ...read,
+          summary: 'Consistency proof between two tree sizes (RFC 9162 §2.1.4)',
+          querystring: Type.Object({
+            tenant: Type.Optional(Type.String({ description: 'Required with a key bound to no tenant' })),
+            from: Size('The older tree size, ≥ 1'),
+            to: Type.Optional(Size("The newer tree size; default the newest checkpoint's")),
+          }),
+        },
+      },
+      async (request) => {
+        const query = request.query as { tenant?: string; from: number; to?: number };
+        const tenant = await tenantFor(services, request, query.tenant);
+        const latest = await currentCheckpoint(tenant);
+        const to = query.to ?? latest.size;
+        if (to > latest.size) throw queryInvalid('/to', `must not exceed the newest checkpoint's size, ${latest.size}`);
+        if (query.from < 1) throw queryInvalid('/from', 'must be at least 1: nothing is consistent with the empty tree');
+        if (query.from > to) throw queryInvalid('/from', `must not exceed to (${to})`);
+        const [proof, fromCheckpoint, toCheckpoint] = await Promise.all([
+          consistencyProof(services.hashReader(tenant), query.from, to),
+          checkpointAtSize(sql, tenant, query.from),
+          to === latest.size ? latest : checkpointAtSize(sql, tenant, to),
         ]);
-      })();
-      const [[proof, note]] = await Promise.all([proven, recorded]);
-      const text = formatTlogProof({ index, proof, checkpoint: note });
-      if (wantsTlogProof(request)) {
-        return reply.type(TEXT).header('content-disposition', `attachment; filename="${leaf.envelope.uid}.tlog-proof"`).send(text);
-      }
-      return {
-        event: leaf.body,
-        salt: leaf.salt?.toString('hex') ?? null,
-        envelope: { v: 1, ...leaf.envelope, commitment: Buffer.from(leaf.envelope.commitment).toString('hex') },
-        leaf_index: index,
-        checkpoint: note,
-        proof: text,
-      };
-    });
-
-    app.get('/v1/ledger/consistency', {
-      preHandler: authenticate(services, 'read'),
-      schema: {
-        ...read,
-        summary: 'Consistency proof between two tree sizes (RFC 9162 §2.1.4)',
-        querystring: Type.Object({
-          tenant: Type.Optional(Type.String({ description: 'Required with a key bound to no tenant' })),
-          from: Size('The older tree size, ≥ 1'),
-          to: Type.Optional(Size('The newer tree size; default the newest checkpoint\'s')),
-        }),
+        return {
+          tenant,
+          from: query.from,
+          to,
+          proof: proof.map(encodeBase64),
+          from_checkpoint: fromCheckpoint?.note ?? null,
+          to_checkpoint: toCheckpoint?.note ?? null,
+        };
       },
-    }, async (request) => {
-      const query = request.query as { tenant?: string; from: number; to?: number };
-      const tenant = await tenantFor(services, request, query.tenant);
-      const latest = await currentCheckpoint(tenant);
-      const to = query.to ?? latest.size;
-      if (to > latest.size) throw queryInvalid('/to', `must not exceed the newest checkpoint's size, ${latest.size}`);
-      if (query.from < 1) throw queryInvalid('/from', 'must be at least 1: nothing is consistent with the empty tree');
-      if (query.from > to) throw queryInvalid('/from', `must not exceed to (${to})`);
-      const [proof, fromCheckpoint, toCheckpoint] = await Promise.all([
-        consistencyProof(services.hashReader(tenant), query.from, to),
-        checkpointAtSize(sql, tenant, query.from),
-        to === latest.size ? latest : checkpointAtSize(sql, tenant, to),
-      ]);
-      return {
-        tenant,
-        from: query.from,
-        to,
-        proof: proof.map(encodeBase64),
-        from_checkpoint: fromCheckpoint?.note ?? null,
-        to_checkpoint: toCheckpoint?.note ?? null,
-      };
-    });
+    );
 
-    app.get('/v1/ledger/status', {
-      preHandler: authenticate(services, 'read'),
-      schema: {
-        ...read,
-        summary: 'The tenant\'s tree, newest checkpoint, self-audit result and witness cosignatures',
-        querystring: Type.Object({ tenant: Type.Optional(Type.String({ description: 'Required with a key bound to no tenant' })) }),
+    app.get(
+      '/v1/ledger/status',
+      {
+        preHandler: authenticate(services, 'read'),
+        schema: {
+          ...read,
+          summary: "The tenant's tree, newest checkpoint, self-audit result and witness cosignatures",
+          querystring: Type.Object({ tenant: Type.Optional(Type.String({ description: 'Required with a key bound to no tenant' })) }),
+        },
       },
-    }, async (request) => {
-      const tenant = await tenantFor(services, request, (request.query as { tenant?: string }).tenant);
-      const [head, checkpoint, audit, cosignatures, pendingReads] = await Promise.all([
-        readHead(sql, tenant),
-        latestCheckpoint(sql, tenant),
-        latestAuditRun(sql, tenant),
-        latestCosignatures(sql, tenant),
-        services.readRecords.pending(tenant),
-      ]);
-      if (!head) throw new TrailproofError('TENANT_NOT_FOUND', `tenant "${tenant}" does not exist`);
-      return {
-        tenant,
-        origin: ledgerKeys.origin(tenant),
-        size: head.size,
-        root: encodeBase64(head.root),
-        checkpoint: checkpoint
-          ? { size: checkpoint.size, root: encodeBase64(checkpoint.root), issued_at: checkpoint.issued_at.toISOString(), key_name: checkpoint.key_name, key_id: checkpoint.key_id }
-          : null,
-        checkpoint_lag: head.size - (checkpoint?.size ?? 0),
-        // Records of reads committed but not yet in the tree (normally joined within ~50 ms).
-        read_records_pending: pendingReads,
-        self_audit: audit
-          ? {
-              run: audit.id,
-              started_at: audit.started_at.toISOString(),
-              finished_at: audit.finished_at?.toISOString() ?? null,
-              // This tenant's verdict when the run covered it: the run's own `ok` also speaks for other tenants.
-              ok: tenantVerdict(audit.report) ?? audit.ok,
-              report: audit.report ?? null,
-            }
-          : null,
-        witnesses: cosignatures.map((c) => ({ witness: c.witness, checkpoint_size: c.checkpoint_size, received_at: c.received_at.toISOString() })),
-      };
-    });
+      async (request) => {
+        const tenant = await tenantFor(services, request, (request.query as { tenant?: string }).tenant);
+        const [head, checkpoint, audit, cosignatures, pendingReads] = await Promise.all([
+          readHead(sql, tenant),
+          latestCheckpoint(sql, tenant),
+          latestAuditRun(sql, tenant),
+          latestCosignatures(sql, tenant),
+          services.readRecords.pending(tenant),
+        ]);
+        if (!head) throw new TrailproofError('TENANT_NOT_FOUND', `tenant "${tenant}" does not exist`);
+        return {
+          tenant,
+          origin: ledgerKeys.origin(tenant),
+          size: head.size,
+          root: encodeBase64(head.root),
+          checkpoint: checkpoint
+            ? {
+                size: checkpoint.size,
+                root: encodeBase64(checkpoint.root),
+                issued_at: checkpoint.issued_at.toISOString(),
+                key_name: checkpoint.key_name,
+                key_id: checkpoint.key_id,
+              }
+            : null,
+          checkpoint_lag: head.size - (checkpoint?.size ?? 0),
+          // Records of reads committed but not yet in the tree (normally joined within ~50 ms).
+          read_records_pending: pendingReads,
+          self_audit: audit
+            ? {
+                run: audit.id,
+                started_at: audit.started_at.toISOString(),
+                finished_at: audit.finished_at?.toISOString() ?? null,
+                // This tenant's verdict when the run covered it: the run's own `ok` also speaks for other tenants.
+                ok: tenantVerdict(audit.report) ?? audit.ok,
+                report: audit.report ?? null,
+              }
+            : null,
+          witnesses: cosignatures.map((c) => ({ witness: c.witness, checkpoint_size: c.checkpoint_size, received_at: c.received_at.toISOString() })),
+        };
+      },
+    );
   };
 }
 

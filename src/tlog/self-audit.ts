@@ -21,7 +21,7 @@ export interface TenantAudit {
   ok: boolean;
   checkpoints: number;
   /** The finding with the smallest leaf index, or null. */
-  first: Pick<Finding, 'kind' | 'index' | 'detail'> & { range?: [number, number] } | null;
+  first: (Pick<Finding, 'kind' | 'index' | 'detail'> & { range?: [number, number] }) | null;
   findings: number;
 }
 
@@ -42,9 +42,10 @@ export interface SelfAuditOptions {
 /** Runs one audit of every tenant (or one), records it in ledger_audit_runs and returns it. */
 export async function runSelfAudit(sql: Sql, keys: LedgerKeys, options: SelfAuditOptions = {}): Promise<AuditRun> {
   const [run] = await sql<{ id: number; started_at: Date }[]>`insert into ledger_audit_runs (started_at) values (now()) returning id, started_at`;
-  const tenants = options.tenant === undefined
-    ? (await sql<{ tenant_id: string }[]>`select tenant_id from ledger_heads order by tenant_id`).map((r) => r.tenant_id)
-    : [options.tenant];
+  const tenants =
+    options.tenant === undefined
+      ? (await sql<{ tenant_id: string }[]>`select tenant_id from ledger_heads order by tenant_id`).map((r) => r.tenant_id)
+      : [options.tenant];
   const report: Record<string, TenantAudit> = {};
   for (const tenant of tenants) {
     const audit = await auditTenant(sql, keys, tenant);
@@ -71,7 +72,8 @@ export async function auditTenant(sql: Sql, keys: LedgerKeys, tenant: string): P
   const verifier: BundleVerifier = new BundleVerifier({
     keys: keys.verifierKeysFor(tenant),
     onLeaf: (index, leafHash) => {
-      if (stored && !stored.equals(leafHash)) findings.push({ kind: 'modified', index, line: 0, detail: 'the stored leaf hash is not the hash of the leaf\'s envelope' });
+      if (stored && !stored.equals(leafHash))
+        findings.push({ kind: 'modified', index, line: 0, detail: "the stored leaf hash is not the hash of the leaf's envelope" });
       if (index + 1 === head.size) {
         headChecked = true;
         checkHead(verifier.root(), verifier.frontier(), head, findings);
@@ -89,7 +91,8 @@ export async function auditTenant(sql: Sql, keys: LedgerKeys, tenant: string): P
     }
   }
   const report = verifier.finish();
-  if (!headChecked) findings.push({ kind: 'truncated', index: report.leaves, line: 0, detail: `the head says ${head.size} leaves; ${report.leaves} are stored below it` });
+  if (!headChecked)
+    findings.push({ kind: 'truncated', index: report.leaves, line: 0, detail: `the head says ${head.size} leaves; ${report.leaves} are stored below it` });
   await checkStoredNodes(sql, tenant, nodes, report.leaves, findings);
   await checkStrayRows(sql, tenant, findings);
 
@@ -107,7 +110,12 @@ export async function auditTenant(sql: Sql, keys: LedgerKeys, tenant: string): P
 function checkHead(root: Buffer, frontier: Buffer[], head: { size: number; root: Buffer; frontier: Buffer[] }, findings: Finding[]): void {
   const frontierOk = frontier.length === head.frontier.length && frontier.every((hash, i) => hash.equals(head.frontier[i]!));
   if (!root.equals(head.root) || !frontierOk) {
-    findings.push({ kind: 'modified', index: null, line: 0, detail: `the head's ${root.equals(head.root) ? 'frontier' : 'root'} is not that of the stored leaves at size ${head.size}` });
+    findings.push({
+      kind: 'modified',
+      index: null,
+      line: 0,
+      detail: `the head's ${root.equals(head.root) ? 'frontier' : 'root'} is not that of the stored leaves at size ${head.size}`,
+    });
   }
 }
 
@@ -127,8 +135,14 @@ async function checkStoredNodes(sql: Sql, tenant: string, recomputed: Map<string
       const key = `${row.level}/${row.idx}`;
       seen.add(key);
       const expected = recomputed.get(key);
-      if (!expected || !expected.equals(row.hash)) {
-        findings.push({ kind: 'modified', index: range[0], range, line: 0, detail: `the stored tile hash at level ${row.level}, index ${row.idx} is not the hash of its leaves` });
+      if (!expected?.equals(row.hash)) {
+        findings.push({
+          kind: 'modified',
+          index: range[0],
+          range,
+          line: 0,
+          detail: `the stored tile hash at level ${row.level}, index ${row.idx} is not the hash of its leaves`,
+        });
       }
     }
     after = { level: rows.at(-1)!.level, idx: rows.at(-1)!.idx };

@@ -126,7 +126,11 @@ export class BundleVerifier {
    * the signatures of the checkpoints in their batches, leaf-precompute.ts.)
    */
   notesChecked(notes: readonly string[], keys: readonly string[], origin: string): void {
-    const same = this.#header !== undefined && origin === this.#header.origin && keys.length === this.#options.keys.length && keys.every((k, i) => k === this.#options.keys[i]);
+    const same =
+      this.#header !== undefined &&
+      origin === this.#header.origin &&
+      keys.length === this.#options.keys.length &&
+      keys.every((k, i) => k === this.#options.keys[i]);
     this.#notesChecked = same && notes.length > 0 ? new Set(notes) : new Set();
   }
 
@@ -211,11 +215,15 @@ export class BundleVerifier {
       this.#add('malformed', null, 'no header line: not a Trailproof bundle', 0);
     } else {
       if (this.#largestSigned > this.#claimed) {
-        this.#add('truncated', this.#claimed, `a signed checkpoint has ${this.#largestSigned} leaves; the bundle ends after ${this.#claimed}`, 0, { checkpoint_size: this.#largestSigned });
+        this.#add('truncated', this.#claimed, `a signed checkpoint has ${this.#largestSigned} leaves; the bundle ends after ${this.#claimed}`, 0, {
+          checkpoint_size: this.#largestSigned,
+        });
       }
       if (this.#since && this.#since.size > this.#claimed) {
         this.#since.ok = false;
-        this.#add('truncated', this.#claimed, `the saved checkpoint has ${this.#since.size} leaves; the bundle ends after ${this.#claimed}`, 0, { checkpoint_size: this.#since.size });
+        this.#add('truncated', this.#claimed, `the saved checkpoint has ${this.#since.size} leaves; the bundle ends after ${this.#claimed}`, 0, {
+          checkpoint_size: this.#since.size,
+        });
       }
       if (this.#pending) this.#settlePending();
       if (!this.#ended) this.#add('truncated', this.#claimed, 'the bundle has no end line: it was cut short', 0);
@@ -285,8 +293,14 @@ export class BundleVerifier {
   #slowLeaf(v: Record<string, unknown>): void {
     const { index, uid, received_at: receivedAt, commitment, salt, event } = v;
     const purged = salt === null && event === null;
-    if (!isNatural(index) || !isWellFormedString(uid) || !isWellFormedString(receivedAt) || typeof commitment !== 'string' || !HEX32.test(commitment)
-      || !(purged || (typeof salt === 'string' && HEX32.test(salt) && isObject(event)))) {
+    if (
+      !isNatural(index) ||
+      !isWellFormedString(uid) ||
+      !isWellFormedString(receivedAt) ||
+      typeof commitment !== 'string' ||
+      !HEX32.test(commitment) ||
+      !(purged || (typeof salt === 'string' && HEX32.test(salt) && isObject(event)))
+    ) {
       this.#malformedLine('a leaf line with missing or malformed fields', isNatural(index) ? index : null);
       this.#broken = true;
       return;
@@ -310,7 +324,8 @@ export class BundleVerifier {
     if (index !== expected && !this.#broken) {
       this.#broken = true;
       if (index === this.#lastIndex) this.#add('inserted', index, `a second leaf with index ${index}`);
-      else if (index > expected) this.#add('missing', expected, index === expected + 1 ? `leaf ${expected} is absent` : `leaves ${expected}..${index - 1} are absent`);
+      else if (index > expected)
+        this.#add('missing', expected, index === expected + 1 ? `leaf ${expected} is absent` : `leaves ${expected}..${index - 1} are absent`);
       else this.#add('reordered', index, `leaf ${index} comes after leaf ${this.#lastIndex}`);
     }
     if (commitmentMatches === null) {
@@ -357,7 +372,13 @@ export class BundleVerifier {
     if (!this.#latest || size >= this.#latest.size) this.#latest = { size, root };
     if (size > this.#tree.size || this.#broken) return; // larger: truncation, judged at the end
     if (size < this.#tree.size) {
-      this.#add('malformed', null, `a checkpoint of size ${size} after ${this.#tree.size} leaves: checkpoints must follow the leaf that completes their size`, undefined, { checkpoint_size: size });
+      this.#add(
+        'malformed',
+        null,
+        `a checkpoint of size ${size} after ${this.#tree.size} leaves: checkpoints must follow the leaf that completes their size`,
+        undefined,
+        { checkpoint_size: size },
+      );
       return;
     }
     const current = this.#tree.root();
@@ -370,7 +391,13 @@ export class BundleVerifier {
         const earlier = this.#pending.finding;
         if (earlier.checkpoint_size !== size) this.#settlePending();
         this.#pending = undefined;
-        this.#add('forked', null, `the signed checkpoint of size ${earlier.checkpoint_size} is not a prefix of the signed checkpoint of size ${size}`, earlier.line, { checkpoint_size: earlier.checkpoint_size! });
+        this.#add(
+          'forked',
+          null,
+          `the signed checkpoint of size ${earlier.checkpoint_size} is not a prefix of the signed checkpoint of size ${size}`,
+          earlier.line,
+          { checkpoint_size: earlier.checkpoint_size! },
+        );
       }
       this.#good = { size, frontier: this.#tree.frontier(), root };
       this.#window = [];
@@ -403,7 +430,10 @@ export class BundleVerifier {
     if (since.ok || this.#broken) return;
     // The bundle's own checkpoints agree with its leaves, so they cannot say where the two histories part.
     const start = 0;
-    this.#add('forked', start, `the tree of size ${since.size} does not have the saved checkpoint's root: this log is not an extension of it`, line, { range: [start, since.size], checkpoint_size: since.size });
+    this.#add('forked', start, `the tree of size ${since.size} does not have the saved checkpoint's root: this log is not an extension of it`, line, {
+      range: [start, since.size],
+      checkpoint_size: since.size,
+    });
   }
 
   /**
@@ -461,9 +491,12 @@ export class BundleVerifier {
       if (!(err instanceof TrailproofError)) throw err;
       const size = sizeOf(note);
       const unknown = err.message.includes('no signature by a known key');
-      return { error: unknown ? 'the checkpoint is not signed by any trusted key' : `the checkpoint's signature does not verify (${err.message})`, ...(size === undefined ? {} : { size }) };
+      return {
+        error: unknown ? 'the checkpoint is not signed by any trusted key' : `the checkpoint's signature does not verify (${err.message})`,
+        ...(size === undefined ? {} : { size }),
+      };
     }
-    let checkpoint;
+    let checkpoint: ReturnType<typeof parseCheckpoint>;
     try {
       checkpoint = parseCheckpoint(text);
     } catch (err) {

@@ -5,7 +5,7 @@
  * lines the key is assembled from the line's bytes, never decoding them. Results equal `commitment`
  * and `eventLeafHash` of src/ledger/envelope.ts (the tests hold them equal).
  */
-import { sha256, sha256Hex, sha256Latin1, SHA256_SIZE } from '../ledger/crypto.ts';
+import { sha256, sha256Hex, SHA256_SIZE } from '../ledger/crypto.ts';
 import { ENVELOPE_VERSION, SALT_SIZE } from '../ledger/envelope.ts';
 import { HEX_VALUE, UID_LENGTH, type LeafOffsets } from './leaf-line.ts';
 
@@ -32,7 +32,9 @@ export class LeafHasher {
 
   /** The key of a leaf from its fields; uid and received_at any well-formed strings, the commitment 64 lowercase hex digits. */
   keyFromFields(uid: string, receivedAt: string, commitmentHex: string): Buffer {
-    return Buffer.from(`{"commitment":"${commitmentHex}","index":,"received_at":${JSON.stringify(receivedAt)},"tenant":${this.#tenantJson},"uid":${JSON.stringify(uid)},"v":${ENVELOPE_VERSION}}`);
+    return Buffer.from(
+      `{"commitment":"${commitmentHex}","index":,"received_at":${JSON.stringify(receivedAt)},"tenant":${this.#tenantJson},"uid":${JSON.stringify(uid)},"v":${ENVELOPE_VERSION}}`,
+    );
   }
 
   /** The key of a leaf line parsed by parseLeafLine: its fields need no JSON escaping. */

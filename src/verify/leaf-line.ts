@@ -38,7 +38,7 @@ const P_EVENT = Buffer.from('","event":');
 const NULL = Buffer.from('null');
 
 /** Value of each lowercase hex digit, -1 for any other byte. */
-export const HEX_VALUE = table('0123456789abcdef', (c, i) => i);
+export const HEX_VALUE = table('0123456789abcdef', (_c, i) => i);
 const UID_CHAR = table('0123456789abcdef-', () => 1);
 const TIME_CHAR = table('0123456789TZ:.+-', () => 1);
 

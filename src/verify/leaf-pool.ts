@@ -126,9 +126,9 @@ export class LeafWorkerPool implements LeafPrecomputer {
     const batch = this.#failure
       ? Promise.reject(this.#failure)
       : new Promise<BatchResponse>((resolve, reject) => {
-        this.#jobs.set(id, { resolve, reject });
-        this.#workers[id % this.#workers.length]!.postMessage(request, [buffer]);
-      }).then((response) => ({ bytes: Buffer.from(response.bytes.buffer, response.bytes.byteOffset, response.bytes.byteLength), batch: response.batch }));
+          this.#jobs.set(id, { resolve, reject });
+          this.#workers[id % this.#workers.length]!.postMessage(request, [buffer]);
+        }).then((response) => ({ bytes: Buffer.from(response.bytes.buffer, response.bytes.byteOffset, response.bytes.byteLength), batch: response.batch }));
     batch.catch(() => undefined); // awaited later, in order; a failure before then is not unhandled
     return batch;
   }

@@ -113,7 +113,7 @@ export function precomputeBatch(bytes: Buffer, hasher: LeafHasher, checkNote?: N
     }
     start = end + 1;
   }
-  const committed = s.committed = room(s.committed, committedLength);
+  const committed = (s.committed = room(s.committed, committedLength));
   for (let c = 0, at = 0; c < candidates; c++) {
     s.ranges[2 * c] = at;
     at = hasher.writeCommitted(bytes, s.parsed[c]!, committed, at);
@@ -130,7 +130,7 @@ export function precomputeBatch(bytes: Buffer, hasher: LeafHasher, checkNote?: N
     s.leafOf[leaves++] = c;
     dataLength += hasher.leafSlotLength(f);
   }
-  const data = s.data = room(s.data, dataLength);
+  const data = (s.data = room(s.data, dataLength));
   for (let l = 0, at = 0; l < leaves; l++) {
     const f = s.parsed[s.leafOf[l]!]!;
     s.slots[l] = at;

@@ -58,7 +58,9 @@ export interface VerifyReport {
  */
 export function firstFinding(findings: readonly Finding[]): Finding | null {
   const width = (f: Finding) => (f.range ? f.range[1] - f.range[0] : 0);
-  const precise = findings.filter((f) => !f.range || !findings.some((g) => g !== f && g.index !== null && g.index >= f.range![0] && g.index < f.range![1] && width(g) < width(f)));
+  const precise = findings.filter(
+    (f) => !f.range || !findings.some((g) => g !== f && g.index !== null && g.index >= f.range![0] && g.index < f.range![1] && width(g) < width(f)),
+  );
   return precise.reduce<Finding | null>((best, f) => (best === null || (f.index ?? Infinity) < (best.index ?? Infinity) ? f : best), null);
 }
 
@@ -66,8 +68,10 @@ export function firstFinding(findings: readonly Finding[]): Finding | null {
 export function formatReport(report: VerifyReport): string {
   const lines: string[] = [];
   const cp = report.checkpoints;
-  lines.push(`${report.ok ? 'OK' : 'FAILED'}: ${report.origin ?? 'unknown log'}, ${report.leaves} leaves, ${cp.verified}/${cp.total} checkpoints verified`
-    + (cp.latest ? `, latest size ${cp.latest.size}` : ''));
+  lines.push(
+    `${report.ok ? 'OK' : 'FAILED'}: ${report.origin ?? 'unknown log'}, ${report.leaves} leaves, ${cp.verified}/${cp.total} checkpoints verified` +
+      (cp.latest ? `, latest size ${cp.latest.size}` : ''),
+  );
   if (report.unsigned_leaves > 0) lines.push(`note: ${report.unsigned_leaves} leaves after the latest checkpoint are not yet signed`);
   if (report.since) lines.push(`saved checkpoint (size ${report.since.size}): ${report.since.ok ? 'consistent' : 'NOT consistent'}`);
   if (report.first) lines.push(`first problem: ${describe(report.first)}`);

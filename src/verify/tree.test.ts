@@ -7,7 +7,7 @@ import { VerifyingTree } from './tree.ts';
 const leaf = (i: number) => createHash('sha256').update(`leaf ${i}`).digest();
 
 describe('VerifyingTree', () => {
-  it('has the ledger library\'s root and frontier at every size, reporting nodes or not (the native push or not)', () => {
+  it("has the ledger library's root and frontier at every size, reporting nodes or not (the native push or not)", () => {
     const reference = new TreeBuilder();
     const reporting = new VerifyingTree(() => {});
     const quiet = new VerifyingTree();

@@ -14,7 +14,15 @@ import { buildLog, bundleLines } from './testing/bundle-builder.ts';
 import { trustedVerifiers } from './trusted-keys.ts';
 import { feedLineBytes, verifyStream } from './verify-stream.ts';
 
-const events = Array.from({ length: 40 }, (_, i) => ({ action: 'user.login', actor: { type: 'user', id: `u${i}` }, targets: [], outcome: 'success', context: {}, occurred_at: '2026-11-01T00:00:00.000Z', metadata: { n: i, note: 'é ✓' } }));
+const events = Array.from({ length: 40 }, (_, i) => ({
+  action: 'user.login',
+  actor: { type: 'user', id: `u${i}` },
+  targets: [],
+  outcome: 'success',
+  context: {},
+  occurred_at: '2026-11-01T00:00:00.000Z',
+  metadata: { n: i, note: 'é ✓' },
+}));
 const sizes = [0, 5, 10, 16, 20, 30, 40];
 const log = buildLog(events, sizes);
 
@@ -46,8 +54,12 @@ function bundles(): Record<string, string> {
     modified: bundleLines(log, { leaves: log.leaves.map((leaf) => (leaf.index === 12 ? { ...leaf, event: leaf.event!.replace('"u12"', '"u99"') } : leaf)) }),
     rewritten: bundleLines(log, { leaves: log.leaves.map((leaf) => (leaf.index === 12 ? forgedLeaf(12) : leaf)) }),
     missing: bundleLines(log, { leaves: log.leaves.filter((leaf) => leaf.index !== 21) }),
-    repeated: bundleLines(log, { leaves: [...log.leaves.slice(0, 8), { ...log.leaves[7]!, uid: log.leaves[7]!.uid.replace(/.$/, 'f') }, ...log.leaves.slice(8)] }),
-    inserted: bundleLines(log, { leaves: reindexed([...log.leaves.slice(0, 13), { ...forgedLeaf(0), uid: '019a9a9a-0000-7000-8000-000000000000' }, ...log.leaves.slice(13)]) }),
+    repeated: bundleLines(log, {
+      leaves: [...log.leaves.slice(0, 8), { ...log.leaves[7]!, uid: log.leaves[7]!.uid.replace(/.$/, 'f') }, ...log.leaves.slice(8)],
+    }),
+    inserted: bundleLines(log, {
+      leaves: reindexed([...log.leaves.slice(0, 13), { ...forgedLeaf(0), uid: '019a9a9a-0000-7000-8000-000000000000' }, ...log.leaves.slice(13)]),
+    }),
     reordered: bundleLines(log, { leaves: swapped(11, 14) }),
     reorderedFar: bundleLines(log, { leaves: swapped(3, 25) }),
     truncated: bundleLines(log, { leaves: log.leaves.slice(0, 33) }),
@@ -55,7 +67,15 @@ function bundles(): Record<string, string> {
     otherKey: bundleLines(log, { checkpoints: new Map(log.checkpoints).set(20, attacker.checkpoints.get(20)!) }),
     alteredRoot: bundleLines(log, { checkpoints: new Map(log.checkpoints).set(20, altered.join('\n')) }),
     rebuiltByAttacker: bundleLines(attacker),
-    forked: withLine(9, JSON.stringify({ type: 'checkpoint', note: signNote(formatCheckpoint({ origin: log.origin, size: 5, root: Buffer.alloc(32, 1) }), [signer]), issued_at: 'x', cosignatures: [] })),
+    forked: withLine(
+      9,
+      JSON.stringify({
+        type: 'checkpoint',
+        note: signNote(formatCheckpoint({ origin: log.origin, size: 5, root: Buffer.alloc(32, 1) }), [signer]),
+        issued_at: 'x',
+        cosignatures: [],
+      }),
+    ),
     purged: bundleLines(log, { leaves: log.leaves.map((leaf) => (leaf.index === 4 ? { ...leaf, event: null, salt: null } : leaf)) }),
     malformedLine: withLine(3, '{"type":"leaf","index":"x"}'),
     notJson: withLine(17, 'not json'),
@@ -66,7 +86,12 @@ function bundles(): Record<string, string> {
     otherTenant: bundleLines(buildLog(events.slice(0, 12), [4, 12], { tenant: 'globex' })),
   };
   const texts = Object.fromEntries(Object.entries(byLines).map(([name, lines]) => [name, `${lines.join('\n')}\n`]));
-  return { ...texts, noLastNewline: texts.untampered!.slice(0, -1), cutInALeaf: texts.untampered!.slice(0, texts.untampered!.indexOf('"index":22') + 40), empty: '' };
+  return {
+    ...texts,
+    noLastNewline: texts.untampered!.slice(0, -1),
+    cutInALeaf: texts.untampered!.slice(0, texts.untampered!.indexOf('"index":22') + 40),
+    empty: '',
+  };
 }
 
 /** The engine fed line by line, no results computed ahead: what every other path must answer. */
@@ -99,20 +124,23 @@ describe('verifyStream with worker threads', () => {
     // The bundles are not all the same: the tampered ones fail, each with its own finding.
     expect(sequential.get('untampered')).toMatchObject({ ok: true, leaves: 40 });
     expect([...sequential.values()].filter((r) => (r as { ok: boolean }).ok)).toHaveLength(3); // untampered, otherSpelling, noLastNewline
-    await fc.assert(fc.asyncProperty(
-      fc.constantFrom(...Object.keys(all)),
-      fc.array(fc.nat(), { maxLength: 40 }),
-      fc.integer({ min: 1, max: 3 }),
-      fc.integer({ min: 1, max: 4096 }),
-      async (name, cuts, batchesPerWorker, batchBytes) => {
-        const bytes = Buffer.from(all[name]!);
-        const at = cuts.map((c) => c % (bytes.length + 1)).sort((a, b) => a - b);
-        const report = await verifyStream(inChunks(bytes, at), options, { pool, batchesPerWorker, batchBytes });
-        expect(report, `${name} cut at ${at.join(',')}`).toEqual(sequential.get(name));
-        // And in this thread (--workers 0), a batch at a time.
-        expect(await verifyStream(inChunks(bytes, at), options, { batchBytes }), `${name} in this thread`).toEqual(sequential.get(name));
-      },
-    ), { numRuns: 300 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...Object.keys(all)),
+        fc.array(fc.nat(), { maxLength: 40 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 4096 }),
+        async (name, cuts, batchesPerWorker, batchBytes) => {
+          const bytes = Buffer.from(all[name]!);
+          const at = cuts.map((c) => c % (bytes.length + 1)).sort((a, b) => a - b);
+          const report = await verifyStream(inChunks(bytes, at), options, { pool, batchesPerWorker, batchBytes });
+          expect(report, `${name} cut at ${at.join(',')}`).toEqual(sequential.get(name));
+          // And in this thread (--workers 0), a batch at a time.
+          expect(await verifyStream(inChunks(bytes, at), options, { batchBytes }), `${name} in this thread`).toEqual(sequential.get(name));
+        },
+      ),
+      { numRuns: 300 },
+    );
   }, 120_000);
 
   it('gives the same reports with workers started through tsx (when esbuild cannot bundle them)', async () => {
@@ -121,7 +149,9 @@ describe('verifyStream with worker threads', () => {
       const options = { keys: [log.verifierKey] };
       for (const text of Object.values(bundles())) {
         const bytes = Buffer.from(text);
-        expect(await verifyStream(inChunks(bytes, [7, 300]), options, { pool: throughTsx, batchBytes: 512 })).toEqual(await lineByLine(inChunks(bytes, []), options));
+        expect(await verifyStream(inChunks(bytes, [7, 300]), options, { pool: throughTsx, batchBytes: 512 })).toEqual(
+          await lineByLine(inChunks(bytes, []), options),
+        );
       }
     } finally {
       await throughTsx.close();
@@ -189,13 +219,19 @@ describe('verifyStream with worker threads', () => {
   it.each([
     ['the test log, one leaf purged', () => ({ text: bundles().purged!, tenant: log.tenant, fast: 39 })],
     // Keys longer than their lines: the buffer the results go to grows.
-    ['a long tenant id', () => {
-      const tenant = `t-${'x'.repeat(3000)}`;
-      return { text: bundleLines(buildLog(events, sizes, { tenant })).join('\n'), tenant, fast: 40 };
-    }],
-  ])('precomputes exactly what the engine\'s fast path computes, and only for the lines it takes: %s', (_name, make) => {
+    [
+      'a long tenant id',
+      () => {
+        const tenant = `t-${'x'.repeat(3000)}`;
+        return { text: bundleLines(buildLog(events, sizes, { tenant })).join('\n'), tenant, fast: 40 };
+      },
+    ],
+  ])("precomputes exactly what the engine's fast path computes, and only for the lines it takes: %s", (_name, make) => {
     const { text, tenant, fast: expectedFast } = make();
-    const lines = text.split('\n').slice(1).filter((l) => l.startsWith('{"type":"leaf"'));
+    const lines = text
+      .split('\n')
+      .slice(1)
+      .filter((l) => l.startsWith('{"type":"leaf"'));
     const bytes = Buffer.from(`${lines.join('\n')}\n`);
     const hasher = new LeafHasher(tenant);
     const reader = new BatchReader(precomputeBatch(bytes, hasher), tenant);
@@ -218,4 +254,3 @@ describe('verifyStream with worker threads', () => {
     expect(() => reader.leaf(0, 5)).toThrow(/out of step/);
   });
 });
-

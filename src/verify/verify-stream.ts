@@ -21,7 +21,7 @@ export interface StreamOptions {
 /** Splits `input` into lines and feeds them, in order, to a new verifier. */
 export async function verifyStream(input: AsyncIterable<Buffer | string>, options: VerifierOptions, stream: StreamOptions = {}): Promise<VerifyReport> {
   const verifier = new BundleVerifier(options);
-  const workers = stream.pool ? stream.pool.size : stream.workers ?? 0;
+  const workers = stream.pool ? stream.pool.size : (stream.workers ?? 0);
   const pool = stream.pool ?? (workers === 0 ? new InThreadPrecomputer() : new LeafWorkerPool(workers));
   const inFlight = workers === 0 ? 1 : workers * (stream.batchesPerWorker ?? 8);
   try {
@@ -38,7 +38,14 @@ export async function verifyStream(input: AsyncIterable<Buffer | string>, option
  * later ones are read) and fed to the engine in order with their results. At most `inFlight` batches
  * are held.
  */
-async function feedPrecomputed(input: AsyncIterable<Buffer | string>, verifier: BundleVerifier, keys: readonly string[], pool: LeafPrecomputer, inFlight: number, batchBytes: number): Promise<void> {
+async function feedPrecomputed(
+  input: AsyncIterable<Buffer | string>,
+  verifier: BundleVerifier,
+  keys: readonly string[],
+  pool: LeafPrecomputer,
+  inFlight: number,
+  batchBytes: number,
+): Promise<void> {
   const queue: Promise<LinesBatch>[] = [];
   const feedNext = async () => {
     const { bytes, batch } = await queue.shift()!;

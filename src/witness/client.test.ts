@@ -53,13 +53,17 @@ describe('addCheckpoint', () => {
     const log = logs[1]!;
     await addCheckpoint(url, { oldSize: 0, proof: [], checkpointNote: await log.checkpoint(77) });
     const asked: number[] = [];
-    const result = await addCheckpoint(url, { oldSize: 0, proof: [], checkpointNote: await log.checkpoint(250) }, {
-      witnessKey,
-      proofFrom: async (size) => {
-        asked.push(size);
-        return log.proof(size, 250);
+    const result = await addCheckpoint(
+      url,
+      { oldSize: 0, proof: [], checkpointNote: await log.checkpoint(250) },
+      {
+        witnessKey,
+        proofFrom: async (size) => {
+          asked.push(size);
+          return log.proof(size, 250);
+        },
       },
-    });
+    );
     expect(asked).toEqual([77]);
     expect(result.oldSize).toBe(77);
     expect(specVerifyCosignature(withCosignatures(await log.checkpoint(250), result.cosignatures), keys.verifierKey).checkpoint.size).toBe(250n);
@@ -72,19 +76,33 @@ describe('addCheckpoint', () => {
     await addCheckpoint(url, { oldSize: 0, proof: [], checkpointNote: await log.checkpoint(100) });
     const fork = new TestLog(log.origin, { tag: 'forged', signerKey: log.signerKey }).growTo(300);
     const proofFrom = (size: number) => fork.proof(size, 100);
-    const kind = async (request: Promise<unknown>) => conflictKind(await request.then(() => undefined, (err: unknown) => err));
+    const kind = async (request: Promise<unknown>) =>
+      conflictKind(
+        await request.then(
+          () => undefined,
+          (err: unknown) => err,
+        ),
+      );
     expect(await kind(addCheckpoint(url, { oldSize: 100, proof: [], checkpointNote: await fork.checkpoint(100) }, { proofFrom }))).toBe('fork');
     expect(await kind(addCheckpoint(url, { oldSize: 0, proof: [], checkpointNote: await log.checkpoint(50) }, { proofFrom }))).toBe('witness_ahead');
     expect(await kind(addCheckpoint(url, { oldSize: 0, proof: [], checkpointNote: await log.checkpoint(150) }))).toBe('old_size');
-    await expectCodeAsync('LEDGER_PROOF_INVALID', async () => addCheckpoint(url, { oldSize: 100, proof: await fork.proof(100, 200), checkpointNote: await log.checkpoint(200) }));
-    await expectCodeAsync('WITNESS_UNKNOWN_LOG', async () => addCheckpoint(url, { oldSize: 0, proof: [], checkpointNote: await new TestLog('nobody.test/t/x').growTo(1).checkpoint() }));
-    await expectCodeAsync('WITNESS_UNTRUSTED_SIGNATURE', async () => addCheckpoint(url, { oldSize: 0, proof: [], checkpointNote: await new TestLog(log.origin).growTo(1).checkpoint() }));
+    await expectCodeAsync('LEDGER_PROOF_INVALID', async () =>
+      addCheckpoint(url, { oldSize: 100, proof: await fork.proof(100, 200), checkpointNote: await log.checkpoint(200) }),
+    );
+    await expectCodeAsync('WITNESS_UNKNOWN_LOG', async () =>
+      addCheckpoint(url, { oldSize: 0, proof: [], checkpointNote: await new TestLog('nobody.test/t/x').growTo(1).checkpoint() }),
+    );
+    await expectCodeAsync('WITNESS_UNTRUSTED_SIGNATURE', async () =>
+      addCheckpoint(url, { oldSize: 0, proof: [], checkpointNote: await new TestLog(log.origin).growTo(1).checkpoint() }),
+    );
   });
 
   it('rejects cosignatures that do not verify with the expected witness key', async () => {
     const log = logs[3]!;
     const otherKey = parseCosignatureVerifierKey(newCosignerKey('witness.test/client').verifierKey);
-    await expectCodeAsync('LEDGER_PROOF_INVALID', async () => addCheckpoint(url, { oldSize: 0, proof: [], checkpointNote: await log.checkpoint(5) }, { witnessKey: otherKey }));
+    await expectCodeAsync('LEDGER_PROOF_INVALID', async () =>
+      addCheckpoint(url, { oldSize: 0, proof: [], checkpointNote: await log.checkpoint(5) }, { witnessKey: otherKey }),
+    );
   });
 
   it('reports an unreachable witness or an answer outside the protocol as WITNESS_UNAVAILABLE', async () => {
@@ -99,7 +117,14 @@ describe('addCheckpoint', () => {
     await expectCodeAsync('WITNESS_UNAVAILABLE', () => addCheckpoint(closed, { oldSize: 0, proof: [], checkpointNote: note }));
     await expectCodeAsync('WITNESS_UNAVAILABLE', () => addCheckpoint(closed, { oldSize: 0, proof: [], checkpointNote: note }, { timeoutMs: 2000 }));
     // Not a witness: answers outside the protocol.
-    for (const [status, type, body] of [[200, 'text/plain', 'hello\n'], [409, 'text/plain', '5\n'], [409, 'text/x.tlog.size', 'five\n'], [503, 'text/plain', ''], [307, 'text/plain', ''], [200, 'text/plain', `\u2014 w ${'A'.repeat(100_000)}\n`]] as const) {
+    for (const [status, type, body] of [
+      [200, 'text/plain', 'hello\n'],
+      [409, 'text/plain', '5\n'],
+      [409, 'text/x.tlog.size', 'five\n'],
+      [503, 'text/plain', ''],
+      [307, 'text/plain', ''],
+      [200, 'text/plain', `\u2014 w ${'A'.repeat(100_000)}\n`],
+    ] as const) {
       const server = createServer((_req, res) => res.writeHead(status, { 'content-type': type, ...(status === 307 ? { location: url } : {}) }).end(body));
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const { port } = server.address() as AddressInfo;

@@ -117,11 +117,13 @@ function cosignatureLines(body: string, checkpointNote: string, witnessKey: Note
     throw unavailable('the witness answered 200 without signature lines');
   }
   if (!witnessKey) return lines.map((line) => `${line}\n`);
-  let verified;
+  let verified: ReturnType<typeof openNote>['verified'];
   try {
     verified = openNote(`${checkpointNote}${lines.map((line) => `${line}\n`).join('')}`, [witnessKey]).verified;
   } catch (err) {
-    throw new TrailproofError('LEDGER_PROOF_INVALID', `the witness's cosignature does not verify with its key ${witnessKey.name}: ${(err as Error).message}`, { cause: err });
+    throw new TrailproofError('LEDGER_PROOF_INVALID', `the witness's cosignature does not verify with its key ${witnessKey.name}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   return verified.map(formatSignatureLine);
 }

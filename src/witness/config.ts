@@ -100,7 +100,10 @@ function readLogsFile(file: string): string[] {
   } catch (err) {
     throw invalid(`cannot read the logs file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, err);
   }
-  return text.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -128,12 +128,18 @@ export class WitnessPusher {
           return;
         }
         if (kind === 'fork' || code === 'LEDGER_PROOF_INVALID') {
-          this.#log.error({ ...context, code, reason: message }, 'witness push failed: the witness saw a fork or a bad proof, or its cosignature did not verify');
+          this.#log.error(
+            { ...context, code, reason: message },
+            'witness push failed: the witness saw a fork or a bad proof, or its cosignature did not verify',
+          );
           return;
         }
         const retryable = code === 'WITNESS_UNAVAILABLE' || code === 'WITNESS_CONFLICT' || !isTrailproofError(err);
         if (!retryable || attempt >= attempts || slot.pending || this.#closing) {
-          this.#log.warn({ ...context, code, reason: message, attempt }, slot.pending ? 'witness push failed; a newer checkpoint takes over' : 'witness push failed');
+          this.#log.warn(
+            { ...context, code, reason: message, attempt },
+            slot.pending ? 'witness push failed; a newer checkpoint takes over' : 'witness push failed',
+          );
           return;
         }
         this.#log.info({ ...context, code, reason: message, attempt, retryInMs: delay }, 'witness push failed; retrying');
@@ -153,15 +159,22 @@ export class WitnessPusher {
       where s.witness = ${witness.name} and c.tenant_id = ${checkpoint.tenant}`;
     const oldSize = cosigned?.size ?? 0;
     if (oldSize > checkpoint.size) {
-      this.#log.debug({ witness: witness.name, tenant: checkpoint.tenant, size: checkpoint.size }, 'witness has cosigned a newer checkpoint; skipping this one');
+      this.#log.debug(
+        { witness: witness.name, tenant: checkpoint.tenant, size: checkpoint.size },
+        'witness has cosigned a newer checkpoint; skipping this one',
+      );
       return;
     }
-    const result = await addCheckpoint(witness.url, { oldSize, proof: await proofFrom(oldSize), checkpointNote: checkpoint.note }, {
-      proofFrom,
-      witnessKey: witness.verifier,
-      signal: this.#abort.signal,
-      ...(this.#options.timeoutMs !== undefined ? { timeoutMs: this.#options.timeoutMs } : {}),
-    });
+    const result = await addCheckpoint(
+      witness.url,
+      { oldSize, proof: await proofFrom(oldSize), checkpointNote: checkpoint.note },
+      {
+        proofFrom,
+        witnessKey: witness.verifier,
+        signal: this.#abort.signal,
+        ...(this.#options.timeoutMs !== undefined ? { timeoutMs: this.#options.timeoutMs } : {}),
+      },
+    );
     // The client returned only lines that verify with this witness's key; one per checkpoint is kept.
     const line = result.cosignatures[0];
     if (line === undefined) return;

@@ -56,7 +56,8 @@ export async function serveWitness(config: WitnessConfig, options: { logger?: Lo
     cosigner: config.cosigner,
     logs: config.logs,
     store,
-    onMisbehaviour: ({ origin, reason, file }) => logger.warn({ origin, reason, evidence: file }, 'log misbehaviour: checkpoint refused, request kept as evidence'),
+    onMisbehaviour: ({ origin, reason, file }) =>
+      logger.warn({ origin, reason, evidence: file }, 'log misbehaviour: checkpoint refused, request kept as evidence'),
   });
   const app = buildWitnessApp(witness, logger);
   try {

@@ -76,7 +76,13 @@ export class WitnessStateStore {
   async put(state: LogState): Promise<void> {
     const file = this.#file(state.origin);
     const temp = `${file}.${process.pid}.tmp`;
-    const json = JSON.stringify({ origin: state.origin, size: state.size, root: encodeBase64(state.root), checkpoint: state.checkpoint, cosignedAt: state.cosignedAt });
+    const json = JSON.stringify({
+      origin: state.origin,
+      size: state.size,
+      root: encodeBase64(state.root),
+      checkpoint: state.checkpoint,
+      cosignedAt: state.cosignedAt,
+    });
     // The cache changes only once the file is durable: a failed write must not leave memory ahead.
     const handle = await open(temp, 'w', 0o600);
     try {

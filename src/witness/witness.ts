@@ -69,7 +69,11 @@ export class Witness {
     try {
       openNote(request.checkpoint, verifiers);
     } catch (err) {
-      throw new TrailproofError('WITNESS_UNTRUSTED_SIGNATURE', `no signature on the checkpoint verifies with a key trusted for ${JSON.stringify(checkpoint.origin)}`, { cause: err });
+      throw new TrailproofError(
+        'WITNESS_UNTRUSTED_SIGNATURE',
+        `no signature on the checkpoint verifies with a key trusted for ${JSON.stringify(checkpoint.origin)}`,
+        { cause: err },
+      );
     }
     if (request.oldSize > checkpoint.size) {
       throw new TrailproofError('REQUEST_INVALID', `old size ${request.oldSize} is larger than the checkpoint size ${checkpoint.size}`);

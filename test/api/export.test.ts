@@ -15,7 +15,12 @@ beforeAll(async () => {
   keys.bRead = await t.createKey('read', 'tenant-b');
   // More leaves than one writer batch (2,000), so the bundle is assembled from several queries.
   for (let round = 0; round < 5; round++) {
-    const events = Array.from({ length: 500 }, (_, i) => ({ action: 'document.read', actor: { type: 'user', id: `u${i}` }, targets: [{ type: 'document', id: `d${round}` }], metadata: { round, text: 'ünïcödé \u2028 "quoted"' } }));
+    const events = Array.from({ length: 500 }, (_, i) => ({
+      action: 'document.read',
+      actor: { type: 'user', id: `u${i}` },
+      targets: [{ type: 'document', id: `d${round}` }],
+      metadata: { round, text: 'ünïcödé \u2028 "quoted"' },
+    }));
     const res = await t.request('POST', '/v1/events', { key: keys.aIngest, body: { events } });
     expect(res.statusCode).toBe(200);
     await t.services.checkpointer.issue('tenant-a');
@@ -46,7 +51,7 @@ describe('GET /v1/exports?format=bundle', () => {
     expect(res.body).not.toContain('secret.thing');
   });
 
-  it('records the export in the tenant\'s own trail', async () => {
+  it("records the export in the tenant's own trail", async () => {
     const res = await t.request('GET', '/v1/events?tenant=tenant-a&action=audit_log.exported');
     const exported = res.json().data as { action: string; metadata: { format: string }; actor: { type: string } }[];
     expect(exported.length).toBeGreaterThanOrEqual(1);

@@ -36,8 +36,9 @@ beforeAll(async () => {
   const res = await t.request('POST', '/v1/events', { body: { events } });
   expect((res.json() as { rejected: unknown[] }).rejected).toEqual([]);
   await t.request('POST', '/v1/events', { body: { tenant: 'exp-b', action: 'user.login', actor: { type: 'user', id: 'other-tenant-user' }, targets: [] } });
-  source = (await t.request('GET', '/v1/events?sort=asc&limit=1000&action=document.*', { key: readA })).json().data
-    .concat((await t.request('GET', '/v1/events?sort=asc&limit=1000&action=user.*', { key: readA })).json().data)
+  source = (await t.request('GET', '/v1/events?sort=asc&limit=1000&action=document.*', { key: readA }))
+    .json()
+    .data.concat((await t.request('GET', '/v1/events?sort=asc&limit=1000&action=user.*', { key: readA })).json().data)
     .sort((a: StoredEvent, b: StoredEvent) => a.occurred_at.localeCompare(b.occurred_at));
 });
 afterAll(() => t.close());
@@ -74,10 +75,16 @@ describe('GET /v1/exports', () => {
 
   it('JSON Lines equals the read API, oldest first, for every filter', async () => {
     const res = await exportOf('format=jsonl');
-    const lines = res.body.trim().split('\n').map((l) => JSON.parse(l) as StoredEvent);
+    const lines = res.body
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as StoredEvent);
     // Key creation and the reads above are in the trail too (actor: the key), besides the source.
     expect(lines.filter((e) => e.actor.type !== 'api_key')).toEqual(source);
-    const failures = (await exportOf('format=jsonl&outcome=failure')).body.trim().split('\n').map((l) => JSON.parse(l) as StoredEvent);
+    const failures = (await exportOf('format=jsonl&outcome=failure')).body
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as StoredEvent);
     expect(failures.map((e) => e.uid)).toEqual(source.filter((e) => e.outcome === 'failure').map((e) => e.uid));
   });
 

@@ -14,7 +14,10 @@ async function ingest(tenant: string, count: number, offset = 0): Promise<string
   return (res.json() as { accepted: { uid: string }[] }).accepted.map((a) => a.uid);
 }
 
-async function feed(key: string, params: string): Promise<{ status: number; body: { events: { uid: string; seq: number; action: string }[]; next_cursor: string; error?: { code: string } } }> {
+async function feed(
+  key: string,
+  params: string,
+): Promise<{ status: number; body: { events: { uid: string; seq: number; action: string }[]; next_cursor: string; error?: { code: string } } }> {
   const res = await t.request('GET', `/v1/events/feed?${params}`, { key });
   return { status: res.statusCode, body: res.json() };
 }
@@ -42,7 +45,8 @@ describe('GET /v1/events/feed', () => {
   it('long-polls until the tenant commits, then returns the new event at once', async () => {
     let cursor = (await feed(readA, 'limit=1000&wait=0')).body.next_cursor;
     // Drain the meta-audit records of the reads above.
-    for (let page = await feed(readA, `wait=0&after=${cursor}`); page.body.events.length; page = await feed(readA, `wait=0&after=${cursor}`)) cursor = page.body.next_cursor;
+    for (let page = await feed(readA, `wait=0&after=${cursor}`); page.body.events.length; page = await feed(readA, `wait=0&after=${cursor}`))
+      cursor = page.body.next_cursor;
     const started = Date.now();
     const waiting = feed(readA, `wait=10&after=${cursor}`);
     await new Promise((r) => setTimeout(r, 300));
@@ -55,18 +59,26 @@ describe('GET /v1/events/feed', () => {
   it('visits every event exactly once while writers are appending', async () => {
     let cursor = (await feed(readB, 'limit=1000&wait=0')).body.next_cursor;
     const written: string[] = [];
-    const writers = Promise.all(Array.from({ length: 5 }, async (_, w) => {
-      for (let i = 0; i < 10; i++) written.push(...(await ingest('feed-b', 7, w * 1000 + i * 10)));
-    }));
+    const writers = Promise.all(
+      Array.from({ length: 5 }, async (_, w) => {
+        for (let i = 0; i < 10; i++) written.push(...(await ingest('feed-b', 7, w * 1000 + i * 10)));
+      }),
+    );
     const seen: { uid: string; seq: number; action: string }[] = [];
     let writing = true;
-    void writers.then(() => { writing = false; });
+    void writers.then(() => {
+      writing = false;
+    });
     while (writing) {
       const page = await feed(readB, `limit=50&wait=1&after=${cursor}`);
       seen.push(...page.body.events);
       cursor = page.body.next_cursor;
     }
-    for (let page = await feed(readB, `limit=1000&wait=0&after=${cursor}`); page.body.events.length; page = await feed(readB, `limit=1000&wait=0&after=${cursor}`)) {
+    for (
+      let page = await feed(readB, `limit=1000&wait=0&after=${cursor}`);
+      page.body.events.length;
+      page = await feed(readB, `limit=1000&wait=0&after=${cursor}`)
+    ) {
       seen.push(...page.body.events);
       cursor = page.body.next_cursor;
     }

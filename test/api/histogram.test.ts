@@ -14,8 +14,16 @@ beforeAll(async () => {
   readA = await t.createKey('read', 'acme');
   const ingestA = await t.createKey('ingest', 'acme');
   const ingestB = await t.createKey('ingest', 'globex');
-  const ev = (action: string, hours: number, target?: string) => ({ action, occurred_at: at(hours), actor: { type: 'user', id: 'u' }, targets: target ? [{ type: 'document', id: target }] : [] });
-  await t.request('POST', '/v1/events', { key: ingestA, body: { events: [ev('user.login', 0.5), ev('user.login', 0.6), ev('user.logout', 1.5, 'd1'), ev('document.read', 3.9, 'd1'), ev('user.login', 4)] } });
+  const ev = (action: string, hours: number, target?: string) => ({
+    action,
+    occurred_at: at(hours),
+    actor: { type: 'user', id: 'u' },
+    targets: target ? [{ type: 'document', id: target }] : [],
+  });
+  await t.request('POST', '/v1/events', {
+    key: ingestA,
+    body: { events: [ev('user.login', 0.5), ev('user.login', 0.6), ev('user.logout', 1.5, 'd1'), ev('document.read', 3.9, 'd1'), ev('user.login', 4)] },
+  });
   await t.request('POST', '/v1/events', { key: ingestB, body: { events: [ev('user.login', 0.5), ev('user.login', 1.5)] } });
 });
 afterAll(() => t.close());
@@ -23,7 +31,7 @@ afterAll(() => t.close());
 const get = (query: string, key = readA) => t.request('GET', `/v1/events/histogram?since=${at(0)}&until=${at(4)}&${query}`, { key });
 
 describe('GET /v1/events/histogram', () => {
-  it('counts the tenant\'s events per equal bucket over [since, until)', async () => {
+  it("counts the tenant's events per equal bucket over [since, until)", async () => {
     const res = await get('buckets=4');
     expect(res.statusCode, res.body).toBe(200);
     // The event at hour 4 is outside [since, until); globex's are another tenant.

@@ -23,7 +23,15 @@ describe('POST /v1/events', () => {
     expect(body).toMatchObject({ duplicate: false, seq: expect.any(Number), uid: expect.stringMatching(/^[0-9a-f-]{36}$/) });
     const read = await t.request('GET', `/v1/events/${body.uid}`, { key: readKey });
     expect(read.statusCode).toBe(200);
-    expect(read.json()).toMatchObject({ uid: body.uid, tenant: 'acme', seq: body.seq, action: 'user.login', occurred_at: '2026-01-02T01:04:05.000Z', outcome: 'success', targets: [] });
+    expect(read.json()).toMatchObject({
+      uid: body.uid,
+      tenant: 'acme',
+      seq: body.seq,
+      action: 'user.login',
+      occurred_at: '2026-01-02T01:04:05.000Z',
+      outcome: 'success',
+      targets: [],
+    });
   });
 
   it('assigns contiguous indices per tenant', async () => {
@@ -39,16 +47,25 @@ describe('POST /v1/events', () => {
     expect(res.statusCode).toBe(400);
     const { error } = res.json();
     expect(error.code).toBe('EVENT_INVALID');
-    expect(error.details).toEqual(expect.arrayContaining([
-      expect.objectContaining({ pointer: '/action', code: 'pattern' }),
-      expect.objectContaining({ pointer: '/actor/id', code: 'required' }),
-    ]));
+    expect(error.details).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ pointer: '/action', code: 'pattern' }),
+        expect.objectContaining({ pointer: '/actor/id', code: 'required' }),
+      ]),
+    );
   });
 
   it('keeps the valid events of a batch and names each rejected one', async () => {
     const res = await t.request('POST', '/v1/events', {
       key: ingestKey,
-      body: { events: [event({ id: 'b-1' }), event({ actor: { type: 'user', id: 'bad\nid' } }), event({ id: 'b-3', context: { ip: '999.1.1.1' } }), event({ id: 'b-4' })] },
+      body: {
+        events: [
+          event({ id: 'b-1' }),
+          event({ actor: { type: 'user', id: 'bad\nid' } }),
+          event({ id: 'b-3', context: { ip: '999.1.1.1' } }),
+          event({ id: 'b-4' }),
+        ],
+      },
     });
     expect(res.statusCode).toBe(200);
     const body = res.json();
@@ -69,7 +86,10 @@ describe('POST /v1/events', () => {
     const again = await t.request('POST', '/v1/events', { key: ingestKey, body: event({ id: 'evt-42', occurred_at: '2026-03-01T00:00:00.000Z' }) });
     expect(again.statusCode).toBe(200);
     expect(again.json()).toMatchObject({ uid: first.json().uid, seq: first.json().seq, duplicate: true });
-    const conflict = await t.request('POST', '/v1/events', { key: ingestKey, body: event({ id: 'evt-42', occurred_at: '2026-03-01T00:00:00Z', outcome: 'failure' }) });
+    const conflict = await t.request('POST', '/v1/events', {
+      key: ingestKey,
+      body: event({ id: 'evt-42', occurred_at: '2026-03-01T00:00:00Z', outcome: 'failure' }),
+    });
     expect(conflict.statusCode).toBe(409);
     expect(conflict.json().error).toMatchObject({ code: 'EVENT_ID_CONFLICT', details: [expect.objectContaining({ pointer: '/id', code: 'id_conflict' })] });
     const count = await t.db.sql`select count(*)::int as n from ledger_leaves where tenant_id = 'acme' and client_id = 'evt-42'`;
@@ -81,7 +101,9 @@ describe('POST /v1/events', () => {
     const res = await t.request('POST', '/v1/events', { key: ingestKey, body });
     expect(res.json().accepted.map((a: { duplicate: boolean }) => a.duplicate)).toEqual([false, true]);
     expect(res.json().rejected[0]).toMatchObject({ index: 2, errors: [expect.objectContaining({ code: 'id_conflict', pointer: '/events/2/id' })] });
-    const racing = await Promise.all(Array.from({ length: 20 }, () => t.request('POST', '/v1/events', { key: ingestKey, body: event({ id: 'race-1', occurred_at: '2026-03-01T00:00:00Z' }) })));
+    const racing = await Promise.all(
+      Array.from({ length: 20 }, () => t.request('POST', '/v1/events', { key: ingestKey, body: event({ id: 'race-1', occurred_at: '2026-03-01T00:00:00Z' }) })),
+    );
     expect(racing.filter((r) => r.statusCode === 201)).toHaveLength(1);
     expect(racing.filter((r) => r.statusCode === 200)).toHaveLength(19);
     expect(new Set(racing.map((r) => r.json().uid)).size).toBe(1);
@@ -91,13 +113,25 @@ describe('POST /v1/events', () => {
     const missing = await t.request('POST', '/v1/events', { body: event() });
     expect(missing.statusCode).toBe(400);
     expect(missing.json().error).toMatchObject({ code: 'TENANT_REQUIRED', details: [expect.objectContaining({ pointer: '/tenant' })] });
-    const unknown = await t.request('POST', '/v1/events', { body: { events: [{ ...event(), tenant: 'nope' }, { ...event(), tenant: 'acme' }] } });
+    const unknown = await t.request('POST', '/v1/events', {
+      body: {
+        events: [
+          { ...event(), tenant: 'nope' },
+          { ...event(), tenant: 'acme' },
+        ],
+      },
+    });
     expect(unknown.statusCode).toBe(200);
     expect(unknown.json().rejected).toEqual([{ index: 0, errors: [expect.objectContaining({ pointer: '/events/0/tenant', code: 'not_found' })] }]);
   });
 
   it('rejects malformed JSON, wrong envelopes and oversized batches with clear codes', async () => {
-    const notJson = await t.app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${ingestKey}`, 'content-type': 'application/json' }, payload: '{"action":' });
+    const notJson = await t.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { authorization: `Bearer ${ingestKey}`, 'content-type': 'application/json' },
+      payload: '{"action":',
+    });
     expect(notJson.statusCode).toBe(400);
     expect(notJson.json().error.code).toBe('REQUEST_INVALID');
     const empty = await t.request('POST', '/v1/events', { key: ingestKey, body: { events: [] } });
@@ -112,7 +146,7 @@ describe('POST /v1/events', () => {
     const none = await t.request('POST', '/v1/events', { key: null, body: event() });
     expect(none.statusCode).toBe(401);
     expect(none.json().error.code).toBe('AUTH_REQUIRED');
-    const wrong = await t.request('POST', '/v1/events', { key: 'tpk_AAAAAAAAAAAAAAAA_' + 'x'.repeat(43), body: event() });
+    const wrong = await t.request('POST', '/v1/events', { key: `tpk_AAAAAAAAAAAAAAAA_${'x'.repeat(43)}`, body: event() });
     expect(wrong.statusCode).toBe(401);
     const readOnly = await t.request('POST', '/v1/events', { key: readKey, body: event() });
     expect(readOnly.statusCode).toBe(403);

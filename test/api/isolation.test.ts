@@ -43,9 +43,20 @@ describe('a key bound to tenant A', () => {
   });
 
   it.each(['ingest', 'admin'] as const)('with scope %s cannot write into tenant B', async (scope) => {
-    const single = await t.request('POST', '/v1/events', { key: keys.a[scope], body: { tenant: 'tenant-b', action: 'forged.event', actor: { type: 'user', id: 'mallory' } } });
+    const single = await t.request('POST', '/v1/events', {
+      key: keys.a[scope],
+      body: { tenant: 'tenant-b', action: 'forged.event', actor: { type: 'user', id: 'mallory' } },
+    });
     expect(single.statusCode).toBe(403);
-    const batch = await t.request('POST', '/v1/events', { key: keys.a[scope], body: { events: [{ tenant: 'tenant-b', action: 'forged.event', actor: { type: 'user', id: 'm' } }, { action: 'own.event', actor: { type: 'user', id: 'a' } }] } });
+    const batch = await t.request('POST', '/v1/events', {
+      key: keys.a[scope],
+      body: {
+        events: [
+          { tenant: 'tenant-b', action: 'forged.event', actor: { type: 'user', id: 'm' } },
+          { action: 'own.event', actor: { type: 'user', id: 'a' } },
+        ],
+      },
+    });
     expect(batch.json().rejected).toEqual([{ index: 0, errors: [expect.objectContaining({ pointer: '/events/0/tenant', code: 'tenant_forbidden' })] }]);
     const forged = await t.db.sql`select count(*)::int as n from events where tenant_id = 'tenant-b' and action = 'forged.event'`;
     expect(forged[0]!.n).toBe(0);

@@ -67,7 +67,16 @@ describe('GET /t/{tenant}/checkpoint and tiles', () => {
     expect((await get('/t/tenant-a/tile/0/000.p/5')).rawPayload).toEqual(full.rawPayload.subarray(0, 5 * 32));
     expect((await get('/t/tenant-a/tile/1/000.p/1')).rawPayload.length).toBe(32);
     expect((await get('/t/tenant-a/tile/entries/000')).statusCode).toBe(200);
-    for (const path of ['tile/0/001', `tile/0/001.p/${size - 255}`, 'tile/0/002.p/1', 'tile/1/000', 'tile/2/000.p/1', 'tile/0/01', 'tile/0/000.p/256', 'tile/x']) {
+    for (const path of [
+      'tile/0/001',
+      `tile/0/001.p/${size - 255}`,
+      'tile/0/002.p/1',
+      'tile/1/000',
+      'tile/2/000.p/1',
+      'tile/0/01',
+      'tile/0/000.p/256',
+      'tile/x',
+    ]) {
       const res = await get(`/t/tenant-a/${path}`);
       expect(res.statusCode, path).toBe(404);
       expect(res.json().error.code, path).toBe('NOT_FOUND');
@@ -121,7 +130,13 @@ describe('GET /v1/events/{uid}/proof', () => {
 describe('GET /v1/ledger/consistency', () => {
   it('validates the sizes, naming the parameter', async () => {
     const size = Number((await get('/t/tenant-a/checkpoint')).body.split('\n')[1]);
-    const cases: [string, string][] = [['from=0', '/from'], [`from=${size}&to=${size - 1}`, '/from'], [`from=1&to=${size + 1}`, '/to'], ['from=abc', '/from'], ['to=3', '/from']];
+    const cases: [string, string][] = [
+      ['from=0', '/from'],
+      [`from=${size}&to=${size - 1}`, '/from'],
+      [`from=1&to=${size + 1}`, '/to'],
+      ['from=abc', '/from'],
+      ['to=3', '/from'],
+    ];
     for (const [query, pointer] of cases) {
       const res = await get(`/v1/ledger/consistency?${query}`);
       expect(res.statusCode, query).toBe(400);
@@ -138,7 +153,8 @@ describe('GET /v1/ledger/status', () => {
     const [cp] = await t.db.sql<{ id: number; size: number }[]>`select id, size from ledger_checkpoints where tenant_id = 'tenant-a' order by id desc limit 1`;
     await t.db.sql`insert into ledger_cosignatures (checkpoint_id, witness, signature) values (${cp!.id}, 'witness.example', '— witness.example AAAA')`;
     // Another tenant's failure must neither show nor spoil tenant A's verdict.
-    await t.db.sql`insert into ledger_audit_runs (started_at, finished_at, ok, report) values (now(), now(), false, ${t.db.sql.json({ tenants: { 'tenant-a': { ok: true, size: 3 }, 'tenant-b': { ok: false, size: 1 } } })})`;
+    await t.db
+      .sql`insert into ledger_audit_runs (started_at, finished_at, ok, report) values (now(), now(), false, ${t.db.sql.json({ tenants: { 'tenant-a': { ok: true, size: 3 }, 'tenant-b': { ok: false, size: 1 } } })})`;
     await t.request('POST', '/v1/events', { key: keys.aIngest, body: { action: 'one.more', actor: { type: 'user', id: 'x' } } });
     const res = await get('/v1/ledger/status');
     expect(res.statusCode).toBe(200);
@@ -192,7 +208,14 @@ describe('access', () => {
 
   it('every ledger route is in the OpenAPI document', async () => {
     const paths = Object.keys((await get('/openapi.json', null)).json().paths);
-    for (const p of ['/v1/ledger/key', '/t/{tenant}/checkpoint', '/t/{tenant}/tile/{*}', '/v1/events/{uid}/proof', '/v1/ledger/consistency', '/v1/ledger/status']) {
+    for (const p of [
+      '/v1/ledger/key',
+      '/t/{tenant}/checkpoint',
+      '/t/{tenant}/tile/{*}',
+      '/v1/events/{uid}/proof',
+      '/v1/ledger/consistency',
+      '/v1/ledger/status',
+    ]) {
       expect(paths, p).toContain(p);
     }
   });

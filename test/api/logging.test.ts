@@ -8,14 +8,27 @@ let t: TestApp;
 const lines: string[] = [];
 
 beforeAll(async () => {
-  const sink = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(...chunk.toString().split('\n').filter(Boolean)); done(); } });
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(...chunk.toString().split('\n').filter(Boolean));
+      done();
+    },
+  });
   t = await createTestApp({}, { logger: createLogger('info', sink) });
   await t.createTenant('acme');
 });
 afterAll(() => t.close());
 
 it('logs requests by path only, without keys, bodies or query strings', async () => {
-  const ingest = await t.request('POST', '/v1/events', { body: { tenant: 'acme', action: 'user.login', actor: { type: 'user', id: 'alice.secret@example.com' }, targets: [], metadata: { note: 'payload-marker-7f3a' } } });
+  const ingest = await t.request('POST', '/v1/events', {
+    body: {
+      tenant: 'acme',
+      action: 'user.login',
+      actor: { type: 'user', id: 'alice.secret@example.com' },
+      targets: [],
+      metadata: { note: 'payload-marker-7f3a' },
+    },
+  });
   expect(ingest.statusCode).toBe(201);
   const read = await t.request('GET', '/v1/events?tenant=acme&actor=alice.secret%40example.com&q=payload-marker-7f3a');
   expect(read.statusCode).toBe(200);

@@ -55,10 +55,20 @@ describe('cursor pagination', () => {
     let n = 0;
     const seen = await pageThrough(query, async () => {
       // New events inside and outside the window, and at an instant already paged past.
-      await t.request('POST', '/v1/events', { key: ingest, body: { events: [
-        { action: 'document.read', occurred_at: new Date(BASE + 5 * 86_400_000).toISOString(), actor: { type: 'user', id: 'late' }, targets: [{ type: 'document', id: 'doc-1' }] },
-        { action: 'user.login', actor: { type: 'user', id: `live-${n++}` } },
-      ] } });
+      await t.request('POST', '/v1/events', {
+        key: ingest,
+        body: {
+          events: [
+            {
+              action: 'document.read',
+              occurred_at: new Date(BASE + 5 * 86_400_000).toISOString(),
+              actor: { type: 'user', id: 'late' },
+              targets: [{ type: 'document', id: 'doc-1' }],
+            },
+            { action: 'user.login', actor: { type: 'user', id: `live-${n++}` } },
+          ],
+        },
+      });
     });
     const seeded = seen.filter((e) => e.id?.startsWith('seed-'));
     expect(seeded).toHaveLength(expected);
@@ -74,7 +84,9 @@ describe('cursor pagination', () => {
   it('pages an action prefix spanning several actions in time order, each event once', async () => {
     const actions = ['multi.alpha', 'multi.beta', 'multi.gamma_long', 'multix.other'];
     const events = Array.from({ length: 150 }, (_, i) => ({
-      id: `multi-${i}`, action: actions[(i * 7) % 4]!, actor: { type: 'user', id: 'm' },
+      id: `multi-${i}`,
+      action: actions[(i * 7) % 4]!,
+      actor: { type: 'user', id: 'm' },
       occurred_at: new Date(BASE + 20 * 86_400_000 + Math.floor(i / 3) * 1000).toISOString(),
     }));
     expect((await t.request('POST', '/v1/events', { key: ingest, body: { events } })).statusCode).toBe(200);
@@ -122,10 +134,21 @@ describe('cursor pagination', () => {
   });
 
   it('filters by actor, outcome, ip range and full text', async () => {
-    await t.request('POST', '/v1/events', { key: ingest, body: { events: [
-      { action: 'user.login_failed', outcome: 'failure', actor: { type: 'user', id: 'zed', name: 'Zed Zebra' }, context: { ip: '203.0.113.9' }, metadata: { note: 'quarterly payroll' } },
-      { action: 'user.login', actor: { type: 'user', id: 'zed' }, context: { ip: '198.51.100.1' } },
-    ] } });
+    await t.request('POST', '/v1/events', {
+      key: ingest,
+      body: {
+        events: [
+          {
+            action: 'user.login_failed',
+            outcome: 'failure',
+            actor: { type: 'user', id: 'zed', name: 'Zed Zebra' },
+            context: { ip: '203.0.113.9' },
+            metadata: { note: 'quarterly payroll' },
+          },
+          { action: 'user.login', actor: { type: 'user', id: 'zed' }, context: { ip: '198.51.100.1' } },
+        ],
+      },
+    });
     const byActor = (await t.request('GET', '/v1/events?actor=zed', { key: read })).json().data;
     expect(byActor).toHaveLength(2);
     const failed = (await t.request('GET', '/v1/events?actor=zed&outcome=failure', { key: read })).json().data;

@@ -55,7 +55,11 @@ const routes = [
 describe.each(routes)('$name', ({ url, view }) => {
   it('records a read of an own event once, in its tenant, for a tenant key and a key bound to no tenant', async () => {
     const since = await now();
-    for (const [key, uid] of [[keys.aRead, uids.a], [keys.operatorRead, uids.b], [keys.aRead, uids.a.toUpperCase()]] as const) {
+    for (const [key, uid] of [
+      [keys.aRead, uids.a],
+      [keys.operatorRead, uids.b],
+      [keys.aRead, uids.a.toUpperCase()],
+    ] as const) {
       const res = await t.request('GET', url(uid), { key });
       expect(res.statusCode, res.body).toBe(200);
     }
@@ -66,7 +70,7 @@ describe.each(routes)('$name', ({ url, view }) => {
     ]);
   });
 
-  it('records nothing for another tenant\'s event, a missing one or a malformed uid, and answers each alike', async () => {
+  it("records nothing for another tenant's event, a missing one or a malformed uid, and answers each alike", async () => {
     const since = await now();
     const answers = [];
     for (const uid of [uids.b, '00000000-0000-7000-8000-000000000000', 'not-a-uid']) {
@@ -80,7 +84,9 @@ describe.each(routes)('$name', ({ url, view }) => {
 
   it('records every found read and none of the others amid concurrent reads and ingest', async () => {
     const since = await now();
-    const ingests = Array.from({ length: 10 }, (_, n) => t.request('POST', '/v1/events', { key: n % 2 ? keys.aIngest : keys.bIngest, body: { action: 'burst.write', actor: { type: 'user', id: `w${n}` } } }));
+    const ingests = Array.from({ length: 10 }, (_, n) =>
+      t.request('POST', '/v1/events', { key: n % 2 ? keys.aIngest : keys.bIngest, body: { action: 'burst.write', actor: { type: 'user', id: `w${n}` } } }),
+    );
     const reads = Array.from({ length: 20 }, (_, n) => t.request('GET', url(n % 2 ? uids.a : uids.b), { key: keys.aRead }));
     const [written, read] = await Promise.all([Promise.all(ingests), Promise.all(reads)]);
     expect(written.map((r) => r.statusCode)).toEqual(Array(10).fill(201));
@@ -91,7 +97,7 @@ describe.each(routes)('$name', ({ url, view }) => {
 });
 
 describe('GET /v1/ledger/status', () => {
-  it('counts the tenant\'s records of reads not yet in its tree', async () => {
+  it("counts the tenant's records of reads not yet in its tree", async () => {
     await t.services.readRecords.flush();
     const status = async () => (await t.request('GET', '/v1/ledger/status', { key: keys.aRead })).json().read_records_pending;
     expect(await status()).toBe(0);

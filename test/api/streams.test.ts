@@ -13,10 +13,19 @@ let adminA: string;
 let adminB: string;
 let readA: string;
 
-const hook = (extra: Record<string, unknown> = {}) => ({ tenant: 'sa', name: 'siem hook', kind: 'webhook', config: { url: 'https://siem.example/hook' }, secret: SECRET, ...extra });
+const hook = (extra: Record<string, unknown> = {}) => ({
+  tenant: 'sa',
+  name: 'siem hook',
+  kind: 'webhook',
+  config: { url: 'https://siem.example/hook' },
+  secret: SECRET,
+  ...extra,
+});
 
 async function ingest(tenant: string, count: number): Promise<void> {
-  const res = await t.request('POST', '/v1/events', { body: { events: Array.from({ length: count }, (_, i) => ({ tenant, action: 'doc.read', actor: { type: 'user', id: `u${i}` } })) } });
+  const res = await t.request('POST', '/v1/events', {
+    body: { events: Array.from({ length: count }, (_, i) => ({ tenant, action: 'doc.read', actor: { type: 'user', id: `u${i}` } })) },
+  });
   expect(res.statusCode).toBe(200);
 }
 
@@ -46,7 +55,16 @@ describe('/v1/streams', () => {
     const res = await t.request('POST', '/v1/streams', { body: hook() });
     expect(res.statusCode).toBe(201);
     const created = res.json();
-    expect(created).toMatchObject({ tenant: 'sa', name: 'siem hook', kind: 'webhook', format: 'jsonl', has_secret: true, status: 'active', cursor: headBefore, filter: {} });
+    expect(created).toMatchObject({
+      tenant: 'sa',
+      name: 'siem hook',
+      kind: 'webhook',
+      format: 'jsonl',
+      has_secret: true,
+      status: 'active',
+      cursor: headBefore,
+      filter: {},
+    });
     expect(res.body).not.toContain(SECRET);
     const [row] = await t.db.ownerSql<{ secret: Buffer }[]>`select secret from stream_destinations where id = ${created.id}`;
     expect(row!.secret.toString('latin1')).not.toContain(SECRET);
@@ -74,10 +92,15 @@ describe('/v1/streams', () => {
 
   it('changes, pauses, resumes and replays; every change is an audit event in the tenant, without the secret', async () => {
     const id = (await t.request('GET', '/v1/streams?tenant=sa')).json().data[0].id as string;
-    const patched = await t.request('PATCH', `/v1/streams/${id}`, { body: { filter: { actions: ['user.*', 'doc.read'], outcome: 'failure' }, secret: 'a new secret' } });
+    const patched = await t.request('PATCH', `/v1/streams/${id}`, {
+      body: { filter: { actions: ['user.*', 'doc.read'], outcome: 'failure' }, secret: 'a new secret' },
+    });
     expect(patched.statusCode).toBe(200);
     expect(patched.json()).toMatchObject({ filter: { actions: ['user.*', 'doc.read'], outcome: 'failure' }, has_secret: true });
-    expect((await t.request('PATCH', `/v1/streams/${id}`, { body: { status: 'paused' } })).json()).toMatchObject({ status: 'paused', paused_reason: 'paused by an operator' });
+    expect((await t.request('PATCH', `/v1/streams/${id}`, { body: { status: 'paused' } })).json()).toMatchObject({
+      status: 'paused',
+      paused_reason: 'paused by an operator',
+    });
     expect((await t.request('POST', `/v1/streams/${id}/resume`)).json()).toMatchObject({ status: 'active', paused_reason: null, attempts: 0 });
     const replayed = await t.request('POST', `/v1/streams/${id}/replay`, { body: { since: '2000-01-01T00:00:00Z' } });
     expect(replayed.json()).toMatchObject({ cursor: 0 });
@@ -103,11 +126,18 @@ describe('/v1/streams', () => {
     expect(status.lag_seconds).toBeLessThan(120);
   });
 
-  it('isolates tenants: a bound admin key sees and changes only its tenant\'s streams; read keys cannot manage streams', async () => {
+  it("isolates tenants: a bound admin key sees and changes only its tenant's streams; read keys cannot manage streams", async () => {
     const id = (await t.request('GET', '/v1/streams?tenant=sa')).json().data[0].id as string;
     expect((await t.request('GET', '/v1/streams', { key: adminA })).json().data.map((s: { id: string }) => s.id)).toEqual([id]);
     expect((await t.request('GET', '/v1/streams', { key: adminB })).json().data).toEqual([]);
-    for (const [method, url, body] of [['GET', `/v1/streams/${id}`], ['GET', `/v1/streams/${id}/status`], ['PATCH', `/v1/streams/${id}`, { name: 'stolen' }], ['POST', `/v1/streams/${id}/resume`], ['POST', `/v1/streams/${id}/replay`, { since: '2000-01-01T00:00:00Z' }], ['DELETE', `/v1/streams/${id}`]] as const) {
+    for (const [method, url, body] of [
+      ['GET', `/v1/streams/${id}`],
+      ['GET', `/v1/streams/${id}/status`],
+      ['PATCH', `/v1/streams/${id}`, { name: 'stolen' }],
+      ['POST', `/v1/streams/${id}/resume`],
+      ['POST', `/v1/streams/${id}/replay`, { since: '2000-01-01T00:00:00Z' }],
+      ['DELETE', `/v1/streams/${id}`],
+    ] as const) {
       const res = await t.request(method, url, { key: adminB, ...(body ? { body } : {}) });
       expect(res.statusCode, `${method} ${url}`).toBe(404);
     }
@@ -124,7 +154,7 @@ describe('/v1/streams', () => {
     expect((await auditActions('sa')).at(-1)!.action).toBe('stream.deleted');
   });
 
-  it('lets the service role change state and configuration but never a destination\'s tenant or kind', async () => {
+  it("lets the service role change state and configuration but never a destination's tenant or kind", async () => {
     const created = (await t.request('POST', '/v1/streams', { body: hook({ name: 'fixed' }) })).json();
     await expect(t.db.sql`update stream_destinations set tenant_id = 'sb' where id = ${created.id}`).rejects.toThrow(/permission denied/);
     await expect(t.db.sql`update stream_destinations set kind = 'syslog' where id = ${created.id}`).rejects.toThrow(/permission denied/);
@@ -132,8 +162,8 @@ describe('/v1/streams', () => {
   });
 });
 
-describe('the console\'s destination forms (web/src/stream-kinds.ts)', () => {
-  it('offer exactly the server\'s kinds, formats (default first) and secrets', () => {
+describe("the console's destination forms (web/src/stream-kinds.ts)", () => {
+  it("offer exactly the server's kinds, formats (default first) and secrets", () => {
     expect(STREAM_KINDS.map((k) => k.kind)).toEqual([...DESTINATION_KINDS.keys()]);
     for (const form of STREAM_KINDS) {
       const kind = DESTINATION_KINDS.get(form.kind)!;
@@ -156,7 +186,10 @@ describe('the console\'s destination forms (web/src/stream-kinds.ts)', () => {
             return ((err as { details?: { pointer: string; message: string }[] }).details ?? []).map((d) => `${d.pointer} ${d.message}`);
           }
         })();
-        expect(pointers.filter((p) => p.includes('is not a setting')), `${form.kind}.${field.name}`).toEqual([]);
+        expect(
+          pointers.filter((p) => p.includes('is not a setting')),
+          `${form.kind}.${field.name}`,
+        ).toEqual([]);
       }
       // With only the settings the form marks required, the server finds nothing missing.
       const required = Object.fromEntries(form.config.filter((f) => f.required).map((f) => [f.name, f.name === 'bucket' ? 'audit-bucket' : sample[f.type]]));

@@ -21,12 +21,17 @@ beforeAll(async () => {
   readA = await t.createKey('read', 'acme');
   const ingestA = await t.createKey('ingest', 'acme');
   const ingestB = await t.createKey('ingest', 'globex');
-  await t.request('POST', '/v1/events', { key: ingestA, body: { events: [
-    event('user.login', 'alice'),
-    event('user.logout', 'alice'),
-    event('document.read', 'bob', [{ type: 'document', id: 'doc-1' }]),
-    event('document.update', 'bob', [{ type: 'document', id: 'doc-2' }]),
-  ] } });
+  await t.request('POST', '/v1/events', {
+    key: ingestA,
+    body: {
+      events: [
+        event('user.login', 'alice'),
+        event('user.logout', 'alice'),
+        event('document.read', 'bob', [{ type: 'document', id: 'doc-1' }]),
+        event('document.update', 'bob', [{ type: 'document', id: 'doc-2' }]),
+      ],
+    },
+  });
   await t.request('POST', '/v1/events', { key: ingestB, body: event('user.login', 'carol') });
 });
 afterAll(() => t.close());
@@ -43,7 +48,10 @@ async function actions(token: string, query = ''): Promise<string[]> {
   const data = res.json().data as { action: string; tenant: string }[];
   expect(new Set(data.map((e) => e.tenant))).toEqual(new Set(data.length ? ['acme'] : []));
   // The trail also holds the meta-audit of these very reads, mints and key creations: leave those out.
-  return data.map((e) => e.action).filter((a) => /^(user|document)\./.test(a)).sort();
+  return data
+    .map((e) => e.action)
+    .filter((a) => /^(user|document)\./.test(a))
+    .sort();
 }
 
 describe('minting', () => {
@@ -87,7 +95,11 @@ describe('a viewer token', () => {
     const token = await mint({ actions: ['user.*'] });
     expect(await actions(token)).toEqual(['user.login', 'user.logout']);
     expect(await actions(token, '&action=document.*')).toEqual([]);
-    const histogram = await t.request('GET', `/v1/events/histogram?buckets=4&since=${encodeURIComponent(new Date(Date.now() - 3600_000).toISOString())}&action=document.*`, { key: token });
+    const histogram = await t.request(
+      'GET',
+      `/v1/events/histogram?buckets=4&since=${encodeURIComponent(new Date(Date.now() - 3600_000).toISOString())}&action=document.*`,
+      { key: token },
+    );
     expect(histogram.json().total).toBe(0);
     const doc = (await t.db.sql`select uid from events where tenant_id = 'acme' and action = 'document.read'`)[0]!.uid as string;
     expect((await t.request('GET', `/v1/events/${doc}`, { key: token })).statusCode).toBe(404);
@@ -100,7 +112,10 @@ describe('a viewer token', () => {
     const token = await mint({ actions: ['document.*'] });
     const res = await t.request('GET', '/v1/exports?format=jsonl', { key: token });
     expect(res.statusCode, res.body).toBe(200);
-    const exported = res.body.trim().split('\n').map((line) => JSON.parse(line).action as string);
+    const exported = res.body
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line).action as string);
     expect(exported.sort()).toEqual(['document.read', 'document.update']);
     const rows = await t.db.sql`select 1 from events where tenant_id = 'acme' and action = 'audit_log.exported' and body->'actor'->>'id' like 'tpv:%'`;
     expect(rows.length).toBe(1);
@@ -141,7 +156,12 @@ describe('a viewer token', () => {
     const expired = resign({ ...claims, exp: Math.floor(Date.now() / 1000) - 1 }, SECRET);
     const widened = `tpv_${Buffer.from(JSON.stringify({ ...claims, a: undefined })).toString('base64url')}.${signature}`;
     const otherSecret = resign({ ...claims, t: 'globex' }, 'not-the-server-secret-0123456789abcdef');
-    const cases: [string, string][] = [[expired, 'VIEWER_TOKEN_EXPIRED'], [widened, 'VIEWER_TOKEN_INVALID'], [otherSecret, 'VIEWER_TOKEN_INVALID'], ['tpv_garbage', 'VIEWER_TOKEN_INVALID']];
+    const cases: [string, string][] = [
+      [expired, 'VIEWER_TOKEN_EXPIRED'],
+      [widened, 'VIEWER_TOKEN_INVALID'],
+      [otherSecret, 'VIEWER_TOKEN_INVALID'],
+      ['tpv_garbage', 'VIEWER_TOKEN_INVALID'],
+    ];
     for (const [bad, code] of cases) {
       const res = await t.request('GET', '/v1/events', { key: bad });
       expect(res.statusCode).toBe(401);
@@ -173,7 +193,11 @@ describe('GET /v1/whoami', () => {
 
 describe('CORS for the embedded viewer', () => {
   it('answers preflights and allows any origin without credentials', async () => {
-    const pre = await t.app.inject({ method: 'OPTIONS', url: '/v1/events', headers: { origin: 'https://app.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });
+    const pre = await t.app.inject({
+      method: 'OPTIONS',
+      url: '/v1/events',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+    });
     expect(pre.statusCode).toBe(204);
     expect(pre.headers['access-control-allow-origin']).toBe('*');
     expect(pre.headers['access-control-allow-credentials']).toBeUndefined();

@@ -191,7 +191,11 @@ describe('server log', () => {
     expect((await request(`${server.url}/v1/events`, ingest, 'POST', payloadEvent('e-1'))).status).toBe(200);
     expect((await request(`${server.url}/v1/events`, ingest, 'POST', { ...payloadEvent('e-1'), outcome: 'failure' })).status).toBe(409);
     expect((await request(`${server.url}/v1/events`, ingest, 'POST', { ...payloadEvent('e-4'), action: `Bad ${MARKER}` })).status).toBe(400);
-    const malformed = await fetch(`${server.url}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${ingest}`, 'content-type': 'application/json' }, body: `{"action": "${MARKER}` });
+    const malformed = await fetch(`${server.url}/v1/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ingest}`, 'content-type': 'application/json' },
+      body: `{"action": "${MARKER}`,
+    });
     expect(malformed.status).toBe(400);
     expect((await request(`${server.url}/v1/events`, `${ingest}x`, 'POST', payloadEvent('e-5'))).status).toBe(401);
     expect((await request(`${server.url}/v1/events`, revokedSecret, 'POST', payloadEvent('e-6'))).status).toBe(401);

@@ -14,8 +14,11 @@ beforeAll(async () => {
   t = await createTestApp();
   await t.createTenant('acme');
   const events = Array.from({ length: 25 }, (_, i) => ({
-    tenant: 'acme', action: i % 2 ? 'user.login' : 'document.read', occurred_at: new Date(Date.UTC(2026, 10, 1, 0, i)).toISOString(),
-    actor: { type: 'user', id: `u${i}`, name: i === 3 ? '=SUM(A1:A9)' : `User ${i}` }, targets: [],
+    tenant: 'acme',
+    action: i % 2 ? 'user.login' : 'document.read',
+    occurred_at: new Date(Date.UTC(2026, 10, 1, 0, i)).toISOString(),
+    actor: { type: 'user', id: `u${i}`, name: i === 3 ? '=SUM(A1:A9)' : `User ${i}` },
+    targets: [],
   }));
   expect((await t.request('POST', '/v1/events', { body: { events } })).statusCode).toBe(200);
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'trailproof-export-'));
@@ -38,7 +41,10 @@ describe('trailproof export', () => {
   it('streams to stdout, oldest first', async () => {
     const run = await cli('export', '--tenant', 'acme', '--format', 'jsonl', '--action', 'document.read');
     expect(run.code, run.stderr).toBe(0);
-    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { occurred_at: string; action: string });
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { occurred_at: string; action: string });
     expect(lines).toHaveLength(13);
     expect(lines.map((l) => l.occurred_at)).toEqual(lines.map((l) => l.occurred_at).sort());
   });

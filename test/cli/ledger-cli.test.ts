@@ -63,7 +63,10 @@ describe('serve', () => {
   it('refuses to start with a malformed key, naming the variable but not the key', async () => {
     const secret = 'PRIVATE+KEY+x+00000000+AAAAsecretsecretsecret';
     const server = startServerProcess({ env: { DATABASE_URL: db.url, TRAILPROOF_LEDGER_KEY: secret }, readyTimeoutMs: 20_000 });
-    const err = await server.then(() => undefined, (e: Error) => e);
+    const err = await server.then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(err?.message).toContain('TRAILPROOF_LEDGER_KEY');
     expect(err?.message).toContain('CONFIG_INVALID');
     expect(err?.message).not.toContain('AAAAsecretsecretsecret');

@@ -39,12 +39,28 @@ afterAll(async () => {
 
 describe('trailproof streams', () => {
   it('creates a destination the running server delivers; status, pause, replay, resume, list, delete', async () => {
-    const created = await cli('streams', 'create', '--tenant', 'clis', '--name', 'hook', '--kind', 'webhook', '--config', JSON.stringify({ url: `${receiver.url}/hook` }), '--action', 'doc.*', '--json');
+    const created = await cli(
+      'streams',
+      'create',
+      '--tenant',
+      'clis',
+      '--name',
+      'hook',
+      '--kind',
+      'webhook',
+      '--config',
+      JSON.stringify({ url: `${receiver.url}/hook` }),
+      '--action',
+      'doc.*',
+      '--json',
+    );
     expect(created.code, created.stderr).toBe(0);
     const stream = JSON.parse(created.stdout) as { id: string; has_secret: boolean; filter: unknown };
     expect(stream).toMatchObject({ has_secret: true, filter: { actions: ['doc.*'] } });
 
-    const ingested = await request(`${server.url}/v1/events`, adminKey, 'POST', { events: [1, 2, 3].map((i) => ({ tenant: 'clis', action: 'doc.read', actor: { type: 'user', id: `u${i}` } })) });
+    const ingested = await request(`${server.url}/v1/events`, adminKey, 'POST', {
+      events: [1, 2, 3].map((i) => ({ tenant: 'clis', action: 'doc.read', actor: { type: 'user', id: `u${i}` } })),
+    });
     const uids = (ingested.body.accepted as { uid: string }[]).map((a) => a.uid);
     await until(() => deliveredUids().length >= 3);
     expect(deliveredUids()).toEqual(uids);
@@ -64,13 +80,22 @@ describe('trailproof streams', () => {
     expect((await cli('streams', 'status', stream.id)).stderr).toContain('NOT_FOUND');
 
     const audit = await request(`${server.url}/v1/events?tenant=clis&action=stream.*&sort=asc`, adminKey);
-    expect((audit.body.data as { action: string; actor: { id: string } }[]).map((e) => e.action)).toEqual(['stream.created', 'stream.paused', 'stream.replayed', 'stream.resumed', 'stream.deleted']);
+    expect((audit.body.data as { action: string; actor: { id: string } }[]).map((e) => e.action)).toEqual([
+      'stream.created',
+      'stream.paused',
+      'stream.replayed',
+      'stream.resumed',
+      'stream.deleted',
+    ]);
     expect(audit.body.data[0].actor.id).toMatch(/^cli:/);
     for (const out of [created.stdout, status.stdout, list.stdout, server.output()]) expect(out).not.toContain(SECRET);
   }, 180_000);
 
   it('refuses a destination without its secret, with the field named', async () => {
-    const res = await runCli(['streams', 'create', '--tenant', 'clis', '--name', 'x', '--kind', 'splunk_hec', '--config', '{"url":"https://splunk.example:8088"}'], { DATABASE_URL: db.url, TRAILPROOF_SECRET_KEY: SECRET_KEY });
+    const res = await runCli(
+      ['streams', 'create', '--tenant', 'clis', '--name', 'x', '--kind', 'splunk_hec', '--config', '{"url":"https://splunk.example:8088"}'],
+      { DATABASE_URL: db.url, TRAILPROOF_SECRET_KEY: SECRET_KEY },
+    );
     expect(res.code).not.toBe(0);
     expect(res.stderr).toContain('/secret');
   }, 60_000);

@@ -24,7 +24,9 @@ beforeAll(async () => {
   t = await createTestApp();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-verify-'));
   await t.createTenant('acme');
-  const res = await t.request('POST', '/v1/events', { body: { events: Array.from({ length: 5 }, (_, i) => ({ tenant: 'acme', action: 'user.login', actor: { type: 'user', id: `u${i}`, name: 'Zoë' } })) } });
+  const res = await t.request('POST', '/v1/events', {
+    body: { events: Array.from({ length: 5 }, (_, i) => ({ tenant: 'acme', action: 'user.login', actor: { type: 'user', id: `u${i}`, name: 'Zoë' } })) },
+  });
   const uid = (res.json().accepted as { uid: string }[])[3]!.uid;
   proof = (await t.request('GET', `/v1/events/${uid}/proof`)).json();
   key = (await t.app.inject({ method: 'GET', url: '/v1/ledger/key?tenant=acme' })).body;
@@ -41,14 +43,28 @@ describe('trailproof verify-proof', () => {
     const keyFile = file('acme.vkey', key);
     const run = await runCli(['verify-proof', file('proof.json', JSON.stringify(proof)), '--key', keyFile]);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/^OK: leaf 3 \(event [0-9a-f-]{36}\) is in the checkpoint of size \d+ of test\.trailproof\/t\/acme; the event matches its commitment/);
+    expect(run.stdout).toMatch(
+      /^OK: leaf 3 \(event [0-9a-f-]{36}\) is in the checkpoint of size \d+ of test\.trailproof\/t\/acme; the event matches its commitment/,
+    );
   }, 60_000);
 
   it('checks a .tlog-proof with the envelope (exit 0), and says what it needs without one (exit 2)', async () => {
     const proofFile = file('event.tlog-proof', proof.proof);
     const envelope = file('envelope.json', JSON.stringify(proof.envelope));
     const event = file('event.json', JSON.stringify(proof.event));
-    const ok = await runCli(['verify-proof', proofFile, '--key', key.split('\n')[0]!, '--envelope', envelope, '--event', event, '--salt', proof.salt, '--json']);
+    const ok = await runCli([
+      'verify-proof',
+      proofFile,
+      '--key',
+      key.split('\n')[0]!,
+      '--envelope',
+      envelope,
+      '--event',
+      event,
+      '--salt',
+      proof.salt,
+      '--json',
+    ]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, index: 3, event_checked: true });
     const missing = await runCli(['verify-proof', proofFile, '--key', key.split('\n')[0]!]);
@@ -56,11 +72,21 @@ describe('trailproof verify-proof', () => {
     expect(missing.stderr).toMatch(/--envelope/);
   }, 60_000);
 
-  it('fails (exit 1) for an edited event, another leaf\'s envelope, or an untrusted key', async () => {
-    const edited = await runCli(['verify-proof', file('edited.json', JSON.stringify({ ...proof, event: { ...proof.event, action: 'user.logout' } })), '--key', key.split('\n')[0]!]);
+  it("fails (exit 1) for an edited event, another leaf's envelope, or an untrusted key", async () => {
+    const edited = await runCli([
+      'verify-proof',
+      file('edited.json', JSON.stringify({ ...proof, event: { ...proof.event, action: 'user.logout' } })),
+      '--key',
+      key.split('\n')[0]!,
+    ]);
     expect(edited.code).toBe(1);
     expect(edited.stdout).toMatch(/FAILED: .*commitment.*modified/);
-    const moved = await runCli(['verify-proof', file('moved.json', JSON.stringify({ ...proof, envelope: { ...proof.envelope, index: 2 } })), '--key', key.split('\n')[0]!]);
+    const moved = await runCli([
+      'verify-proof',
+      file('moved.json', JSON.stringify({ ...proof, envelope: { ...proof.envelope, index: 2 } })),
+      '--key',
+      key.split('\n')[0]!,
+    ]);
     expect(moved.code).toBe(1);
     const stranger = generateSignerKey('test.trailproof').verifierKey;
     const untrusted = await runCli(['verify-proof', file('proof2.json', JSON.stringify(proof)), '--key', stranger]);

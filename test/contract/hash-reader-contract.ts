@@ -41,13 +41,13 @@ export function testHashReader(name: string, build: (n: number) => Promise<HashR
     });
 
     it('answers several ranges at once, each in order', async () => {
-      const ranges = [{ level: 8, start: 1, end: 2 }, { level: 0, start: 599, end: 600 }, { level: 0, start: 0, end: 3 }];
+      const ranges = [
+        { level: 8, start: 1, end: 2 },
+        { level: 0, start: 599, end: 600 },
+        { level: 0, start: 0, end: 3 },
+      ];
       const many = reader.readMany ? await reader.readMany(ranges) : await Promise.all(ranges.map((r) => reader.read(r.level, r.start, r.end)));
-      expect(many.map(hex)).toEqual([
-        hex([rootFromLeaves(leaves.slice(256, 512))]),
-        hex([leaves[599]!]),
-        hex(leaves.slice(0, 3)),
-      ]);
+      expect(many.map(hex)).toEqual([hex([rootFromLeaves(leaves.slice(256, 512))]), hex([leaves[599]!]), hex(leaves.slice(0, 3))]);
     });
 
     it('refuses ranges that are not stored', async () => {

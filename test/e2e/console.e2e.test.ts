@@ -24,11 +24,25 @@ import { freePort, killStartedProcesses, randomAdminKey, request, startServerPro
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
 const VIEWER_SECRET = `e2e-viewer-secret-${'s'.repeat(24)}`;
-const ACTORS = [['alice', 'Alice Adams'], ['bob', 'Bob Brown'], ['carol', 'Carol Chen'], ['dave', 'Dave Diaz']] as const;
+const ACTORS = [
+  ['alice', 'Alice Adams'],
+  ['bob', 'Bob Brown'],
+  ['carol', 'Carol Chen'],
+  ['dave', 'Dave Diaz'],
+] as const;
 const ACTIONS = ['user.login', 'document.read', 'document.updated', 'user.login_failed', 'role.granted'] as const;
 const SEEDED = 650;
 
-interface Seeded { uid: string; actor: string; action: string; target?: string; outcome: string; ip: string; q: boolean; at: number }
+interface Seeded {
+  uid: string;
+  actor: string;
+  action: string;
+  target?: string;
+  outcome: string;
+  ip: string;
+  q: boolean;
+  at: number;
+}
 
 let db: TestDatabase;
 let server: ServerProcess;
@@ -44,11 +58,18 @@ beforeAll(async () => {
   await ensureWebBuilt(() => {});
   db = await createTestDatabase();
   adminKey = randomAdminKey();
-  server = await startServerProcess({ env: {
-    DATABASE_URL: db.url, TRAILPROOF_ADMIN_KEY: adminKey, TRAILPROOF_VIEWER_SECRET: VIEWER_SECRET, LOG_LEVEL: 'warn',
-    // Streams: a failing receiver pauses its destination after 2 quick retries, so the test can watch it.
-    TRAILPROOF_SECRET_KEY: `e2e-stream-secret-key-${'k'.repeat(24)}`, TRAILPROOF_STREAM_MAX_FAILURES: '2', TRAILPROOF_STREAM_RETRY_MAX_SECONDS: '1',
-  } });
+  server = await startServerProcess({
+    env: {
+      DATABASE_URL: db.url,
+      TRAILPROOF_ADMIN_KEY: adminKey,
+      TRAILPROOF_VIEWER_SECRET: VIEWER_SECRET,
+      LOG_LEVEL: 'warn',
+      // Streams: a failing receiver pauses its destination after 2 quick retries, so the test can watch it.
+      TRAILPROOF_SECRET_KEY: `e2e-stream-secret-key-${'k'.repeat(24)}`,
+      TRAILPROOF_STREAM_MAX_FAILURES: '2',
+      TRAILPROOF_STREAM_RETRY_MAX_SECONDS: '1',
+    },
+  });
   for (const id of ['acme', 'globex']) expect((await request(`${server.url}/v1/tenants`, adminKey, 'POST', { id })).status).toBe(201);
   const now = Date.now();
   const events = Array.from({ length: SEEDED }, (_, i) => {
@@ -61,12 +82,21 @@ beforeAll(async () => {
     return {
       seed: { uid: '', actor, action, ...(target ? { target } : {}), outcome: action === 'user.login_failed' ? 'failure' : 'success', ip, q, at } as Seeded,
       body: {
-        tenant: 'acme', action, occurred_at: new Date(at).toISOString(),
+        tenant: 'acme',
+        action,
+        occurred_at: new Date(at).toISOString(),
         actor: { type: 'user', id: actor, name },
         targets: target ? [{ type: 'document', id: target, name: `Document ${target}` }] : [],
         outcome: action === 'user.login_failed' ? 'failure' : 'success',
         context: { ip, location: actor === 'alice' ? 'Lisbon, PT' : 'Oslo, NO', user_agent: 'e2e' },
-        ...(action === 'document.updated' ? { changes: [{ field: 'title', before: 'Q3 draft', after: 'Q3 final' }, { field: 'owners', before: ['alice'], after: ['alice', 'bob'] }] } : {}),
+        ...(action === 'document.updated'
+          ? {
+              changes: [
+                { field: 'title', before: 'Q3 draft', after: 'Q3 final' },
+                { field: 'owners', before: ['alice'], after: ['alice', 'bob'] },
+              ],
+            }
+          : {}),
         ...(q ? { metadata: { note: 'quarterly budget review' } } : {}),
       },
     };
@@ -76,10 +106,29 @@ beforeAll(async () => {
     expect(res.status, res.text).toBeLessThan(300);
     (res.body.accepted as { uid: string }[]).forEach((a, j) => acme.push({ ...events[i + j]!.seed, uid: a.uid }));
   }
-  const globex = await request(`${server.url}/v1/events`, adminKey, 'POST', { events: Array.from({ length: 12 }, (_, i) => ({ tenant: 'globex', action: 'invoice.paid', occurred_at: new Date(now - i * 60_000).toISOString(), actor: { type: 'user', id: `g${i}` } })) });
+  const globex = await request(`${server.url}/v1/events`, adminKey, 'POST', {
+    events: Array.from({ length: 12 }, (_, i) => ({
+      tenant: 'globex',
+      action: 'invoice.paid',
+      occurred_at: new Date(now - i * 60_000).toISOString(),
+      actor: { type: 'user', id: `g${i}` },
+    })),
+  });
   globexUids.push(...(globex.body.accepted as { uid: string }[]).map((a) => a.uid));
 
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
   page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true, colorScheme: 'light' });
   page.on('pageerror', (err) => console.error('page error:', err.message));
 
@@ -107,15 +156,51 @@ afterAll(async () => {
   await db?.drop();
 });
 
-interface Row { uid: string; tenant: string; actor: string; action: string; targets: string[]; outcome: string; ip: string; occurred_at: string }
+interface Row {
+  uid: string;
+  tenant: string;
+  actor: string;
+  action: string;
+  targets: string[];
+  outcome: string;
+  ip: string;
+  occurred_at: string;
+}
 
 /** The rows the table holds, and whether the view is idle; `host` selects console or viewer. */
-async function view(host: 'tp-console' | 'trailproof-viewer' = 'tp-console'): Promise<{ rows: Row[]; loading: boolean; total: number | undefined; hasMore: boolean }> {
+async function view(
+  host: 'tp-console' | 'trailproof-viewer' = 'tp-console',
+): Promise<{ rows: Row[]; loading: boolean; total: number | undefined; hasMore: boolean }> {
   return page.evaluate((hostTag) => {
-    const events = document.querySelector(hostTag)!.shadowRoot!.querySelector('tp-events') as unknown as { shadowRoot: ShadowRoot; loading: boolean; histogram?: { total: number }; cursor: string | null };
-    const table = events.shadowRoot.querySelector('tp-event-table') as unknown as { rows: { uid: string; tenant: string; actor: { id: string }; action: string; targets: { type: string; id: string }[]; outcome: string; context: { ip?: string }; occurred_at: string }[] };
+    const events = document.querySelector(hostTag)!.shadowRoot!.querySelector('tp-events') as unknown as {
+      shadowRoot: ShadowRoot;
+      loading: boolean;
+      histogram?: { total: number };
+      cursor: string | null;
+    };
+    const table = events.shadowRoot.querySelector('tp-event-table') as unknown as {
+      rows: {
+        uid: string;
+        tenant: string;
+        actor: { id: string };
+        action: string;
+        targets: { type: string; id: string }[];
+        outcome: string;
+        context: { ip?: string };
+        occurred_at: string;
+      }[];
+    };
     return {
-      rows: table.rows.map((r) => ({ uid: r.uid, tenant: r.tenant, actor: r.actor.id, action: r.action, targets: r.targets.map((t) => `${t.type}:${t.id}`), outcome: r.outcome, ip: r.context.ip ?? '', occurred_at: r.occurred_at })),
+      rows: table.rows.map((r) => ({
+        uid: r.uid,
+        tenant: r.tenant,
+        actor: r.actor.id,
+        action: r.action,
+        targets: r.targets.map((t) => `${t.type}:${t.id}`),
+        outcome: r.outcome,
+        ip: r.context.ip ?? '',
+        occurred_at: r.occurred_at,
+      })),
       loading: events.loading,
       total: events.histogram?.total,
       hasMore: events.cursor !== null,
@@ -125,10 +210,14 @@ async function view(host: 'tp-console' | 'trailproof-viewer' = 'tp-console'): Pr
 
 /** Waits until the first page and the histogram of the current filter have arrived. */
 async function settled(host: 'tp-console' | 'trailproof-viewer' = 'tp-console') {
-  await page.waitForFunction((hostTag) => {
-    const events = document.querySelector(hostTag)?.shadowRoot?.querySelector('tp-events') as unknown as { loading: boolean; histogram?: unknown } | null;
-    return events && !events.loading && events.histogram !== undefined;
-  }, host, { timeout: 15_000 });
+  await page.waitForFunction(
+    (hostTag) => {
+      const events = document.querySelector(hostTag)?.shadowRoot?.querySelector('tp-events') as unknown as { loading: boolean; histogram?: unknown } | null;
+      return events && !events.loading && events.histogram !== undefined;
+    },
+    host,
+    { timeout: 15_000 },
+  );
   return view(host);
 }
 
@@ -141,7 +230,7 @@ async function applyFilter(fields: Record<string, string>) {
 }
 
 describe('console', () => {
-  it('signs in with an admin key kept out of the URL, and shows the tenant\'s events with a histogram', async () => {
+  it("signs in with an admin key kept out of the URL, and shows the tenant's events with a histogram", async () => {
     await page.goto(`${server.url}/?tenant=acme`);
     await page.locator('#key').fill(adminKey);
     await page.locator('button[type=submit]').click();
@@ -226,7 +315,7 @@ describe('console', () => {
     expect(await page.locator('tp-event-drawer table.diff').textContent()).toContain('Q3 final');
     const uid = (await view()).rows[1]!.uid;
     opened = acme.find((s) => s.uid === uid)!;
-    expect((await page.locator('tp-event-drawer dl').textContent())).toContain(uid);
+    expect(await page.locator('tp-event-drawer dl').textContent()).toContain(uid);
     await page.screenshot({ path: path.join(SHOTS, 'console-drawer-verified.png') });
   });
 
@@ -274,7 +363,9 @@ describe('console', () => {
     await page.keyboard.press('Escape');
     expect(await page.locator('tp-event-drawer').count()).toBe(0);
     // Every input and select of the filter bar has a label.
-    const unlabelled = await page.locator('tp-events form').evaluate((form) => [...form.querySelectorAll('input, select')].filter((el) => !el.closest('label')).length);
+    const unlabelled = await page
+      .locator('tp-events form')
+      .evaluate((form) => [...form.querySelectorAll('input, select')].filter((el) => !el.closest('label')).length);
     expect(unlabelled).toBe(0);
   });
 
@@ -313,14 +404,23 @@ describe('streams page', () => {
   const pageOf = () => page.locator('tp-streams-page');
   const card = () => page.locator('tp-streams-page li[data-stream]');
   /** The uids of the e2e.* events the receiver acknowledged, in arrival order (repeats included). */
-  const delivered = () => receiver.accepted.flatMap((r) => (JSON.parse(r.body.toString()) as { events: { uid: string; action: string }[] }).events)
-    .filter((e) => e.action.startsWith('e2e.')).map((e) => e.uid);
+  const delivered = () =>
+    receiver.accepted
+      .flatMap((r) => (JSON.parse(r.body.toString()) as { events: { uid: string; action: string }[] }).events)
+      .filter((e) => e.action.startsWith('e2e.'))
+      .map((e) => e.uid);
   const ping = async (count: number) => {
-    const res = await request(`${server.url}/v1/events`, adminKey, 'POST', { events: Array.from({ length: count }, (_, i) => ({ tenant: 'acme', action: 'e2e.ping', actor: { type: 'service', id: `pinger-${i}` } })) });
+    const res = await request(`${server.url}/v1/events`, adminKey, 'POST', {
+      events: Array.from({ length: count }, (_, i) => ({ tenant: 'acme', action: 'e2e.ping', actor: { type: 'service', id: `pinger-${i}` } })),
+    });
     expect(res.status, res.text).toBeLessThan(300);
     return (res.body.accepted as { uid: string }[]).map((a) => a.uid);
   };
-  const streamActions = async () => ((await request(`${server.url}/v1/events?tenant=acme&action=stream.*&sort=asc&limit=100`, adminKey)).body.data as { action: string; actor: { type: string } }[]);
+  const streamActions = async () =>
+    (await request(`${server.url}/v1/events?tenant=acme&action=stream.*&sort=asc&limit=100`, adminKey)).body.data as {
+      action: string;
+      actor: { type: string };
+    }[];
   let startedAt: number;
   const sent: string[] = [];
 
@@ -335,8 +435,13 @@ describe('streams page', () => {
     await page.getByRole('link', { name: 'Streams' }).click();
     await expect.poll(() => page.locator('tp-streams-page [data-empty]').count(), { timeout: 10_000 }).toBe(1);
     expect(new URL(page.url()).searchParams.get('view')).toBe('streams');
-    const unlabelled = await pageOf().evaluate((el) => [...el.shadowRoot!.querySelectorAll('input, select, textarea')]
-      .filter((c) => !c.closest('label') && !(c.id && c.getRootNode() instanceof ShadowRoot && (c.getRootNode() as ShadowRoot).querySelector(`label[for="${c.id}"]`))).length);
+    const unlabelled = await pageOf().evaluate(
+      (el) =>
+        [...el.shadowRoot!.querySelectorAll('input, select, textarea')].filter(
+          (c) =>
+            !c.closest('label') && !(c.id && c.getRootNode() instanceof ShadowRoot && (c.getRootNode() as ShadowRoot).querySelector(`label[for="${c.id}"]`)),
+        ).length,
+    );
     expect(unlabelled).toBe(0);
     // The settings follow the kind: syslog takes a host and port and no secret.
     await page.locator('tp-streams-page select[name=kind]').selectOption('syslog');
@@ -347,7 +452,7 @@ describe('streams page', () => {
     expect(await page.locator('tp-streams-page input[name=secret]').getAttribute('type')).toBe('password');
   });
 
-  it('shows the API\'s error beside the URL field, and creates nothing', async () => {
+  it("shows the API's error beside the URL field, and creates nothing", async () => {
     await page.locator('tp-streams-page input[name=name]').fill('siem');
     await page.locator('tp-streams-page select[name=kind]').selectOption('webhook');
     await page.locator('tp-streams-page input[name="config.url"]').fill('ftp://127.0.0.1/hook');
@@ -418,7 +523,9 @@ describe('streams page', () => {
     await page.locator('tp-streams-page input[name=since]').first().fill(local);
     await page.getByRole('button', { name: 'Replay stream siem from that time' }).click();
     await expect.poll(delivered, { timeout: 15_000 }).toEqual([...sent, ...sent]);
-    const replayed = (await request(`${server.url}/v1/events?tenant=acme&action=stream.replayed&limit=1`, adminKey)).body.data[0] as { metadata: { since: string } };
+    const replayed = (await request(`${server.url}/v1/events?tenant=acme&action=stream.replayed&limit=1`, adminKey)).body.data[0] as {
+      metadata: { since: string };
+    };
     expect(Date.parse(replayed.metadata.since)).toBe(Date.parse(`${local}:00`));
   });
 

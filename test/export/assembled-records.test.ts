@@ -26,12 +26,43 @@ const ASSEMBLED: [string, EventFormat][] = [
   ['csv (bodies)', { ...csv, assembled: CSV_ASSEMBLED.bodies }],
 ];
 
-const CONTROL = Array.from({ length: 32 }, (_, i) => String.fromCharCode(i)).join('').slice(1);
+const CONTROL = Array.from({ length: 32 }, (_, i) => String.fromCharCode(i))
+  .join('')
+  .slice(1);
 const awkward = [
-  { action: 'numbers.edge', actor: { type: 'user', id: 'n', name: '-1 starts like a formula' }, metadata: { big: 1e21, huger: 1.7976931348623157e308, tiny: 1e-7, least: 5e-324, neg: -0.000001, frac: 0.1, third: 1 / 3, int: 9007199254740991, zero: 0, negzero: -0 } },
-  { action: 'keys.index', actor: { type: 'user', id: 'k' }, metadata: { a: 1, 10: 'ten', 0: 'zero', 4294967295: 'not an index', 4294967294: 'index', '01': 'not an index' } },
-  { action: 'keys.nested', actor: { type: 'user', id: 'k2' }, changes: [{ field: 'f', before: { 2: [1e100, { 1: null }] }, after: [{ '': true, ' ': false }] }] },
-  { action: 'text.escapes', actor: { type: 'user', id: 'e', name: '=SUM(A1:A2)' }, reason: `quote " backslash \\ controls ${CONTROL} del \u007f ls \u2028 ps \u2029 emoji 😀 comma, newline\n`, context: { location: 'São Paulo, BR', user_agent: 'a "quoted", agent' }, metadata: { 'key "q"': 'v\\', '-k': '+1', "'=x": "'@y", ctl: CONTROL } },
+  {
+    action: 'numbers.edge',
+    actor: { type: 'user', id: 'n', name: '-1 starts like a formula' },
+    metadata: {
+      big: 1e21,
+      huger: 1.7976931348623157e308,
+      tiny: 1e-7,
+      least: 5e-324,
+      neg: -0.000001,
+      frac: 0.1,
+      third: 1 / 3,
+      int: 9007199254740991,
+      zero: 0,
+      negzero: -0,
+    },
+  },
+  {
+    action: 'keys.index',
+    actor: { type: 'user', id: 'k' },
+    metadata: { a: 1, 10: 'ten', 0: 'zero', 4294967295: 'not an index', 4294967294: 'index', '01': 'not an index' },
+  },
+  {
+    action: 'keys.nested',
+    actor: { type: 'user', id: 'k2' },
+    changes: [{ field: 'f', before: { 2: [1e100, { 1: null }] }, after: [{ '': true, ' ': false }] }],
+  },
+  {
+    action: 'text.escapes',
+    actor: { type: 'user', id: 'e', name: '=SUM(A1:A2)' },
+    reason: `quote " backslash \\ controls ${CONTROL} del \u007f ls \u2028 ps \u2029 emoji 😀 comma, newline\n`,
+    context: { location: 'São Paulo, BR', user_agent: 'a "quoted", agent' },
+    metadata: { 'key "q"': 'v\\', '-k': '+1', "'=x": "'@y", ctl: CONTROL },
+  },
   { action: 'text.formula', actor: { type: 'user', id: '@me', name: '+1' }, context: { ip: '10.0.0.1', request_id: '-r', location: '=loc' }, reason: '\tTab' },
   { action: 'text.formula', actor: { type: 'user', id: 'cr' }, reason: "''=apostrophes\r" },
   { action: 'text.formula', actor: { type: 'user', id: 'cr2' }, reason: '\rCR' },
@@ -65,19 +96,21 @@ const inNode = (format: EventFormat, params: Record<string, string>) =>
   text(formatPages(format, pagesMatching(t.services.sql, 'acme', parseEventQuery(params))));
 
 describe.each(ASSEMBLED)('%s assembled by PostgreSQL', (_name, format) => {
-  it.each([
-    [{ sort: 'asc' }],
-    [{ sort: 'desc' }],
-    [{ sort: 'asc', action: 'text.*' }],
-    [{ sort: 'asc', target_type: 'doc', target_id: 'd1' }],
-  ])('equals the records formatted in Node, byte for byte: %j', async (params) => {
-    const expected = await inNode(format, params);
-    expect(expected.length).toBeGreaterThan(1000);
-    expect(await text(exportRecords(t.services.sql, 'acme', parseEventQuery(params), format))).toBe(expected);
-  });
+  it.each([[{ sort: 'asc' }], [{ sort: 'desc' }], [{ sort: 'asc', action: 'text.*' }], [{ sort: 'asc', target_type: 'doc', target_id: 'd1' }]])(
+    'equals the records formatted in Node, byte for byte: %j',
+    async (params) => {
+      const expected = await inNode(format, params);
+      expect(expected.length).toBeGreaterThan(1000);
+      expect(await text(exportRecords(t.services.sql, 'acme', parseEventQuery(params), format))).toBe(expected);
+    },
+  );
 
   it('pages of any size give the same records, each event once', async () => {
-    for (const [pageSize, sort] of [[1, 'asc'], [7, 'desc'], [50, 'asc']] as const) {
+    for (const [pageSize, sort] of [
+      [1, 'asc'],
+      [7, 'desc'],
+      [50, 'asc'],
+    ] as const) {
       const query = parseEventQuery({ sort });
       let out = format.preamble ?? '';
       let events = 0;

@@ -24,7 +24,11 @@ beforeAll(async () => {
   await t.createTenant('acme');
   await t.createTenant('other');
   const random = fc.sample(eventArb, { numRuns: 150, seed: 20261129 }).map((e, i) => ({
-    ...(e.input as object), id: `r${i}`, tenant: 'acme', action: ACTIONS[i % ACTIONS.length]!.replace('%', ''), outcome: i % 4 ? 'success' : 'failure',
+    ...(e.input as object),
+    id: `r${i}`,
+    tenant: 'acme',
+    action: ACTIONS[i % ACTIONS.length]!.replace('%', ''),
+    outcome: i % 4 ? 'success' : 'failure',
   }));
   const awkward = [
     { action: 'user.login', actor: { type: 'user', id: 'n' }, metadata: { big: 1e21, least: 5e-324, negzero: -0, 10: 'ten', 0: 'zero' } },
@@ -77,7 +81,14 @@ describe('feed pages written by PostgreSQL', () => {
     expect(whole.records.length > 0).toBe(!['nothing.*', 'doc%*'].includes(filter.actions?.[0] ?? ''));
     expect(await inDatabase(filter, 0, 10_000)).toEqual(whole);
     expect(whole.next).toBe(leaves);
-    for (const [from, limit] of [[0, 1], [3, 7], [5, 1], [4, 50], [leaves - 2, 50], [leaves, 50]] as const) {
+    for (const [from, limit] of [
+      [0, 1],
+      [3, 7],
+      [5, 1],
+      [4, 50],
+      [leaves - 2, 50],
+      [leaves, 50],
+    ] as const) {
       expect(await inDatabase(filter, from, limit), `from ${from}, limit ${limit}`).toEqual(await inNode(filter, from, limit));
     }
   });

@@ -16,9 +16,30 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(ROOT, 'bin/trailproof.js');
 
 /** Environment variables of the test runner that must not leak into the service's configuration. */
-const CONFIG_VARS = ['DATABASE_URL', 'TRAILPROOF_DATA_DIR', 'TRAILPROOF_ADMIN_KEY', 'PORT', 'HOST', 'LOG_LEVEL', 'TRAILPROOF_RATE_LIMIT', 'TRAILPROOF_DB_POOL', 'TRAILPROOF_MAX_FUTURE_SKEW_SECONDS',
-  'TRAILPROOF_LEDGER_KEY', 'TRAILPROOF_LEDGER_KEY_FILE', 'TRAILPROOF_LEDGER_HOST', 'TRAILPROOF_LEDGER_VERIFIER_KEYS', 'TRAILPROOF_CHECKPOINT_REISSUE_SECONDS', 'TRAILPROOF_WITNESSES', 'TRAILPROOF_VIEWER_SECRET',
-  'TRAILPROOF_SECRET_KEY', 'TRAILPROOF_STREAM_MAX_FAILURES', 'TRAILPROOF_STREAM_TIMEOUT_SECONDS', 'TRAILPROOF_STREAM_RETRY_MAX_SECONDS', 'TRAILPROOF_STREAM_LEASE_SECONDS', 'TRAILPROOF_ALERT_WEBHOOK'];
+const CONFIG_VARS = [
+  'DATABASE_URL',
+  'TRAILPROOF_DATA_DIR',
+  'TRAILPROOF_ADMIN_KEY',
+  'PORT',
+  'HOST',
+  'LOG_LEVEL',
+  'TRAILPROOF_RATE_LIMIT',
+  'TRAILPROOF_DB_POOL',
+  'TRAILPROOF_MAX_FUTURE_SKEW_SECONDS',
+  'TRAILPROOF_LEDGER_KEY',
+  'TRAILPROOF_LEDGER_KEY_FILE',
+  'TRAILPROOF_LEDGER_HOST',
+  'TRAILPROOF_LEDGER_VERIFIER_KEYS',
+  'TRAILPROOF_CHECKPOINT_REISSUE_SECONDS',
+  'TRAILPROOF_WITNESSES',
+  'TRAILPROOF_VIEWER_SECRET',
+  'TRAILPROOF_SECRET_KEY',
+  'TRAILPROOF_STREAM_MAX_FAILURES',
+  'TRAILPROOF_STREAM_TIMEOUT_SECONDS',
+  'TRAILPROOF_STREAM_RETRY_MAX_SECONDS',
+  'TRAILPROOF_STREAM_LEASE_SECONDS',
+  'TRAILPROOF_ALERT_WEBHOOK',
+];
 
 /** The ledger signing key of every server this test process starts (unless a test passes its own). */
 export const TEST_LEDGER_KEY = generateSignerKey('test.trailproof').signerKey;
@@ -98,11 +119,16 @@ export function runCli(args: string[], env: Record<string, string> = {}, timeout
 
 /** SIGKILLs every process started here that is still running. */
 export async function killStartedProcesses(): Promise<void> {
-  await Promise.all([...started].map((child) => new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  })));
+  await Promise.all(
+    [...started].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGKILL');
+        }),
+    ),
+  );
   started.clear();
 }
 

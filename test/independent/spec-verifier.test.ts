@@ -32,16 +32,34 @@ const unb64 = (s: string): Buffer => Buffer.from(s, 'base64');
 
 // ------------------------------------------------ RFC 6962 vectors ---
 
-interface InclusionCase { leafIdx: number; treeSize: number; root: string; leafHash: string; proof: string[] | null; desc: string; wantErr: boolean }
-interface ConsistencyCase { size1: number; size2: number; root1: string; root2: string; proof: string[] | null; desc: string; wantErr: boolean }
+interface InclusionCase {
+  leafIdx: number;
+  treeSize: number;
+  root: string;
+  leafHash: string;
+  proof: string[] | null;
+  desc: string;
+  wantErr: boolean;
+}
+interface ConsistencyCase {
+  size1: number;
+  size2: number;
+  root1: string;
+  root2: string;
+  proof: string[] | null;
+  desc: string;
+  wantErr: boolean;
+}
 
 function jsonFiles(dir: string): string[] {
-  return readdirSync(dir).sort().flatMap((e) => {
-    const p = join(dir, e);
-    return statSync(p).isDirectory() ? jsonFiles(p) : e.endsWith('.json') ? [p] : [];
-  });
+  return readdirSync(dir)
+    .sort()
+    .flatMap((e) => {
+      const p = join(dir, e);
+      return statSync(p).isDirectory() ? jsonFiles(p) : e.endsWith('.json') ? [p] : [];
+    });
 }
-const load = <T,>(kind: string): [string, T][] =>
+const load = <T>(kind: string): [string, T][] =>
   jsonFiles(join(VECTORS, 'rfc6962', kind)).map((f) => [f.slice(f.indexOf(kind)), JSON.parse(readFileSync(f, 'utf8')) as T]);
 
 describe('RFC 6962 vectors (transparency-dev/merkle testdata)', () => {
@@ -64,7 +82,11 @@ describe('RFC 6962 vectors (transparency-dev/merkle testdata)', () => {
 // ------------------------------------------------ naive RFC 6962 trees ---
 
 /** k: the largest power of two smaller than n (RFC 6962 §2.1), n > 1. */
-const split = (n: number): number => { let k = 1; while (k * 2 < n) k *= 2; return k; };
+const split = (n: number): number => {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+};
 /** MTH(D[n]), RFC 6962 §2.1. */
 function mth(d: Buffer[]): Buffer {
   if (d.length === 0) return createHash('sha256').digest();
@@ -82,12 +104,14 @@ function path(m: number, d: Buffer[]): Buffer[] {
 function subproof(m: number, d: Buffer[], b: boolean): Buffer[] {
   if (m === d.length) return b ? [] : [mth(d)];
   const k = split(d.length);
-  return m <= k
-    ? [...subproof(m, d.slice(0, k), b), mth(d.slice(k))]
-    : [...subproof(m - k, d.slice(k), false), mth(d.slice(0, k))];
+  return m <= k ? [...subproof(m, d.slice(0, k), b), mth(d.slice(k))] : [...subproof(m - k, d.slice(k), false), mth(d.slice(0, k))];
 }
 const leaves = (n: number): Buffer[] => Array.from({ length: n }, (_, i) => Buffer.from(`trailproof leaf ${i}`));
-const flip = (b: Buffer, bit = 0): Buffer => { const c = Buffer.from(b); c[bit >> 3] = (c[bit >> 3] ?? 0) ^ (1 << (bit & 7)); return c; };
+const flip = (b: Buffer, bit = 0): Buffer => {
+  const c = Buffer.from(b);
+  c[bit >> 3] = (c[bit >> 3] ?? 0) ^ (1 << (bit & 7));
+  return c;
+};
 /** Tampered variants of a proof: every element bit-flipped, truncated, extended, prefixed. */
 function mutations(p: Buffer[], extra: Buffer): Buffer[][] {
   return [
@@ -159,7 +183,12 @@ describe('naive trees of sizes 1..20', () => {
 
 // ------------------------------------------------ signed notes ---
 
-interface TestSigner { name: string; vkey: string; sign(msg: Buffer): Buffer; keyId: Buffer }
+interface TestSigner {
+  name: string;
+  vkey: string;
+  sign(msg: Buffer): Buffer;
+  keyId: Buffer;
+}
 /** Makes an Ed25519 signer for signature type 0x01 (note) or 0x04 (cosignature). */
 function newSigner(name: string, type = 0x01, keyPair = generateKeyPairSync('ed25519')): TestSigner {
   const pub = Buffer.from(keyPair.publicKey.export({ format: 'jwk' }).x ?? '', 'base64url');
@@ -251,7 +280,8 @@ describe('c2sp.org/tlog-checkpoint', () => {
       `o\n18446744073709551616\n${b64(root)}\n`, // > uint64
       `o\n5\n${b64(root.subarray(1))}\n`, // 31-byte hash
       `o\n5\n${b64(root)}\n\n`, // empty extension line
-    ]) expect(() => parseCheckpoint(t), JSON.stringify(t)).toThrow();
+    ])
+      expect(() => parseCheckpoint(t), JSON.stringify(t)).toThrow();
   });
 });
 
@@ -374,7 +404,14 @@ describe('c2sp.org/tlog-tiles', () => {
     expect(tilePath(2, 5, 17)).toBe('tile/2/005.p/17');
     expect(tilePath('entries', 1234067, 112)).toBe('tile/entries/x001/x234/067.p/112');
     expect(tilePath(0, 1n << 56n)).toBe('tile/0/x072/x057/x594/x037/x927/936');
-    for (const [l, n, w] of [[64, 0, 256], [-1, 0, 256], [0, -1, 256], [0, 0, 0], [0, 0, 257], [1.5, 0, 256]] as const) {
+    for (const [l, n, w] of [
+      [64, 0, 256],
+      [-1, 0, 256],
+      [0, -1, 256],
+      [0, 0, 0],
+      [0, 0, 257],
+      [1.5, 0, 256],
+    ] as const) {
       expect(() => tilePath(l, n, w)).toThrow();
     }
   });
@@ -388,10 +425,25 @@ describe('c2sp.org/tlog-tiles', () => {
       }
     }
     for (const p of [
-      'tile/64/000', 'tile/01/000', 'tile/0/0', 'tile/0/1234', 'tile/0/x1/000', 'tile/0/001/234',
-      'tile/0/x000/067', 'tile/0/000.p/256', 'tile/0/000.p/0', 'tile/0/000.p/012', 'tile/0/000.p/', '/tile/0/000',
-      'tile/0/000/', 'tile/0/x001', 'tile/entry/000', 'tile/0/000.p/17/', 'tile/0/X001/000',
-    ]) expect(() => parseTilePath(p), p).toThrow();
+      'tile/64/000',
+      'tile/01/000',
+      'tile/0/0',
+      'tile/0/1234',
+      'tile/0/x1/000',
+      'tile/0/001/234',
+      'tile/0/x000/067',
+      'tile/0/000.p/256',
+      'tile/0/000.p/0',
+      'tile/0/000.p/012',
+      'tile/0/000.p/',
+      '/tile/0/000',
+      'tile/0/000/',
+      'tile/0/x001',
+      'tile/entry/000',
+      'tile/0/000.p/17/',
+      'tile/0/X001/000',
+    ])
+      expect(() => parseTilePath(p), p).toThrow();
   });
 
   it('splits tiles into hashes; a full level-0 tile hashes to the level-1 entry', () => {

@@ -45,13 +45,7 @@ const hashesOk = (hs: readonly Uint8Array[]): boolean => hs.every((h) => h.lengt
 // ------------------------------------------------- RFC 9162 §2.1.3.2 ---
 
 /** Verifies an inclusion proof, following RFC 9162 §2.1.3.2 step by step. */
-export function verifyInclusion(
-  leafHash: Uint8Array,
-  index: bigint | number,
-  size: bigint | number,
-  proof: readonly Uint8Array[],
-  root: Uint8Array,
-): boolean {
+export function verifyInclusion(leafHash: Uint8Array, index: bigint | number, size: bigint | number, proof: readonly Uint8Array[], root: Uint8Array): boolean {
   const leafIndex = toU64(index);
   const treeSize = toU64(size);
   if (leafIndex === null || treeSize === null) return false;
@@ -94,13 +88,7 @@ export function verifyInclusion(
  * path) a tree head is consistent with itself: the proof must be empty and the
  * roots byte-identical.
  */
-export function verifyConsistency(
-  size1: bigint | number,
-  size2: bigint | number,
-  proof: readonly Uint8Array[],
-  root1: Uint8Array,
-  root2: Uint8Array,
-): boolean {
+export function verifyConsistency(size1: bigint | number, size2: bigint | number, proof: readonly Uint8Array[], root1: Uint8Array, root2: Uint8Array): boolean {
   const first = toU64(size1);
   const second = toU64(size2);
   if (first === null || second === null) return false;
@@ -192,7 +180,7 @@ export function parseVerifierKey(vkey: string): VerifierKey {
     throw new Error('verifier key: unsupported type or bad Ed25519 key length');
   }
   const keyId = parseInt(hex, 16);
-  if (sha256(Buffer.from(name + '\n', 'utf8'), keyData).readUInt32BE(0) !== keyId) {
+  if (sha256(Buffer.from(`${name}\n`, 'utf8'), keyData).readUInt32BE(0) !== keyId) {
     throw new Error('verifier key: key id does not match name and key');
   }
   return { name, keyId, type, publicKey: keyData.subarray(1) };
@@ -293,12 +281,7 @@ export interface TlogProofResult {
  * zero or more base64 hash lines; an empty line; the signed checkpoint verbatim.
  * If `opts.origin` is given the checkpoint origin must equal it.
  */
-export function verifyTlogProof(
-  proofText: string,
-  vkey: string | VerifierKey,
-  leafHash: Uint8Array,
-  opts: { origin?: string } = {},
-): TlogProofResult {
+export function verifyTlogProof(proofText: string, vkey: string | VerifierKey, leafHash: Uint8Array, opts: { origin?: string } = {}): TlogProofResult {
   let pos = 0;
   const nextLine = (): string => {
     const nl = proofText.indexOf('\n', pos);
@@ -390,10 +373,7 @@ export function hashesFromTile(bytes: Uint8Array, width?: number): Buffer[] {
  * "cosignature/v1\ntime <timestamp>\n" || checkpoint note text.
  * This does NOT verify the log's own signature; use verifySignedNote for that.
  */
-export function verifyCosignature(
-  signedCheckpoint: string,
-  cosignerVkey: string | VerifierKey,
-): { timestamp: bigint; checkpoint: Checkpoint } {
+export function verifyCosignature(signedCheckpoint: string, cosignerVkey: string | VerifierKey): { timestamp: bigint; checkpoint: Checkpoint } {
   const key = typeof cosignerVkey === 'string' ? parseVerifierKey(cosignerVkey) : cosignerVkey;
   if (key.type !== 0x04) throw new Error('cosignature: verifier key type must be 0x04');
   const { text, sigs } = openNote(signedCheckpoint);

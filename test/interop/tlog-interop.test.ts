@@ -9,7 +9,14 @@ import canonicalize from 'canonicalize';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import {
-  hashChildren, hashLeaf, hashesFromTile, parseCheckpoint, tilePath, verifyConsistency, verifySignedNote, verifyTlogProof,
+  hashChildren,
+  hashLeaf,
+  hashesFromTile,
+  parseCheckpoint,
+  tilePath,
+  verifyConsistency,
+  verifySignedNote,
+  verifyTlogProof,
   type Checkpoint,
 } from '../independent/spec-verifier.ts';
 
@@ -50,7 +57,8 @@ async function ingest(key: string, n: number): Promise<void> {
   }
 }
 
-const get = (url: string, headers: Record<string, string> = {}) => t.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${reader}`, ...headers } });
+const get = (url: string, headers: Record<string, string> = {}) =>
+  t.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${reader}`, ...headers } });
 
 async function signedCheckpoint(): Promise<{ note: string; checkpoint: Checkpoint }> {
   const res = await get(`/t/${TENANT}/checkpoint`);

@@ -93,7 +93,9 @@ describe('graceful restart (SIGTERM)', () => {
     const ok = outcomes.filter((o) => o.status >= 200 && o.status < 300);
     const refused = outcomes.filter((o) => o.status === 0 || o.status === 503);
     // Closing means: no 500s, no half answers; a request is either acknowledged or visibly refused.
-    expect(outcomes.filter((o) => o.status !== 0 && o.status !== 503 && (o.status < 200 || o.status >= 300)).map((o) => `${o.status} ${JSON.stringify(o.json)}`)).toEqual([]);
+    expect(
+      outcomes.filter((o) => o.status !== 0 && o.status !== 503 && (o.status < 200 || o.status >= 300)).map((o) => `${o.status} ${JSON.stringify(o.json)}`),
+    ).toEqual([]);
     expect(ok.length + refused.length).toBe(N);
     // The signal really caught requests in flight, and they were answered (not dropped) after it.
     expect(ok.filter((o) => o.afterSignal).length).toBeGreaterThan(0);
@@ -111,7 +113,11 @@ describe('graceful restart (SIGTERM)', () => {
     server = await start();
     await expectAllAcknowledgedReadable();
     await expectContiguousLedger(db.sql, TENANT);
-    const stored = new Set((await db.sql<{ client_id: string }[]>`select client_id from ledger_leaves where tenant_id = ${TENANT} and client_id like 'burst-%'`).map((r) => r.client_id));
+    const stored = new Set(
+      (await db.sql<{ client_id: string }[]>`select client_id from ledger_leaves where tenant_id = ${TENANT} and client_id like 'burst-%'`).map(
+        (r) => r.client_id,
+      ),
+    );
     const refusedButStored = refused.filter((o) => o.ids.some((id) => stored.has(id))).length;
 
     // What was refused is safe to send again: each event ends up stored once.
@@ -123,7 +129,9 @@ describe('graceful restart (SIGTERM)', () => {
     const [burst] = await db.sql<{ n: number }[]>`select count(*)::int as n from ledger_leaves where tenant_id = ${TENANT} and client_id like 'burst-%'`;
     expect(burst!.n).toBe(outcomes.reduce((n, o) => n + o.ids.length, 0));
     await expectContiguousLedger(db.sql, TENANT);
-    console.info(`burst: exit ${exitMs} ms after SIGTERM; ${ok.length} acknowledged (${ok.filter((o) => o.afterSignal).length} after SIGTERM), ${refused.length} refused (${refusedButStored} of them stored anyway)`);
+    console.info(
+      `burst: exit ${exitMs} ms after SIGTERM; ${ok.length} acknowledged (${ok.filter((o) => o.afterSignal).length} after SIGTERM), ${refused.length} refused (${refusedButStored} of them stored anyway)`,
+    );
   }, 120_000);
 });
 
@@ -140,7 +148,7 @@ describe('SIGKILL right after reads', () => {
     expect(pending.length).toBeGreaterThan(0);
 
     server = await start();
-    for (const started = Date.now(); (await db.sql`select id from read_records`).length > 0;) {
+    for (const started = Date.now(); (await db.sql`select id from read_records`).length > 0; ) {
       if (Date.now() - started > 20_000) throw new Error('the records left by the killed server were not moved');
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -175,7 +183,10 @@ async function expectAllAcknowledgedReadable(): Promise<void> {
   const listed = new Map<string, { uid: string; seq: number }[]>();
   let cursor: string | null = null;
   do {
-    const page = await request(`${server.url}/v1/events?action=document.exported&sort=asc&limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, readKey);
+    const page = await request(
+      `${server.url}/v1/events?action=document.exported&sort=asc&limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      readKey,
+    );
     expect(page.status, page.text).toBe(200);
     for (const e of page.body.data as { id: string; uid: string; seq: number }[]) listed.set(e.id, [...(listed.get(e.id) ?? []), { uid: e.uid, seq: e.seq }]);
     cursor = page.body.next_cursor;
@@ -187,10 +198,12 @@ async function expectAllAcknowledgedReadable(): Promise<void> {
 
   const entries = [...acknowledged.entries()];
   for (let i = 0; i < entries.length; i += 32) {
-    await Promise.all(entries.slice(i, i + 32).map(async ([id, ack]) => {
-      const res = await request(`${server.url}/v1/events/${ack.uid}`, readKey);
-      expect(res.status, `${id}: ${res.text}`).toBe(200);
-      expect(res.body).toMatchObject({ uid: ack.uid, seq: ack.seq, id, tenant: TENANT, occurred_at: occurredAt, metadata: { client_id: id } });
-    }));
+    await Promise.all(
+      entries.slice(i, i + 32).map(async ([id, ack]) => {
+        const res = await request(`${server.url}/v1/events/${ack.uid}`, readKey);
+        expect(res.status, `${id}: ${res.text}`).toBe(200);
+        expect(res.body).toMatchObject({ uid: ack.uid, seq: ack.seq, id, tenant: TENANT, occurred_at: occurredAt, metadata: { client_id: id } });
+      }),
+    );
   }
 }

@@ -133,12 +133,21 @@ describe('SIGKILL mid-stream', () => {
       expect(res.status, res.text).toBe(200);
       expect(res.body).toMatchObject({ uid, id, tenant: TENANT });
     }
-    console.info(`sigkill: ${acknowledged.size} acknowledged, ${failed.length} requests cut (${failed.reduce((n, f) => n + f.ids.length, 0)} events, ${committedBeforeKill} of them had committed)`);
+    console.info(
+      `sigkill: ${acknowledged.size} acknowledged, ${failed.length} requests cut (${failed.reduce((n, f) => n + f.ids.length, 0)} events, ${committedBeforeKill} of them had committed)`,
+    );
   }, 60_000);
 });
 
 function event(id: string) {
-  return { id, action: 'record.updated', occurred_at: occurredAt, actor: { type: 'service', id: 'writer' }, targets: [{ type: 'record', id }], metadata: { n: id } };
+  return {
+    id,
+    action: 'record.updated',
+    occurred_at: occurredAt,
+    actor: { type: 'service', id: 'writer' },
+    targets: [{ type: 'record', id }],
+    metadata: { n: id },
+  };
 }
 
 /** client id → uid of every event stored for the tenant. */

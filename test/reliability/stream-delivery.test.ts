@@ -18,15 +18,20 @@ let db: TestDatabase;
 let server: ServerProcess;
 let receiver: HttpReceiver;
 
-const start = () => startServerProcess({
-  env: {
-    DATABASE_URL: db.url, TRAILPROOF_ADMIN_KEY: adminKey, LOG_LEVEL: 'warn',
-    TRAILPROOF_SECRET_KEY: 'stream-delivery-test-secret-key-0123456789',
-    // Short timeout and lease so hangs and the killed process's lease cost seconds, not minutes.
-    TRAILPROOF_STREAM_TIMEOUT_SECONDS: '1', TRAILPROOF_STREAM_LEASE_SECONDS: '2', TRAILPROOF_STREAM_RETRY_MAX_SECONDS: '1',
-    TRAILPROOF_STREAM_MAX_FAILURES: '1000',
-  },
-});
+const start = () =>
+  startServerProcess({
+    env: {
+      DATABASE_URL: db.url,
+      TRAILPROOF_ADMIN_KEY: adminKey,
+      LOG_LEVEL: 'warn',
+      TRAILPROOF_SECRET_KEY: 'stream-delivery-test-secret-key-0123456789',
+      // Short timeout and lease so hangs and the killed process's lease cost seconds, not minutes.
+      TRAILPROOF_STREAM_TIMEOUT_SECONDS: '1',
+      TRAILPROOF_STREAM_LEASE_SECONDS: '2',
+      TRAILPROOF_STREAM_RETRY_MAX_SECONDS: '1',
+      TRAILPROOF_STREAM_MAX_FAILURES: '1000',
+    },
+  });
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -57,7 +62,12 @@ describe('stream delivery guarantee', () => {
       return mode;
     };
     const created = await request(`${server.url}/v1/streams`, adminKey, 'POST', {
-      tenant: TENANT, name: 'siem', kind: 'webhook', config: { url: `${receiver.url}/hook` }, secret: 'guarantee', since: '2000-01-01T00:00:00Z',
+      tenant: TENANT,
+      name: 'siem',
+      kind: 'webhook',
+      config: { url: `${receiver.url}/hook` },
+      secret: 'guarantee',
+      since: '2000-01-01T00:00:00Z',
     });
     expect(created.status, created.text).toBe(201);
     const streamId = created.body.id as string;
@@ -83,7 +93,10 @@ describe('stream delivery guarantee', () => {
       }
     };
     const writing = Promise.all([writer(), writer()]);
-    const progress = (what: string) => process.stderr.write(`[stream-delivery] ${what}: seen ${receiver.seen.length}, accepted ${receiver.accepted.length}, acknowledged ${acknowledged.size}\n`);
+    const progress = (what: string) =>
+      process.stderr.write(
+        `[stream-delivery] ${what}: seen ${receiver.seen.length}, accepted ${receiver.accepted.length}, acknowledged ${acknowledged.size}\n`,
+      );
     await waitFor(() => receiver.accepted.length >= 5, 30_000);
     progress('killing');
     await server.stop('SIGKILL');

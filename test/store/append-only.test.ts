@@ -7,7 +7,9 @@ let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp();
   await t.createTenant('acme');
-  const res = await t.request('POST', '/v1/events', { body: { tenant: 'acme', action: 'user.login', actor: { type: 'user', id: 'alice' }, targets: [{ type: 'doc', id: 'd1' }] } });
+  const res = await t.request('POST', '/v1/events', {
+    body: { tenant: 'acme', action: 'user.login', actor: { type: 'user', id: 'alice' }, targets: [{ type: 'doc', id: 'd1' }] },
+  });
   expect(res.statusCode).toBe(201);
 });
 afterAll(() => t.close());

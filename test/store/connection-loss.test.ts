@@ -32,7 +32,10 @@ describe('a backend terminated under a transaction', () => {
       const transaction = pool.begin(async (tx) => {
         await tx`select pg_sleep(30)`;
       });
-      const outcome = transaction.then(() => 'committed', (err: unknown) => err);
+      const outcome = transaction.then(
+        () => 'committed',
+        (err: unknown) => err,
+      );
       let terminated = false;
       for (const started = Date.now(); !terminated && Date.now() - started < 5000; await new Promise((r) => setTimeout(r, 10))) {
         const [row] = await db.ownerSql<{ done: boolean }[]>`
@@ -51,7 +54,13 @@ describe('a backend terminated under a transaction', () => {
   });
 });
 
-const failure = (work: Promise<unknown>) => work.then(() => { throw new Error('expected a failure'); }, (err: unknown) => err);
+const failure = (work: Promise<unknown>) =>
+  work.then(
+    () => {
+      throw new Error('expected a failure');
+    },
+    (err: unknown) => err,
+  );
 
 describe('refusedByDatabase', () => {
   it('is true for a statement the database refused, in and out of a transaction', async () => {

@@ -14,8 +14,11 @@ beforeAll(async () => {
   t = await createTestApp();
   await t.createTenant('acme');
   const events = Array.from({ length: 300 }, (_, i) => ({
-    tenant: 'acme', action: 'document.read', occurred_at: new Date(Date.UTC(2026, 9, 1) + i * 60_000).toISOString(),
-    actor: { type: 'user', id: `u${i % 7}` }, targets: [{ type: 'document', id: `d${i % 3}` }],
+    tenant: 'acme',
+    action: 'document.read',
+    occurred_at: new Date(Date.UTC(2026, 9, 1) + i * 60_000).toISOString(),
+    actor: { type: 'user', id: `u${i % 7}` },
+    targets: [{ type: 'document', id: `d${i % 3}` }],
   }));
   expect((await t.request('POST', '/v1/events', { body: { events } })).statusCode).toBe(200);
   await t.db.ownerSql`analyze`;
@@ -25,7 +28,10 @@ afterAll(async () => {
 });
 
 it('looks each event up by key from the target rows, even when the planner would rather hash a join', async () => {
-  for (const params of [{ target_type: 'document', target_id: 'd1' }, { target_type: 'document', target_id: 'd1', actor: 'u3', sort: 'asc' }]) {
+  for (const params of [
+    { target_type: 'document', target_id: 'd1' },
+    { target_type: 'document', target_id: 'd1', actor: 'u3', sort: 'asc' },
+  ]) {
     const { from, where, order } = keysetSelection(t.db.sql, 'acme', parseEventQuery(params));
     // Nested loops priced out, as the misjudged statistics did on the 1M-event tenant.
     const plan = await t.db.sql.begin(async (tx) => {

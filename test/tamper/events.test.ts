@@ -33,7 +33,9 @@ describe('tampering with events is detected and named', () => {
 
   it('one field of an event body changed: modified at that index', async () => {
     log = await ingestLog();
-    await tamper(log, (tx) => tx`update events set body = jsonb_set(body, '{actor,id}', '"mallory"') where tenant_id = ${TENANT} and seq = 137`.then(() => undefined));
+    await tamper(log, (tx) =>
+      tx`update events set body = jsonb_set(body, '{actor,id}', '"mallory"') where tenant_id = ${TENANT} and seq = 137`.then(() => undefined),
+    );
     const { code, report } = await verifyWithCli(log);
     expect(code).toBe(1);
     expect(report.first).toMatchObject({ kind: 'modified', index: 137 });
@@ -71,7 +73,9 @@ describe('tampering with events is detected and named', () => {
   it('a forged event inserted in the middle (later ones renumbered, all hashes redone): inserted at its index', async () => {
     log = await ingestLog();
     await tamper(log, async (tx) => {
-      const [next] = await tx<{ occurred_at: Date; body: Record<string, unknown> }[]>`select occurred_at, body from events where tenant_id = ${TENANT} and seq = 150`;
+      const [next] = await tx<
+        { occurred_at: Date; body: Record<string, unknown> }[]
+      >`select occurred_at, body from events where tenant_id = ${TENANT} and seq = 150`;
       await shiftSeq(tx, 150, 1);
       const body = { ...next!.body, action: 'user.role_granted', actor: { type: 'user', id: 'mallory' } };
       const salt = newSalt();

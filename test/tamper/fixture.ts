@@ -83,7 +83,9 @@ export async function moveSeq(tx: TxSql, from: number, to: number): Promise<void
 export async function rebuildDerived(tx: TxSql): Promise<{ size: number }> {
   const leaves = await tx<{ seq: number; uid: string; received_at: Date; commitment: Buffer }[]>`
     select seq, uid, received_at, commitment from ledger_leaves where tenant_id = ${TENANT} order by seq`;
-  const hashes = leaves.map((l) => eventLeafHash({ tenant: TENANT, index: l.seq, uid: l.uid, received_at: l.received_at.toISOString(), commitment: l.commitment }));
+  const hashes = leaves.map((l) =>
+    eventLeafHash({ tenant: TENANT, index: l.seq, uid: l.uid, received_at: l.received_at.toISOString(), commitment: l.commitment }),
+  );
   await tx`
     update ledger_leaves l set leaf_hash = decode(x.h, 'hex')
     from unnest(${leaves.map((l) => l.seq)}::int8[], ${hashes.map((h) => h.toString('hex'))}::text[]) as x(s, h)
@@ -118,7 +120,12 @@ export async function verifyInProcess(log: TamperLog, options: { since?: string 
   const { t } = log;
   const verifier = new BundleVerifier({ keys: [log.key], ...options });
   let text = '';
-  for await (const chunk of bundleText(t.db.sql, { tenant: TENANT, origin: t.services.ledgerKeys.origin(TENANT), verifierKeys: t.services.ledgerKeys.verifierKeysFor(TENANT) })) text += chunk;
+  for await (const chunk of bundleText(t.db.sql, {
+    tenant: TENANT,
+    origin: t.services.ledgerKeys.origin(TENANT),
+    verifierKeys: t.services.ledgerKeys.verifierKeysFor(TENANT),
+  }))
+    text += chunk;
   for (const line of text.trimEnd().split('\n')) verifier.line(line);
   return verifier.finish();
 }

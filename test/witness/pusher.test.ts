@@ -30,7 +30,10 @@ let log: TestLog;
 const running: RunningWitness[] = [];
 let pusher: WitnessPusher | undefined;
 
-async function startWitness(name: string, options: { port?: number; dataDir?: string; keys?: ReturnType<typeof newCosignerKey> } = {}): Promise<RunningWitness> {
+async function startWitness(
+  name: string,
+  options: { port?: number; dataDir?: string; keys?: ReturnType<typeof newCosignerKey> } = {},
+): Promise<RunningWitness> {
   const keys = options.keys ?? newCosignerKey(name);
   const dataDir = options.dataDir ?? (await tempDir());
   const store = new WitnessStateStore(dataDir);
@@ -122,7 +125,12 @@ describe('WitnessPusher', () => {
     await p.idle();
     // The witness moved on without our knowing (an answer lost): it has 400, we think 10.
     log.growTo(400);
-    const lost = await (await fetch(`${w1.url}/add-checkpoint`, { method: 'POST', body: `old 10\n${(await log.proof(10, 400)).map((h) => `${h.toString('base64')}\n`).join('')}\n${await log.checkpoint(400)}` })).text();
+    const lost = await (
+      await fetch(`${w1.url}/add-checkpoint`, {
+        method: 'POST',
+        body: `old 10\n${(await log.proof(10, 400)).map((h) => `${h.toString('base64')}\n`).join('')}\n${await log.checkpoint(400)}`,
+      })
+    ).text();
     expect(lost).toMatch(/^\u2014 /);
     const burst = [await issue(500), await issue(600), await issue(700)];
     for (const checkpoint of burst) p.push(checkpoint);
@@ -167,7 +175,12 @@ describe('WitnessPusher', () => {
 
     // A witness configured with the wrong key: its cosignatures are not stored.
     const impostor = await startWitness('witness.test/w1');
-    const wrong = new WitnessPusher({ sql: db.sql, witnesses: parseWitnessList(`${impostor.url}=${w1.keys.verifierKey}`), hashReader: () => log.tree, attempts: 1 });
+    const wrong = new WitnessPusher({
+      sql: db.sql,
+      witnesses: parseWitnessList(`${impostor.url}=${w1.keys.verifierKey}`),
+      hashReader: () => log.tree,
+      attempts: 1,
+    });
     wrong.push(await issue(40));
     await wrong.idle();
     await wrong.close(0);
@@ -176,7 +189,12 @@ describe('WitnessPusher', () => {
 
   it('closes promptly while a witness is unreachable, without pushing more', async () => {
     const port = await freePort();
-    const p = new WitnessPusher({ sql: db.sql, witnesses: parseWitnessList(`http://127.0.0.1:${port}=${newCosignerKey().verifierKey}`), hashReader: () => log.tree, initialDelayMs: 60_000 });
+    const p = new WitnessPusher({
+      sql: db.sql,
+      witnesses: parseWitnessList(`http://127.0.0.1:${port}=${newCosignerKey().verifierKey}`),
+      hashReader: () => log.tree,
+      initialDelayMs: 60_000,
+    });
     p.push(await issue(5));
     await new Promise((r) => setTimeout(r, 200));
     const started = Date.now();
@@ -193,7 +211,10 @@ describe('TRAILPROOF_WITNESSES', () => {
 
   it('takes <url>=<key> entries separated by commas or whitespace', () => {
     const list = parseWitnessList(`https://w1.example/prefix/=${key},\n http://127.0.0.1:9000=${key2}`);
-    expect(list.map((w) => [w.url, w.name])).toEqual([['https://w1.example/prefix', 'witness.example/w1'], ['http://127.0.0.1:9000', 'witness.example/w2']]);
+    expect(list.map((w) => [w.url, w.name])).toEqual([
+      ['https://w1.example/prefix', 'witness.example/w1'],
+      ['http://127.0.0.1:9000', 'witness.example/w2'],
+    ]);
     expect(parseWitnessList(undefined)).toEqual([]);
     expect(parseWitnessList('  ')).toEqual([]);
   });

@@ -48,7 +48,10 @@ async function startWitness(args: string[], env: Record<string, string> = {}, po
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`witness exited early:\n${output}`);
-    const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) throw new Error(`witness not ready:\n${output}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -104,12 +107,17 @@ describe('trailproof witness (process)', () => {
     witness = await startWitness(args);
     const fork = new TestLog(log.origin, { tag: 'forged', signerKey: log.signerKey }).growTo(2000);
     await expectCodeAsync('WITNESS_CONFLICT', async () => addCheckpoint(witness.url, { oldSize: 701, proof: [], checkpointNote: await fork.checkpoint(701) }));
-    await expectCodeAsync('LEDGER_PROOF_INVALID', async () => addCheckpoint(witness.url, { oldSize: 701, proof: await fork.proof(701, 1500), checkpointNote: await fork.checkpoint(1500) }));
+    await expectCodeAsync('LEDGER_PROOF_INVALID', async () =>
+      addCheckpoint(witness.url, { oldSize: 701, proof: await fork.proof(701, 1500), checkpointNote: await fork.checkpoint(1500) }),
+    );
     await expectCodeAsync('REQUEST_INVALID', async () => addCheckpoint(witness.url, { oldSize: 701, proof: [], checkpointNote: await log.checkpoint(500) }));
     await push(701, 2000);
 
     // A second witness on the same directory is refused while the first runs.
-    const second = await startWitness(args).then(() => 'started', (err: Error) => err.message);
+    const second = await startWitness(args).then(
+      () => 'started',
+      (err: Error) => err.message,
+    );
     expect(second).toContain('another witness');
     expect(await witness.stop('SIGTERM')).toBe(0);
   });

@@ -3,7 +3,12 @@
  * `Authorization: Bearer`, never in a URL; errors surface as ApiError with the server's stable code.
  */
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly details: ErrorDetail[] = []) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: ErrorDetail[] = [],
+  ) {
     super(message);
   }
 }
@@ -51,7 +56,10 @@ export interface Histogram {
 }
 
 export class Api {
-  constructor(readonly base: string, private readonly credential: string) {}
+  constructor(
+    readonly base: string,
+    private readonly credential: string,
+  ) {}
 
   async get<T>(path: string, params?: URLSearchParams): Promise<T> {
     return (await this.request('GET', path, params)).json() as Promise<T>;

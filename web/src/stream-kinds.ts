@@ -28,11 +28,17 @@ const ca: ConfigField = { name: 'ca', label: 'CA certificates (PEM, optional)', 
 
 export const STREAM_KINDS: readonly StreamKind[] = [
   {
-    kind: 'webhook', label: 'Webhook (HTTPS)', formats: ['jsonl', 'csv', 'cef', 'syslog', 'ecs', 'hec', 'ocsf'], secret: 'Signing secret',
+    kind: 'webhook',
+    label: 'Webhook (HTTPS)',
+    formats: ['jsonl', 'csv', 'cef', 'syslog', 'ecs', 'hec', 'ocsf'],
+    secret: 'Signing secret',
     config: [{ name: 'url', label: 'URL', type: 'url', required: true, placeholder: 'https://siem.example.com/trailproof' }, ca],
   },
   {
-    kind: 'splunk_hec', label: 'Splunk HEC', formats: ['hec'], secret: 'HEC token',
+    kind: 'splunk_hec',
+    label: 'Splunk HEC',
+    formats: ['hec'],
+    secret: 'HEC token',
     config: [
       { name: 'url', label: 'Collector URL', type: 'url', required: true, placeholder: 'https://splunk.example.com:8088' },
       { name: 'index', label: 'Index', type: 'text' },
@@ -43,7 +49,9 @@ export const STREAM_KINDS: readonly StreamKind[] = [
     ],
   },
   {
-    kind: 'syslog', label: 'Syslog (TCP / TLS)', formats: ['syslog', 'cef'],
+    kind: 'syslog',
+    label: 'Syslog (TCP / TLS)',
+    formats: ['syslog', 'cef'],
     config: [
       { name: 'host', label: 'Host', type: 'text', required: true, placeholder: 'syslog.example.com' },
       { name: 'port', label: 'Port', type: 'port', required: true, placeholder: '6514' },
@@ -54,7 +62,10 @@ export const STREAM_KINDS: readonly StreamKind[] = [
     ],
   },
   {
-    kind: 's3', label: 'S3-compatible bucket', formats: ['jsonl', 'ecs', 'ocsf', 'hec'], secret: 'Secret access key',
+    kind: 's3',
+    label: 'S3-compatible bucket',
+    formats: ['jsonl', 'ecs', 'ocsf', 'hec'],
+    secret: 'Secret access key',
     config: [
       { name: 'bucket', label: 'Bucket', type: 'text', required: true },
       { name: 'access_key_id', label: 'Access key id', type: 'text', required: true },
@@ -65,7 +76,10 @@ export const STREAM_KINDS: readonly StreamKind[] = [
     ],
   },
   {
-    kind: 'datadog', label: 'Datadog logs', formats: ['jsonl', 'cef', 'syslog', 'ecs', 'hec', 'ocsf'], secret: 'API key',
+    kind: 'datadog',
+    label: 'Datadog logs',
+    formats: ['jsonl', 'cef', 'syslog', 'ecs', 'hec', 'ocsf'],
+    secret: 'API key',
     config: [
       { name: 'url', label: 'Intake URL', type: 'url', placeholder: 'https://http-intake.logs.datadoghq.com/api/v2/logs' },
       { name: 'service', label: 'Service', type: 'text', placeholder: 'trailproof' },

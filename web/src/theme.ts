@@ -95,7 +95,9 @@ export const controls = css`
 `;
 
 /** Layout of the console's operator pages (tenants, keys, ledger, streams): forms, tables, definition lists. */
-export const operatorPage = [controls, css`
+export const operatorPage = [
+  controls,
+  css`
   :host { display: block; background: transparent; }
   table { width: 100%; border-collapse: collapse; margin-top: 12px; }
   th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--_border); }
@@ -108,4 +110,5 @@ export const operatorPage = [controls, css`
   dd { margin: 0; overflow-wrap: anywhere; }
   .ok { color: var(--_ok); font-weight: 600; }
   .bad { color: var(--_bad); font-weight: 600; }
-`];
+`,
+];

@@ -15,7 +15,10 @@ export function expectCode(code: ErrorCode, run: () => unknown): void {
 }
 
 export async function expectCodeAsync(code: ErrorCode, run: () => Promise<unknown>): Promise<void> {
-  const error = await run().then(() => undefined, (caught: unknown) => caught);
+  const error = await run().then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   expect(error, `expected ${code}`).toBeInstanceOf(TrailproofError);
   expect((error as TrailproofError).code).toBe(code);
 }

@@ -40,9 +40,7 @@ export function perfectSubtrees(leaves: readonly Buffer[]): Buffer[][] {
 export function path(m: number, leaves: readonly Buffer[], lo = 0, hi = leaves.length): Buffer[] {
   if (hi - lo <= 1) return [];
   const k = splitPoint(hi - lo);
-  return m < k
-    ? [...path(m, leaves, lo, lo + k), mth(leaves, lo + k, hi)]
-    : [...path(m - k, leaves, lo + k, hi), mth(leaves, lo, lo + k)];
+  return m < k ? [...path(m, leaves, lo, lo + k), mth(leaves, lo + k, hi)] : [...path(m - k, leaves, lo + k, hi), mth(leaves, lo, lo + k)];
 }
 
 /** PROOF(m, D[n]) = SUBPROOF(m, D[n], true) (RFC 9162 §2.1.4.1). */
@@ -53,9 +51,7 @@ export function consistency(m: number, leaves: readonly Buffer[]): Buffer[] {
 function subproof(m: number, leaves: readonly Buffer[], lo: number, hi: number, b: boolean): Buffer[] {
   if (m === hi - lo) return b ? [] : [mth(leaves, lo, hi)];
   const k = splitPoint(hi - lo);
-  return m <= k
-    ? [...subproof(m, leaves, lo, lo + k, b), mth(leaves, lo + k, hi)]
-    : [...subproof(m - k, leaves, lo + k, hi, false), mth(leaves, lo, lo + k)];
+  return m <= k ? [...subproof(m, leaves, lo, lo + k, b), mth(leaves, lo + k, hi)] : [...subproof(m - k, leaves, lo + k, hi, false), mth(leaves, lo, lo + k)];
 }
 
 /** The largest power of two smaller than n (n ≥ 2). */

@@ -41,10 +41,11 @@ export async function startHttpReceiver(options: { tls?: TestCertificates; port?
     seen: [],
     mode: 'ok',
     okStatus: 200,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
   const handler: http.RequestListener = (req, res) => {
     const chunks: Buffer[] = [];
@@ -68,9 +69,7 @@ export async function startHttpReceiver(options: { tls?: TestCertificates; port?
       res.writeHead(receiver.okStatus, { 'content-type': 'application/json' }).end('{"text":"Success","code":0}');
     });
   };
-  const server = options.tls
-    ? https.createServer({ cert: options.tls.serverCert, key: options.tls.serverKey }, handler)
-    : http.createServer(handler);
+  const server = options.tls ? https.createServer({ cert: options.tls.serverCert, key: options.tls.serverKey }, handler) : http.createServer(handler);
   server.on('connection', (s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));

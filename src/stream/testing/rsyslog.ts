@@ -63,7 +63,9 @@ set $!msg = $msg;
 action(type="omfile" file="${out}" template="fields")
 `;
   fs.writeFileSync(path.join(dir, 'rsyslog.conf'), conf);
-  const child: ChildProcess = spawn(RSYSLOGD, ['-n', '-f', path.join(dir, 'rsyslog.conf'), '-i', path.join(dir, 'rsyslogd.pid')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(RSYSLOGD, ['-n', '-f', path.join(dir, 'rsyslog.conf'), '-i', path.join(dir, 'rsyslogd.pid')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
@@ -74,10 +76,18 @@ action(type="omfile" file="${out}" template="fields")
     async messages(count, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const lines = fs.existsSync(out) ? fs.readFileSync(out, 'utf8').split('\n').filter((l) => l !== '') : [];
+        const lines = fs.existsSync(out)
+          ? fs
+              .readFileSync(out, 'utf8')
+              .split('\n')
+              .filter((l) => l !== '')
+          : [];
         if (lines.length >= count || Date.now() > deadline) {
           return lines.map((l) => {
-            const { timestamp, fields } = JSON.parse(l) as { timestamp: string; fields: RsyslogMessage & { 'rfc5424-sd'?: Record<string, Record<string, string>> } };
+            const { timestamp, fields } = JSON.parse(l) as {
+              timestamp: string;
+              fields: RsyslogMessage & { 'rfc5424-sd'?: Record<string, Record<string, string>> };
+            };
             return { ...fields, timestamp, ...(fields['rfc5424-sd'] ? { rfc5424_sd: fields['rfc5424-sd'] } : {}) };
           });
         }
@@ -101,7 +111,10 @@ async function waitForPort(port: number, child: ChildProcess, output: () => stri
     if (child.exitCode !== null) throw new Error(`rsyslogd exited (${child.exitCode}): ${output()}`);
     const open = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => { s.destroy(); resolve(true); });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
       s.once('error', () => resolve(false));
     });
     if (open) return;

@@ -20,7 +20,11 @@ export interface TestLog {
 }
 
 /** A log of `events` with a checkpoint at each of `checkpointSizes`, signed by a fresh key. */
-export function buildLog(events: readonly unknown[], checkpointSizes: readonly number[], options: { tenant?: string; signerKey?: string; start?: number } = {}): TestLog {
+export function buildLog(
+  events: readonly unknown[],
+  checkpointSizes: readonly number[],
+  options: { tenant?: string; signerKey?: string; start?: number } = {},
+): TestLog {
   const tenant = options.tenant ?? 'acme';
   const origin = `trailproof.test/t/${tenant}`;
   const signerKey = options.signerKey ?? generateSignerKey(origin).signerKey;
@@ -44,10 +48,15 @@ export function buildLog(events: readonly unknown[], checkpointSizes: readonly n
 }
 
 /** The log as bundle lines (no newlines), checkpoints interleaved as the writer does. */
-export function bundleLines(log: TestLog, options: { leaves?: readonly BundleLeaf[]; checkpoints?: ReadonlyMap<number, string>; end?: boolean } = {}): string[] {
+export function bundleLines(
+  log: TestLog,
+  options: { leaves?: readonly BundleLeaf[]; checkpoints?: ReadonlyMap<number, string>; end?: boolean } = {},
+): string[] {
   const leaves = options.leaves ?? log.leaves;
   const checkpoints = [...(options.checkpoints ?? log.checkpoints)].sort((a, b) => a[0] - b[0]);
-  const out = [headerLine({ tenant: log.tenant, origin: log.origin, verifier_keys: [log.verifierKey], size: leaves.length, created_at: '2026-11-23T00:00:00.000Z' })];
+  const out = [
+    headerLine({ tenant: log.tenant, origin: log.origin, verifier_keys: [log.verifierKey], size: leaves.length, created_at: '2026-11-23T00:00:00.000Z' }),
+  ];
   let next = 0;
   const upTo = (size: number) => {
     while (next < checkpoints.length && checkpoints[next]![0] <= size) {
@@ -67,6 +76,6 @@ export function bundleLines(log: TestLog, options: { leaves?: readonly BundleLea
 
 /** A UUIDv7-shaped uid that sorts by (ms, n). */
 function uuidAt(ms: number, n: number): string {
-  const hex = ms.toString(16).padStart(12, '0') + '7' + (n % 4096).toString(16).padStart(3, '0') + '8' + n.toString(16).padStart(15, '0');
+  const hex = `${ms.toString(16).padStart(12, '0')}7${(n % 4096).toString(16).padStart(3, '0')}8${n.toString(16).padStart(15, '0')}`;
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }

@@ -15,7 +15,12 @@ const STORAGE_KEY = 'trailproof.key';
 const THEME_KEY = 'trailproof.theme';
 type View = 'events' | 'tenants' | 'keys' | 'streams' | 'ledger';
 
-interface WhoAmI { key_id: string; name: string; scope: 'read' | 'admin' | 'ingest'; tenant: string | null }
+interface WhoAmI {
+  key_id: string;
+  name: string;
+  scope: 'read' | 'admin' | 'ingest';
+  tenant: string | null;
+}
 
 @customElement('tp-console')
 export class TpConsole extends LitElement {
@@ -27,7 +32,10 @@ export class TpConsole extends LitElement {
   @state() private error = '';
   @state() private busy = false;
 
-  static override styles = [tokens, controls, css`
+  static override styles = [
+    tokens,
+    controls,
+    css`
     :host { display: flex; flex-direction: column; height: 100vh; height: 100dvh; }
     header { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 16px; padding: 8px 16px; border-bottom: 1px solid var(--_border); background: var(--_surface); }
     .brand { font-weight: 700; font-size: 16px; }
@@ -42,7 +50,8 @@ export class TpConsole extends LitElement {
     .signin { max-width: 420px; margin: 12vh auto; display: flex; flex-direction: column; gap: 12px; padding: 24px; border: 1px solid var(--_border); border-radius: var(--_radius); background: var(--_surface); }
     .signin h1 { margin: 0; font-size: 20px; }
     .signin input { width: 100%; }
-  `];
+  `,
+  ];
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -68,7 +77,12 @@ export class TpConsole extends LitElement {
       this.api = api;
     } catch (err) {
       sessionStorage.removeItem(STORAGE_KEY);
-      this.error = err instanceof ApiError && err.status === 401 ? 'That key is unknown, revoked or expired.' : err instanceof ApiError && err.status === 403 ? 'That key cannot read (an ingest key?). Sign in with a read or admin key.' : String(err);
+      this.error =
+        err instanceof ApiError && err.status === 401
+          ? 'That key is unknown, revoked or expired.'
+          : err instanceof ApiError && err.status === 403
+            ? 'That key cannot read (an ingest key?). Sign in with a read or admin key.'
+            : String(err);
     } finally {
       this.busy = false;
     }
@@ -116,17 +130,36 @@ export class TpConsole extends LitElement {
     if (!this.api || !this.me) return this.renderSignIn();
     const admin = this.me.scope === 'admin';
     const unbound = this.me.tenant === null;
-    const views: [View, string][] = [['events', 'Events'], ...(admin ? ([['tenants', 'Tenants'], ['keys', 'API keys'], ['streams', 'Streams']] as [View, string][]) : []), ['ledger', 'Ledger']];
+    const views: [View, string][] = [
+      ['events', 'Events'],
+      ...(admin
+        ? ([
+            ['tenants', 'Tenants'],
+            ['keys', 'API keys'],
+            ['streams', 'Streams'],
+          ] as [View, string][])
+        : []),
+      ['ledger', 'Ledger'],
+    ];
     return html`
       <header>
         <span class="brand">Trailproof</span>
         <nav aria-label="Console pages">${views.map(([v, label]) => html`<a href="?view=${v}" aria-current=${this.view === v ? 'page' : 'false'} @click=${(e: Event) => this.go(v, e)}>${label}</a>`)}</nav>
         <span class="spacer"></span>
-        ${unbound ? (admin && this.tenants.length
-          ? html`<label>Tenant<select aria-label="Tenant" @change=${(e: Event) => { this.tenant = (e.target as HTMLSelectElement).value; this.replaceUrl(); }}>
+        ${
+          unbound
+            ? admin && this.tenants.length
+              ? html`<label>Tenant<select aria-label="Tenant" @change=${(e: Event) => {
+                  this.tenant = (e.target as HTMLSelectElement).value;
+                  this.replaceUrl();
+                }}>
               ${this.tenants.map((t) => html`<option value=${t} ?selected=${t === this.tenant}>${t}</option>`)}</select></label>`
-          : html`<label>Tenant<input aria-label="Tenant" .value=${this.tenant} @change=${(e: Event) => { this.tenant = (e.target as HTMLInputElement).value.trim(); this.replaceUrl(); }}></label>`)
-          : html`<span class="muted">Tenant <strong>${this.me.tenant}</strong></span>`}
+              : html`<label>Tenant<input aria-label="Tenant" .value=${this.tenant} @change=${(e: Event) => {
+                  this.tenant = (e.target as HTMLInputElement).value.trim();
+                  this.replaceUrl();
+                }}></label>`
+            : html`<span class="muted">Tenant <strong>${this.me.tenant}</strong></span>`
+        }
         <span class="muted" title=${`key ${this.me.key_id}`}>${this.me.name} (${this.me.scope})</span>
         <button type="button" @click=${this.toggleTheme} aria-label="Switch light/dark theme">◐</button>
         <button type="button" @click=${this.signOut}>Sign out</button>

@@ -20,7 +20,9 @@ export class TpEventDrawer extends LitElement {
   /** undefined while checking. */
   @property({ attribute: false }) verification: VerifyResult | undefined;
 
-  static override styles = [controls, css`
+  static override styles = [
+    controls,
+    css`
     :host { display: block; position: fixed; top: 0; right: 0; bottom: 0; width: min(560px, 100vw); background: var(--_bg); border-left: 1px solid var(--_border); box-shadow: -8px 0 24px rgb(0 0 0 / 0.15); overflow-y: auto; z-index: 10; }
     header { display: flex; align-items: center; justify-content: space-between; gap: 8px; padding: 12px 16px; border-bottom: 1px solid var(--_border); position: sticky; top: 0; background: var(--_bg); }
     h2 { font-size: 16px; margin: 0; font-family: var(--_mono); overflow-wrap: anywhere; }
@@ -41,7 +43,8 @@ export class TpEventDrawer extends LitElement {
     pre { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; }
     ul.related { list-style: none; padding: 0; margin: 0; display: flex; flex-direction: column; gap: 6px; }
     a { color: var(--_accent); }
-  `];
+  `,
+  ];
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -85,17 +88,23 @@ export class TpEventDrawer extends LitElement {
           <dt>Tenant</dt><dd class="mono">${e.tenant}</dd>
         </dl>
       </section>
-      ${e.changes?.length ? html`<section>
+      ${
+        e.changes?.length
+          ? html`<section>
         <h3>Changes</h3>
         <table class="diff">
           <thead><tr><th scope="col">Field</th><th scope="col">Before</th><th scope="col">After</th></tr></thead>
-          <tbody>${e.changes.map((c) => html`<tr>
+          <tbody>${e.changes.map(
+            (c) => html`<tr>
             <td class="mono">${c.field}</td>
             <td class="before"><span class="sr-only">before: </span><pre>${jsonText(c.before)}</pre></td>
             <td class="after"><span class="sr-only">after: </span><pre>${jsonText(c.after)}</pre></td>
-          </tr>`)}</tbody>
+          </tr>`,
+          )}</tbody>
         </table>
-      </section>` : nothing}
+      </section>`
+          : nothing
+      }
       ${e.metadata && Object.keys(e.metadata).length ? html`<section><h3>Metadata</h3><pre>${JSON.stringify(e.metadata, null, 2)}</pre></section>` : nothing}
       <section>
         <h3>Related</h3>
@@ -107,7 +116,8 @@ export class TpEventDrawer extends LitElement {
   private renderBadge() {
     const v = this.verification;
     if (!v) return html`<span class="badge pending" data-verify="pending">Verifying inclusion proof…</span>`;
-    if (v.ok) return html`<span class="badge ok" data-verify="ok" title=${`Leaf ${v.index} of ${v.origin}`}>✓ Verified at checkpoint ${v.checkpointSize}</span>`;
+    if (v.ok)
+      return html`<span class="badge ok" data-verify="ok" title=${`Leaf ${v.index} of ${v.origin}`}>✓ Verified at checkpoint ${v.checkpointSize}</span>`;
     return html`<span class="badge bad" data-verify="failed">✗ Verification failed (${v.step}): ${v.message}</span>`;
   }
 
@@ -116,11 +126,14 @@ export class TpEventDrawer extends LitElement {
     day.setHours(0, 0, 0, 0);
     const next = new Date(day);
     next.setDate(day.getDate() + 1);
-    const out: RelatedView[] = [{
-      label: `Everything ${e.actor.name ?? e.actor.id} did that day`,
-      filters: { actor: e.actor.id, range: 'custom', since: day.toISOString(), until: next.toISOString() },
-    }];
-    for (const t of e.targets) out.push({ label: `All events on ${t.type} ${t.name ?? t.id}`, filters: { target_type: t.type, target_id: t.id, range: '30d' } });
+    const out: RelatedView[] = [
+      {
+        label: `Everything ${e.actor.name ?? e.actor.id} did that day`,
+        filters: { actor: e.actor.id, range: 'custom', since: day.toISOString(), until: next.toISOString() },
+      },
+    ];
+    for (const t of e.targets)
+      out.push({ label: `All events on ${t.type} ${t.name ?? t.id}`, filters: { target_type: t.type, target_id: t.id, range: '30d' } });
     return out;
   }
 

@@ -27,7 +27,9 @@ export class TpEventTable extends LitElement {
     if (entry) this.viewHeight = entry.contentRect.height;
   });
 
-  static override styles = [controls, css`
+  static override styles = [
+    controls,
+    css`
     :host { display: flex; flex-direction: column; min-height: 0; background: transparent; }
     .viewport { flex: 1; overflow-y: auto; position: relative; border: 1px solid var(--_border); border-radius: var(--_radius); min-height: 200px; }
     .viewport:focus-visible { outline: 2px solid var(--_focus); }
@@ -46,7 +48,8 @@ export class TpEventTable extends LitElement {
       .head, .row { grid-template-columns: 12px 92px minmax(64px, 1fr) minmax(72px, 1.2fr) 56px; gap: 6px; padding: 0 6px; font-size: 12px; }
       .c-targets, .c-ip, .c-location { display: none; }
     }
-  `];
+  `,
+  ];
 
   override connectedCallback(): void {
     super.connectedCallback();

@@ -50,7 +50,9 @@ export class TpEvents extends LitElement {
   /** When the first page of the current filter arrived (the benchmark reads it). */
   lastPageAt = 0;
 
-  static override styles = [controls, css`
+  static override styles = [
+    controls,
+    css`
     :host { display: flex; flex-direction: column; gap: 10px; min-height: 0; height: 100%; background: transparent; }
     form { display: flex; flex-wrap: wrap; gap: 8px; align-items: flex-end; }
     form label { flex: 1 1 120px; min-width: 100px; }
@@ -62,7 +64,8 @@ export class TpEvents extends LitElement {
     .status.ok { color: var(--_ok); }
     tp-event-table { flex: 1; min-height: 240px; }
     @media (max-width: 720px) { :host { height: auto; } tp-event-table { flex: none; height: 75vh; } form label { flex-basis: 40%; } }
-  `];
+  `,
+  ];
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -193,9 +196,10 @@ export class TpEvents extends LitElement {
     this.viewStatus = `Verifying… 0/${rows.length}`;
     await Promise.all(Array.from({ length: 6 }, worker));
     if (generation !== this.generation) return;
-    this.viewStatus = failed === 0
-      ? `✓ All ${done} loaded events verified${checkpoint ? ` (checkpoint ${checkpoint})` : ''}`
-      : `✗ ${failed} of ${done} loaded events failed verification`;
+    this.viewStatus =
+      failed === 0
+        ? `✓ All ${done} loaded events verified${checkpoint ? ` (checkpoint ${checkpoint})` : ''}`
+        : `✗ ${failed} of ${done} loaded events failed verification`;
   }
 
   private async exportAs(format: string): Promise<void> {
@@ -223,8 +227,14 @@ export class TpEvents extends LitElement {
     const get = (k: string) => String(data.get(k) ?? '').trim();
     const range = get('range') as RangePreset;
     const f: Filters = {
-      actor: get('actor'), action: get('action'), target_type: get('target_type'), target_id: get('target_id'),
-      outcome: get('outcome') as Filters['outcome'], ip: get('ip'), q: get('q'), range,
+      actor: get('actor'),
+      action: get('action'),
+      target_type: get('target_type'),
+      target_id: get('target_id'),
+      outcome: get('outcome') as Filters['outcome'],
+      ip: get('ip'),
+      q: get('q'),
+      range,
       since: range === 'custom' ? localInputToIso(get('since')) || this.window.since : '',
       until: range === 'custom' ? localInputToIso(get('until')) || this.window.until : '',
     };
@@ -257,9 +267,13 @@ export class TpEvents extends LitElement {
         <label>Time range<select name="range" .value=${f.range}>
           ${(['1h', '24h', '7d', '30d', 'custom'] as const).map((r) => html`<option value=${r} ?selected=${f.range === r}>${r === 'custom' ? 'custom…' : `last ${r}`}</option>`)}
         </select></label>
-        ${f.range === 'custom' ? html`
+        ${
+          f.range === 'custom'
+            ? html`
           <label>From<input type="datetime-local" name="since" .value=${isoToLocalInput(f.since || this.window.since)}></label>
-          <label>To<input type="datetime-local" name="until" .value=${isoToLocalInput(f.until || this.window.until)}></label>` : nothing}
+          <label>To<input type="datetime-local" name="until" .value=${isoToLocalInput(f.until || this.window.until)}></label>`
+            : nothing
+        }
         <label class="q">Search<input name="q" type="search" .value=${f.q} placeholder="free text" autocomplete="off"></label>
         <button class="primary" type="submit">Apply</button>
       </form>

@@ -15,12 +15,15 @@ export class TpHistogram extends LitElement {
   private plot: uPlot | undefined;
   private resize = new ResizeObserver(() => this.plot?.setSize(this.size()));
 
-  static override styles = [unsafeCSS(uplotCss), css`
+  static override styles = [
+    unsafeCSS(uplotCss),
+    css`
     :host { display: block; }
     .chart { height: 110px; width: 100%; }
     .summary { font-size: 12px; color: var(--_muted); margin: 2px 0 4px; }
     .u-select { background: color-mix(in srgb, var(--_accent) 25%, transparent); }
-  `];
+  `,
+  ];
 
   override render() {
     const d = this.data;
@@ -58,23 +61,29 @@ export class TpHistogram extends LitElement {
     const grid = color('--_border', '#d9dde3');
     const accent = color('--_accent', '#2457d6');
     const axis = { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: '11px system-ui' };
-    this.plot = new uPlot({
-      ...this.size(),
-      legend: { show: false },
-      cursor: { drag: { x: true, y: false, setScale: false }, points: { show: false } },
-      scales: { x: { time: true } },
-      axes: [{ ...axis }, { ...axis, size: 44 }],
-      series: [{}, { fill: accent, stroke: accent, width: 0, paths: uPlot.paths.bars!({ size: [0.9, 60] }) }],
-      hooks: {
-        setSelect: [(u) => {
-          if (u.select.width < 3) return;
-          const since = u.posToVal(u.select.left, 'x') * 1000;
-          const until = u.posToVal(u.select.left + u.select.width, 'x') * 1000;
-          u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
-          this.dispatchEvent(new CustomEvent('zoom', { detail: { since: new Date(since).toISOString(), until: new Date(until).toISOString() } }));
-        }],
+    this.plot = new uPlot(
+      {
+        ...this.size(),
+        legend: { show: false },
+        cursor: { drag: { x: true, y: false, setScale: false }, points: { show: false } },
+        scales: { x: { time: true } },
+        axes: [{ ...axis }, { ...axis, size: 44 }],
+        series: [{}, { fill: accent, stroke: accent, width: 0, paths: uPlot.paths.bars!({ size: [0.9, 60] }) }],
+        hooks: {
+          setSelect: [
+            (u) => {
+              if (u.select.width < 3) return;
+              const since = u.posToVal(u.select.left, 'x') * 1000;
+              const until = u.posToVal(u.select.left + u.select.width, 'x') * 1000;
+              u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+              this.dispatchEvent(new CustomEvent('zoom', { detail: { since: new Date(since).toISOString(), until: new Date(until).toISOString() } }));
+            },
+          ],
+        },
       },
-    }, data, this.chart);
+      data,
+      this.chart,
+    );
     this.resize.observe(this);
   }
 

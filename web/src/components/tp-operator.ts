@@ -5,8 +5,19 @@ import { Api, errorText } from '../api.ts';
 import { utcTime } from '../format.ts';
 import { operatorPage } from '../theme.ts';
 
-interface Tenant { id: string; name?: string; created_at?: string }
-interface Key { id: string; name: string; scope: string; tenant: string | null; created_at: string; revoked_at: string | null }
+interface Tenant {
+  id: string;
+  name?: string;
+  created_at?: string;
+}
+interface Key {
+  id: string;
+  name: string;
+  scope: string;
+  tenant: string | null;
+  created_at: string;
+  revoked_at: string | null;
+}
 
 @customElement('tp-tenants-page')
 export class TpTenantsPage extends LitElement {
@@ -85,7 +96,11 @@ export class TpKeysPage extends LitElement {
     const data = new FormData(form);
     const tenant = String(data.get('tenant') ?? '').trim();
     try {
-      const key = await this.api.post<Key & { secret: string }>('/v1/keys', { name: String(data.get('name')), scope: String(data.get('scope')), ...(tenant ? { tenant } : {}) });
+      const key = await this.api.post<Key & { secret: string }>('/v1/keys', {
+        name: String(data.get('name')),
+        scope: String(data.get('scope')),
+        ...(tenant ? { tenant } : {}),
+      });
       this.created = { secret: key.secret, name: key.name };
       form.reset();
       this.error = '';
@@ -113,16 +128,22 @@ export class TpKeysPage extends LitElement {
         <label>Tenant${this.boundTenant ? html`<input name="tenant" .value=${this.boundTenant} readonly>` : html`<input name="tenant" placeholder="(all tenants)">`}</label>
         <button class="primary" type="submit">Create key</button>
       </form>
-      ${this.created ? html`<div class="secret" role="status">Key <strong>${this.created.name}</strong> created. It is shown only this once; copy it now:
+      ${
+        this.created
+          ? html`<div class="secret" role="status">Key <strong>${this.created.name}</strong> created. It is shown only this once; copy it now:
         <code data-new-key>${this.created.secret}</code>
         <button type="button" @click=${() => void navigator.clipboard?.writeText(this.created!.secret)}>Copy</button>
-        <button type="button" @click=${() => (this.created = undefined)}>Done</button></div>` : nothing}
+        <button type="button" @click=${() => (this.created = undefined)}>Done</button></div>`
+          : nothing
+      }
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       <table><thead><tr><th scope="col">Id</th><th scope="col">Name</th><th scope="col">Scope</th><th scope="col">Tenant</th><th scope="col">Created</th><th scope="col">Status</th></tr></thead>
-        <tbody>${this.keys.map((k) => html`<tr>
+        <tbody>${this.keys.map(
+          (k) => html`<tr>
           <td class="mono">${k.id}</td><td>${k.name}</td><td>${k.scope}</td><td>${k.tenant ?? 'all'}</td><td>${utcTime(k.created_at)}</td>
           <td>${k.revoked_at ? html`<span class="muted">revoked</span>` : html`<button type="button" @click=${() => this.revoke(k)} aria-label=${`Revoke key ${k.name}`}>Revoke</button>`}</td>
-        </tr>`)}</tbody></table>`;
+        </tr>`,
+        )}</tbody></table>`;
   }
 }
 
@@ -162,15 +183,23 @@ export class TpLedgerPage extends LitElement {
     const s = this.status;
     return html`<h2>Ledger</h2>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
-      ${s ? html`<dl>
+      ${
+        s
+          ? html`<dl>
         <dt>Log origin</dt><dd class="mono">${s.origin}</dd>
         <dt>Tree size</dt><dd>${s.size.toLocaleString()} events</dd>
         <dt>Root</dt><dd class="mono">${s.root}</dd>
         <dt>Last checkpoint</dt><dd>${s.checkpoint ? html`size ${s.checkpoint.size.toLocaleString()} at ${utcTime(s.checkpoint.issued_at)} <span class="muted">(key ${s.checkpoint.key_name}+${s.checkpoint.key_id})</span>` : 'none yet'}</dd>
         <dt>Not yet checkpointed</dt><dd>${s.checkpoint_lag.toLocaleString()} events</dd>
-        <dt>Self-audit</dt><dd>${s.self_audit ? html`<span class=${s.self_audit.ok ? 'ok' : 'bad'}>${s.self_audit.ok === null ? 'running' : s.self_audit.ok ? '✓ clean' : '✗ problems found'}</span> — run ${s.self_audit.run}, ${utcTime(s.self_audit.started_at)}
-          ${s.self_audit.report ? html`<pre>${JSON.stringify(s.self_audit.report, null, 2)}</pre>` : nothing}` : 'never run (trailproof ledger audit)'}</dd>
+        <dt>Self-audit</dt><dd>${
+          s.self_audit
+            ? html`<span class=${s.self_audit.ok ? 'ok' : 'bad'}>${s.self_audit.ok === null ? 'running' : s.self_audit.ok ? '✓ clean' : '✗ problems found'}</span> — run ${s.self_audit.run}, ${utcTime(s.self_audit.started_at)}
+          ${s.self_audit.report ? html`<pre>${JSON.stringify(s.self_audit.report, null, 2)}</pre>` : nothing}`
+            : 'never run (trailproof ledger audit)'
+        }</dd>
         <dt>Witnesses</dt><dd>${s.witnesses.length ? s.witnesses.map((w) => html`<div><span class="mono">${w.witness}</span>: cosigned size ${w.checkpoint_size.toLocaleString()} at ${utcTime(w.received_at)}</div>`) : 'none configured'}</dd>
-      </dl>` : nothing}`;
+      </dl>`
+          : nothing
+      }`;
   }
 }

@@ -32,7 +32,6 @@ interface Stream {
   last_error_at: string | null;
 }
 
-
 @customElement('tp-streams-page')
 export class TpStreamsPage extends LitElement {
   @property({ attribute: false }) api!: Api;
@@ -51,7 +50,9 @@ export class TpStreamsPage extends LitElement {
   private timer: ReturnType<typeof setInterval> | undefined;
   private generation = 0;
 
-  static override styles = [operatorPage, css`
+  static override styles = [
+    operatorPage,
+    css`
     .streams { list-style: none; padding: 0; margin: 12px 0; display: grid; gap: 12px; grid-template-columns: repeat(auto-fill, minmax(min(100%, 420px), 1fr)); }
     .stream { border: 1px solid var(--_border); border-radius: var(--_radius); padding: 12px; background: var(--_surface); min-width: 0; }
     .stream[data-state='paused'] { border-color: var(--_bad); }
@@ -77,12 +78,15 @@ export class TpStreamsPage extends LitElement {
     .field-error { color: var(--_bad); font-size: 12px; max-width: 40ch; }
     [aria-invalid='true'] { border-color: var(--_bad); }
     .submit { display: flex; gap: 8px; align-items: center; }
-  `];
+  `,
+  ];
 
   override connectedCallback(): void {
     super.connectedCallback();
     document.addEventListener('visibilitychange', this.onVisibility);
-    this.timer = setInterval(() => { if (document.visibilityState === 'visible') void this.load(); }, REFRESH_MS);
+    this.timer = setInterval(() => {
+      if (document.visibilityState === 'visible') void this.load();
+    }, REFRESH_MS);
   }
 
   override disconnectedCallback(): void {
@@ -157,7 +161,9 @@ export class TpStreamsPage extends LitElement {
     const form = e.target as HTMLFormElement;
     const data = new FormData(form);
     const text = (name: string) => String(data.get(name) ?? '').trim();
-    const actions = text('actions').split(/[\s,]+/).filter(Boolean);
+    const actions = text('actions')
+      .split(/[\s,]+/)
+      .filter(Boolean);
     const outcome = text('outcome');
     const secret = String(data.get('secret') ?? '');
     const since = localInputToIso(text('since'));
@@ -166,7 +172,9 @@ export class TpStreamsPage extends LitElement {
       name: text('name'),
       kind: this.kind.kind,
       format: text('format'),
-      config: configFrom(this.kind, (name) => (this.kind.config.find((f) => f.name === name)?.type === 'flag' ? data.get(`config.${name}`) === 'on' : String(data.get(`config.${name}`) ?? ''))),
+      config: configFrom(this.kind, (name) =>
+        this.kind.config.find((f) => f.name === name)?.type === 'flag' ? data.get(`config.${name}`) === 'on' : String(data.get(`config.${name}`) ?? ''),
+      ),
       ...(actions.length || outcome ? { filter: { ...(actions.length ? { actions } : {}), ...(outcome ? { outcome } : {}) } } : {}),
       ...(secret ? { secret } : {}),
       ...(since ? { since } : {}),
@@ -193,10 +201,14 @@ export class TpStreamsPage extends LitElement {
 
   override render() {
     return html`<h2>Streams</h2>
-      <p class="muted">Destinations that receive ${this.tenant ? html`<strong>${this.tenant}</strong>'s` : 'this tenant\'s'} events as they commit, in order, at least once. Status refreshes every ${REFRESH_MS / 1000} s.</p>
+      <p class="muted">Destinations that receive ${this.tenant ? html`<strong>${this.tenant}</strong>'s` : "this tenant's"} events as they commit, in order, at least once. Status refreshes every ${REFRESH_MS / 1000} s.</p>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       ${this.loaded && this.streams.length === 0 ? html`<p data-empty>No streams yet: create one below.</p>` : nothing}
-      <ul class="streams" aria-label="Stream destinations">${repeat(this.streams, (s) => s.id, (s) => this.renderStream(s))}</ul>
+      <ul class="streams" aria-label="Stream destinations">${repeat(
+        this.streams,
+        (s) => s.id,
+        (s) => this.renderStream(s),
+      )}</ul>
       ${this.renderCreate()}`;
   }
 
@@ -222,9 +234,11 @@ export class TpStreamsPage extends LitElement {
       </dl>
       ${rowError ? html`<p class="error" role="alert">${rowError}</p>` : nothing}
       <div class="actions">
-        ${state === 'active'
-          ? html`<button type="button" @click=${() => this.pause(s)} aria-label=${`Pause stream ${s.name}`}>Pause</button>`
-          : html`<button type="button" class="primary" @click=${() => this.resume(s)} aria-label=${`Resume stream ${s.name}`}>Resume</button>`}
+        ${
+          state === 'active'
+            ? html`<button type="button" @click=${() => this.pause(s)} aria-label=${`Pause stream ${s.name}`}>Pause</button>`
+            : html`<button type="button" class="primary" @click=${() => this.resume(s)} aria-label=${`Resume stream ${s.name}`}>Resume</button>`
+        }
         <form @submit=${(e: Event) => this.replay(s, e)} aria-label=${`Replay stream ${s.name}`}>
           <label for=${replayId}>Replay from<input id=${replayId} name="since" type="datetime-local" step="1" required></label>
           <button type="submit" aria-label=${`Replay stream ${s.name} from that time`}>Replay</button>
@@ -242,14 +256,21 @@ export class TpStreamsPage extends LitElement {
       <form @submit=${this.create} aria-labelledby="create-title">
         <fieldset><legend>Destination</legend>
           ${this.field('/name', 'Name', html`<input id="f-name" name="name" required maxlength="100" placeholder="siem" autocomplete="off" aria-invalid=${errors.invalid('/name')} aria-describedby=${errors.describedBy('/name')}>`)}
-          ${this.field('/kind', 'Kind', html`<select id="f-kind" name="kind" @change=${this.pickKind} aria-describedby=${errors.describedBy('/kind')}>
-            ${STREAM_KINDS.map((k) => html`<option value=${k.kind} ?selected=${k === kind}>${k.label}</option>`)}</select>`)}
+          ${this.field(
+            '/kind',
+            'Kind',
+            html`<select id="f-kind" name="kind" @change=${this.pickKind} aria-describedby=${errors.describedBy('/kind')}>
+            ${STREAM_KINDS.map((k) => html`<option value=${k.kind} ?selected=${k === kind}>${k.label}</option>`)}</select>`,
+          )}
           ${keyed(kind.kind, this.field('/format', 'Format', html`<select id="f-format" name="format" aria-describedby=${errors.describedBy('/format')}>${kind.formats.map((f) => html`<option value=${f}>${f}</option>`)}</select>`))}
         </fieldset>
-        ${keyed(kind.kind, html`<fieldset><legend>Settings</legend>
+        ${keyed(
+          kind.kind,
+          html`<fieldset><legend>Settings</legend>
           ${kind.config.map((f) => this.configField(f))}
           ${kind.secret ? this.field('/secret', kind.secret, html`<input id="f-secret" name="secret" type="password" required autocomplete="new-password" aria-invalid=${errors.invalid('/secret')} aria-describedby=${errors.describedBy('/secret')}>`) : nothing}
-        </fieldset>`)}
+        </fieldset>`,
+        )}
         <fieldset><legend>Filter (empty: every event)</legend>
           ${this.field('/filter/actions', 'Actions or prefixes (comma-separated)', html`<input id="f-actions" name="actions" placeholder="user.*, document.exported" autocomplete="off" aria-invalid=${errors.invalid('/filter/actions')} aria-describedby=${errors.describedBy('/filter/actions')}>`, true)}
           ${this.field('/filter/outcome', 'Outcome', html`<select id="f-outcome" name="outcome" aria-describedby=${errors.describedBy('/filter/outcome')}><option value="">any</option><option value="success">success</option><option value="failure">failure</option></select>`)}
@@ -267,9 +288,10 @@ export class TpStreamsPage extends LitElement {
     if (f.type === 'flag') {
       return html`<div class="field"><label class="check" for=${id}><input id=${id} name=${`config.${f.name}`} type="checkbox" aria-invalid=${this.formErrors.invalid(pointer)} aria-describedby=${this.formErrors.describedBy(pointer)}>${f.label}</label>${fieldError(this.formErrors, pointer)}</div>`;
     }
-    const control = f.type === 'pem'
-      ? html`<textarea id=${id} name=${`config.${f.name}`} placeholder=${f.placeholder ?? ''} spellcheck="false" aria-invalid=${this.formErrors.invalid(pointer)} aria-describedby=${this.formErrors.describedBy(pointer)}></textarea>`
-      : html`<input id=${id} name=${`config.${f.name}`} type=${f.type === 'url' ? 'url' : 'text'} inputmode=${f.type === 'port' ? 'numeric' : f.type === 'url' ? 'url' : 'text'}
+    const control =
+      f.type === 'pem'
+        ? html`<textarea id=${id} name=${`config.${f.name}`} placeholder=${f.placeholder ?? ''} spellcheck="false" aria-invalid=${this.formErrors.invalid(pointer)} aria-describedby=${this.formErrors.describedBy(pointer)}></textarea>`
+        : html`<input id=${id} name=${`config.${f.name}`} type=${f.type === 'url' ? 'url' : 'text'} inputmode=${f.type === 'port' ? 'numeric' : f.type === 'url' ? 'url' : 'text'}
           ?required=${f.required === true} placeholder=${f.placeholder ?? ''} autocomplete="off" aria-invalid=${this.formErrors.invalid(pointer)} aria-describedby=${this.formErrors.describedBy(pointer)}>`;
     return this.field(pointer, f.label, control, f.type === 'url' || f.type === 'pem');
   }

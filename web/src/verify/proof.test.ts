@@ -15,7 +15,13 @@ let shown: { uid: string; tenant: string; received_at: string };
 beforeAll(async () => {
   t = await createTestApp();
   await t.createTenant('acme');
-  const events = Array.from({ length: 13 }, (_, i) => ({ tenant: 'acme', action: 'document.update', actor: { type: 'user', id: `u${i}` }, changes: [{ field: 'title', before: 'a', after: `b${i}` }], metadata: { n: i, price: 1.5 } }));
+  const events = Array.from({ length: 13 }, (_, i) => ({
+    tenant: 'acme',
+    action: 'document.update',
+    actor: { type: 'user', id: `u${i}` },
+    changes: [{ field: 'title', before: 'a', after: `b${i}` }],
+    metadata: { n: i, price: 1.5 },
+  }));
   const res = await t.request('POST', '/v1/events', { body: { events } });
   const uid = (res.json().accepted as { uid: string }[])[6]!.uid;
   proof = (await t.request('GET', `/v1/events/${uid}/proof`)).json();

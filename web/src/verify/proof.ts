@@ -22,9 +22,7 @@ export interface ProofResponse {
 
 export type VerifyStep = 'commitment' | 'envelope' | 'proof' | 'signature' | 'root' | 'event';
 
-export type VerifyResult =
-  | { ok: true; checkpointSize: number; index: number; origin: string }
-  | { ok: false; step: VerifyStep; message: string };
+export type VerifyResult = { ok: true; checkpointSize: number; index: number; origin: string } | { ok: false; step: VerifyStep; message: string };
 
 /** What the console showed, checked against the verified envelope (uid, tenant, received time). */
 export interface Displayed {
@@ -45,7 +43,8 @@ export async function verifyProof(response: ProofResponse, verifierKeys: readonl
     }
     if (response.event === null || response.salt === null) return fail('commitment', 'the event body was erased; only its place in the log can be checked');
     const commitment = await sha256(concat(hexBytes(response.salt), encoder.encode(canonicalJson(response.event))));
-    if (hex(commitment) !== envelope.commitment) return fail('commitment', 'the event content does not match the commitment in the log: it was changed after it was recorded');
+    if (hex(commitment) !== envelope.commitment)
+      return fail('commitment', 'the event content does not match the commitment in the log: it was changed after it was recorded');
 
     const leaf = await sha256(concat(Uint8Array.of(0), encoder.encode(canonicalJson(envelope))));
     const proof = parseTlogProof(response.proof);
@@ -54,7 +53,7 @@ export async function verifyProof(response: ProofResponse, verifierKeys: readonl
     const note = await openNote(proof.checkpoint, verifierKeys);
     if (!note) return fail('signature', 'the checkpoint is not signed by the published key of this log');
     const [origin, sizeLine, rootLine] = note.text.split('\n');
-    if (!origin || !origin.endsWith(`/t/${envelope.tenant}`)) return fail('signature', `the checkpoint is for log ${origin}, not tenant ${envelope.tenant}`);
+    if (!origin?.endsWith(`/t/${envelope.tenant}`)) return fail('signature', `the checkpoint is for log ${origin}, not tenant ${envelope.tenant}`);
     const size = Number(sizeLine);
     if (!/^(0|[1-9]\d*)$/.test(sizeLine ?? '') || !Number.isSafeInteger(size)) return fail('proof', 'the checkpoint size is malformed');
     const root = base64Bytes(rootLine ?? '');
@@ -104,7 +103,10 @@ async function openNote(note: string, verifierKeys: readonly string[]): Promise<
   const split = note.indexOf('\n\n');
   if (split < 0) return undefined;
   const text = note.slice(0, split + 1);
-  const signatures = note.slice(split + 2).split('\n').filter((l) => l !== '');
+  const signatures = note
+    .slice(split + 2)
+    .split('\n')
+    .filter((l) => l !== '');
   for (const vkey of verifierKeys) {
     // name+hexid+base64: the base64 may itself hold '+', so split at the first two only.
     const [name, id, ...rest] = vkey.trim().split('+');
