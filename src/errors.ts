@@ -37,6 +37,12 @@ export const ERROR_STATUS = {
   UNAVAILABLE: 503,
   /** Configuration given at start is invalid. */
   CONFIG_INVALID: 500,
+  /** (at start) The HTTP port is taken by another program. */
+  PORT_IN_USE: 500,
+  /** (at start) Another `serve` owns the embedded database's data dir. */
+  DATA_DIR_IN_USE: 500,
+  /** (at start, and CLI commands) The database cannot be connected to: unreachable, wrong password, no such database. */
+  DATABASE_CONNECT_FAILED: 500,
   /** Ledger proof or signature did not verify. */
   LEDGER_PROOF_INVALID: 422,
   /** Witness: the checkpoint's origin is not a log this witness is configured for (c2sp.org/tlog-witness). */

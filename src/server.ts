@@ -1,18 +1,22 @@
 /**
- * `trailproof serve`: open the database (embedded or DATABASE_URL), migrate, make sure there is an
- * admin key, listen. On SIGINT/SIGTERM: stop accepting, finish in-flight requests (and so their
- * commits), close the pool, stop the embedded PostgreSQL.
+ * `trailproof serve`: bind the port, open the database (embedded or DATABASE_URL), migrate, serve,
+ * make sure there is an admin key and say how to use it. What can fail without side effects comes
+ * first: a port in use stops the start before anything is created. A start that fails later stops
+ * what it started. On SIGINT/SIGTERM: stop accepting, finish in-flight requests (and so their
+ * commits), close the pool, leave the embedded PostgreSQL (stopped unless others still use it).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { bootstrapAdminKey } from './auth/bootstrap.ts';
 import type { Config } from './config.ts';
+import { TrailproofError } from './errors.ts';
 import { buildApp } from './http/app.ts';
 import { ensureWebBuilt } from './http/web-routes.ts';
 import { createServices } from './http/services.ts';
 import { createLogger } from './logger.ts';
-import { openDatabase } from './store/database.ts';
+import { openDatabase, type Database } from './store/database.ts';
 import { loadLedgerKeys, type LedgerKeys } from './tlog/keys.ts';
 import { SelfAuditor } from './tlog/self-audit.ts';
 
@@ -24,17 +28,47 @@ export interface RunningServer {
 
 export async function serve(config: Config, options: { installSignalHandlers?: boolean } = {}): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
-  // Key problems are configuration errors: report them before starting a database.
-  const ledgerKeys = loadLedgerKeys(config);
-  logLedgerKeys(logger, ledgerKeys);
-  const db = await openDatabase(config, { log: (message) => logger.info(message), name: 'trailproof-serve' });
-  const firstKey = await bootstrapAdminKey(db.sql, config.adminKey);
+  // Until the app is ready, requests get 503 (so /readyz says "not yet").
+  const server = await listen(config, startingHandler);
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  let db: Database | undefined;
+  try {
+    const ledgerKeys = loadLedgerKeys(config);
+    db = await openDatabase(config, {
+      log: (message) => logger.info(message),
+      name: 'trailproof-serve',
+      user: { role: 'serve', command: 'serve', url },
+    });
+    logLedgerKeys(logger, ledgerKeys);
+    return await run(config, logger, server, url, db, ledgerKeys, options);
+  } catch (err) {
+    await closeServer(server);
+    await db?.close().catch((closeErr: unknown) => logger.error({ err: closeErr }, 'closing the database after a failed start failed'));
+    throw err;
+  }
+}
+
+async function run(
+  config: Config,
+  logger: Logger,
+  server: Server,
+  url: string,
+  db: Database,
+  ledgerKeys: LedgerKeys,
+  options: { installSignalHandlers?: boolean },
+): Promise<RunningServer> {
   const services = createServices(db.sql, config, (err) => logger.error({ err }, 'commit or checkpoint failed'), ledgerKeys, logger);
   // A checkout where `npm ci` ran without scripts has no built console yet: build it once, now.
   await ensureWebBuilt((message) => logger.info(message)).catch((err: unknown) =>
     logger.error({ err }, 'building the web console failed; the API works without it'),
   );
-  const app = await buildApp(services, logger);
+  const app = await buildApp(services, logger, { server });
+  await app.ready();
+  // The key is made once nothing else can fail, and shown before the server reports ready.
+  const firstKey = await bootstrapAdminKey(db.sql, config.adminKey);
+  process.stdout.write(banner(url, config, firstKey));
   // Node's server.close() ends only the connections idle at that moment; a keep-alive connection
   // whose request is still in flight stays open afterwards for keepAliveTimeout (72 s in Fastify),
   // holding the exit past a supervisor's grace period (30 s in Kubernetes). So responses still
@@ -42,7 +76,9 @@ export async function serve(config: Config, options: { installSignalHandlers?: b
   // connection ends with its response.
   const pending = new Set<ServerResponse>();
   let draining = false;
-  app.server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+  server.off('request', startingHandler);
+  server.on('request', app.routing);
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
     if (draining) {
       // Fastify may have answered already (503 while closing), synchronously, before this listener.
       if (!res.headersSent) res.setHeader('connection', 'close');
@@ -51,11 +87,6 @@ export async function serve(config: Config, options: { installSignalHandlers?: b
     pending.add(res);
     res.once('close', () => pending.delete(res));
   });
-  await app.listen({ port: config.port, host: config.host });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
-  if (firstKey) printFirstKey(url, firstKey);
   services.checkpointer.start();
   services.readRecords.start();
   const selfAuditor = new SelfAuditor(db.sql, ledgerKeys, { ...config.selfAudit, logger });
@@ -68,7 +99,8 @@ export async function serve(config: Config, options: { installSignalHandlers?: b
       logger.info('shutting down: finishing in-flight requests');
       draining = true;
       for (const res of pending) if (!res.headersSent) res.setHeader('connection', 'close');
-      await app.close();
+      // Stop accepting, answer what arrives meanwhile with 503, and wait for in-flight requests.
+      await Promise.all([closeServer(server), app.close()]);
       // In-flight deliveries finish (within their timeout) and leases are released before the pool closes.
       await services.streamWorker.stop();
       // Records of the last reads join their ledgers before the committer closes.
@@ -78,7 +110,7 @@ export async function serve(config: Config, options: { installSignalHandlers?: b
       await selfAuditor.stop();
       // The checkpoints issued at shutdown get a few seconds to reach the witnesses.
       await services.witnessPusher?.close();
-      await db.close({ stopServer: true });
+      await db.close();
       logger.info('stopped');
     })());
   if (options.installSignalHandlers !== false) {
@@ -98,22 +130,67 @@ export async function serve(config: Config, options: { installSignalHandlers?: b
   return { app, url, close };
 }
 
-function printFirstKey(url: string, key: string): void {
-  process.stdout.write(`
-  Trailproof created its first admin key. It is shown only this once; store it now:
+/** Binds the HTTP port; a port that cannot be had is one clear error. */
+function listen(config: Config, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Server> {
+  const server = createServer(handler);
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const where = `port ${config.port} on ${config.host}`;
+      if (err.code === 'EADDRINUSE') {
+        reject(new TrailproofError('PORT_IN_USE', `${where} is in use by another program; stop it, or choose another port with --port or PORT`));
+      } else if (err.code === 'EACCES') {
+        reject(new TrailproofError('CONFIG_INVALID', `${where} needs privileges this process lacks; choose a port above 1023 with --port or PORT`));
+      } else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') {
+        reject(new TrailproofError('CONFIG_INVALID', `${config.host} is not an address of this machine; fix --host or HOST`));
+      } else {
+        reject(err);
+      }
+    });
+    server.listen({ port: config.port, host: config.host }, () => resolve(server));
+  });
+}
 
-    ${key}
+function startingHandler(_req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'retry-after': '1', connection: 'close' });
+  res.end(JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'the server is starting' } }));
+}
 
-  Try it:
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
 
-    curl -s -X POST ${url}/v1/tenants -H 'Authorization: Bearer ${key}' \\
-      -H 'Content-Type: application/json' -d '{"id":"acme","name":"Acme Inc."}'
-    curl -s -X POST ${url}/v1/events -H 'Authorization: Bearer ${key}' \\
-      -H 'Content-Type: application/json' \\
-      -d '{"tenant":"acme","action":"user.login","actor":{"type":"user","id":"alice"}}'
-    curl -s '${url}/v1/events?tenant=acme' -H 'Authorization: Bearer ${key}'
+/** What an operator needs next: the console, and the admin key once, or how to mint one. */
+function banner(url: string, config: Config, firstKey: string | undefined): string {
+  const lines = ['', `  Trailproof is listening on ${url}`, `  Console: ${url}/ (sign in with an admin key)`, ''];
+  if (firstKey) {
+    lines.push(
+      "  Its first admin key, shown only this once: store it now. For the README's commands:",
+      '',
+      `    export KEY=${firstKey}`,
+      '',
+      `  Try it: curl -s ${url}/v1/tenants -H "Authorization: Bearer $KEY"`,
+    );
+  } else if (config.adminKey) {
+    lines.push('  Admin key: the one in TRAILPROOF_ADMIN_KEY.');
+  } else {
+    // Only the start that creates a key shows it; a lost one cannot be shown again, only replaced.
+    const target = config.databaseUrl
+      ? ' (with the same DATABASE_URL)'
+      : config.dataDir === path.resolve('.trailproof')
+        ? ''
+        : ` --data-dir ${shellQuote(config.dataDir)}`;
+    const command = config.databaseUrl ? 'npx trailproof keys create --scope admin' : `npx trailproof${target} keys create --scope admin`;
+    lines.push(
+      '  No admin key is shown: a key is shown once, by the start that creates it. To mint one:',
+      '',
+      `    ${command}${config.databaseUrl ? target : ''}`,
+    );
+  }
+  return `${lines.join('\n')}\n\n`;
+}
 
-`);
+function shellQuote(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
 }
 
 /** Where the signing key is and what verifies it; never the key itself. */

@@ -1,28 +1,24 @@
 /**
  * One PostgreSQL for the whole run: `TEST_DATABASE_URL` if set, else the embedded server (the one
- * the service itself uses) under `.trailproof-test/`. A template database with every migration is
+ * the service itself uses) under `.trailproof-test/`, shared like a CLI command shares a data dir:
+ * test runs at once on one checkout use one server, and the last one out stops it. A template database with every migration is
  * built once; each test file clones it (CREATE DATABASE … TEMPLATE), so files run isolated and in
  * parallel.
  */
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { connect } from '../src/store/db.ts';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/store/embedded-postgres.ts';
+import { openEmbeddedPostgres, type EmbeddedPostgres } from '../src/store/embedded-postgres.ts';
 import { migrate } from '../src/store/migrate.ts';
 
 let embedded: EmbeddedPostgres | undefined;
 const DATA_DIR = path.resolve('.trailproof-test');
-/** One file per test run using the embedded server, so the last run out stops it, not the first. */
-const RUNS_DIR = path.join(DATA_DIR, 'runs');
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   let adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
-    embedded = await startEmbeddedPostgres({ dataDir: DATA_DIR });
+    embedded = await openEmbeddedPostgres({ dataDir: DATA_DIR, user: { role: 'cli', command: 'test run' } });
     adminUrl = embedded.url;
-    await fs.mkdir(RUNS_DIR, { recursive: true });
-    await fs.writeFile(path.join(RUNS_DIR, String(process.pid)), '');
   }
   // Unique per run, so two test runs on one machine never drop each other's template.
   const TEMPLATE_DB = `tp_template_${process.pid}`;
@@ -39,25 +35,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const cleanup = connect(adminUrl, { max: 1 });
     await cleanup.unsafe(`drop database if exists ${TEMPLATE_DB} with (force)`).catch(() => {});
     await cleanup.end();
-    if (embedded) {
-      await fs.rm(path.join(RUNS_DIR, String(process.pid)), { force: true });
-      if (!(await otherRunsAlive())) await embedded.stop();
-    }
+    await embedded?.release();
   };
-}
-
-/** Whether another test run (a live process that registered itself) still uses the server. */
-async function otherRunsAlive(): Promise<boolean> {
-  for (const name of await fs.readdir(RUNS_DIR).catch(() => [] as string[])) {
-    const pid = Number(name);
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      await fs.rm(path.join(RUNS_DIR, name), { force: true });
-    }
-  }
-  return false;
 }
 
 export function withDatabase(url: string, database: string): string {

@@ -1,7 +1,7 @@
 /** Shared plumbing for CLI commands: configuration from env + global flags, a database session. */
 import type { Command } from 'commander';
 import { loadConfig, parsePort, type Config, type ConfigOverrides } from '../config.ts';
-import { openDatabase } from '../store/database.ts';
+import { openDatabase, type Database } from '../store/database.ts';
 import type { Sql } from '../store/db.ts';
 
 export function configFrom(command: Command): Config {
@@ -14,18 +14,30 @@ export function configFrom(command: Command): Config {
   return loadConfig(process.env, overrides);
 }
 
-/** Runs `fn` with a database connection: DATABASE_URL, or the embedded server (a running one is shared). */
+/**
+ * Runs `fn` with a database connection: DATABASE_URL, or the embedded server of the data dir, shared
+ * with a server running on it (which it never stops), or started for the command and stopped after.
+ */
 export async function withDatabase<T>(command: Command, fn: (sql: Sql, config: Config) => Promise<T>): Promise<T> {
   const config = configFrom(command);
-  const db = await openDatabase(
-    { ...config, dbPoolSize: Math.min(config.dbPoolSize, 8) },
-    { log: (m) => process.stderr.write(`${m}\n`), name: 'trailproof-cli' },
-  );
+  const db = await openCliDatabase(command, { ...config, dbPoolSize: Math.min(config.dbPoolSize, 8) });
   try {
     return await fn(db.sql, config);
   } finally {
     await db.close();
   }
+}
+
+/** The database of a CLI command (see withDatabase), its messages on stderr. */
+export function openCliDatabase(command: Command, config: Config): Promise<Database> {
+  return openDatabase(config, { log: (m) => process.stderr.write(`${m}\n`), name: 'trailproof-cli', user: { role: 'cli', command: commandPath(command) } });
+}
+
+/** `keys create` for `trailproof keys create`. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
 }
 
 export function printTable(rows: Record<string, unknown>[], columns: string[]): void {

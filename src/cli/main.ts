@@ -7,7 +7,7 @@
 import { Command } from 'commander';
 import { TrailproofError } from '../errors.ts';
 import { commandName } from './command-name.ts';
-import { configFrom } from './context.ts';
+import { configFrom, openCliDatabase } from './context.ts';
 
 /** Each command's file, by the name it is run by (`serve` and `migrate` are defined below). */
 const COMMANDS: Record<string, () => Promise<Command[]>> = {
@@ -47,8 +47,7 @@ program
   .action(async (_opts: unknown, command: Command) => {
     // Opening the database migrates, as the schema owner; its pool then works as the service role,
     // which may not run DDL, so migrating again through it would fail.
-    const { openDatabase } = await import('../store/database.ts');
-    const db = await openDatabase(configFrom(command), { log: (m) => process.stderr.write(`${m}\n`), name: 'trailproof-cli' });
+    const db = await openCliDatabase(command, configFrom(command));
     await db.close();
     process.stdout.write(db.applied.length ? '' : 'database is up to date\n');
   });

@@ -2,7 +2,8 @@
  * The HTTP application: Fastify with every route module registered. Built without listening, so
  * tests drive it in-process with `app.inject()` and `serve` adds the socket.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { Server } from 'node:http';
+import Fastify, { type FastifyInstance, type FastifyServerFactory } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Logger } from 'pino';
 import { keyRoutes } from '../auth/routes.ts';
@@ -22,8 +23,17 @@ import { viewerRoutes } from '../auth/viewer-routes.ts';
 import { streamRoutes } from '../stream/routes.ts';
 import type { Services } from './services.ts';
 
-export async function buildApp(services: Services, logger: Logger | false = false): Promise<FastifyInstance> {
+export interface AppOptions {
+  /**
+   * An HTTP server bound before the app was built (`serve` binds its port first). Fastify serves
+   * on it once its requests are handed to `app.routing`; whoever made it closes it.
+   */
+  server?: Server;
+}
+
+export async function buildApp(services: Services, logger: Logger | false = false, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
+    ...(options.server ? { serverFactory: onServer(options.server) } : {}),
     loggerInstance: logger || undefined,
     bodyLimit: MAX_BODY_BYTES,
     genReqId: () => uuidv7(),
@@ -53,4 +63,15 @@ export async function buildApp(services: Services, logger: Logger | false = fals
   await app.register(streamRoutes(services));
   await app.register(webRoutes());
   return app;
+}
+
+/** Gives Fastify a server of our own, with the timeouts Fastify sets on the servers it makes. */
+function onServer(server: Server): FastifyServerFactory {
+  return (_handler, options) => {
+    const { keepAliveTimeout, requestTimeout, connectionTimeout } = options as { keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number };
+    server.keepAliveTimeout = keepAliveTimeout;
+    server.requestTimeout = requestTimeout;
+    server.setTimeout(connectionTimeout);
+    return server;
+  };
 }

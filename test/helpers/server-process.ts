@@ -89,21 +89,36 @@ export async function startServerProcess(options: StartOptions = {}): Promise<Se
       return server;
     } catch (err) {
       await server.stop('SIGKILL').catch(() => {});
-      if (attempt < 3 && server.output().includes('EADDRINUSE')) continue;
+      if (attempt < 3 && server.output().includes('PORT_IN_USE')) continue;
       throw err;
     }
   }
 }
 
-/** Runs a CLI command to completion: `node bin/trailproof.js ...args`. */
-export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-    started.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliProcess {
+  child: ChildProcess;
+  /** What the command wrote so far. */
+  stdout(): string;
+  stderr(): string;
+  /** Settles when the command has ended (rejects after `timeoutMs`, having SIGKILLed it). */
+  done: Promise<CliResult>;
+}
+
+/** Starts a CLI command: `node bin/trailproof.js ...args`. */
+export function startCli(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): CliProcess {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  started.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const done = new Promise<CliResult>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`trailproof ${args.join(' ')} did not finish in ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
@@ -115,6 +130,12 @@ export function runCli(args: string[], env: Record<string, string> = {}, timeout
       resolve({ code, stdout, stderr });
     });
   });
+  return { child, stdout: () => stdout, stderr: () => stderr, done };
+}
+
+/** Runs a CLI command to completion: `node bin/trailproof.js ...args`. */
+export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<CliResult> {
+  return startCli(args, env, timeoutMs).done;
 }
 
 /** SIGKILLs every process started here that is still running. */

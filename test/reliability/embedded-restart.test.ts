@@ -11,6 +11,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isAlive, postmasterPid, postmastersOf, stopPostmasters, waitUntil } from '../helpers/postmasters.ts';
 import { killStartedProcesses, randomAdminKey, request, startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
 
 const TENANT = 'embedded';
@@ -32,10 +33,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await killStartedProcesses();
   // Whatever a failed test left running: our own cluster's postmaster, found by its data dir.
-  for (const pid of await postmastersOf(pgDir)) {
-    process.kill(pid, 'SIGINT'); // PostgreSQL "fast" shutdown
-    await waitUntil(async () => !(await isAlive(pid)), 20_000).catch(() => process.kill(pid, 'SIGKILL'));
-  }
+  await stopPostmasters(pgDir);
   if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
 }, 60_000);
 
@@ -44,7 +42,7 @@ describe('embedded PostgreSQL across restarts', () => {
     server = await start();
     expect((await request(`${server.url}/v1/tenants`, adminKey, 'POST', { id: TENANT })).status).toBe(201);
     await write(server, 'first', 30);
-    const postmaster = await postmasterPid();
+    const postmaster = await postmasterPid(pgDir);
     expect(await isAlive(postmaster)).toBe(true);
 
     expect((await server.stop('SIGKILL')).signal).toBe('SIGKILL');
@@ -52,19 +50,19 @@ describe('embedded PostgreSQL across restarts', () => {
     expect(await isAlive(postmaster)).toBe(true);
 
     server = await start();
-    expect(await postmasterPid()).toBe(postmaster); // adopted, not restarted
+    expect(await postmasterPid(pgDir)).toBe(postmaster); // adopted, not restarted
     await expectAllReadable(server);
   });
 
   it('stops PostgreSQL on SIGTERM, and a cold start still has the data', async () => {
-    const postmaster = await postmasterPid();
+    const postmaster = await postmasterPid(pgDir);
     expect(await server!.stop('SIGTERM')).toEqual({ code: 0, signal: null });
     expect(await isAlive(postmaster)).toBe(false);
     expect(await exists(path.join(pgDir, 'postmaster.pid'))).toBe(false);
     expect(await postmastersOf(pgDir)).toEqual([]);
 
     server = await start();
-    expect(await postmasterPid()).not.toBe(postmaster);
+    expect(await postmasterPid(pgDir)).not.toBe(postmaster);
     await expectAllReadable(server);
     await write(server, 'cold', 5);
   });
@@ -76,7 +74,7 @@ describe('embedded PostgreSQL across restarts', () => {
     await writeFakePidFile(dead);
 
     server = await start();
-    expect(await postmasterPid()).not.toBe(dead);
+    expect(await postmasterPid(pgDir)).not.toBe(dead);
     await expectAllReadable(server);
   });
 
@@ -89,7 +87,7 @@ describe('embedded PostgreSQL across restarts', () => {
       await writeFakePidFile(impostor.pid!);
 
       server = await start();
-      expect(await postmasterPid()).not.toBe(impostor.pid);
+      expect(await postmasterPid(pgDir)).not.toBe(impostor.pid);
       await expectAllReadable(server);
       expect(await isAlive(impostor.pid!)).toBe(true); // left alone
     } finally {
@@ -130,11 +128,6 @@ async function expectAllReadable(s: ServerProcess): Promise<void> {
   expect((await request(`${s.url}/v1/events/${one}`, adminKey)).status).toBe(200);
 }
 
-async function postmasterPid(): Promise<number> {
-  const text = await fs.readFile(path.join(pgDir, 'postmaster.pid'), 'utf8');
-  return Number(text.split('\n')[0]);
-}
-
 /** A postmaster.pid as PostgreSQL writes it (miscadmin.h LOCK_FILE_LINE_*), naming `pid`. */
 async function writeFakePidFile(pid: number): Promise<void> {
   const lines = [String(pid), pgDir, String(Math.floor(Date.now() / 1000) - 60), '54321', '', '127.0.0.1', '  5432001         0', 'ready   ', ''];
@@ -149,40 +142,9 @@ async function deadPid(): Promise<number> {
   return child.pid!;
 }
 
-/** Live processes started as `postgres -D <dir>` (the postmaster of that cluster). */
-async function postmastersOf(dir: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await fs.readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const args = (await fs.readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0');
-    const d = args.indexOf('-D');
-    if (d >= 0 && args[d + 1] === dir && path.basename(args[0] ?? '') === 'postgres') pids.push(Number(entry));
-  }
-  return pids;
-}
-
-async function isAlive(pid: number): Promise<boolean> {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A zombie is dead for our purposes.
-  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  return stat !== '' && !/^\d+ \(.*\) Z/.test(stat);
-}
-
 async function exists(file: string): Promise<boolean> {
   return fs.access(file).then(
     () => true,
     () => false,
   );
-}
-
-async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
