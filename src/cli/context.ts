@@ -16,14 +16,34 @@ export function configFrom(command: Command): Config {
 
 /**
  * Runs `fn` with a database connection: DATABASE_URL, or the embedded server of the data dir, shared
- * with a server running on it (which it never stops), or started for the command and stopped after.
+ * with a server running on it (which it never stops), or started for the command and stopped after,
+ * also when the command is interrupted (SIGINT, SIGTERM).
  */
 export async function withDatabase<T>(command: Command, fn: (sql: Sql, config: Config) => Promise<T>): Promise<T> {
   const config = configFrom(command);
   const db = await openCliDatabase(command, { ...config, dbPoolSize: Math.min(config.dbPoolSize, 8) });
+  // Work in flight is rolled back with its transaction; the exit code is 128 + the signal's number, as shells do.
+  let interruptedBy: NodeJS.Signals | undefined;
+  const exitCode = (signal: NodeJS.Signals) => (signal === 'SIGINT' ? 130 : 143);
+  const interrupted = (signal: NodeJS.Signals) => {
+    interruptedBy = signal;
+    process.stderr.write(`\ninterrupted (${signal})\n`);
+    // The work is abandoned: what fails because its connections close is no error of its own.
+    process.on('unhandledRejection', () => {});
+    void db.sql
+      .end({ timeout: 0 })
+      .then(() => db.close())
+      .finally(() => process.exit(exitCode(signal)));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     return await fn(db.sql, config);
   } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
+    // An interrupted command exits from its handler, once the database is left.
+    if (interruptedBy) await new Promise(() => {});
     await db.close();
   }
 }

@@ -6,6 +6,7 @@
  *  - a server stopped while a command uses the database leaves it to the command, which, last out,
  *    stops it; a server started while a command runs takes the data dir over from it;
  *  - a server that adopts the database of a SIGKILLed owner stops it at shutdown, nobody else;
+ *  - a CLI command that started the database stops it, also when interrupted;
  *  - of two servers started at once on a fresh data dir, exactly one serves.
  */
 import fs from 'node:fs/promises';
@@ -21,6 +22,7 @@ import {
   randomAdminKey,
   request,
   runCli,
+  startCli,
   startServerProcess,
   TEST_LEDGER_KEY,
   type ServerProcess,
@@ -158,6 +160,21 @@ describe('one owner per data dir', () => {
     expect(list.stderr).toContain(`adopting the PostgreSQL server left running on port`);
     expect(await isAlive(postmaster)).toBe(false);
     expect(await postmastersOf(pgDir)).toEqual([]);
+  });
+
+  it('stops the database a CLI command started when the command is interrupted', async () => {
+    const fresh = await tempDir();
+    const demo = startCli(['--data-dir', fresh, 'demo', '--events', '1000000', '--tenants', '1'], env, 120_000);
+    await waitUntil(async () => {
+      if (demo.child.exitCode !== null) throw new Error(`demo ended early: ${demo.stderr()}`);
+      return /\d+\/1000000 events/.test(demo.stderr());
+    }, 90_000);
+    expect(await postmastersOf(path.join(fresh, 'pg'))).toHaveLength(1);
+    demo.child.kill('SIGINT');
+    const result = await demo.done;
+    expect(result.code, result.stderr).toBe(130);
+    expect(result.stderr).not.toContain('error:');
+    expect(await postmastersOf(path.join(fresh, 'pg'))).toEqual([]);
   });
 
   it('serves with exactly one of two servers started at once on a fresh data dir', async () => {
