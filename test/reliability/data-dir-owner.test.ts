@@ -98,19 +98,28 @@ describe('one owner per data dir', () => {
 
   // A process on the data dir that is not a server: the test itself, through the code every CLI
   // command opens the database with, so it can hold a connection across the server's stop or start.
-  it('leaves the database to a command still using it when the server stops; the command, last out, stops it', async () => {
+  it('leaves the database to the commands still using it when the server stops; one owns it, the last out stops it', async () => {
     const postmaster = await postmasterPid(pgDir);
-    const db = await openCommandDatabase();
-    expect(db.embedded!.owner).toBe(false);
-    await createTenant(db.sql, { id: 'left-to-me' });
+    const first = await openCommandDatabase();
+    const second = await openCommandDatabase();
+    expect([first.embedded!.owner, second.embedded!.owner]).toEqual([false, false]);
+    await createTenant(first.sql, { id: 'left-to-us' });
 
     expect(await server.stop('SIGTERM')).toEqual({ code: 0, signal: null });
-    await waitUntil(async () => db.embedded!.owner, 30_000);
+    await waitUntil(async () => first.embedded!.owner || second.embedded!.owner, 30_000);
+    expect(first.embedded!.owner && second.embedded!.owner).toBe(false);
     expect(await isAlive(postmaster)).toBe(true);
-    await createTenant(db.sql, { id: 'still-mine' });
-    expect((await listTenants(db.sql)).map((t) => t.id)).toEqual(expect.arrayContaining(['left-to-me', 'still-mine']));
+    await createTenant(second.sql, { id: 'still-ours' });
+    expect((await listTenants(first.sql)).map((t) => t.id)).toEqual(expect.arrayContaining(['left-to-us', 'still-ours']));
 
-    await db.close();
+    // The owner leaves first: the other command takes over and keeps working.
+    const [owner, member] = first.embedded!.owner ? [first, second] : [second, first];
+    await owner.close();
+    expect(await isAlive(postmaster)).toBe(true);
+    await waitUntil(async () => member.embedded!.owner, 30_000);
+    await createTenant(member.sql, { id: 'last-out' });
+
+    await member.close();
     expect(await isAlive(postmaster)).toBe(false);
     expect(await postmastersOf(pgDir)).toEqual([]);
   });
