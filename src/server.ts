@@ -173,17 +173,13 @@ function banner(url: string, config: Config, firstKey: string | undefined): stri
   } else if (config.adminKey) {
     lines.push('  Admin key: the one in TRAILPROOF_ADMIN_KEY.');
   } else {
-    // Only the start that creates a key shows it; a lost one cannot be shown again, only replaced.
-    const target = config.databaseUrl
-      ? ' (with the same DATABASE_URL)'
-      : config.dataDir === path.resolve('.trailproof')
-        ? ''
-        : ` --data-dir ${shellQuote(config.dataDir)}`;
-    const command = config.databaseUrl ? 'npx trailproof keys create --scope admin' : `npx trailproof${target} keys create --scope admin`;
+    // Only the start that creates a key shows it; a lost one cannot be shown again, only replaced,
+    // by a command that reaches the same database.
+    const dataDir = config.databaseUrl || config.dataDir === path.resolve('.trailproof') ? '' : ` --data-dir ${shellQuote(config.dataDir)}`;
     lines.push(
       '  No admin key is shown: a key is shown once, by the start that creates it. To mint one:',
       '',
-      `    ${command}${config.databaseUrl ? target : ''}`,
+      `    npx trailproof${dataDir} keys create --scope admin${config.databaseUrl ? '   # with the same DATABASE_URL' : ''}`,
     );
   }
   return `${lines.join('\n')}\n\n`;
