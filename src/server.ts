@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { bootstrapAdminKey } from './auth/bootstrap.ts';
 import type { Config } from './config.ts';
 import { buildApp } from './http/app.ts';
-import { ensureWebBuilt } from './http/web-routes.ts';
+import { webBuilt } from './http/web-routes.ts';
 import { createServices } from './http/services.ts';
 import { createLogger } from './logger.ts';
 import { openDatabase } from './store/database.ts';
@@ -30,10 +30,8 @@ export async function serve(config: Config, options: { installSignalHandlers?: b
   const db = await openDatabase(config, { log: (message) => logger.info(message), name: 'trailproof-serve' });
   const firstKey = await bootstrapAdminKey(db.sql, config.adminKey);
   const services = createServices(db.sql, config, (err) => logger.error({ err }, 'commit or checkpoint failed'), ledgerKeys, logger);
-  // A checkout where `npm ci` ran without scripts has no built console yet: build it once, now.
-  await ensureWebBuilt((message) => logger.info(message)).catch((err: unknown) =>
-    logger.error({ err }, 'building the web console failed; the API works without it'),
-  );
+  // A checkout where `npm ci` ran without scripts has no built console; the API works without it.
+  if (!webBuilt()) logger.warn('web/dist is missing, so the console is not served: `npm run build` builds it');
   const app = await buildApp(services, logger);
   // Node's server.close() ends only the connections idle at that moment; a keep-alive connection
   // whose request is still in flight stays open afterwards for keepAliveTimeout (72 s in Fastify),

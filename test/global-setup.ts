@@ -1,12 +1,20 @@
 /**
- * One PostgreSQL for the whole run: `TEST_DATABASE_URL` if set, else the embedded server (the one
+ * First, dist/ is brought up to date with the sources (scripts/build-dist.mjs, incremental): the
+ * tests that start the CLI or the server as a process run bin/trailproof.js, which runs dist/, what
+ * users run; the others import the sources. web/dist is built if missing (`npm ci` builds it; the
+ * end-to-end suite builds it afresh).
+ *
+ * Then one PostgreSQL for the whole run: `TEST_DATABASE_URL` if set, else the embedded server (the one
  * the service itself uses) under `.trailproof-test/`. A template database with every migration is
  * built once; each test file clones it (CREATE DATABASE … TEMPLATE), so files run isolated and in
  * parallel.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { buildWeb } from '../web/build.ts';
+import { webBuilt } from '../src/http/web-routes.ts';
 import { connect } from '../src/store/db.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/store/embedded-postgres.ts';
 import { migrate } from '../src/store/migrate.ts';
@@ -17,6 +25,8 @@ const DATA_DIR = path.resolve('.trailproof-test');
 const RUNS_DIR = path.join(DATA_DIR, 'runs');
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  buildDist();
+  if (!webBuilt()) await buildWeb({ quiet: true });
   let adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
     embedded = await startEmbeddedPostgres({ dataDir: DATA_DIR });
@@ -44,6 +54,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
       if (!(await otherRunsAlive())) await embedded.stop();
     }
   };
+}
+
+/**
+ * Compiles what changed into dist/. tsc emits even when it reports a type error, so the processes
+ * still run the current sources; the errors are shown here and fail `npm run typecheck`.
+ */
+function buildDist(): void {
+  const { status, error } = spawnSync(process.execPath, [path.resolve(import.meta.dirname, '../scripts/build-dist.mjs')], { stdio: 'inherit' });
+  if (error) throw error;
+  if (status !== 0) process.stderr.write('global setup: dist/ built with type errors (above)\n');
 }
 
 /** Whether another test run (a live process that registered itself) still uses the server. */

@@ -1,6 +1,7 @@
 /**
  * The real service in its own process: `node bin/trailproof.js serve` on a free port, driven over
- * HTTP, stopped by signal. Used by the reliability and CLI suites, which need what `app.inject()`
+ * HTTP, stopped by signal. bin/trailproof.js runs the compiled dist/, which the global setup
+ * (test/global-setup.ts) brings up to date before any test. Used by the reliability and CLI suites, which need what `app.inject()`
  * cannot give: signals, SIGKILL mid-write, restarts on the same database, the embedded PostgreSQL.
  *
  * Every process started here is remembered; `killStartedProcesses()` (call it in afterAll/afterEach)
