@@ -4,12 +4,14 @@
  * commits), close the pool, stop the embedded PostgreSQL.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import os from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { bootstrapAdminKey } from './auth/bootstrap.ts';
 import type { Config } from './config.ts';
 import { buildApp } from './http/app.ts';
 import { webBuilt } from './http/web-routes.ts';
+import { listenForMetrics, type MetricsListener } from './http/metrics-routes.ts';
 import { createServices } from './http/services.ts';
 import { createLogger } from './logger.ts';
 import { openDatabase } from './store/database.ts';
@@ -27,7 +29,10 @@ export async function serve(config: Config, options: { installSignalHandlers?: b
   // Key problems are configuration errors: report them before starting a database.
   const ledgerKeys = loadLedgerKeys(config);
   logLedgerKeys(logger, ledgerKeys);
-  const db = await openDatabase(config, { log: (message) => logger.info(message), name: 'trailproof-serve' });
+  // The pool's application_name names this process: pg_stat_activity tells processes apart, and the
+  // pool metrics count this process's connections (src/store/pool-metrics.ts).
+  const name = `trailproof-serve ${process.pid}@${os.hostname()}`;
+  const db = await openDatabase(config, { log: (message) => logger.info(message), name });
   const firstKey = await bootstrapAdminKey(db.sql, config.adminKey);
   const services = createServices(db.sql, config, (err) => logger.error({ err }, 'commit or checkpoint failed'), ledgerKeys, logger);
   // A checkout where `npm ci` ran without scripts has no built console; the API works without it.
@@ -60,6 +65,7 @@ export async function serve(config: Config, options: { installSignalHandlers?: b
   selfAuditor.start();
   services.streamWorker.start();
 
+  let metricsListener: MetricsListener | undefined;
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
@@ -67,6 +73,7 @@ export async function serve(config: Config, options: { installSignalHandlers?: b
       draining = true;
       for (const res of pending) if (!res.headersSent) res.setHeader('connection', 'close');
       await app.close();
+      await metricsListener?.close();
       // In-flight deliveries finish (within their timeout) and leases are released before the pool closes.
       await services.streamWorker.stop();
       // Records of the last reads join their ledgers before the committer closes.
@@ -91,6 +98,15 @@ export async function serve(config: Config, options: { installSignalHandlers?: b
         );
       });
     }
+  }
+  if (config.metrics.port !== undefined) {
+    try {
+      metricsListener = await listenForMetrics(services.metrics.registry, { port: config.metrics.port, host: config.metrics.host });
+    } catch (err) {
+      await close();
+      throw err;
+    }
+    logger.info({ url: metricsListener.url }, 'metrics listening, with no key: keep this port private');
   }
   logger.info({ url, database: db.embedded ? `embedded (${config.dataDir})` : 'DATABASE_URL' }, 'trailproof listening');
   return { app, url, close };
