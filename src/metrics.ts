@@ -48,10 +48,11 @@ export function registersOf(metrics: Metrics | undefined): Registry[] {
 export interface RowsGauge<R, L extends string> {
   name: string;
   help: string;
-  labelNames: readonly L[];
+  /** None for a gauge of one series (one row). */
+  labelNames?: readonly L[];
   /** The rows, read at each scrape. */
   rows: () => Promise<readonly R[]>;
-  labels: (row: R) => Record<L, string>;
+  labels?: (row: R) => Record<L, string>;
   /** A row's value; null leaves the row out. */
   value: (row: R) => number | null;
 }
@@ -64,14 +65,14 @@ export function rowsGauge<R, L extends string>(metrics: Metrics, gauge: RowsGaug
   new Gauge({
     name: gauge.name,
     help: gauge.help,
-    labelNames: gauge.labelNames,
+    labelNames: gauge.labelNames ?? [],
     registers: [metrics.registry],
     async collect() {
       const rows = await gauge.rows().catch(() => []);
       this.reset();
       for (const row of rows) {
         const value = gauge.value(row);
-        if (value !== null) this.set(gauge.labels(row), value);
+        if (value !== null) this.set(gauge.labels?.(row) ?? {}, value);
       }
     },
   });

@@ -242,17 +242,13 @@ export function selfAuditMetrics(sql: Sql, metrics: Metrics): void {
   rowsGauge(metrics, {
     name: 'trailproof_self_audit_last_run_timestamp_seconds',
     help: 'When the newest ledger self-audit finished (Unix time; 0: none yet)',
-    labelNames: [],
     rows,
-    labels: () => ({}),
     value: (row) => row.finished,
   });
   rowsGauge(metrics, {
     name: 'trailproof_self_audit_failed_tenants',
     help: 'Tenants whose stored ledger did not verify in the newest self-audit (0: all verified)',
-    labelNames: [],
     rows,
-    labels: () => ({}),
     value: (row) => row.failed,
   });
 }

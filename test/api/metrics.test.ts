@@ -5,6 +5,7 @@
  * a real `trailproof serve`: metrics without a key there, and nothing else.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
 import { listenForMetrics } from '../../src/http/metrics-routes.ts';
 import { startHttpReceiver, type HttpReceiver } from '../../src/stream/testing/http-receiver.ts';
 import { runSelfAudit } from '../../src/tlog/self-audit.ts';
@@ -208,6 +209,15 @@ describe('GET /metrics: what moves them', () => {
 });
 
 describe('the metrics port', () => {
+  it('is configured by TRAILPROOF_METRICS_PORT and _HOST; mistakes name the variable', () => {
+    expect(loadConfig({}).metrics).toEqual({ port: undefined, host: '127.0.0.1', seriesLimit: 1000 });
+    expect(loadConfig({ HOST: '0.0.0.0', TRAILPROOF_METRICS_PORT: '9464' }).metrics).toMatchObject({ port: 9464, host: '0.0.0.0' });
+    expect(loadConfig({ TRAILPROOF_METRICS_PORT: '9464', TRAILPROOF_METRICS_HOST: '10.0.0.5' }).metrics.host).toBe('10.0.0.5');
+    expect(() => loadConfig({ TRAILPROOF_METRICS_PORT: 'nine' })).toThrow(/TRAILPROOF_METRICS_PORT must be a whole number/);
+    expect(() => loadConfig({ PORT: '3700', TRAILPROOF_METRICS_PORT: '3700' })).toThrow(/TRAILPROOF_METRICS_PORT must differ/);
+    expect(() => loadConfig({ TRAILPROOF_METRICS_SERIES_LIMIT: '0' })).toThrow(/TRAILPROOF_METRICS_SERIES_LIMIT must be between 1/);
+  });
+
   it('serves GET /metrics with no key, and nothing else', async () => {
     const listener = await listenForMetrics(t.services.metrics.registry, { port: 0, host: '127.0.0.1' });
     try {
