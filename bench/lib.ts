@@ -8,6 +8,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
+// The benchmarks start `bin/trailproof.js`, which runs dist/: bring it up to date with the sources.
+execFileSync(process.execPath, ['scripts/build-dist.mjs'], { stdio: 'inherit' });
+
 export interface BenchServer {
   url: string;
   adminKey: string;

@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx, so `npm start` and `npx trailproof` work right
-// after `npm ci` with no build step.
-import { register } from 'tsx/esm/api';
+// The `trailproof` command: the CLI compiled from src/ into dist/ by `npm run build`, which `npm ci`
+// runs in a checkout and which the published package ships already done.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+const main = new URL('../dist/cli/main.js', import.meta.url);
+if (!existsSync(main)) {
+  process.stderr.write('trailproof: dist/ is not built; run `npm run build` in the checkout\n');
+  process.exit(1);
+}
+await import(main.href);

@@ -52,6 +52,17 @@ export interface Config {
    * then lose the last fraction of a second of read records (docs/api.md, "Reads are audited").
    */
   readAuditCommit: 'flush' | 'async';
+  /** Where Prometheus metrics are served besides `GET /metrics` with an admin key (docs/metrics.md). */
+  metrics: MetricsConfig;
+}
+
+export interface MetricsConfig {
+  /** `TRAILPROOF_METRICS_PORT`: a second listener serving only `GET /metrics`, with no key; default none. */
+  port: number | undefined;
+  /** `TRAILPROOF_METRICS_HOST`: the address it listens on; default `HOST`'s. */
+  host: string;
+  /** `TRAILPROOF_METRICS_SERIES_LIMIT`: most tenants or streams one metric reports; default 1000. */
+  seriesLimit: number;
 }
 
 export interface StreamsConfig {
@@ -103,11 +114,12 @@ export class Secret {
 export type ConfigOverrides = Partial<Pick<Config, 'dataDir' | 'port' | 'host' | 'databaseUrl'>>;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): Config {
+  const host = overrides.host ?? nonEmpty(env.HOST) ?? '127.0.0.1';
   const config: Config = {
     databaseUrl: overrides.databaseUrl ?? nonEmpty(env.DATABASE_URL),
     dataDir: path.resolve(overrides.dataDir ?? nonEmpty(env.TRAILPROOF_DATA_DIR) ?? '.trailproof'),
     port: overrides.port ?? integer(env, 'PORT', 3700, 0, 65535),
-    host: overrides.host ?? nonEmpty(env.HOST) ?? '127.0.0.1',
+    host,
     adminKey: nonEmpty(env.TRAILPROOF_ADMIN_KEY),
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
     rateLimitPerSecond: integer(env, 'TRAILPROOF_RATE_LIMIT', 10_000, 1, 10_000_000),
@@ -124,6 +136,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     secretKey: nonEmpty(env.TRAILPROOF_SECRET_KEY) === undefined ? undefined : new Secret(nonEmpty(env.TRAILPROOF_SECRET_KEY)!),
     streams: loadStreamsConfig(env),
     readAuditCommit: readAuditCommit(env.TRAILPROOF_READ_AUDIT_COMMIT),
+    metrics: {
+      port: nonEmpty(env.TRAILPROOF_METRICS_PORT) === undefined ? undefined : integer(env, 'TRAILPROOF_METRICS_PORT', 0, 0, 65535),
+      host: nonEmpty(env.TRAILPROOF_METRICS_HOST) ?? host,
+      seriesLimit: integer(env, 'TRAILPROOF_METRICS_SERIES_LIMIT', 1000, 1, 1_000_000),
+    },
   };
   if (config.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
     throw invalid('DATABASE_URL must be a postgres:// or postgresql:// URL');
@@ -136,6 +153,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
   }
   if (config.secretKey !== undefined && config.secretKey.reveal().length < 32) {
     throw invalid('TRAILPROOF_SECRET_KEY must be at least 32 characters (generate one with `openssl rand -hex 32`)');
+  }
+  if (config.metrics.port !== undefined && config.metrics.port !== 0 && config.metrics.port === config.port) {
+    throw invalid(`TRAILPROOF_METRICS_PORT must differ from the service's port (${config.port})`);
   }
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     throw invalid(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "${config.logLevel}")`);

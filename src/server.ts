@@ -6,6 +6,7 @@
  * commits), close the pool, leave the embedded PostgreSQL (stopped unless others still use it).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -13,7 +14,8 @@ import { bootstrapAdminKey } from './auth/bootstrap.ts';
 import type { Config } from './config.ts';
 import { TrailproofError } from './errors.ts';
 import { buildApp } from './http/app.ts';
-import { ensureWebBuilt } from './http/web-routes.ts';
+import { listenForMetrics, type MetricsListener } from './http/metrics-routes.ts';
+import { webBuilt } from './http/web-routes.ts';
 import { createServices } from './http/services.ts';
 import { createLogger } from './logger.ts';
 import { openDatabase, type Database } from './store/database.ts';
@@ -38,7 +40,9 @@ export async function serve(config: Config, options: { installSignalHandlers?: b
     const ledgerKeys = loadLedgerKeys(config);
     db = await openDatabase(config, {
       log: (message) => logger.info(message),
-      name: 'trailproof-serve',
+      // The pool's application_name names this process: pg_stat_activity tells processes apart, and the
+      // pool metrics count this process's connections (src/store/pool-metrics.ts).
+      name: `trailproof-serve ${process.pid}@${os.hostname()}`,
       user: { role: 'serve', command: 'serve', url },
     });
     logLedgerKeys(logger, ledgerKeys);
@@ -60,10 +64,8 @@ async function run(
   options: { installSignalHandlers?: boolean },
 ): Promise<RunningServer> {
   const services = createServices(db.sql, config, (err) => logger.error({ err }, 'commit or checkpoint failed'), ledgerKeys, logger);
-  // A checkout where `npm ci` ran without scripts has no built console yet: build it once, now.
-  await ensureWebBuilt((message) => logger.info(message)).catch((err: unknown) =>
-    logger.error({ err }, 'building the web console failed; the API works without it'),
-  );
+  // A checkout where `npm ci` ran without scripts has no built console; the API works without it.
+  if (!webBuilt()) logger.warn('web/dist is missing, so the console is not served: `npm run build` builds it');
   const app = await buildApp(services, logger, { server });
   await app.ready();
   // The key is made once nothing else can fail, and shown before the server reports ready.
@@ -93,6 +95,7 @@ async function run(
   selfAuditor.start();
   services.streamWorker.start();
 
+  let metricsListener: MetricsListener | undefined;
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
@@ -101,6 +104,7 @@ async function run(
       for (const res of pending) if (!res.headersSent) res.setHeader('connection', 'close');
       // Stop accepting, answer what arrives meanwhile with 503, and wait for in-flight requests.
       await Promise.all([closeServer(server), app.close()]);
+      await metricsListener?.close();
       // In-flight deliveries finish (within their timeout) and leases are released before the pool closes.
       await services.streamWorker.stop();
       // Records of the last reads join their ledgers before the committer closes.
@@ -125,6 +129,15 @@ async function run(
         );
       });
     }
+  }
+  if (config.metrics.port !== undefined) {
+    try {
+      metricsListener = await listenForMetrics(services.metrics.registry, { port: config.metrics.port, host: config.metrics.host });
+    } catch (err) {
+      await close();
+      throw err;
+    }
+    logger.info({ url: metricsListener.url }, 'metrics listening, with no key: keep this port private');
   }
   logger.info({ url, database: db.embedded ? `embedded (${config.dataDir})` : 'DATABASE_URL' }, 'trailproof listening');
   return { app, url, close };

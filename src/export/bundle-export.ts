@@ -16,8 +16,13 @@ import { bundleText } from './bundle.ts';
 export const BUNDLE_EXPORT = { name: 'bundle', mediaType: BUNDLE_MEDIA_TYPE, extension: BUNDLE_EXTENSION } as const;
 
 /** The bundle as a byte stream; the header names the tenant's origin and published keys. */
-export function bundleStream(sql: Sql, tenant: string, identity: { origin: string; verifierKeys: readonly string[] }): Readable {
-  return Readable.from(bundleText(sql, { tenant, ...identity }));
+export function bundleStream(
+  sql: Sql,
+  tenant: string,
+  identity: { origin: string; verifierKeys: readonly string[] },
+  counted?: (leaves: number) => void,
+): Readable {
+  return Readable.from(bundleText(sql, { tenant, ...identity }, counted));
 }
 
 export function ledgerIdentityOf(keys: LedgerKeys, tenant: string): { origin: string; verifierKeys: string[] } {

@@ -42,9 +42,12 @@ interface CheckpointRow {
   cosignatures: string[];
 }
 
-/** The bundle as text chunks of many lines each (for files and HTTP responses). */
-export async function* bundleText(sql: Sql, source: BundleSource): AsyncGenerator<string> {
-  for await (const batch of bundleItems(sql, source)) yield batch.map((item) => item.line).join('');
+/** The bundle as text chunks of many lines each (for files and HTTP responses); `counted` gets each chunk's leaves. */
+export async function* bundleText(sql: Sql, source: BundleSource, counted: (leaves: number) => void = () => {}): AsyncGenerator<string> {
+  for await (const batch of bundleItems(sql, source)) {
+    counted(batch.reduce((leaves, item) => leaves + (item.leaf ? 1 : 0), 0));
+    yield batch.map((item) => item.line).join('');
+  }
 }
 
 /** The bundle in batches of lines, in order. Throws TENANT_NOT_FOUND before yielding anything. */

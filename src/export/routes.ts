@@ -5,6 +5,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import { Counter } from 'prom-client';
 import { TrailproofError } from '../errors.ts';
 import { authenticate, principalOf, requestContext, tenantFor } from '../http/authenticate.ts';
 import type { Services } from '../http/services.ts';
@@ -14,6 +15,7 @@ import { EventQuerySchema } from '../query/routes.ts';
 import { assertNoFilters, BUNDLE_EXPORT, bundleStream, ledgerIdentityOf } from './bundle-export.ts';
 import { exportRecords } from './export-records.ts';
 import { EVENT_FORMATS, unknownFormat } from './formats.ts';
+import { registersOf } from '../metrics.ts';
 
 const { limit: _limit, cursor: _cursor, ...filterProperties } = EventQuerySchema.properties;
 const ExportQuery = Type.Object({
@@ -24,6 +26,13 @@ const ExportQuery = Type.Object({
 });
 
 export function exportRoutes(services: Services) {
+  const rows = new Counter({
+    name: 'trailproof_export_rows_total',
+    help: 'Events written by GET /v1/exports, by format (for the bundle: its leaves)',
+    labelNames: ['format'] as const,
+    registers: registersOf(services.metrics),
+  });
+
   /**
    * The verifiable bundle: recorded, then a checkpoint issued for the tree as it is (export record
    * included) so everything in it is signed, then streamed. A narrowed viewer token may not have it.
@@ -52,7 +61,7 @@ export function exportRoutes(services: Services) {
       .type(BUNDLE_EXPORT.mediaType)
       .header('content-disposition', `attachment; filename="${filename}"`)
       .header('cache-control', 'no-store')
-      .send(bundleStream(services.sql, tenant, ledgerIdentityOf(services.ledgerKeys, tenant)));
+      .send(bundleStream(services.sql, tenant, ledgerIdentityOf(services.ledgerKeys, tenant), (n) => rows.inc({ format: BUNDLE_EXPORT.name }, n)));
   };
 
   return async function registerExportRoutes(app: FastifyInstance): Promise<void> {
@@ -91,7 +100,12 @@ export function exportRoutes(services: Services) {
         return reply
           .type(format.mediaType)
           .header('content-disposition', `attachment; filename="${filename}"`)
-          .send(Readable.from(exportRecords(services.sql, tenant, query, format), { objectMode: false }));
+          .send(
+            Readable.from(
+              exportRecords(services.sql, tenant, query, format, (n) => rows.inc({ format: format.name }, n)),
+              { objectMode: false },
+            ),
+          );
       },
     );
   };

@@ -17,6 +17,7 @@ import { ledgerRoutes } from '../tlog/routes.ts';
 import { uuidv7 } from '../ingest/uid.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
 import { opsRoutes } from './ops-routes.ts';
+import { metricsRoutes } from './metrics-routes.ts';
 import { allowCrossOrigin } from './cors.ts';
 import { webRoutes } from './web-routes.ts';
 import { viewerRoutes } from '../auth/viewer-routes.ts';
@@ -52,6 +53,7 @@ export async function buildApp(services: Services, logger: Logger | false = fals
     },
   });
   await app.register(opsRoutes(services));
+  await app.register(metricsRoutes(services));
   await app.register(ingestRoutes(services));
   await app.register(queryRoutes(services));
   await app.register(feedRoutes(services));

@@ -5,13 +5,16 @@ import { KeyCache } from '../auth/key-cache.ts';
 import { RateLimiter } from '../auth/rate-limit.ts';
 import type { Config } from '../config.ts';
 import { GroupCommitter } from '../ingest/group-commit.ts';
+import { createMetrics, type Metrics } from '../metrics.ts';
 import type { Sql } from '../store/db.ts';
+import { poolMetrics } from '../store/pool-metrics.ts';
 import { TenantCache } from '../tenant/tenant-cache.ts';
 import { Checkpointer } from '../tlog/checkpointer.ts';
 import { databaseHashReader, type StoredHashes } from '../tlog/hash-reader.ts';
 import { LruNodeCache } from '../tlog/node-cache.ts';
 import type { HashReader } from '../ledger/proofs.ts';
 import { loadLedgerKeys, type LedgerKeys } from '../tlog/keys.ts';
+import { selfAuditMetrics } from '../tlog/self-audit.ts';
 import { WitnessPusher } from '../witness/pusher.ts';
 import { ViewerTokens } from '../auth/viewer-tokens.ts';
 import type { Logger } from 'pino';
@@ -45,6 +48,8 @@ export interface Services {
    * lifetime. `known`: stored hashes already read (databaseHashReader).
    */
   hashReader(tenant: string, known?: StoredHashes): HashReader;
+  /** The Prometheus registry every part reports its metrics to (docs/metrics.md). */
+  metrics: Metrics;
 }
 
 export function createServices(
@@ -54,16 +59,19 @@ export function createServices(
   ledgerKeys: LedgerKeys = loadLedgerKeys(config),
   logger?: Logger,
 ): Services {
-  const committer = new GroupCommitter(sql, onError ? { onError } : {});
+  const metrics = createMetrics(config.metrics.seriesLimit);
+  poolMetrics(sql, metrics, config.dbPoolSize);
+  selfAuditMetrics(sql, metrics);
+  const committer = new GroupCommitter(sql, { metrics, ...(onError ? { onError } : {}) });
   const nodeCache = new LruNodeCache();
   const hashReader = (tenant: string, known?: StoredHashes) => databaseHashReader(sql, tenant, nodeCache, known);
-  const checkpointer = new Checkpointer(sql, ledgerKeys, { reissueMs: config.ledger.checkpointReissueMs, ...(onError ? { onError } : {}) });
+  const checkpointer = new Checkpointer(sql, ledgerKeys, { reissueMs: config.ledger.checkpointReissueMs, metrics, ...(onError ? { onError } : {}) });
   const witnessPusher =
     config.witnesses.length === 0 ? undefined : new WitnessPusher({ sql, witnesses: config.witnesses, hashReader, ...(logger ? { logger } : {}) });
   if (witnessPusher) checkpointer.onCheckpoint((checkpoint) => witnessPusher.push(checkpoint));
   const audit = new MetaAudit(committer, { readCommit: config.readAuditCommit });
   const secrets = new SecretBox(config);
-  const streamWorker = new StreamWorker({ sql, audit, secrets, config: config.streams, committer, ...(logger ? { logger } : {}) });
+  const streamWorker = new StreamWorker({ sql, audit, secrets, config: config.streams, committer, metrics, ...(logger ? { logger } : {}) });
   return {
     ledgerKeys,
     checkpointer,
@@ -80,5 +88,6 @@ export function createServices(
     streams: new StreamService({ sql, audit, secrets, onActivated: () => streamWorker.poke() }),
     streamWorker,
     hashReader,
+    metrics,
   };
 }

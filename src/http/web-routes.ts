@@ -1,15 +1,15 @@
 /**
  * Serves the web console (`/`) and the embeddable viewer (`/embed.js`) from web/dist, built by Vite
- * (web/build.ts). A few dozen small files, so they are read once into memory, gzipped once, and
+ * (web/build.ts, run by `npm run build`; the package ships the result). A few dozen small files, so they are read once into memory, gzipped once, and
  * served with the right cache policy: hashed assets forever, the page and `embed.js` revalidated.
  * No dependency: @fastify/static would add a package for what is here forty lines.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TrailproofError } from '../errors.ts';
-import { WEB_DIST } from '../../web/build.ts';
 
 interface WebFile {
   body: Buffer;
@@ -31,17 +31,12 @@ const TYPES: Record<string, string> = {
 const CONSOLE_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/** The package's web/dist: two levels up from this module, in src/http as in dist/http. */
+export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+
 /** True when web/dist holds a build. */
 export function webBuilt(dist = WEB_DIST): boolean {
   return fs.existsSync(path.join(dist, 'index.html')) && fs.existsSync(path.join(dist, 'embed.js'));
-}
-
-/** Builds web/dist unless it exists (a checkout where `npm ci` ran with scripts disabled). */
-export async function ensureWebBuilt(log: (message: string) => void, dist = WEB_DIST): Promise<void> {
-  if (webBuilt(dist)) return;
-  log('web/dist is missing: building the console (once)');
-  const { buildWeb } = await import('../../web/build.ts');
-  await buildWeb({ quiet: true });
 }
 
 export function webRoutes(dist = WEB_DIST) {

@@ -16,7 +16,9 @@
  * request whose events the database refuses cannot fail the others that happened to share its
  * transaction. After a lost connection nothing is retried (see `refusedByDatabase`).
  */
+import { Counter, Gauge, Histogram } from 'prom-client';
 import { TrailproofError } from '../errors.ts';
+import { type Metrics, registersOf } from '../metrics.ts';
 import { refusedByDatabase, type Sql } from '../store/db.ts';
 import { appendPrepared, prepareAppend, type AppendItem, type AppendResult, type PreparedItem } from './append-batch.ts';
 import { PartitionManager } from './partitions.ts';
@@ -31,6 +33,8 @@ export interface GroupCommitOptions {
   /** ...unless its oldest request has waited this long; default 20 ms. */
   maxParallelWaitMs?: number;
   onError?: (err: unknown) => void;
+  /** Where its metrics are reported; none by default. */
+  metrics?: Metrics;
 }
 
 interface Pending {
@@ -55,6 +59,7 @@ export class GroupCommitter {
   private readonly minParallelEvents: number;
   private readonly maxParallelWaitMs: number;
   private wakeTimer: NodeJS.Timeout | undefined;
+  private readonly measured: CommitMetrics;
 
   constructor(
     private readonly sql: Sql,
@@ -65,6 +70,7 @@ export class GroupCommitter {
     this.maxInFlight = options.maxInFlight ?? 4;
     this.minParallelEvents = options.minParallelEvents ?? 256;
     this.maxParallelWaitMs = options.maxParallelWaitMs ?? 20;
+    this.measured = commitMetrics(options.metrics, () => ({ queued: this.queue.length, inFlight: this.inFlight }));
   }
 
   /** Appends the items; resolves with one result per item, in order, after commit. */
@@ -174,12 +180,16 @@ export class GroupCommitter {
       const results = await this.run(items);
       const grown = new Set(items.filter((_, i) => results[i]?.status === 'created').map((i) => i.tenant));
       if (grown.size > 0) for (const listener of this.committedListeners) listener(grown);
+      for (const result of results) this.measured.events.inc({ result: result.status });
+      const now = performance.now();
       let offset = 0;
       for (const p of group) {
+        this.measured.latency.observe((now - p.queuedAt) / 1000);
         p.resolve(results.slice(offset, offset + p.items.length));
         offset += p.items.length;
       }
     } catch (err) {
+      this.measured.failures.inc();
       // After a lost connection the transaction may have committed unanswered: doing it again could
       // store events twice, so every request fails and its client retries with its ids (idempotent).
       if (group.length === 1 || !refusedByDatabase(err)) {
@@ -193,9 +203,76 @@ export class GroupCommitter {
   }
 
   private async run(items: PreparedItem[]): Promise<AppendResult[]> {
+    const started = performance.now();
     await this.partitions.ensure(items.map((i) => i.body.occurred_at));
-    return appendPrepared(this.sql, items);
+    const results = await appendPrepared(this.sql, items);
+    this.measured.transaction.observe((performance.now() - started) / 1000);
+    this.measured.batch.observe(items.length);
+    return results;
   }
+}
+
+/** Histogram buckets of commit times, from a millisecond to ten seconds. */
+const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+interface CommitMetrics {
+  events: Counter<'result'>;
+  latency: Histogram;
+  transaction: Histogram;
+  batch: Histogram;
+  failures: Counter;
+}
+
+/** The committer's metrics (docs/metrics.md); `state` is read at each scrape. */
+function commitMetrics(metrics: Metrics | undefined, state: () => { queued: number; inFlight: number }): CommitMetrics {
+  const registers = registersOf(metrics);
+  new Gauge({
+    name: 'trailproof_group_commit_queue_requests',
+    help: 'Requests waiting for a group-commit transaction',
+    registers,
+    collect() {
+      this.set(state().queued);
+    },
+  });
+  new Gauge({
+    name: 'trailproof_group_commit_in_flight',
+    help: 'Group-commit transactions running',
+    registers,
+    collect() {
+      this.set(state().inFlight);
+    },
+  });
+  return {
+    events: new Counter({
+      name: 'trailproof_events_ingested_total',
+      help: 'Events committed, by result: created (appended to its tenant ledger), duplicate or conflict (an id seen before), tenant_not_found',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    latency: new Histogram({
+      name: 'trailproof_group_commit_seconds',
+      help: "Time from a request's events joining the group-commit queue to their commit: what an acknowledgement waits for",
+      buckets: SECONDS,
+      registers,
+    }),
+    transaction: new Histogram({
+      name: 'trailproof_group_commit_transaction_seconds',
+      help: 'Duration of one group-commit transaction, commit included',
+      buckets: SECONDS,
+      registers,
+    }),
+    batch: new Histogram({
+      name: 'trailproof_group_commit_batch_events',
+      help: 'Events in one group-commit transaction',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192],
+      registers,
+    }),
+    failures: new Counter({
+      name: 'trailproof_group_commit_failures_total',
+      help: 'Group-commit transactions that failed (their requests are retried one per transaction, or answered 503)',
+      registers,
+    }),
+  };
 }
 
 function toUnavailable(err: unknown): unknown {

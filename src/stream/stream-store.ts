@@ -93,3 +93,26 @@ export async function receivedAt(sql: Sql, tenant: string, seq: number): Promise
   const [row] = await sql<{ received_at: Date }[]>`select received_at from ledger_leaves where tenant_id = ${tenant} and seq = ${seq}`;
   return row?.received_at;
 }
+
+export interface StreamLag {
+  id: string;
+  tenant_id: string;
+  status: StreamRow['status'];
+  /** Events committed but not yet delivered (or skipped by the filter). */
+  lag_events: number;
+  /** Age of the oldest undelivered event; 0 when none. */
+  lag_seconds: number;
+}
+
+/** Every destination's lag, as GET /v1/streams/{id}/status computes it: the `limit` furthest behind first. */
+export async function streamLags(sql: Sql, limit: number): Promise<StreamLag[]> {
+  return sql<StreamLag[]>`
+    select d.id, d.tenant_id, d.status,
+           greatest(coalesce(h.size, 0) - d.cursor_seq, 0) as lag_events,
+           greatest(coalesce(extract(epoch from now() - l.received_at), 0), 0)::float8 as lag_seconds
+    from stream_destinations d
+    left join ledger_heads h on h.tenant_id = d.tenant_id
+    left join ledger_leaves l on l.tenant_id = d.tenant_id and l.seq = d.cursor_seq
+    order by lag_seconds desc, lag_events desc, d.id
+    limit ${limit}`;
+}

@@ -24,6 +24,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { MetaAudit } from '../audit/meta-audit.ts';
+import type { Metrics } from '../metrics.ts';
 import type { StreamsConfig } from '../config.ts';
 import { EVENT_FORMATS } from '../export/formats.ts';
 import type { GroupCommitter } from '../ingest/group-commit.ts';
@@ -34,6 +35,7 @@ import { DESTINATION_KINDS } from './destinations.ts';
 import { readFeedRecords } from './feed-records.ts';
 import { httpSender } from './http-post.ts';
 import { matcher } from './stream-filter.ts';
+import { type StreamMetrics, streamMetrics } from './stream-metrics.ts';
 import type { SecretBox } from './secret-box.ts';
 import type { StreamRow } from './stream-store.ts';
 
@@ -57,6 +59,8 @@ export interface StreamWorkerOptions {
    * (the rest is ingest's and the API's); past it, a stream reads each page when it needs it.
    */
   readsAhead?: number;
+  /** Where the streams' lag and deliveries are reported; none by default. */
+  metrics?: Metrics;
 }
 
 /** A page of the feed as a destination's batch: undefined when the filter selected none of its events. */
@@ -75,8 +79,11 @@ export class StreamWorker {
   private claiming: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
   private readingAhead = 0;
+  readonly measured: StreamMetrics;
 
-  constructor(readonly options: StreamWorkerOptions) {}
+  constructor(readonly options: StreamWorkerOptions) {
+    this.measured = streamMetrics(options.sql, options.metrics);
+  }
 
   /** Takes one of the process's read-ahead slots if one is free; `readAheadDone` gives it back. */
   takeReadAhead(): boolean {
@@ -244,12 +251,16 @@ class DestinationLoop {
           }
         }
         if (page.batch) {
+          const { deliveries, events } = this.worker.measured;
           try {
             await destination!.deliver(page.batch, AbortSignal.timeout(this.worker.options.config.timeoutMs));
           } catch (err) {
+            deliveries.inc({ kind: row.kind, result: 'failed' });
             if (await this.failed(err)) return;
             continue;
           }
+          deliveries.inc({ kind: row.kind, result: 'delivered' });
+          events.inc({ kind: row.kind }, page.batch.records.length);
         }
         advanced = await this.advance(from, page.next, page.batch !== undefined);
       }

@@ -41,3 +41,23 @@ export async function checkpointAtSize(sql: Sql, tenant: string, size: number): 
 export async function listCheckpoints(sql: Sql, tenant: string): Promise<CheckpointRow[]> {
   return sql<CheckpointRow[]>`select ${sql.unsafe(COLUMNS)} from ledger_checkpoints where tenant_id = ${tenant} order by id`;
 }
+
+export interface CheckpointLag {
+  tenant: string;
+  /** Seconds since the newest checkpoint was issued; null when the tree has none. */
+  age: number | null;
+  /** Leaves of the tree that no checkpoint covers yet. */
+  unsigned: number;
+}
+
+/** Per tenant with a tree, how far its newest checkpoint is behind: the `limit` furthest behind first. */
+export async function checkpointLags(sql: Sql, limit: number): Promise<CheckpointLag[]> {
+  return sql<CheckpointLag[]>`
+    select h.tenant_id as tenant, extract(epoch from now() - c.issued_at)::float8 as age, h.size - coalesce(c.size, 0) as unsigned
+    from ledger_heads h
+    left join lateral (
+      select size, issued_at from ledger_checkpoints c where c.tenant_id = h.tenant_id order by size desc, id desc limit 1
+    ) c on true
+    order by c.issued_at nulls first, h.tenant_id
+    limit ${limit}`;
+}

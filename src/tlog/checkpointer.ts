@@ -14,12 +14,13 @@
  * not sign any checkpoint which is inconsistent with any checkpoint it previously signed").
  */
 import { TrailproofError } from '../errors.ts';
+import { type Metrics, rowsGauge } from '../metrics.ts';
 import { SerialRuns } from '../serial-runs.ts';
 import { formatCheckpoint } from '../ledger/checkpoint.ts';
 import { rootFromFrontier } from '../ledger/merkle.ts';
 import { signNote } from '../ledger/note.ts';
 import type { Sql, TxSql } from '../store/db.ts';
-import type { CheckpointRow } from './checkpoint-store.ts';
+import { type CheckpointLag, checkpointLags, type CheckpointRow } from './checkpoint-store.ts';
 import type { LedgerKeys } from './keys.ts';
 
 export interface CheckpointerOptions {
@@ -31,6 +32,8 @@ export interface CheckpointerOptions {
   pollMs?: number;
   /** Errors of the background loop and of listeners (they never stop the loop). */
   onError?: (err: unknown) => void;
+  /** Where the checkpoints' age per tenant is reported; none by default. */
+  metrics?: Metrics;
 }
 
 export type CheckpointListener = (checkpoint: CheckpointRow) => void | Promise<void>;
@@ -61,6 +64,7 @@ export class Checkpointer {
     this.#minIntervalMs = options.minIntervalMs ?? 1_000;
     this.#pollMs = options.pollMs ?? 1_000;
     this.#onError = options.onError ?? (() => {});
+    if (options.metrics) checkpointMetrics(sql, options.metrics);
   }
 
   /** Calls `listener` with every checkpoint this process issues, after it committed. Returns an unsubscribe. */
@@ -210,4 +214,29 @@ export class Checkpointer {
 function withoutAge(row: CheckpointRow & { age_ms: number }): CheckpointRow {
   const { age_ms: _age, ...rest } = row;
   return rest;
+}
+
+/**
+ * How far each tenant's newest checkpoint is behind, read from the database at each scrape, so every
+ * process reports the checkpoints of all: the `seriesLimit` tenants furthest behind.
+ */
+function checkpointMetrics(sql: Sql, metrics: Metrics): void {
+  const rows = metrics.read(() => checkpointLags(sql, metrics.seriesLimit));
+  const labels = (row: CheckpointLag) => ({ tenant: row.tenant });
+  rowsGauge(metrics, {
+    name: 'trailproof_checkpoint_age_seconds',
+    help: "Seconds since the tenant's newest signed checkpoint was issued (re-issued every TRAILPROOF_CHECKPOINT_REISSUE_SECONDS)",
+    labelNames: ['tenant'],
+    rows,
+    labels,
+    value: (row) => row.age,
+  });
+  rowsGauge(metrics, {
+    name: 'trailproof_checkpoint_unsigned_leaves',
+    help: "Leaves of the tenant's tree that no signed checkpoint covers yet",
+    labelNames: ['tenant'],
+    rows,
+    labels,
+    value: (row) => row.unsigned,
+  });
 }

@@ -9,6 +9,7 @@
  */
 import type { Logger } from 'pino';
 import { bundleItems } from '../export/bundle.ts';
+import { type Metrics, rowsGauge } from '../metrics.ts';
 import type { Sql } from '../store/db.ts';
 import { BundleVerifier } from '../verify/bundle-verifier.ts';
 import { firstFinding, type Finding } from '../verify/report.ts';
@@ -225,4 +226,29 @@ export class SelfAuditor {
     const run = await runSelfAudit(this.#sql, this.#keys, this.#options.logger ? { logger: this.#options.logger } : {});
     this.#options.logger?.info({ run: run.id, ok: run.ok, tenants: Object.keys(run.tenants).length }, 'ledger self-audit finished');
   }
+}
+
+/**
+ * The newest finished self-audit (any process's, or `trailproof ledger audit`'s), read from the
+ * database at each scrape: when it finished, and how many tenants' ledgers failed it.
+ */
+export function selfAuditMetrics(sql: Sql, metrics: Metrics): void {
+  const rows = metrics.read(
+    async () => sql<{ finished: number; failed: number }[]>`
+      select extract(epoch from finished_at)::float8 as finished,
+             (select count(*) from jsonb_each(report->'tenants') t where (t.value->>'ok')::boolean is not true)::int as failed
+      from ledger_audit_runs where finished_at is not null order by id desc limit 1`,
+  );
+  rowsGauge(metrics, {
+    name: 'trailproof_self_audit_last_run_timestamp_seconds',
+    help: 'When the newest ledger self-audit finished (Unix time; 0: none yet)',
+    rows,
+    value: (row) => row.finished,
+  });
+  rowsGauge(metrics, {
+    name: 'trailproof_self_audit_failed_tenants',
+    help: 'Tenants whose stored ledger did not verify in the newest self-audit (0: all verified)',
+    rows,
+    value: (row) => row.failed,
+  });
 }

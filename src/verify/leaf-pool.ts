@@ -6,9 +6,7 @@
  * with the results: the engine then reads the very bytes the worker read, and the buffer is used
  * again for a later batch.
  */
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { buildSync } from 'esbuild';
 import { BatchPrecomputer, type NotesContext, type PrecomputedBatch } from './leaf-precompute.ts';
 
 export type { NotesContext };
@@ -86,16 +84,11 @@ export class LeafWorkerPool implements LeafPrecomputer {
   #nextId = 0;
   #failure: Error | undefined;
 
-  /**
-   * Starts `size` (≥ 1) workers, on the bundled module unless `bundled` is false (then through tsx,
-   * as when esbuild cannot run).
-   */
-  constructor(size: number, { bundled = true }: { bundled?: boolean } = {}) {
+  /** Starts `size` (≥ 1) workers. */
+  constructor(size: number) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`a pool needs at least one worker, not ${size}`);
-    const { url, plain } = bundled ? workerModule() : TSX_MODULE;
     this.#workers = Array.from({ length: size }, () => {
-      // A plain module needs no loader: none is inherited (`tsx script.ts` passes its own in execArgv).
-      const worker = new Worker(url, plain ? { execArgv: [] } : {});
+      const worker = new Worker(WORKER_MODULE);
       worker.on('message', (response: BatchResponse) => {
         const job = this.#jobs.get(response.id);
         this.#jobs.delete(response.id);
@@ -149,36 +142,10 @@ export class LeafWorkerPool implements LeafPrecomputer {
   }
 }
 
-/** leaf-worker.js: registers tsx, then runs leaf-worker.ts. */
-const TSX_MODULE = { url: new URL('./leaf-worker.js', import.meta.url), plain: false };
-
-let bundled: { url: URL; plain: boolean } | undefined;
-
 /**
- * Where a worker's code is. leaf-worker.ts and the few modules it imports, bundled into one plain
- * JavaScript module by esbuild (the compiler tsx itself runs): a worker started on it is ready in
- * ~40 ms, where one that registers tsx and compiles its imports took ~0.35 s and ~0.3 s of CPU, a
- * tenth of verifying a million-event bundle. Bundled once per process; if esbuild cannot run, the
- * workers start through tsx (leaf-worker.js).
+ * The workers' module: leaf-worker.js, compiled beside this file in dist/. Run from the TypeScript
+ * sources (tests, benchmarks), this file is leaf-pool.ts and the workers start on
+ * leaf-worker-source.js, which loads leaf-worker.ts through tsx, a dev dependency: a worker thread
+ * does not inherit the loader of the thread that starts it.
  */
-function workerModule(): { url: URL; plain: boolean } {
-  if (bundled) return bundled;
-  try {
-    const { outputFiles } = buildSync({
-      entryPoints: [fileURLToPath(new URL('./leaf-worker.ts', import.meta.url))],
-      bundle: true,
-      write: false,
-      format: 'esm',
-      platform: 'node',
-      target: `node${process.versions.node.split('.')[0]}`,
-      logLevel: 'silent',
-      // The bundle runs from a data: URL. Modules in it that find files from their own URL (the
-      // native SHA-256 addon, native-sha256.ts) get this one's: every module of src/ is at this depth.
-      define: { 'import.meta.url': JSON.stringify(import.meta.url) },
-    });
-    bundled = { url: new URL(`data:text/javascript,${encodeURIComponent(outputFiles[0]!.text)}`), plain: true };
-  } catch {
-    bundled = TSX_MODULE;
-  }
-  return bundled;
-}
+const WORKER_MODULE = new URL(import.meta.url.endsWith('.ts') ? './leaf-worker-source.js' : './leaf-worker.js', import.meta.url);

@@ -143,21 +143,6 @@ describe('verifyStream with worker threads', () => {
     );
   }, 120_000);
 
-  it('gives the same reports with workers started through tsx (when esbuild cannot bundle them)', async () => {
-    const throughTsx = new LeafWorkerPool(1, { bundled: false });
-    try {
-      const options = { keys: [log.verifierKey] };
-      for (const text of Object.values(bundles())) {
-        const bytes = Buffer.from(text);
-        expect(await verifyStream(inChunks(bytes, [7, 300]), options, { pool: throughTsx, batchBytes: 512 })).toEqual(
-          await lineByLine(inChunks(bytes, []), options),
-        );
-      }
-    } finally {
-      await throughTsx.close();
-    }
-  }, 60_000);
-
   it('checks checkpoint signatures in the workers, and the engine takes only notes checked with its own keys and origin', () => {
     const text = bundles().alteredRoot!; // the checkpoint at 20 has a signature that no longer verifies
     const lines = text.split('\n').slice(0, -1);

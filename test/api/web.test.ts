@@ -1,13 +1,11 @@
-/** The console and embed.js are served by the service itself, from web/dist (built if missing). */
+/** The console and embed.js are served by the service itself, from web/dist (the global setup builds it if missing). */
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureWebBuilt } from '../../src/http/web-routes.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 
 let t: TestApp;
 
 beforeAll(async () => {
-  await ensureWebBuilt(() => {});
   t = await createTestApp();
 }, 120_000);
 afterAll(() => t.close());

@@ -15,7 +15,6 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureWebBuilt } from '../../src/http/web-routes.ts';
 import { startHttpReceiver, type HttpReceiver } from '../../src/stream/testing/http-receiver.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, webhookSignature } from '../../src/stream/webhook.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
@@ -55,7 +54,6 @@ const acme: Seeded[] = [];
 const globexUids: string[] = [];
 
 beforeAll(async () => {
-  await ensureWebBuilt(() => {});
   db = await createTestDatabase();
   adminKey = randomAdminKey();
   server = await startServerProcess({

@@ -1,6 +1,7 @@
 /**
  * The real service in its own process: `node bin/trailproof.js serve` on a free port, driven over
- * HTTP, stopped by signal. Used by the reliability and CLI suites, which need what `app.inject()`
+ * HTTP, stopped by signal. bin/trailproof.js runs the compiled dist/, which the global setup
+ * (test/global-setup.ts) brings up to date before any test. Used by the reliability and CLI suites, which need what `app.inject()`
  * cannot give: signals, SIGKILL mid-write, restarts on the same database, the embedded PostgreSQL.
  *
  * Every process started here is remembered; `killStartedProcesses()` (call it in afterAll/afterEach)
@@ -217,7 +218,8 @@ function spawnServer(port: number, options: StartOptions): ServerProcess {
   return { url: `http://127.0.0.1:${port}`, port, child, output: () => output, exited, stop };
 }
 
-async function waitForReady(server: ServerProcess, timeoutMs: number): Promise<void> {
+/** Waits until the server answers /readyz; rejects with its output if it exits first or after `timeoutMs`. */
+export async function waitForReady(server: Pick<ServerProcess, 'url' | 'exited' | 'output'>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exit: Exit | undefined;
   void server.exited.then((e) => (exit = e));
@@ -234,7 +236,8 @@ async function waitForReady(server: ServerProcess, timeoutMs: number): Promise<v
   }
 }
 
-function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+/** The test runner's environment without the service's configuration variables, plus `env`. */
+export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const base: NodeJS.ProcessEnv = { ...process.env };
   for (const name of CONFIG_VARS) delete base[name];
   return { ...base, ...env };
