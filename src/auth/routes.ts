@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { SYSTEM_TENANT } from '../audit/meta-audit.ts';
+import { SYSTEM_TENANT } from '../event/service-records.ts';
 import { TrailproofError } from '../errors.ts';
 import { authenticate, principalOf, requestContext, tenantFor } from '../http/authenticate.ts';
 import type { Services } from '../http/services.ts';

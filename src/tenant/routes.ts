@@ -1,7 +1,7 @@
 /** Operator API for tenants: `POST /v1/tenants`, `GET /v1/tenants` (admin scope). */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { SYSTEM_TENANT } from '../audit/meta-audit.ts';
+import { SYSTEM_TENANT } from '../event/service-records.ts';
 import { TrailproofError } from '../errors.ts';
 import { authenticate, principalOf, requestContext } from '../http/authenticate.ts';
 import type { Services } from '../http/services.ts';
