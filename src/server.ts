@@ -56,6 +56,7 @@ export async function serve(config: Config, options: { installSignalHandlers?: b
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   if (firstKey) printFirstKey(url, firstKey);
+  await services.revocations.start();
   services.checkpointer.start();
   services.readRecords.start();
   const selfAuditor = new SelfAuditor(db.sql, ledgerKeys, { ...config.selfAudit, logger });
@@ -69,6 +70,7 @@ export async function serve(config: Config, options: { installSignalHandlers?: b
       draining = true;
       for (const res of pending) if (!res.headersSent) res.setHeader('connection', 'close');
       await app.close();
+      await services.revocations.stop();
       // In-flight deliveries finish (within their timeout) and leases are released before the pool closes.
       await services.streamWorker.stop();
       // Records of the last reads join their ledgers before the committer closes.

@@ -1,18 +1,26 @@
 /**
  * Caches verified keys for a few seconds so a busy ingest path does not hit the database on every
- * request. A revocation through this process evicts at once; through another process it takes
- * effect within `ttlMs` (documented in docs/security.md).
+ * request: the principal of each presented key, and whether a key id is live (for the viewer tokens
+ * it minted). A revocation evicts at once in every process that hears of it (revocations.ts); an
+ * entry is checked against the database again at the latest `ttlMs` after it was cached, which
+ * bounds a revocation nobody heard of (docs/security.md).
  */
 import { createHash } from 'node:crypto';
 import type { Sql } from '../store/db.ts';
-import { verifyApiKey, type Principal } from './api-keys.ts';
+import { isKeyLive, verifyApiKey, type Principal } from './api-keys.ts';
+
+/** How long a verified key is believed without asking the database again. */
+export const DEFAULT_KEY_CACHE_TTL_MS = 5000;
 
 export class KeyCache {
+  /** By the hash of the presented key. */
   private readonly entries = new Map<string, { principal: Principal | undefined; expires: number }>();
+  /** By key id: whether the key exists and is not revoked. */
+  private readonly live = new Map<string, { live: boolean; expires: number }>();
 
   constructor(
     private readonly sql: Sql,
-    private readonly ttlMs = 5000,
+    private readonly ttlMs = DEFAULT_KEY_CACHE_TTL_MS,
     private readonly maxEntries = 10_000,
   ) {}
 
@@ -27,7 +35,26 @@ export class KeyCache {
     return principal;
   }
 
+  /** Whether the key `keyId` exists and is not revoked. */
+  async isLive(keyId: string): Promise<boolean> {
+    const now = Date.now();
+    const hit = this.live.get(keyId);
+    if (hit && hit.expires > now) return hit.live;
+    const live = await isKeyLive(this.sql, keyId);
+    if (this.live.size >= this.maxEntries) this.live.clear();
+    this.live.set(keyId, { live, expires: now + this.ttlMs });
+    return live;
+  }
+
+  /** Forgets what is cached of the key `keyId` (it was revoked). */
   evictKey(keyId: string): void {
+    this.live.delete(keyId);
     for (const [k, v] of this.entries) if (v.principal?.keyId === keyId) this.entries.delete(k);
+  }
+
+  /** Forgets everything (revocations may have been missed). */
+  clear(): void {
+    this.entries.clear();
+    this.live.clear();
   }
 }
