@@ -1,6 +1,8 @@
 /**
  * Authentication for every `/v1` route: `Authorization: Bearer <key>`, verified (cached), rate
- * limited per key, and the scope checked. Routes then resolve their tenant with `tenantFor`.
+ * limited per key, and the scope checked. Routes run it as their `onRequest` hook, from the headers
+ * alone, so no byte of a refused request's body is read (request-limits.ts). Routes then resolve
+ * their tenant with `tenantFor`.
  */
 import type { FastifyRequest } from 'fastify';
 import type { Principal, Scope } from '../auth/api-keys.ts';

@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { TrailproofError, type ErrorDetail } from '../errors.ts';
+import { MAX_BODY_BYTES } from '../event/limits.ts';
 import { EventInputSchema } from '../event/validate.ts';
 import { validateBatch } from '../event/validate.ts';
 import { SYSTEM_TENANT } from '../event/service-records.ts';
@@ -32,7 +33,8 @@ export function ingestRoutes(services: Services) {
     app.post(
       '/v1/events',
       {
-        preHandler: authenticate(services, 'ingest'),
+        onRequest: authenticate(services, 'ingest'),
+        bodyLimit: MAX_BODY_BYTES,
         // Validation is ours (validateBatch): it reports every field with its pointer, per event.
         validatorCompiler: () => () => true,
         schema: {

@@ -20,7 +20,7 @@ export function tenantRoutes(services: Services) {
     app.post(
       '/v1/tenants',
       {
-        preHandler: authenticate(services, 'admin'),
+        onRequest: authenticate(services, 'admin'),
         schema: { summary: 'Create a tenant', tags: ['operator'], security: [{ bearer: [] }], body: CreateTenantBody },
       },
       async (request, reply) => {
@@ -42,7 +42,7 @@ export function tenantRoutes(services: Services) {
     app.get(
       '/v1/tenants',
       {
-        preHandler: authenticate(services, 'admin'),
+        onRequest: authenticate(services, 'admin'),
         schema: { summary: 'List tenants', tags: ['operator'], security: [{ bearer: [] }] },
       },
       async (request) => {
