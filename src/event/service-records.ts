@@ -34,6 +34,13 @@ export const SERVICE_NAMESPACES: readonly string[] = Object.freeze([
   'trailproof',
 ]);
 
+/**
+ * SQL LIKE patterns of the reserved namespaces (`e.action like any(...)`, which the action index
+ * serves): since the reservation, an event matches exactly when it is a service record. Events
+ * stored before it may match without being one; their body has no `source`.
+ */
+export const SERVICE_ACTION_PATTERNS: readonly string[] = Object.freeze(SERVICE_NAMESPACES.map((ns) => `${ns.replace(/[\\%_]/g, '\\$&')}.%`));
+
 /** Client id prefixes the service records under (read-records.ts moves reads as `read-record:<n>`). */
 export const SERVICE_ID_PREFIXES: readonly string[] = Object.freeze(['read-record:']);
 
