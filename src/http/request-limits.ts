@@ -14,6 +14,8 @@ import { TrailproofError } from '../errors.ts';
 
 /** Request body limit of every route but `POST /v1/events` (MAX_BODY_BYTES). */
 export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
+/** How long a request body may send nothing before its connection is closed (TRAILPROOF_BODY_IDLE_SECONDS). */
+export const DEFAULT_BODY_IDLE_TIMEOUT_MS = 10_000;
 /** Time to receive a whole request, headers and body (Node's `server.requestTimeout`). */
 export const REQUEST_TIMEOUT_MS = 120_000;
 
