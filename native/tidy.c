@@ -18,7 +18,7 @@
 #include <string.h>
 
 /* Raised with every change of the functions below; src/export/native-tidy.ts ignores a build of another version. */
-#define API_VERSION 3
+#define API_VERSION 4
 
 #define US 0x1f /* between cells */
 #define RS 0x1e /* after a row */
@@ -422,7 +422,7 @@ static int realTime(const uint8_t *t, size_t year, size_t month, size_t day, siz
  * src/export/event-lines.ts: its members after uid, tenant and seq, in the API's order, each taken
  * from the body where present; received_at goes right after occurred_at.
  */
-static const char *const MEMBERS[] = {"id", "action", "occurred_at", "actor", "targets", "outcome", "reason", "context", "changes", "metadata"};
+static const char *const MEMBERS[] = {"id", "action", "occurred_at", "actor", "targets", "outcome", "reason", "context", "changes", "metadata", "source"};
 #define MEMBER_COUNT (sizeof MEMBERS / sizeof MEMBERS[0])
 #define OCCURRED_AT 2
 /* The row's fields before the body: uid, the tenant as JSON, seq, received_at, occurred_at (empty when the body has it). */
@@ -746,6 +746,8 @@ static int csvLine(Copy *c, uint8_t *scratch, size_t scratchLength, size_t outLe
   ok &= jsonCell(json, MEMBER(9), '{', 0, out, &o); /* metadata */
   out[o++] = ',';
   ok &= stringCell(json, MEMBER(0), out, &o); /* id */
+  out[o++] = ',';
+  ok &= stringCell(json, MEMBER(10), out, &o); /* source */
 #undef MEMBER
   if (!ok) return 0;
   out[o++] = '\r';

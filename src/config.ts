@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { TrailproofError } from './errors.ts';
 import { loadOcsfMapping, type OcsfMapping } from './export/ocsf-mapping.ts';
+import { DEFAULT_BODY_IDLE_TIMEOUT_MS } from './http/request-limits.ts';
 import { isValidKeyName } from './ledger/key-text.ts';
 import { parseSignerKey, parseVerifierKey } from './ledger/note.ts';
 import { parseWitnessList, type WitnessEndpoint } from './witness/endpoints.ts';
@@ -28,6 +29,8 @@ export interface Config {
   maxFutureSkewMs: number;
   /** `TRAILPROOF_DB_POOL`: connections per process; default 20. */
   dbPoolSize: number;
+  /** `TRAILPROOF_BODY_IDLE_SECONDS`: a request body that sends no byte this long is closed (408); default 10. */
+  bodyIdleTimeoutMs: number;
   /** The ledger's signing key and checkpoint cadence (docs/ledger.md, "Running the ledger"). */
   ledger: LedgerConfig;
   /** `TRAILPROOF_WITNESSES`: `<url>=<witness verifier key>` entries; each new checkpoint is pushed to each (docs/witness.md). */
@@ -125,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     rateLimitPerSecond: integer(env, 'TRAILPROOF_RATE_LIMIT', 10_000, 1, 10_000_000),
     maxFutureSkewMs: integer(env, 'TRAILPROOF_MAX_FUTURE_SKEW_SECONDS', 300, 0, 86_400) * 1000,
     dbPoolSize: integer(env, 'TRAILPROOF_DB_POOL', 20, 1, 1000),
+    bodyIdleTimeoutMs: integer(env, 'TRAILPROOF_BODY_IDLE_SECONDS', DEFAULT_BODY_IDLE_TIMEOUT_MS / 1000, 1, 3600) * 1000,
     ledger: loadLedgerConfig(env),
     witnesses: parseWitnessList(env.TRAILPROOF_WITNESSES),
     ocsfMapping: loadOcsfMapping(env),

@@ -21,6 +21,8 @@ export const ERROR_STATUS = {
   VIEWER_TOKEN_INVALID: 401,
   /** A viewer token past its expiry. */
   VIEWER_TOKEN_EXPIRED: 401,
+  /** A viewer token whose minting key was revoked. */
+  VIEWER_TOKEN_REVOKED: 401,
   /** The key is valid but its scope or tenant does not allow this request. */
   AUTH_FORBIDDEN: 403,
   /** The tenant is not named (unbound key) or does not exist. */

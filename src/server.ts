@@ -89,6 +89,7 @@ async function run(
     pending.add(res);
     res.once('close', () => pending.delete(res));
   });
+  await services.revocations.start();
   services.checkpointer.start();
   services.readRecords.start();
   const selfAuditor = new SelfAuditor(db.sql, ledgerKeys, { ...config.selfAudit, logger });
@@ -105,6 +106,7 @@ async function run(
       // Stop accepting, answer what arrives meanwhile with 503, and wait for in-flight requests.
       await Promise.all([closeServer(server), app.close()]);
       await metricsListener?.close();
+      await services.revocations.stop();
       // In-flight deliveries finish (within their timeout) and leases are released before the pool closes.
       await services.streamWorker.stop();
       // Records of the last reads join their ledgers before the committer closes.

@@ -1,7 +1,8 @@
 /**
  * Meta-audit (DESIGN.md "Access"): reads, exports, key and tenant changes are themselves audit events,
  * appended to the tenant concerned through the same ledger as every other event. They are built
- * here, never by an HTTP client, and recording one never triggers another (no recursion).
+ * here, never by an HTTP client (their namespaces are reserved, src/event/service-records.ts), are
+ * marked `source: "trailproof"`, and recording one never triggers another (no recursion).
  */
 import type { Principal } from '../auth/api-keys.ts';
 import { TrailproofError } from '../errors.ts';
@@ -9,9 +10,6 @@ import { validateEvent } from '../event/validate.ts';
 import type { EventBody } from '../event/types.ts';
 import type { AppendResult } from '../ingest/append-batch.ts';
 import type { GroupCommitter } from '../ingest/group-commit.ts';
-
-/** The tenant that records operator actions made with keys bound to no tenant. */
-export const SYSTEM_TENANT = '_system';
 
 export interface RequestContext {
   ip?: string;
@@ -65,7 +63,7 @@ export class MetaAudit {
     };
     // Built from request data (user agent, filters): validate like any event so nothing unstorable
     // can reach the shared group-commit transaction.
-    const checked = validateEvent(input, { now: new Date() });
+    const checked = validateEvent(input, { now: new Date(), origin: 'service' });
     if (!checked.ok) throw new TrailproofError('INTERNAL', `meta-audit event invalid: ${checked.errors.map((e) => `${e.pointer} ${e.code}`).join(', ')}`);
     return checked.body;
   }

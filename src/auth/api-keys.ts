@@ -63,6 +63,12 @@ export async function revokeApiKey(sql: Sql, id: string): Promise<boolean> {
   return rows.length > 0;
 }
 
+/** Whether a key with this id exists and is not revoked. */
+export async function isKeyLive(sql: Sql, id: string): Promise<boolean> {
+  const rows = await sql`select 1 from api_keys where id = ${id} and revoked_at is null`;
+  return rows.length > 0;
+}
+
 export async function hasAdminKey(sql: Sql): Promise<boolean> {
   const rows = await sql`select 1 from api_keys where scope = 'admin' and tenant_id is null and revoked_at is null limit 1`;
   return rows.length > 0;

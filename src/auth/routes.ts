@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { SYSTEM_TENANT } from '../audit/meta-audit.ts';
+import { SYSTEM_TENANT } from '../event/service-records.ts';
 import { TrailproofError } from '../errors.ts';
 import { authenticate, principalOf, requestContext, tenantFor } from '../http/authenticate.ts';
 import type { Services } from '../http/services.ts';
@@ -27,7 +27,7 @@ export function keyRoutes(services: Services) {
     app.post(
       '/v1/keys',
       {
-        preHandler: admin,
+        onRequest: admin,
         schema: { summary: 'Create an API key (the secret is shown once)', tags: ['operator'], security: [{ bearer: [] }], body: CreateKeyBody },
       },
       async (request, reply) => {
@@ -45,7 +45,7 @@ export function keyRoutes(services: Services) {
     app.get(
       '/v1/keys',
       {
-        preHandler: admin,
+        onRequest: admin,
         schema: { summary: 'List API keys (never their secrets)', tags: ['operator'], security: [{ bearer: [] }] },
       },
       async (request) => {
@@ -57,7 +57,7 @@ export function keyRoutes(services: Services) {
     app.delete(
       '/v1/keys/:id',
       {
-        preHandler: admin,
+        onRequest: admin,
         schema: { summary: 'Revoke an API key', tags: ['operator'], security: [{ bearer: [] }], params: Type.Object({ id: Type.String({ maxLength: 64 }) }) },
       },
       async (request, reply) => {

@@ -47,7 +47,7 @@ export function viewerRoutes(services: Services) {
     app.post(
       '/v1/viewer-tokens',
       {
-        preHandler: authenticate(services, 'admin'),
+        onRequest: authenticate(services, 'admin'),
         schema: {
           summary: 'Mint a read-only viewer token for one tenant (for the embeddable viewer)',
           tags: ['viewer'],
@@ -84,7 +84,7 @@ export function viewerRoutes(services: Services) {
     app.get(
       '/v1/whoami',
       {
-        preHandler: authenticate(services, 'read'),
+        onRequest: authenticate(services, 'read'),
         schema: { summary: 'The presenting key: id, name, scope and tenant (the console signs in with it)', tags: ['operator'], security: [{ bearer: [] }] },
       },
       async (request) => {
@@ -96,7 +96,7 @@ export function viewerRoutes(services: Services) {
     app.post(
       '/v1/viewer/sessions',
       {
-        preHandler: authenticate(services, 'read'),
+        onRequest: authenticate(services, 'read'),
         schema: { summary: 'Start a viewer session (records it; says what the token allows)', tags: ['viewer'], security: [{ bearer: [] }] },
       },
       async (request, reply) => {

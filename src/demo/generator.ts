@@ -147,7 +147,7 @@ function* generate(count: number, options: DemoOptions): Generator<EventBody> {
       };
     } else
       yield {
-        action: 'api_key.used',
+        action: 'api.called',
         occurred_at: at,
         actor: { type: 'api_key', id: `key_${Math.floor(random() * 20)}`, name: 'CI deploy key' },
         targets: [{ type: 'api', id: pick(['/v1/invoices', '/v1/users', '/v1/reports']) }],

@@ -51,6 +51,11 @@ export interface EventBody {
   context: EventContext;
   changes?: Change[];
   metadata?: Record<string, unknown>;
+  /**
+   * `"trailproof"` on the service's own records (src/event/service-records.ts), which no client can
+   * send; absent on every other event.
+   */
+  source?: 'trailproof';
 }
 
 /** An event as the read API returns it. */

@@ -15,6 +15,7 @@ import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import { TrailproofError, type ErrorDetail } from '../errors.ts';
 import { EVENT_LIMITS as L, MAX_BATCH } from './limits.ts';
 import { EventStructureSchema } from './schema.ts';
+import { isServiceAction, isServiceClientId, SERVICE_NAMESPACES, SERVICE_SOURCE } from './service-records.ts';
 import { parseRfc3339 } from './timestamp.ts';
 import type { Actor, ActorType, Change, EventBody, EventContext, Outcome, Target } from './types.ts';
 
@@ -38,6 +39,7 @@ export const EVENT_ERROR_CODES = [
   'unknown_field',
   'invalid_string',
   'tenant_not_allowed',
+  'reserved',
 ] as const;
 
 export type EventErrorCode = (typeof EVENT_ERROR_CODES)[number];
@@ -54,6 +56,12 @@ export interface ValidateOptions {
   maxFutureSkewMs?: number;
   /** Accept a top-level `tenant` (for keys not bound to one tenant). Default false: `tenant_not_allowed`. */
   allowTenantField?: boolean;
+  /**
+   * Who records the event. `client` (default): service namespaces and id prefixes and the `source`
+   * field are refused (`reserved`). `service`: a service record (src/audit/meta-audit.ts), marked
+   * with `source: "trailproof"`.
+   */
+  origin?: 'client' | 'service';
 }
 
 export type EventValidationResult =
@@ -100,6 +108,9 @@ export function validateEvent(input: unknown, options: ValidateOptions): EventVa
   // Before the structural errors, so that a forbidden `tenant` of the wrong type says why it is refused.
   if (root !== undefined && root.tenant !== undefined && options.allowTenantField !== true) {
     checker.add('/tenant', 'tenant_not_allowed', 'is not allowed: the API key is bound to a tenant');
+  }
+  if (root !== undefined && root.source !== undefined && options.origin !== 'service') {
+    checker.add('/source', 'reserved', 'is set by the service on its own records only (docs/events.md#service-records)');
   }
   if (!structure.Check(input)) checker.addStructuralErrors(structure.Errors(input));
   if (root === undefined) return { ok: false, errors: checker.errors };
@@ -273,6 +284,17 @@ class EventChecker {
     }
     const id = root.id === undefined ? undefined : this.identifier(root.id, '/id', CLIENT_ID_RULE);
     const action = this.identifier(root.action, '/action', ACTION_RULE);
+    const service = this.options.origin === 'service';
+    if (!service && action !== undefined && isServiceAction(action)) {
+      this.add(
+        '/action',
+        'reserved',
+        `is in a namespace reserved for the service's own records (${SERVICE_NAMESPACES.join(', ')}): name the action in another one`,
+      );
+    }
+    if (!service && id !== undefined && isServiceClientId(id)) {
+      this.add('/id', 'reserved', "starts with a prefix reserved for the service's own records");
+    }
     const occurredAt = this.occurredAt(root.occurred_at);
     const actor = this.actor(root.actor);
     const targets = this.targets(root.targets);
@@ -297,6 +319,7 @@ class EventChecker {
     body.context = context;
     if (changes !== undefined) body.changes = changes;
     if (metadata !== undefined) body.metadata = metadata;
+    if (service) body.source = SERVICE_SOURCE;
     // Every required key is set above.
     return tenant === undefined ? { body: body as EventBody } : { body: body as EventBody, tenant };
   }

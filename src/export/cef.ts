@@ -47,6 +47,9 @@ export function cefRecord(e: StoredEvent): string {
     ['cs6', details(e)],
     ['cn1Label', 'ledgerIndex'],
     ['cn1', e.seq],
+    // Only on the service's own records (src/event/service-records.ts).
+    ['flexString1Label', e.source && 'source'],
+    ['flexString1', e.source],
   ];
   const ext = extension
     .filter(([, v]) => v !== undefined && v !== '')

@@ -32,6 +32,7 @@ export const CSV_COLUMNS = [
   'changes',
   'metadata',
   'id',
+  'source',
 ] as const;
 
 type Column = (typeof CSV_COLUMNS)[number];
@@ -108,6 +109,7 @@ const ASSEMBLED_CELLS: Record<Column, { kind: CellKind; sql: (sql: Sql) => Fragm
   changes: json('changes', '[]'),
   metadata: json('metadata', '{}'),
   id: plain('id'),
+  source: plain('source'),
 };
 const CELL_KINDS = CSV_COLUMNS.map((c) => ASSEMBLED_CELLS[c].kind);
 
@@ -149,6 +151,8 @@ function cellValue(e: StoredEvent, column: Column): string {
       return e.metadata && Object.keys(e.metadata).length ? JSON.stringify(e.metadata) : '';
     case 'id':
       return e.id ?? '';
+    case 'source':
+      return e.source ?? '';
   }
 }
 

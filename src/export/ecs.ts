@@ -45,6 +45,8 @@ export function ecsDocument(e: StoredEvent): Record<string, unknown> {
       id: e.uid,
       created: e.received_at,
       ...(e.reason ? { reason: e.reason } : {}),
+      // ECS: the software that generated the event; set on the service's own records only.
+      ...(e.source ? { provider: e.source } : {}),
     },
     user: { id: e.actor.id, ...(e.actor.name ? { name: e.actor.name } : {}) },
     ...(e.context.ip ? { source: { ip: e.context.ip } } : {}),

@@ -56,7 +56,7 @@ export function csvRecords(rows: Buffer, record: (event: StoredEvent) => string,
  * in its order, each from the body where present; received_at goes right after occurred_at. The
  * native code writes the same (native/tidy.c).
  */
-const MEMBERS = ['id', 'action', 'occurred_at', 'actor', 'targets', 'outcome', 'reason', 'context', 'changes', 'metadata'] as const;
+const MEMBERS = ['id', 'action', 'occurred_at', 'actor', 'targets', 'outcome', 'reason', 'context', 'changes', 'metadata', 'source'] as const;
 const MEMBER_BYTES = MEMBERS.map((m) => Buffer.from(m));
 const OCCURRED_AT = MEMBERS.indexOf('occurred_at');
 const NAMES = MEMBERS.map((m) => Buffer.from(`,"${m}":`));

@@ -25,7 +25,8 @@ const NASTY = [
   ' spaced ',
 ];
 
-const event = (n: number) => nastyEvent(n, NASTY[n % NASTY.length]!);
+/** Every third event is a service record, which each format must mark. */
+const event = (n: number): StoredEvent => ({ ...nastyEvent(n, NASTY[n % NASTY.length]!), ...(n % 3 === 0 ? { source: 'trailproof' as const } : {}) });
 
 /** What each format must carry faithfully, read back with a parser for that format. */
 interface Fields {
@@ -39,6 +40,8 @@ interface Fields {
   userAgent: string;
   location: string;
   tenant: string;
+  /** `trailproof` on a service record, else empty. */
+  source: string;
 }
 
 const expected = (e: StoredEvent): Fields => ({
@@ -52,6 +55,7 @@ const expected = (e: StoredEvent): Fields => ({
   userAgent: e.context.user_agent!,
   location: e.context.location!,
   tenant: e.tenant,
+  source: e.source ?? '',
 });
 
 const fromStored = (e: StoredEvent): Fields => expected(e);
@@ -62,7 +66,7 @@ const readers: Record<string, (output: string) => Fields[]> = {
   ecs: (out) =>
     lines(out).map((l) => {
       const d = JSON.parse(l) as {
-        event: { id: string; action: string; outcome: string; reason: string };
+        event: { id: string; action: string; outcome: string; reason: string; provider?: string };
         user: { id: string; name: string };
         source: { ip: string };
         user_agent: { original: string };
@@ -79,6 +83,7 @@ const readers: Record<string, (output: string) => Fields[]> = {
         userAgent: d.user_agent.original,
         location: d.trailproof.location,
         tenant: d.trailproof.tenant,
+        source: d.event.provider ?? '',
       };
     }),
   ocsf: (out) =>
@@ -90,7 +95,7 @@ const readers: Record<string, (output: string) => Fields[]> = {
         actor: { user: { uid: string; name: string } };
         src_endpoint: { ip: string };
         http_request: { user_agent: string };
-        unmapped: { location: string };
+        unmapped: { location: string; source?: string };
       };
       return {
         uid: d.metadata.uid,
@@ -103,6 +108,7 @@ const readers: Record<string, (output: string) => Fields[]> = {
         userAgent: d.http_request.user_agent,
         location: d.unmapped.location,
         tenant: d.metadata.tenant_uid,
+        source: d.unmapped.source ?? '',
       };
     }),
   csv: (out) =>
@@ -119,6 +125,7 @@ const readers: Record<string, (output: string) => Fields[]> = {
         userAgent: cell('user_agent'),
         location: cell('location'),
         tenant: 'acme',
+        source: cell('source'),
       };
     }),
   cef: (out) =>
@@ -135,6 +142,7 @@ const readers: Record<string, (output: string) => Fields[]> = {
         userAgent: ext.requestClientApplication!,
         location: ext.cs4!,
         tenant: ext.cs1!,
+        source: ext.flexString1Label === 'source' ? ext.flexString1! : '',
       };
     }),
   syslog: (out) =>
@@ -151,6 +159,7 @@ const readers: Record<string, (output: string) => Fields[]> = {
         userAgent: p.user_agent!,
         location: p.location!,
         tenant: p.tenant!,
+        source: p.source ?? '',
       };
     }),
 };

@@ -66,7 +66,7 @@ describe.runIf(nativeTidy)('native tidying', () => {
     // any order and spacing, values of every kind, timestamps real and not. Mostly what PostgreSQL
     // writes (the native code's path), sometimes not.
     const often = <T, U>(usual: fc.Arbitrary<T>, odd: fc.Arbitrary<U>) => fc.oneof({ weight: 9, arbitrary: usual }, { weight: 1, arbitrary: odd });
-    const member = fc.constantFrom('id', 'action', 'actor', 'targets', 'outcome', 'reason', 'context', 'changes', 'metadata', 'other', '0', 'a"b');
+    const member = fc.constantFrom('id', 'action', 'actor', 'targets', 'outcome', 'reason', 'context', 'changes', 'metadata', 'source', 'other', '0', 'a"b');
     const stamp = fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true });
     // Integers, not floats: values the native code takes.
     const { plain } = fc.letrec<{ plain: unknown }>((tie) => ({
@@ -105,6 +105,7 @@ describe.runIf(nativeTidy)('native tidying', () => {
         reason: text,
         changes: fc.array(plain, { maxLength: 2 }),
         metadata: fc.dictionary(fc.string(), plain, { maxKeys: 2 }),
+        source: text,
       },
       { requiredKeys: [] },
     );

@@ -26,7 +26,7 @@ export interface NativeTidy {
   csvLines(rows: Uint8Array, out: Uint8Array, state: Uint32Array): boolean;
 }
 
-export const nativeTidy = nativeAddon<NativeTidy>('trailproof_tidy', 3);
+export const nativeTidy = nativeAddon<NativeTidy>('trailproof_tidy', 4);
 
 /** Writes a page's rows one at a time from `i` in `rows` to `o` in `out`, growing `out` as needed. */
 export interface RowWriter {

@@ -15,7 +15,6 @@ describe('OCSF mapping: defaults', () => {
     ['user.mfa_enabled', 3001, 10],
     ['user.renamed', 3004, 3],
     ['user.something_new', 3001, 99],
-    ['api_key.used', 6003, 99],
     ['api_key.created', 3004, 1],
     ['api_key.revoked', 3004, 4],
     ['api_key.rotated', 3004, 3],

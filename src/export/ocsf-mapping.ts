@@ -116,12 +116,10 @@ export const DEFAULT_OCSF_MAPPING: OcsfMapping = new Map([
   ['user.mfa_disabled', c(3001, 11)],
   ['user.*', c(3001, 99)],
   ['member.*', c(3001, 99)],
-  // An API key is a managed credential, not an account: its lifecycle is Entity Management, its use
-  // an API call.
-  ['api_key.used', c(6003, 99)],
+  // An API key is a managed credential, not an account: its lifecycle is Entity Management. The
+  // service records these (src/event/service-records.ts).
   ['api_key.created', c(3004, 1)],
   ['api_key.revoked', c(3004, 4)],
-  ['api_key.deleted', c(3004, 4)],
   ['api_key.*', c(3004, 3)],
   // Everything else by its verb: the CRUD of a managed entity (document.read, invoice.created, …).
   ['*.created', c(3004, 1)],

@@ -67,7 +67,7 @@ describe('OCSF export', () => {
       'document.updated': 3004,
       'document.exported': 3004,
       'member.role_changed': 3001,
-      'api_key.used': 6003,
+      'api.called': 6003,
     });
   });
 
@@ -141,8 +141,8 @@ describe('OCSF export', () => {
   });
 
   it('names the action as the activity of API Activity "Other"', () => {
-    const doc = ocsfEvent(demo.find((d) => d.action === 'api_key.used')!) as Record<string, any>;
-    expect(doc).toMatchObject({ class_uid: 6003, activity_id: 99, activity_name: 'api_key.used', api: { operation: 'api_key.used' } });
+    const doc = ocsfEvent(demo.find((d) => d.action === 'api.called')!) as Record<string, any>;
+    expect(doc).toMatchObject({ class_uid: 6003, activity_id: 99, activity_name: 'api.called', api: { operation: 'api.called' } });
   });
 
   it('follows the override table', () => {

@@ -157,5 +157,6 @@ function unmapped(e: StoredEvent): Record<string, unknown> {
     ...(e.changes?.length ? { changes: e.changes } : {}),
     ...(e.metadata && Object.keys(e.metadata).length ? { metadata: e.metadata } : {}),
     ...(e.id ? { id: e.id } : {}),
+    ...(e.source ? { source: e.source } : {}),
   };
 }

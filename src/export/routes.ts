@@ -68,7 +68,7 @@ export function exportRoutes(services: Services) {
     app.get(
       '/v1/exports',
       {
-        preHandler: authenticate(services, 'read'),
+        onRequest: authenticate(services, 'read'),
         validatorCompiler: () => () => true,
         schema: {
           summary: 'Export matching events in a SIEM or spreadsheet format (streamed)',

@@ -47,6 +47,7 @@ export function syslogMessage(e: StoredEvent, hostname = defaultHostname()): str
     ['metadata', e.metadata && Object.keys(e.metadata).length ? JSON.stringify(e.metadata) : undefined],
     ['received_at', e.received_at],
     ['id', e.id],
+    ['source', e.source],
   ];
   const sd = params
     .filter(([, v]) => v !== undefined && v !== '')

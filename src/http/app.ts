@@ -7,7 +7,6 @@ import Fastify, { type FastifyInstance, type FastifyServerFactory } from 'fastif
 import swagger from '@fastify/swagger';
 import type { Logger } from 'pino';
 import { keyRoutes } from '../auth/routes.ts';
-import { MAX_BODY_BYTES } from '../event/limits.ts';
 import { ingestRoutes } from '../ingest/routes.ts';
 import { exportRoutes } from '../export/routes.ts';
 import { feedRoutes } from '../query/feed-routes.ts';
@@ -19,6 +18,7 @@ import { errorHandler, notFoundHandler } from './error-handler.ts';
 import { opsRoutes } from './ops-routes.ts';
 import { metricsRoutes } from './metrics-routes.ts';
 import { allowCrossOrigin } from './cors.ts';
+import { bodyIdleTimeout, MAX_REQUEST_BODY_BYTES, REQUEST_TIMEOUT_MS, refuseUnroutable } from './request-limits.ts';
 import { webRoutes } from './web-routes.ts';
 import { viewerRoutes } from '../auth/viewer-routes.ts';
 import { streamRoutes } from '../stream/routes.ts';
@@ -36,7 +36,9 @@ export async function buildApp(services: Services, logger: Logger | false = fals
   const app = Fastify({
     ...(options.server ? { serverFactory: onServer(options.server) } : {}),
     loggerInstance: logger || undefined,
-    bodyLimit: MAX_BODY_BYTES,
+    // POST /v1/events takes up to MAX_BODY_BYTES; request-limits.ts says what else bounds a body.
+    bodyLimit: MAX_REQUEST_BODY_BYTES,
+    requestTimeout: REQUEST_TIMEOUT_MS,
     genReqId: () => uuidv7(),
     // Request log lines carry method, url, status and time, never headers or bodies.
     trustProxy: false,
@@ -44,6 +46,8 @@ export async function buildApp(services: Services, logger: Logger | false = fals
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.addHook('onRequest', allowCrossOrigin);
+  app.addHook('onRequest', refuseUnroutable);
+  app.addHook('preParsing', bodyIdleTimeout(services.config.bodyIdleTimeoutMs));
 
   await app.register(swagger, {
     openapi: {

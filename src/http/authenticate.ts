@@ -1,6 +1,8 @@
 /**
  * Authentication for every `/v1` route: `Authorization: Bearer <key>`, verified (cached), rate
- * limited per key, and the scope checked. Routes then resolve their tenant with `tenantFor`.
+ * limited per key, and the scope checked. Routes run it as their `onRequest` hook, from the headers
+ * alone, so no byte of a refused request's body is read (request-limits.ts). Routes then resolve
+ * their tenant with `tenantFor`.
  */
 import type { FastifyRequest } from 'fastify';
 import type { Principal, Scope } from '../auth/api-keys.ts';
@@ -30,7 +32,9 @@ export function authenticate(services: Services, scope: Scope) {
     const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!match) throw new TrailproofError('AUTH_REQUIRED', 'send an API key as `Authorization: Bearer <key>`');
     const presented = match[1]!;
-    const principal = presented.startsWith(VIEWER_TOKEN_PREFIX) ? viewerPrincipal(services, request, scope, presented) : await services.keys.verify(presented);
+    const principal = presented.startsWith(VIEWER_TOKEN_PREFIX)
+      ? await viewerPrincipal(services, request, scope, presented)
+      : await services.keys.verify(presented);
     if (!principal) throw new TrailproofError('AUTH_REQUIRED', 'the API key is unknown or revoked');
     const wait = services.limiter.take(principal.keyId);
     if (wait > 0) throw new TrailproofError('RATE_LIMITED', `rate limit exceeded; retry in ${wait}s`);
@@ -41,8 +45,12 @@ export function authenticate(services: Services, scope: Scope) {
   };
 }
 
-function viewerPrincipal(services: Services, request: FastifyRequest, scope: Scope, token: string): Principal {
+async function viewerPrincipal(services: Services, request: FastifyRequest, scope: Scope, token: string): Promise<Principal> {
   const grant = services.viewerTokens.verify(token);
+  // A token lives no longer than the key that minted it.
+  if (!(await services.keys.isLive(grant.mintedBy))) {
+    throw new TrailproofError('VIEWER_TOKEN_REVOKED', 'the key that minted this viewer token was revoked; ask for a new token');
+  }
   if (scope !== 'read' || !VIEWER_ROUTES.has(request.routeOptions.url ?? '')) {
     throw new TrailproofError('AUTH_FORBIDDEN', 'a viewer token can only read events of its tenant');
   }

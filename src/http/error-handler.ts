@@ -5,15 +5,18 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { TrailproofError, type ErrorDetail } from '../errors.ts';
+import { closeIfBodyPending } from './request-limits.ts';
 
 export function errorHandler(err: FastifyError | TrailproofError | Error, request: FastifyRequest, reply: FastifyReply): void {
   const error = toTrailproofError(err);
   if (error.code === 'INTERNAL' || error.code === 'UNAVAILABLE') request.log.error({ err }, 'request failed');
   if (error.code === 'RATE_LIMITED') void reply.header('retry-after', '1');
+  closeIfBodyPending(request, reply);
   void reply.code(error.status).send(error.toJSON());
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): void {
+  closeIfBodyPending(request, reply);
   void reply.code(404).send(new TrailproofError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`).toJSON());
 }
 
@@ -45,6 +48,9 @@ function toTrailproofError(err: FastifyError | TrailproofError | Error): Trailpr
         cause: err,
         details: [{ pointer: '', code: 'invalid_json', message: err.message }],
       });
+    // The body stopped arriving: the client went away, or request-limits.ts closed a stalled one.
+    case 'ECONNRESET':
+      return new TrailproofError('REQUEST_INVALID', 'the connection closed before the request body arrived', { cause: err });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new TrailproofError('REQUEST_INVALID', 'send JSON with `Content-Type: application/json`', { cause: err });
   }

@@ -3,6 +3,7 @@ import { MetaAudit } from '../audit/meta-audit.ts';
 import { ReadRecords } from '../audit/read-records.ts';
 import { KeyCache } from '../auth/key-cache.ts';
 import { RateLimiter } from '../auth/rate-limit.ts';
+import { RevocationListener } from '../auth/revocations.ts';
 import type { Config } from '../config.ts';
 import { GroupCommitter } from '../ingest/group-commit.ts';
 import { createMetrics, type Metrics } from '../metrics.ts';
@@ -30,6 +31,8 @@ export interface Services {
   /** Records of reads of one event, on their way into the ledger; sweeps only once started (by `serve`). */
   readRecords: ReadRecords;
   keys: KeyCache;
+  /** Hears revocations made by any process (docs/security.md); listens only once started (by `serve`). */
+  revocations: RevocationListener;
   tenants: TenantCache;
   limiter: RateLimiter;
   ledgerKeys: LedgerKeys;
@@ -71,6 +74,7 @@ export function createServices(
   if (witnessPusher) checkpointer.onCheckpoint((checkpoint) => witnessPusher.push(checkpoint));
   const audit = new MetaAudit(committer, { readCommit: config.readAuditCommit });
   const secrets = new SecretBox(config);
+  const keys = new KeyCache(sql);
   const streamWorker = new StreamWorker({ sql, audit, secrets, config: config.streams, committer, metrics, ...(logger ? { logger } : {}) });
   return {
     ledgerKeys,
@@ -81,7 +85,8 @@ export function createServices(
     committer,
     audit,
     readRecords: new ReadRecords(sql, committer, audit, onError ? { onError } : {}),
-    keys: new KeyCache(sql),
+    keys,
+    revocations: new RevocationListener(sql, keys, onError ? { onError } : {}),
     tenants: new TenantCache(sql),
     limiter: new RateLimiter(config.rateLimitPerSecond),
     viewerTokens: new ViewerTokens(config),

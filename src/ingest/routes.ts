@@ -6,8 +6,10 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { TrailproofError, type ErrorDetail } from '../errors.ts';
+import { MAX_BODY_BYTES } from '../event/limits.ts';
 import { EventInputSchema } from '../event/validate.ts';
 import { validateBatch } from '../event/validate.ts';
+import { SYSTEM_TENANT } from '../event/service-records.ts';
 import type { EventBody } from '../event/types.ts';
 import { authenticate, principalOf, tenantFor } from '../http/authenticate.ts';
 import type { Services } from '../http/services.ts';
@@ -31,7 +33,8 @@ export function ingestRoutes(services: Services) {
     app.post(
       '/v1/events',
       {
-        preHandler: authenticate(services, 'ingest'),
+        onRequest: authenticate(services, 'ingest'),
+        bodyLimit: MAX_BODY_BYTES,
         // Validation is ours (validateBatch): it reports every field with its pointer, per event.
         validatorCompiler: () => () => true,
         schema: {
@@ -49,7 +52,10 @@ export function ingestRoutes(services: Services) {
         const items: { index: number; tenant: string; body: EventBody }[] = [];
         for (const a of batch.accepted) {
           try {
-            items.push({ index: a.index, tenant: await tenantFor(services, request, a.tenant, `${prefix(a.index)}/tenant`), body: a.body });
+            const pointer = `${prefix(a.index)}/tenant`;
+            const tenant = await tenantFor(services, request, a.tenant, pointer);
+            if (tenant === SYSTEM_TENANT) throw reservedTrail(pointer);
+            items.push({ index: a.index, tenant, body: a.body });
           } catch (err) {
             if (batch.mode === 'single' || !(err instanceof TrailproofError)) throw err;
             rejected.push({
@@ -93,6 +99,12 @@ export function ingestRoutes(services: Services) {
       },
     );
   };
+}
+
+/** The operator trail holds only the service's own records (src/event/service-records.ts). */
+function reservedTrail(pointer: string): TrailproofError {
+  const message = `tenant "${SYSTEM_TENANT}" is the operator trail, reserved for the service's own records`;
+  return new TrailproofError('EVENT_INVALID', message, { details: [{ pointer, code: 'reserved', message }] });
 }
 
 function describe(result: AppendResult, idPointer: string): Omit<Accepted, 'index'> | { errors: ErrorDetail[] } {

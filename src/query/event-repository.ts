@@ -195,6 +195,7 @@ export function toStoredEvent(row: EventRow): StoredEvent {
     context: b.context,
     ...(b.changes !== undefined ? { changes: b.changes } : {}),
     ...(b.metadata !== undefined ? { metadata: b.metadata } : {}),
+    ...(b.source !== undefined ? { source: b.source } : {}),
   };
   return event;
 }

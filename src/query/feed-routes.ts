@@ -30,7 +30,7 @@ export function feedRoutes(services: Services) {
     app.get(
       '/v1/events/feed',
       {
-        preHandler: authenticate(services, 'read'),
+        onRequest: authenticate(services, 'read'),
         schema: { summary: 'Tail events in commit order (long poll)', tags: ['events'], security: [{ bearer: [] }], querystring: FeedQuery },
       },
       async (request): Promise<FeedPage> => {

@@ -34,7 +34,7 @@ export function queryRoutes(services: Services) {
     app.get(
       '/v1/events',
       {
-        preHandler: authenticate(services, 'read'),
+        onRequest: authenticate(services, 'read'),
         validatorCompiler: () => () => true,
         schema: { summary: 'Search events', tags: ['events'], security: [{ bearer: [] }], querystring: EventQuerySchema },
       },
@@ -63,7 +63,7 @@ export function queryRoutes(services: Services) {
     app.get(
       '/v1/events/histogram',
       {
-        preHandler: authenticate(services, 'read'),
+        onRequest: authenticate(services, 'read'),
         validatorCompiler: () => () => true,
         schema: {
           summary: 'Event counts per time bucket',
@@ -96,7 +96,7 @@ export function queryRoutes(services: Services) {
     app.get(
       '/v1/events/:uid',
       {
-        preHandler: authenticate(services, 'read'),
+        onRequest: authenticate(services, 'read'),
         schema: { summary: 'Get one event', tags: ['events'], security: [{ bearer: [] }], params: Type.Object({ uid: Type.String() }) },
       },
       async (request) => {

@@ -67,7 +67,7 @@ export function streamRoutes(services: Services) {
   return async function registerStreamRoutes(app: FastifyInstance): Promise<void> {
     app.post(
       '/v1/streams',
-      { preHandler: admin, schema: { summary: 'Create a stream destination', tags, security, body: CreateBody } },
+      { onRequest: admin, schema: { summary: 'Create a stream destination', tags, security, body: CreateBody } },
       async (request, reply) => {
         const body = request.body as Static<typeof CreateBody>;
         const tenant = await tenantFor(services, request, body.tenant);
@@ -76,7 +76,7 @@ export function streamRoutes(services: Services) {
       },
     );
 
-    app.get('/v1/streams', { preHandler: admin, schema: { summary: 'List stream destinations', tags, security, querystring: ListQuery } }, async (request) => {
+    app.get('/v1/streams', { onRequest: admin, schema: { summary: 'List stream destinations', tags, security, querystring: ListQuery } }, async (request) => {
       const { tenant } = request.query as Static<typeof ListQuery>;
       // An unbound key naming no tenant lists every tenant's streams.
       const scope = principalOf(request).tenant === null && tenant === undefined ? undefined : await tenantFor(services, request, tenant);
@@ -85,7 +85,7 @@ export function streamRoutes(services: Services) {
 
     app.get(
       '/v1/streams/:id',
-      { preHandler: admin, schema: { summary: 'A stream destination (without its secret)', tags, security, params: IdParams } },
+      { onRequest: admin, schema: { summary: 'A stream destination (without its secret)', tags, security, params: IdParams } },
       async (request) => {
         return view(await load(request));
       },
@@ -93,7 +93,7 @@ export function streamRoutes(services: Services) {
 
     app.patch(
       '/v1/streams/:id',
-      { preHandler: admin, schema: { summary: 'Change a stream destination (pause with status=paused)', tags, security, params: IdParams, body: UpdateBody } },
+      { onRequest: admin, schema: { summary: 'Change a stream destination (pause with status=paused)', tags, security, params: IdParams, body: UpdateBody } },
       async (request) => {
         return services.streams.update(await load(request), request.body as Static<typeof UpdateBody>, changer(request));
       },
@@ -101,7 +101,7 @@ export function streamRoutes(services: Services) {
 
     app.delete(
       '/v1/streams/:id',
-      { preHandler: admin, schema: { summary: 'Delete a stream destination', tags, security, params: IdParams } },
+      { onRequest: admin, schema: { summary: 'Delete a stream destination', tags, security, params: IdParams } },
       async (request, reply) => {
         await services.streams.delete(await load(request), changer(request));
         return reply.code(204).send();
@@ -110,7 +110,7 @@ export function streamRoutes(services: Services) {
 
     app.post(
       '/v1/streams/:id/resume',
-      { preHandler: admin, schema: { summary: 'Resume a paused stream from its cursor', tags, security, params: IdParams } },
+      { onRequest: admin, schema: { summary: 'Resume a paused stream from its cursor', tags, security, params: IdParams } },
       async (request) => {
         return services.streams.resume(await load(request), changer(request));
       },
@@ -119,7 +119,7 @@ export function streamRoutes(services: Services) {
     app.post(
       '/v1/streams/:id/replay',
       {
-        preHandler: admin,
+        onRequest: admin,
         schema: { summary: 'Move the cursor back (or forward) to the first event received since a time', tags, security, params: IdParams, body: ReplayBody },
       },
       async (request) => {
@@ -129,7 +129,7 @@ export function streamRoutes(services: Services) {
 
     app.get(
       '/v1/streams/:id/status',
-      { preHandler: admin, schema: { summary: 'Lag, last success and last error of a stream', tags, security, params: IdParams } },
+      { onRequest: admin, schema: { summary: 'Lag, last success and last error of a stream', tags, security, params: IdParams } },
       async (request) => {
         return services.streams.status(await load(request));
       },

@@ -1,7 +1,7 @@
 /** Operator API for tenants: `POST /v1/tenants`, `GET /v1/tenants` (admin scope). */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { SYSTEM_TENANT } from '../audit/meta-audit.ts';
+import { SYSTEM_TENANT } from '../event/service-records.ts';
 import { TrailproofError } from '../errors.ts';
 import { authenticate, principalOf, requestContext } from '../http/authenticate.ts';
 import type { Services } from '../http/services.ts';
@@ -20,7 +20,7 @@ export function tenantRoutes(services: Services) {
     app.post(
       '/v1/tenants',
       {
-        preHandler: authenticate(services, 'admin'),
+        onRequest: authenticate(services, 'admin'),
         schema: { summary: 'Create a tenant', tags: ['operator'], security: [{ bearer: [] }], body: CreateTenantBody },
       },
       async (request, reply) => {
@@ -42,7 +42,7 @@ export function tenantRoutes(services: Services) {
     app.get(
       '/v1/tenants',
       {
-        preHandler: authenticate(services, 'admin'),
+        onRequest: authenticate(services, 'admin'),
         schema: { summary: 'List tenants', tags: ['operator'], security: [{ bearer: [] }] },
       },
       async (request) => {

@@ -64,7 +64,7 @@ export function ledgerRoutes(services: Services) {
     app.get(
       '/t/:tenant/checkpoint',
       {
-        preHandler: authenticate(services, 'read'),
+        onRequest: authenticate(services, 'read'),
         schema: { ...read, summary: 'The newest signed checkpoint (c2sp.org/tlog-checkpoint)', params: TenantParams },
       },
       async (request, reply) => {
@@ -81,7 +81,7 @@ export function ledgerRoutes(services: Services) {
     app.get(
       '/t/:tenant/tile/*',
       {
-        preHandler: authenticate(services, 'read'),
+        onRequest: authenticate(services, 'read'),
         schema: {
           ...read,
           summary: 'A hash tile or entry bundle (c2sp.org/tlog-tiles)',
@@ -115,7 +115,7 @@ export function ledgerRoutes(services: Services) {
     app.get(
       '/v1/events/:uid/proof',
       {
-        preHandler: authenticate(services, 'read'),
+        onRequest: authenticate(services, 'read'),
         schema: {
           ...read,
           summary: 'Inclusion proof of one event (c2sp.org/tlog-proof)',
@@ -160,7 +160,7 @@ export function ledgerRoutes(services: Services) {
     app.get(
       '/v1/ledger/consistency',
       {
-        preHandler: authenticate(services, 'read'),
+        onRequest: authenticate(services, 'read'),
         schema: {
           ...read,
           summary: 'Consistency proof between two tree sizes (RFC 9162 §2.1.4)',
@@ -198,7 +198,7 @@ export function ledgerRoutes(services: Services) {
     app.get(
       '/v1/ledger/status',
       {
-        preHandler: authenticate(services, 'read'),
+        onRequest: authenticate(services, 'read'),
         schema: {
           ...read,
           summary: "The tenant's tree, newest checkpoint, self-audit result and witness cosignatures",

@@ -11,6 +11,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { errorHandler, notFoundHandler } from '../http/error-handler.ts';
+import { bodyIdleTimeout, DEFAULT_BODY_IDLE_TIMEOUT_MS, REQUEST_TIMEOUT_MS, refuseUnroutable } from '../http/request-limits.ts';
 import { createLogger } from '../logger.ts';
 import { formatTlogSize, MAX_REQUEST_SIZE, TLOG_SIZE_CONTENT_TYPE } from './add-checkpoint-body.ts';
 import type { WitnessConfig } from './config.ts';
@@ -18,9 +19,12 @@ import { WitnessStateStore } from './state-store.ts';
 import { Witness } from './witness.ts';
 
 export function buildWitnessApp(witness: Witness, logger: Logger | false = false): FastifyInstance {
-  const app = Fastify({ loggerInstance: logger || undefined, bodyLimit: MAX_REQUEST_SIZE }) as unknown as FastifyInstance;
+  const app = Fastify({ loggerInstance: logger || undefined, bodyLimit: MAX_REQUEST_SIZE, requestTimeout: REQUEST_TIMEOUT_MS }) as unknown as FastifyInstance;
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  // Anyone may post a checkpoint: no route reads a body it will not use, and none may stall.
+  app.addHook('onRequest', refuseUnroutable);
+  app.addHook('preParsing', bodyIdleTimeout(DEFAULT_BODY_IDLE_TIMEOUT_MS));
   // The spec names no request content type: take every body as bytes.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));

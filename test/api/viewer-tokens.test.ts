@@ -171,6 +171,25 @@ describe('a viewer token', () => {
     expect((await t.request('GET', '/v1/events', { key: token })).statusCode).toBe(200);
   });
 
+  it('dies with the key that minted it: 401 VIEWER_TOKEN_REVOKED', async () => {
+    const created = await t.request('POST', '/v1/keys', { body: { name: 'backend', scope: 'admin', tenant: 'acme' } });
+    const { id, secret } = created.json() as { id: string; secret: string };
+    const token = await mint({}, secret);
+    const other = await mint({});
+    expect((await t.request('GET', '/v1/events', { key: token })).statusCode).toBe(200);
+    expect((await t.request('DELETE', `/v1/keys/${id}`)).statusCode).toBe(204);
+    for (const [method, url] of [
+      ['GET', '/v1/events'],
+      ['POST', '/v1/viewer/sessions'],
+    ] as const) {
+      const res = await t.request(method, url, { key: token });
+      expect(res.statusCode, url).toBe(401);
+      expect(res.json().error.code, url).toBe('VIEWER_TOKEN_REVOKED');
+    }
+    // A token of another, live key is untouched.
+    expect((await t.request('GET', '/v1/events', { key: other })).statusCode).toBe(200);
+  });
+
   it('records each session start in its tenant', async () => {
     const token = await mint({ targets: [{ type: 'document', id: 'doc-1' }] });
     const res = await t.request('POST', '/v1/viewer/sessions', { key: token });

@@ -317,6 +317,22 @@ describe('console', () => {
     await page.screenshot({ path: path.join(SHOTS, 'console-drawer-verified.png') });
   });
 
+  it("marks the service's own records with a Trailproof badge, and nothing else", async () => {
+    await page.keyboard.press('Escape');
+    // The console's own searches are recorded as audit_log.viewed: service records.
+    const service = await applyFilter({ action: 'audit_log.*' });
+    expect(service.rows.length).toBeGreaterThan(0);
+    expect(await page.locator('tp-event-table .row [data-service-record]').count()).toBe(await page.locator('tp-event-table .row').count());
+    await page.locator('tp-event-table .row').first().click();
+    expect(await page.locator('tp-event-drawer h2 [data-service-record]').textContent()).toBe('Trailproof');
+    expect(await page.locator('tp-event-drawer dl').textContent()).toContain('Trailproof itself');
+    await page.screenshot({ path: path.join(SHOTS, 'console-service-record.png') });
+    await page.keyboard.press('Escape');
+    await applyFilter({ action: 'document.updated' });
+    expect(await page.locator('tp-event-table .row').count()).toBeGreaterThan(0);
+    expect(await page.locator('tp-event-table .row [data-service-record]').count()).toBe(0);
+  });
+
   it('turns the badge red, naming the commitment, after the event is changed in the database', async () => {
     await db.ownerSql.begin(async (tx) => {
       await tx`set local session_replication_role = replica`;

@@ -40,6 +40,8 @@ export interface StoredEvent {
   context: { ip?: string; user_agent?: string; location?: string; request_id?: string; session_id?: string };
   changes?: { field: string; before?: unknown; after?: unknown }[];
   metadata?: Record<string, unknown>;
+  /** `trailproof` on the records Trailproof makes itself (docs/events.md#service-records). */
+  source?: 'trailproof';
 }
 
 export interface EventPage {

@@ -67,7 +67,9 @@ export class TrailproofViewer extends LitElement {
         err instanceof ApiError
           ? err.code === 'VIEWER_TOKEN_EXPIRED'
             ? 'This viewer link has expired. Reload the page to get a new one.'
-            : `Access refused: ${err.message} (${err.code})`
+            : err.code === 'VIEWER_TOKEN_REVOKED'
+              ? 'This viewer link was withdrawn. Reload the page to get a new one.'
+              : `Access refused: ${err.message} (${err.code})`
           : `Cannot reach the audit log: ${String(err)}`;
     }
   }

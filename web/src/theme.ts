@@ -92,6 +92,7 @@ export const controls = css`
   .error { color: var(--_bad); background: var(--_bad-bg); padding: 8px 12px; border-radius: var(--_radius); }
   .muted { color: var(--_muted); }
   code, pre, .mono { font-family: var(--_mono); font-size: 12px; }
+  .service-record { display: inline-block; padding: 0 6px; margin-right: 6px; border-radius: var(--_radius); border: 1px solid var(--_accent); color: var(--_accent); font-family: var(--_font); font-size: 11px; font-weight: 600; line-height: 18px; vertical-align: middle; }
 `;
 
 /** Layout of the console's operator pages (tenants, keys, ledger, streams): forms, tables, definition lists. */

@@ -8,6 +8,7 @@ import type { StoredEvent } from '../api.ts';
 import { jsonText, localTime, utcTime } from '../format.ts';
 import { controls } from '../theme.ts';
 import type { VerifyResult } from '../verify/proof.ts';
+import { serviceBadge } from './service-badge.ts';
 
 export interface RelatedView {
   label: string;
@@ -69,7 +70,7 @@ export class TpEventDrawer extends LitElement {
     if (!e) return nothing;
     return html`<div role="dialog" aria-modal="false" aria-labelledby="title">
       <header>
-        <h2 id="title">${e.action}</h2>
+        <h2 id="title">${serviceBadge(e)}${e.action}</h2>
         <button class="close" @click=${this.close} aria-label="Close event details">✕</button>
       </header>
       <section aria-live="polite">${this.renderBadge()}</section>
@@ -86,6 +87,7 @@ export class TpEventDrawer extends LitElement {
           <dt>Ledger index</dt><dd class="mono">${e.seq}</dd>
           ${e.id ? html`<dt>Client id</dt><dd class="mono">${e.id}</dd>` : nothing}
           <dt>Tenant</dt><dd class="mono">${e.tenant}</dd>
+          <dt>Recorded by</dt><dd>${e.source === 'trailproof' ? 'Trailproof itself (a service record)' : 'an application, with an API key'}</dd>
         </dl>
       </section>
       ${

@@ -8,6 +8,7 @@ import { customElement, property, query, state } from 'lit/decorators.js';
 import type { StoredEvent } from '../api.ts';
 import { localTime, targetText, utcTime } from '../format.ts';
 import { controls } from '../theme.ts';
+import { serviceBadge } from './service-badge.ts';
 
 const ROW = 36;
 const OVERSCAN = 12;
@@ -106,7 +107,7 @@ export class TpEventTable extends LitElement {
       <span role="gridcell">${mark === undefined ? '' : mark === true ? html`<span class="ok" title="Verified">✓</span>` : html`<span class="bad" title=${mark}>✗</span>`}</span>
       <span role="gridcell" title=${utcTime(e.occurred_at)}>${localTime(e.occurred_at)}</span>
       <span role="gridcell" title=${`${e.actor.type}:${e.actor.id}`}>${e.actor.name ?? e.actor.id}</span>
-      <span role="gridcell" class="mono">${e.action}</span>
+      <span role="gridcell" class="mono">${serviceBadge(e)}${e.action}</span>
       <span role="gridcell" class="c-targets">${e.targets.map(targetText).join(', ')}</span>
       <span role="gridcell" class=${e.outcome}>${e.outcome}</span>
       <span role="gridcell" class="c-ip mono">${e.context.ip ?? ''}</span>
