@@ -1,11 +1,9 @@
 /**
- * The records of an export, a chunk per page, for the API route and the CLI alike: assembled by
- * PostgreSQL when the format can be (src/export/assembled-pages.ts), else formatted here from
- * stored events. Both give the same bytes (test/export/assembled-records.test.ts holds them to it).
+ * The records of an export, a chunk per page, for the API route and the CLI alike: the matching
+ * events read page by page (event-source.ts) and written by the format's `record`.
  */
 import type { EventQuery } from '../query/filters.ts';
 import type { Sql } from '../store/db.ts';
-import { assembledPages } from './assembled-pages.ts';
 import { pagesMatching } from './event-source.ts';
 import { formatPages, type EventFormat } from './format.ts';
 
@@ -15,16 +13,8 @@ export async function* exportRecords(
   query: Omit<EventQuery, 'limit' | 'cursor'>,
   format: EventFormat,
   counted: (events: number) => void = () => {},
-): AsyncGenerator<string | Buffer> {
-  if (!format.assembled) {
-    yield* formatPages(format, countPages(pagesMatching(sql, tenant, query), counted));
-    return;
-  }
-  if (format.preamble) yield format.preamble;
-  for await (const page of assembledPages(sql, tenant, query, format.assembled)) {
-    counted(page.events);
-    yield page.records;
-  }
+): AsyncGenerator<string> {
+  yield* formatPages(format, countPages(pagesMatching(sql, tenant, query), counted));
 }
 
 async function* countPages<T>(pages: AsyncIterable<T[]>, counted: (events: number) => void): AsyncGenerator<T[]> {

@@ -1,12 +1,12 @@
 /**
  * An export format: how one stored event becomes one record of text. Every format is a plain object
- * in its own file (jsonl.ts, csv.ts, cef.ts, …), listed in formats.ts; `formatPages` turns pages of
+ * in its own file (jsonl.ts, csv.ts, cef.ts, …), listed in formats.ts, and its `record` is the one
+ * formatter of that format: exports, streams and the CLI all call it. `formatPages` turns pages of
  * events into text, one chunk per page, so exports and the CLI write records as pages arrive and
  * never hold more than one page of events in memory. One contract suite (formats.contract.test.ts) runs
  * against every format.
  */
 import type { StoredEvent } from '../event/types.ts';
-import type { AssembledRecords } from './assembled-pages.ts';
 
 export interface EventFormat {
   /** The `format=` / `--format` value. */
@@ -22,11 +22,6 @@ export interface EventFormat {
    * break of their own except where the format quotes it (CSV), so line-based receivers split them.
    */
   record(event: StoredEvent): string;
-  /**
-   * The same records written by PostgreSQL, for exports (src/export/assembled-pages.ts); a format
-   * without it is formatted here, from stored events.
-   */
-  readonly assembled?: AssembledRecords;
 }
 
 /** The format's text of each page of events, one string per page; the preamble comes first even with no events. */

@@ -5,7 +5,6 @@
 import * as nodeCrypto from 'node:crypto';
 import { createHash, createPrivateKey, createPublicKey, randomBytes as nodeRandomBytes, sign, timingSafeEqual, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { nativeSha256 } from './native-sha256.ts';
 
 export const SHA256_SIZE = 32;
 export const ED25519_SEED_SIZE = 32;
@@ -28,13 +27,10 @@ export function sha256Latin1(data: Uint8Array): string {
 
 /**
  * SHA-256 of many messages at once: message i is data[ranges[2i], ranges[2i + 1]), its digest
- * written to out[32i, 32i + 32); a range outside `data` or too short an `out` is a RangeError. One
- * native call for the lot where the addon is built (native-sha256.ts), else node:crypto per message.
+ * written to out[32i, 32i + 32); a range outside `data` or too short an `out` is a RangeError,
+ * raised before anything is written.
  */
-export const sha256Many: (data: Uint8Array, ranges: Uint32Array, out: Uint8Array) => void = nativeSha256?.sha256Many ?? sha256ManyPortable;
-
-/** sha256Many with node:crypto (exported for the tests that hold both to the same answers). */
-export function sha256ManyPortable(data: Uint8Array, ranges: Uint32Array, out: Uint8Array): void {
+export function sha256Many(data: Uint8Array, ranges: Uint32Array, out: Uint8Array): void {
   const count = ranges.length / 2;
   if (!Number.isInteger(count)) throw new TypeError('ranges must be start, end pairs');
   if (out.length < count * SHA256_SIZE) throw new RangeError('out is too short for the digests');
@@ -52,11 +48,9 @@ export function sha256Hex(data: Uint8Array): string {
   return oneShotHash ? oneShotHash('sha256', data, 'hex') : createHash('sha256').update(data).digest('hex');
 }
 
-// crypto.hash (Node ≥ 20.12) is about twice as fast as createHash for the 65-byte inputs of node
-// hashes, which dominate appending and tree rebuilding. Asked for a Buffer, it makes a new
-// ArrayBuffer per digest, which costs more than the hashing (1.15 µs against 0.45 µs for 65 bytes,
-// scratch-measured on Node 20); asked for a latin1 string, it does not, and Buffer.from(…, 'latin1')
-// takes the 32 bytes from Node's shared pool.
+// crypto.hash (Node ≥ 20.12) hashes a short input with less overhead than createHash, and node
+// hashes (65 bytes) dominate appending and tree rebuilding. Asked for a latin1 string it allocates
+// no ArrayBuffer per digest, and Buffer.from(…, 'latin1') takes the 32 bytes from Node's shared pool.
 const oneShotHash = (nodeCrypto as Partial<Pick<typeof nodeCrypto, 'hash'>>).hash;
 
 export function randomBytes(size: number): Buffer {

@@ -3,7 +3,6 @@
  * leaf can never be read as an interior node.
  */
 import { sha256, SHA256_SIZE } from './crypto.ts';
-import { nativeSha256 } from './native-sha256.ts';
 
 /** Size in bytes of every leaf, node and root hash. */
 export const HASH_SIZE = SHA256_SIZE;
@@ -19,12 +18,7 @@ export function leafHash(data: Uint8Array): Buffer {
 /** SHA-256(0x01 || left || right): the hash of an interior node. */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
   if (left.length !== HASH_SIZE || right.length !== HASH_SIZE) return sha256(NODE_PREFIX, left, right);
-  if (nativeSha256) {
-    const hash = Buffer.allocUnsafe(HASH_SIZE);
-    nativeSha256.nodeHash(left, right, hash);
-    return hash;
-  }
-  // One reused input buffer: trees hash millions of nodes, and a concat per node showed in profiles.
+  // One reused input buffer: trees hash millions of nodes, and a concat per node costs an allocation each.
   NODE_INPUT.set(left, 1);
   NODE_INPUT.set(right, 1 + HASH_SIZE);
   return sha256(NODE_INPUT);

@@ -22,7 +22,6 @@ export interface DatadogConfig {
 
 export const datadog: DestinationKind<DatadogConfig, RecordBatch> = {
   kind: 'datadog',
-  reads: 'records',
   formats: ['jsonl', ...[...EVENT_FORMATS.keys()].filter((f) => f !== 'jsonl' && f !== 'csv')],
   secret: { required: true, description: 'the Datadog API key' },
   parseConfig(config) {

@@ -13,7 +13,7 @@ import type { StoredEvent } from '../event/types.ts';
 import type { EventFormat } from '../export/format.ts';
 import { TrailproofError } from '../errors.ts';
 
-/** What a destination that reads only records gets (its kind `reads: 'records'`). */
+/** What a destination needs when it sends only the records (a kind typed `DestinationKind<C, RecordBatch>`). */
 export interface RecordBatch {
   /** One record per event, in the destination's format (what `format.record(event)` writes). */
   records: string[];
@@ -45,11 +45,6 @@ export interface DestinationSettings<C = Record<string, unknown>> {
 export interface DestinationKind<C = Record<string, unknown>, B extends RecordBatch = DeliveryBatch> {
   /** The `kind` value of the API. */
   readonly kind: string;
-  /**
-   * What its batches carry. 'records': only the records, which the worker then has PostgreSQL write
-   * when the format can be assembled (src/stream/feed-records.ts); 'events': the stored events too.
-   */
-  readonly reads: B extends DeliveryBatch ? 'events' : 'records';
   /** Formats this kind can carry; the first is the default. */
   readonly formats: readonly string[];
   /** Whether a destination of this kind needs a secret, and what it is (for messages). */

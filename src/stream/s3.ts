@@ -30,7 +30,6 @@ export interface S3Config {
 
 export const s3: DestinationKind<S3Config> = {
   kind: 's3',
-  reads: 'events',
   formats: JSON_FORMATS,
   secret: { required: true, description: 'the secret access key' },
   parseConfig(config) {

@@ -16,7 +16,6 @@ export interface SplunkHecConfig extends HecOptions {
 
 export const splunkHec: DestinationKind<SplunkHecConfig> = {
   kind: 'splunk_hec',
-  reads: 'events',
   formats: ['hec'],
   secret: { required: true, description: 'the HEC token' },
   parseConfig(config) {

@@ -31,7 +31,6 @@ export interface SyslogConfig {
 
 export const syslogTcp: DestinationKind<SyslogConfig> = {
   kind: 'syslog',
-  reads: 'events',
   formats: ['syslog', 'cef'],
   secret: undefined,
   parseConfig(config) {

@@ -25,7 +25,6 @@ export interface WebhookConfig {
 
 export const webhook: DestinationKind<WebhookConfig, RecordBatch> = {
   kind: 'webhook',
-  reads: 'records',
   formats: ['jsonl', ...[...EVENT_FORMATS.keys()].filter((f) => f !== 'jsonl')],
   secret: { required: true, description: 'the HMAC-SHA256 signing secret' },
   parseConfig(config) {

@@ -32,7 +32,6 @@ import { readFeed } from '../query/feed.ts';
 import type { Sql } from '../store/db.ts';
 import type { DeliveryBatch, Destination, RecordBatch } from './destination.ts';
 import { DESTINATION_KINDS } from './destinations.ts';
-import { readFeedRecords } from './feed-records.ts';
 import { httpSender } from './http-post.ts';
 import { matcher } from './stream-filter.ts';
 import { type StreamMetrics, streamMetrics } from './stream-metrics.ts';
@@ -195,7 +194,6 @@ class DestinationLoop {
   private async loop(): Promise<void> {
     const { sql, logger } = this.worker.options;
     const batchSize = this.worker.options.batchSize ?? 1000;
-    // A kind that reads records only is given RecordBatches only (feedReader).
     let destination: Destination<RecordBatch | DeliveryBatch> | undefined;
     let version = -1;
     let read: ((from: number) => Promise<FeedBatch>) | undefined;
@@ -368,21 +366,9 @@ class DestinationLoop {
   }
 }
 
-/**
- * How a destination's pages are read. A kind that reads only records, in a format the database can
- * write, gets them from PostgreSQL (feed-records.ts): the records are the same bytes, and delivery is
- * no longer bound by formatting in this process. Any other gets the stored events, filtered and
- * formatted here.
- */
+/** How a destination's pages are read: the stored events, filtered and written by the format's `record`. */
 function feedReader(sql: Sql, row: StreamRow, batchSize: number): (from: number) => Promise<FeedBatch> {
   const format = EVENT_FORMATS.get(row.format)!;
-  const { assembled } = format;
-  if (DESTINATION_KINDS.get(row.kind)!.reads === 'records' && assembled?.split) {
-    return async (from) => {
-      const page = await readFeedRecords(sql, row.tenant_id, from, batchSize, assembled, row.filter);
-      return { next: page.next, batch: page.events > 0 ? { records: assembled.split!(page.records) } : undefined };
-    };
-  }
   const selected = matcher(row.filter);
   return async (from) => {
     const page = await readFeed(sql, row.tenant_id, from, batchSize);

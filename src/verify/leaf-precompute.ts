@@ -84,7 +84,7 @@ const CHECKPOINT_LINE = Buffer.from('{"type":"checkpoint"');
 
 /**
  * Runs the fast path's pure steps over every line of `bytes` (complete lines only). The hashing is
- * done a batch at a time (sha256Many: one native call for all the lines' commitments, one for all
+ * done a batch at a time (sha256Many: one call for all the lines' commitments, one for all
  * their leaf hashes), so the lines are gone over three times: parse and write what each commitment
  * hashes; check the commitments and write each leaf's envelope; put each leaf's hash and key in place.
  */

@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { TreeBuilder, type TreeNode } from '../ledger/merkle.ts';
-import { nativeSha256 } from '../ledger/native-sha256.ts';
 import { VerifyingTree } from './tree.ts';
 
 const leaf = (i: number) => createHash('sha256').update(`leaf ${i}`).digest();
 
 describe('VerifyingTree', () => {
-  it("has the ledger library's root and frontier at every size, reporting nodes or not (the native push or not)", () => {
+  it("has the ledger library's root and frontier at every size, reporting nodes or not", () => {
     const reference = new TreeBuilder();
     const reporting = new VerifyingTree(() => {});
     const quiet = new VerifyingTree();
@@ -34,10 +33,5 @@ describe('VerifyingTree', () => {
     // Leaves 131..299 complete the subtrees ending at 132, 134, ..., 300 at each level: 168 nodes.
     expect(nodes).toHaveLength(168);
     expect(nodes.find((n) => n.level === 8)).toMatchObject({ index: 0 });
-  });
-
-  it.runIf(nativeSha256)('the native push refuses a frontier too short for the tree', () => {
-    expect(() => nativeSha256!.frontierPush(Buffer.alloc(32), 1, leaf(0))).toThrow(RangeError);
-    expect(() => nativeSha256!.frontierPush(Buffer.alloc(64 * 32), 0.5, leaf(0))).toThrow(RangeError);
   });
 });

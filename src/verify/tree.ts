@@ -2,11 +2,10 @@
  * RFC 6962 tree building for verification: the TreeBuilder of src/ledger/merkle.ts (frontier of
  * perfect subtrees, RFC 9162 §2.1.1), reporting every completed subtree so the self-audit can
  * compare stored tile hashes. The frontier lives in one buffer, a 32-byte slot per subtree, so a
- * push allocates nothing; with the native SHA-256 and no one to report nodes to, a push is one call.
+ * push allocates nothing.
  */
 import { emptyRoot, HASH_SIZE, nodeHash } from '../ledger/hash.ts';
 import { foldRight, type TreeNode } from '../ledger/merkle.ts';
-import { nativeSha256 } from '../ledger/native-sha256.ts';
 
 /** Slots for every subtree of a tree of up to 2^64 leaves, and one being merged. */
 const SLOTS = 65;
@@ -38,21 +37,16 @@ export class VerifyingTree {
   push(leafHash: Uint8Array): void {
     const size = this.#size;
     let slot = this.#used;
-    if (nativeSha256 && !this.#onNode) {
-      nativeSha256.frontierPush(this.#slots, size, leafHash);
-      for (let rest = size; rest % 2 === 1; rest = (rest - 1) / 2) slot -= 1;
-    } else {
-      let hash: Uint8Array = leafHash;
-      let level = 0;
-      for (let rest = size; rest % 2 === 1; rest = (rest - 1) / 2) {
-        slot -= 1;
-        const merged = nodeHash(this.#slot(slot), hash);
-        level += 1;
-        this.#onNode?.({ level, index: (rest - 1) / 2, hash: merged });
-        hash = merged;
-      }
-      this.#slots.set(hash, slot * HASH_SIZE);
+    let hash: Uint8Array = leafHash;
+    let level = 0;
+    for (let rest = size; rest % 2 === 1; rest = (rest - 1) / 2) {
+      slot -= 1;
+      const merged = nodeHash(this.#slot(slot), hash);
+      level += 1;
+      this.#onNode?.({ level, index: (rest - 1) / 2, hash: merged });
+      hash = merged;
     }
+    this.#slots.set(hash, slot * HASH_SIZE);
     this.#used = slot + 1;
     this.#size = size + 1;
   }
