@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { TrailproofError } from './errors.ts';
+import { isLedgerError } from './ledger/errors.ts';
 import { loadOcsfMapping, type OcsfMapping } from './export/ocsf-mapping.ts';
 import { DEFAULT_BODY_IDLE_TIMEOUT_MS } from './http/request-limits.ts';
 import { isValidKeyName } from './ledger/key-text.ts';
@@ -236,7 +237,7 @@ function named(variable: string, parse: () => unknown): void {
   try {
     parse();
   } catch (err) {
-    throw err instanceof TrailproofError ? invalid(`${variable}: ${err.message}`) : err;
+    throw isLedgerError(err) ? invalid(`${variable}: ${err.message}`) : err;
   }
 }
 

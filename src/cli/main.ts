@@ -6,6 +6,7 @@
  */
 import { Command } from 'commander';
 import { TrailproofError } from '../errors.ts';
+import { isLedgerError } from '../ledger/errors.ts';
 import { commandName } from './command-name.ts';
 import { configFrom, openCliDatabase } from './context.ts';
 
@@ -60,6 +61,8 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof TrailproofError) {
     process.stderr.write(`error: ${err.message} (${err.code})\n`);
     for (const d of err.details ?? []) process.stderr.write(`  ${d.pointer || '/'}: ${d.message}\n`);
+  } else if (isLedgerError(err)) {
+    process.stderr.write(`error: ${err.message} (${err.code})\n`);
   } else {
     process.stderr.write(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   }

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { Command } from 'commander';
 import { TrailproofError } from '../errors.ts';
+import { isLedgerError } from '../ledger/errors.ts';
 import { commitment, eventLeafHash } from '../ledger/envelope.ts';
 import { isNatural } from '../ledger/encoding.ts';
 import { parseTlogProof, verifyTlogProof } from '../ledger/proof-text.ts';
@@ -194,7 +195,7 @@ function checkProof(input: ProofInput, keys: string[]): ProofResult {
       return { ok: false, error: `the proof is for leaf ${verified.index}, the envelope for ${envelope.index}`, event_checked: eventChecked };
     return { ok: true, origin, index: verified.index, uid: envelope.uid, checkpoint_size: verified.checkpoint.size, event_checked: eventChecked };
   } catch (err) {
-    if (err instanceof TrailproofError && err.code === 'LEDGER_PROOF_INVALID')
+    if (isLedgerError(err, 'PROOF_INVALID', 'UNKNOWN_KEY'))
       return { ok: false, error: err.message, ...(origin ? { origin } : {}), event_checked: eventChecked };
     throw err;
   }
@@ -205,7 +206,7 @@ async function runChecked(run: () => Promise<number>): Promise<void> {
   try {
     process.exitCode = await run();
   } catch (err) {
-    const message = err instanceof TrailproofError ? `${err.message} (${err.code})` : err instanceof Error ? err.message : String(err);
+    const message = err instanceof TrailproofError || isLedgerError(err) ? `${err.message} (${err.code})` : err instanceof Error ? err.message : String(err);
     process.stderr.write(`error: ${message}\n`);
     process.exitCode = EXIT_CANNOT_VERIFY;
   }

@@ -1,10 +1,12 @@
 /**
  * Maps every failure to `{ error: { code, message, details? } }` with the status of its code
- * (src/errors.ts). Unexpected errors are logged with their stack and answered as INTERNAL, without
- * internals in the body.
+ * (src/errors.ts): the one place where errors get HTTP statuses. The ledger library's coded errors
+ * (src/ledger/errors.ts) map by code in `fromLedgerError`. Unexpected errors are logged with their
+ * stack and answered as INTERNAL, without internals in the body.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { TrailproofError, type ErrorDetail } from '../errors.ts';
+import { LedgerError } from '../ledger/errors.ts';
 import { closeIfBodyPending } from './request-limits.ts';
 
 export function errorHandler(err: FastifyError | TrailproofError | Error, request: FastifyRequest, reply: FastifyReply): void {
@@ -22,6 +24,7 @@ export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): v
 
 function toTrailproofError(err: FastifyError | TrailproofError | Error): TrailproofError {
   if (err instanceof TrailproofError) return err;
+  if (err instanceof LedgerError) return fromLedgerError(err);
   const fe = err as FastifyError & {
     validation?: { instancePath: string; keyword: string; message?: string; params?: Record<string, unknown> }[];
     validationContext?: string;
@@ -56,4 +59,26 @@ function toTrailproofError(err: FastifyError | TrailproofError | Error): Trailpr
   }
   if (fe.statusCode === 400 && fe.code?.startsWith('FST_ERR')) return new TrailproofError('REQUEST_INVALID', err.message, { cause: err });
   return new TrailproofError('INTERNAL', 'internal error; see the server log', { cause: err });
+}
+
+/** The API's error for each code of the ledger library. */
+export function fromLedgerError(err: LedgerError): TrailproofError {
+  switch (err.code) {
+    case 'PROOF_INVALID':
+    case 'UNKNOWN_KEY':
+      return new TrailproofError('LEDGER_PROOF_INVALID', err.message, { cause: err });
+    case 'OUT_OF_RANGE':
+      return new TrailproofError('QUERY_INVALID', err.message, { cause: err });
+    case 'NOT_CANONICAL':
+      return new TrailproofError('EVENT_INVALID', err.message, { cause: err });
+    case 'NOT_A_TILE':
+      return new TrailproofError('NOT_FOUND', err.message, { cause: err });
+    case 'TENANT_NOT_FOUND':
+      return new TrailproofError('TENANT_NOT_FOUND', err.message, { cause: err });
+    case 'KEY_INVALID':
+      return new TrailproofError('CONFIG_INVALID', err.message, { cause: err });
+    case 'INCONSISTENT':
+    case 'INVALID_ARGUMENT':
+      return new TrailproofError('INTERNAL', 'internal error; see the server log', { cause: err });
+  }
 }

@@ -18,6 +18,7 @@
  */
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { TrailproofError } from '../errors.ts';
+import { LedgerError } from '../ledger/errors.ts';
 import { type Metrics, registersOf } from '../metrics.ts';
 import { refusedByDatabase, type Sql } from '../store/db.ts';
 import { appendPrepared, prepareAppend, type AppendItem, type AppendResult, type PreparedItem } from './append-batch.ts';
@@ -276,6 +277,6 @@ function commitMetrics(metrics: Metrics | undefined, state: () => { queued: numb
 }
 
 function toUnavailable(err: unknown): unknown {
-  if (err instanceof TrailproofError) return err;
+  if (err instanceof TrailproofError || err instanceof LedgerError) return err;
   return new TrailproofError('UNAVAILABLE', 'the events could not be stored; retry with the same ids', { cause: err });
 }

@@ -34,15 +34,15 @@ describe('checkpoints (c2sp.org/tlog-checkpoint)', () => {
     ['non-canonical root', SPEC_BODY.replace('2I=', '2J=')],
     ['empty extension line', `${SPEC_BODY}\n`],
   ])('rejects a checkpoint with %s', (_, text) => {
-    expectCode('LEDGER_PROOF_INVALID', () => parseCheckpoint(text));
+    expectCode('PROOF_INVALID', () => parseCheckpoint(text));
   });
 
   it('refuses to format an invalid checkpoint', () => {
-    expectCode('INTERNAL', () => formatCheckpoint({ origin: '', size: 1, root: ROOT }));
-    expectCode('INTERNAL', () => formatCheckpoint({ origin: 'a\nb', size: 1, root: ROOT }));
-    expectCode('INTERNAL', () => formatCheckpoint({ origin: 'o', size: -1, root: ROOT }));
-    expectCode('INTERNAL', () => formatCheckpoint({ origin: 'o', size: 1, root: ROOT.subarray(1) }));
-    expectCode('INTERNAL', () => formatCheckpoint({ origin: 'o', size: 1, root: ROOT, extensions: [''] }));
+    expectCode('INVALID_ARGUMENT', () => formatCheckpoint({ origin: '', size: 1, root: ROOT }));
+    expectCode('INVALID_ARGUMENT', () => formatCheckpoint({ origin: 'a\nb', size: 1, root: ROOT }));
+    expectCode('INVALID_ARGUMENT', () => formatCheckpoint({ origin: 'o', size: -1, root: ROOT }));
+    expectCode('INVALID_ARGUMENT', () => formatCheckpoint({ origin: 'o', size: 1, root: ROOT.subarray(1) }));
+    expectCode('INVALID_ARGUMENT', () => formatCheckpoint({ origin: 'o', size: 1, root: ROOT, extensions: [''] }));
   });
 
   it('opens a checkpoint signed by the log, for the expected origin only', () => {
@@ -58,10 +58,10 @@ describe('checkpoints (c2sp.org/tlog-checkpoint)', () => {
     expect(note.verified).toHaveLength(2);
     expect(openCheckpoint(signed, origin, logVerifier).note.unverified).toHaveLength(1);
 
-    expectCode('LEDGER_PROOF_INVALID', () => openCheckpoint(signed, 'log.example/t/other', logVerifier));
+    expectCode('PROOF_INVALID', () => openCheckpoint(signed, 'log.example/t/other', logVerifier));
     const witnessOnly = signNote(body, [parseCosignerKey(witness.signerKey)]);
-    expectCode('LEDGER_PROOF_INVALID', () => openCheckpoint(witnessOnly, origin, logVerifier, [parseCosignatureVerifierKey(witness.verifierKey)]));
+    expectCode('PROOF_INVALID', () => openCheckpoint(witnessOnly, origin, logVerifier, [parseCosignatureVerifierKey(witness.verifierKey)]));
     const notACheckpoint = signNote('hello\n', [parseSignerKey(log.signerKey)]);
-    expectCode('LEDGER_PROOF_INVALID', () => openCheckpoint(notACheckpoint, origin, logVerifier));
+    expectCode('PROOF_INVALID', () => openCheckpoint(notACheckpoint, origin, logVerifier));
   });
 });

@@ -5,7 +5,7 @@
  *
  * Trailproof signs it as a signed note (note.ts) with origin `<host>/t/<tenant>`.
  */
-import { TrailproofError } from '../errors.ts';
+import { LedgerError } from './errors.ts';
 import { decodeBase64, encodeBase64, isNatural, parseDecimal } from './encoding.ts';
 import { isHash } from './hash.ts';
 import { openNote } from './note.ts';
@@ -21,14 +21,14 @@ export interface Checkpoint {
 
 /** The checkpoint's note text, final newline included. */
 export function formatCheckpoint({ origin, size, root, extensions = [] }: Checkpoint): string {
-  if (!isLine(origin)) throw new TrailproofError('INTERNAL', 'checkpoint origin must be a non-empty line');
-  if (!isNatural(size)) throw new TrailproofError('INTERNAL', 'checkpoint size must be a non-negative integer');
-  if (!isHash(root)) throw new TrailproofError('INTERNAL', 'checkpoint root must be 32 bytes');
-  if (!extensions.every(isLine)) throw new TrailproofError('INTERNAL', 'checkpoint extension lines must be non-empty lines');
+  if (!isLine(origin)) throw new LedgerError('INVALID_ARGUMENT', 'checkpoint origin must be a non-empty line');
+  if (!isNatural(size)) throw new LedgerError('INVALID_ARGUMENT', 'checkpoint size must be a non-negative integer');
+  if (!isHash(root)) throw new LedgerError('INVALID_ARGUMENT', 'checkpoint root must be 32 bytes');
+  if (!extensions.every(isLine)) throw new LedgerError('INVALID_ARGUMENT', 'checkpoint extension lines must be non-empty lines');
   return [origin, String(size), encodeBase64(root), ...extensions].map((line) => `${line}\n`).join('');
 }
 
-/** Parses a checkpoint note text strictly. Attacker-controlled: throws LEDGER_PROOF_INVALID. */
+/** Parses a checkpoint note text strictly. Attacker-controlled: throws PROOF_INVALID. */
 export function parseCheckpoint(text: string): Checkpoint {
   if (!text.endsWith('\n')) throw malformed('it must end in a newline');
   const [origin = '', sizeText = '', rootText = '', ...extensions] = text.slice(0, -1).split('\n');
@@ -44,7 +44,7 @@ export function parseCheckpoint(text: string): Checkpoint {
 /**
  * Opens a signed checkpoint: `logVerifier`'s signature must be among the verified ones (others,
  * e.g. witness cosignatures, are checked when `cosigners` knows their keys) and the origin must be
- * `origin`. Throws LEDGER_PROOF_INVALID otherwise.
+ * `origin`. Throws PROOF_INVALID otherwise.
  */
 export function openCheckpoint(
   signedNote: string | Uint8Array,
@@ -54,11 +54,11 @@ export function openCheckpoint(
 ): { checkpoint: Checkpoint; note: OpenedNote } {
   const note = openNote(signedNote, [logVerifier, ...cosigners]);
   if (!note.verified.some((sig) => sig.name === logVerifier.name && sig.keyId === logVerifier.keyId)) {
-    throw new TrailproofError('LEDGER_PROOF_INVALID', `checkpoint is not signed by the log key ${logVerifier.name}`);
+    throw new LedgerError('PROOF_INVALID', `checkpoint is not signed by the log key ${logVerifier.name}`);
   }
   const checkpoint = parseCheckpoint(note.text);
   if (checkpoint.origin !== origin) {
-    throw new TrailproofError('LEDGER_PROOF_INVALID', `checkpoint origin ${JSON.stringify(checkpoint.origin)} is not ${JSON.stringify(origin)}`);
+    throw new LedgerError('PROOF_INVALID', `checkpoint origin ${JSON.stringify(checkpoint.origin)} is not ${JSON.stringify(origin)}`);
   }
   return { checkpoint, note };
 }
@@ -67,6 +67,6 @@ function isLine(value: unknown): value is string {
   return typeof value === 'string' && value !== '' && !value.includes('\n');
 }
 
-function malformed(reason: string): TrailproofError {
-  return new TrailproofError('LEDGER_PROOF_INVALID', `malformed checkpoint: ${reason}`);
+function malformed(reason: string): LedgerError {
+  return new LedgerError('PROOF_INVALID', `malformed checkpoint: ${reason}`);
 }

@@ -9,7 +9,7 @@
  * Cosigners and their verifiers implement NoteSigner / NoteVerifier, so signNote adds a
  * cosignature to a checkpoint and openNote checks one.
  */
-import { TrailproofError } from '../errors.ts';
+import { LedgerError } from './errors.ts';
 import { parseCheckpoint } from './checkpoint.ts';
 import { ED25519_SEED_SIZE, ED25519_SIGNATURE_SIZE, ed25519FromSeed, ed25519Verify, randomBytes } from './crypto.ts';
 import { isNatural } from './encoding.ts';
@@ -46,7 +46,7 @@ export function parseCosignerKey(text: string, clock: () => number = Date.now): 
   const { name, seed } = keyText.parseSignerKey(text, [COSIGNATURE_TYPE, ED25519_SIGNATURE_TYPE]);
   const key = ed25519FromSeed(seed);
   const signAt = (checkpointText: Buffer, timestamp: number): Buffer => {
-    if (!isNatural(timestamp)) throw new TrailproofError('INTERNAL', 'cosignature time must be whole unix seconds');
+    if (!isNatural(timestamp)) throw new LedgerError('INVALID_ARGUMENT', 'cosignature time must be whole unix seconds');
     const time = BigInt(timestamp);
     const stamp = Buffer.alloc(TIMESTAMP_SIZE);
     stamp.writeBigUInt64BE(time);
@@ -83,10 +83,10 @@ export function parseCosignatureVerifierKey(text: string): NoteVerifier {
 /** The time (unix seconds) a cosignature states, from its bytes after the key ID. */
 export function cosignatureTimestamp(signature: Buffer): number {
   if (signature.length !== TIMESTAMP_SIZE + ED25519_SIGNATURE_SIZE) {
-    throw new TrailproofError('LEDGER_PROOF_INVALID', 'not an Ed25519 cosignature/v1 signature');
+    throw new LedgerError('PROOF_INVALID', 'not an Ed25519 cosignature/v1 signature');
   }
   const time = signature.readBigUInt64BE(0);
-  if (time > BigInt(Number.MAX_SAFE_INTEGER)) throw new TrailproofError('LEDGER_PROOF_INVALID', 'cosignature timestamp out of range');
+  if (time > BigInt(Number.MAX_SAFE_INTEGER)) throw new LedgerError('PROOF_INVALID', 'cosignature timestamp out of range');
   return Number(time);
 }
 

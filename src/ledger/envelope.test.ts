@@ -71,9 +71,9 @@ describe('envelope', () => {
     expect(a.equals(b)).toBe(false);
   });
 
-  it('rejects bodies without a canonical JSON form as EVENT_INVALID', () => {
+  it('rejects bodies without a canonical JSON form as NOT_CANONICAL', () => {
     for (const body of [undefined, { n: Number.NaN }, { s: '\uD800' }, () => 1]) {
-      expectCode('EVENT_INVALID', () => commitment(SALT, body));
+      expectCode('NOT_CANONICAL', () => commitment(SALT, body));
     }
   });
 
@@ -85,7 +85,7 @@ describe('envelope', () => {
       { ...ENVELOPE, tenant: 7 as unknown as string },
       { ...ENVELOPE, uid: 'lone \uD800 surrogate' },
     ];
-    for (const envelope of bad) expectCode('INTERNAL', () => envelopeBytes(envelope));
-    expectCode('INTERNAL', () => commitment(Buffer.alloc(16), BODY));
+    for (const envelope of bad) expectCode('INVALID_ARGUMENT', () => envelopeBytes(envelope));
+    expectCode('INVALID_ARGUMENT', () => commitment(Buffer.alloc(16), BODY));
   });
 });

@@ -7,7 +7,7 @@
  * erased (retention, GDPR) without breaking the tree, and the remaining envelope reveals nothing
  * guessable about the erased body (the 32-byte random salt defeats dictionary attacks).
  */
-import { TrailproofError } from '../errors.ts';
+import { LedgerError } from './errors.ts';
 import { randomBytes, sha256 } from './crypto.ts';
 import { isNatural } from './encoding.ts';
 import { HASH_SIZE, isHash, leafHash } from './hash.ts';
@@ -35,27 +35,27 @@ export function newSalt(): Buffer {
 
 /** SHA-256(salt || JCS(body)), JCS being RFC 8785 canonical JSON. */
 export function commitment(salt: Uint8Array, body: unknown): Buffer {
-  return commitmentOfCanonical(salt, jcsBytes(body, 'EVENT_INVALID'));
+  return commitmentOfCanonical(salt, jcsBytes(body));
 }
 
 /** `commitment` for a body whose JCS bytes the caller already has (ingest reuses them for storage). */
 export function commitmentOfCanonical(salt: Uint8Array, canonicalBody: Uint8Array): Buffer {
-  if (salt.length !== SALT_SIZE) throw new TrailproofError('INTERNAL', `salt must be ${SALT_SIZE} bytes`);
+  if (salt.length !== SALT_SIZE) throw new LedgerError('INVALID_ARGUMENT', `salt must be ${SALT_SIZE} bytes`);
   return sha256(salt, canonicalBody);
 }
 
 /** The RFC 8785 text of an event body; EVENT_INVALID when it has none (NaN, lone surrogates, …). */
 export function canonicalBody(body: unknown): string {
-  return jcsText(body, 'EVENT_INVALID');
+  return canonicalJson(body);
 }
 
 /** UTF-8 of JCS({"v":1,"tenant","index","uid","received_at","commitment":<lowercase hex>}). */
 export function envelopeBytes(envelope: Envelope): Buffer {
   const { tenant, index, uid, received_at } = envelope;
-  if (!isNatural(index)) throw new TrailproofError('INTERNAL', 'envelope index must be a non-negative safe integer');
-  if (!isHash(envelope.commitment)) throw new TrailproofError('INTERNAL', `envelope commitment must be ${HASH_SIZE} bytes`);
+  if (!isNatural(index)) throw new LedgerError('INVALID_ARGUMENT', 'envelope index must be a non-negative safe integer');
+  if (!isHash(envelope.commitment)) throw new LedgerError('INVALID_ARGUMENT', `envelope commitment must be ${HASH_SIZE} bytes`);
   for (const [field, value] of Object.entries({ tenant, uid, received_at })) {
-    if (typeof value !== 'string' || !isWellFormed(value)) throw new TrailproofError('INTERNAL', `envelope ${field} must be a well-formed string`);
+    if (typeof value !== 'string' || !isWellFormed(value)) throw new LedgerError('INVALID_ARGUMENT', `envelope ${field} must be a well-formed string`);
   }
   return Buffer.from(envelopeText(tenant, index, uid, received_at, Buffer.from(envelope.commitment).toString('hex')), 'utf8');
 }
@@ -80,14 +80,6 @@ export function eventLeafHash(envelope: Envelope): Buffer {
   return leafHash(envelopeBytes(envelope));
 }
 
-function jcsBytes(value: unknown, code: 'EVENT_INVALID' | 'INTERNAL'): Buffer {
-  return Buffer.from(jcsText(value, code), 'utf8');
-}
-
-function jcsText(value: unknown, code: 'EVENT_INVALID' | 'INTERNAL'): string {
-  try {
-    return canonicalJson(value);
-  } catch (cause) {
-    throw new TrailproofError(code, 'value has no RFC 8785 canonical JSON form', { cause });
-  }
+function jcsBytes(value: unknown): Buffer {
+  return Buffer.from(canonicalJson(value), 'utf8');
 }

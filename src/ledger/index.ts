@@ -1,7 +1,9 @@
 /** The ledger library: pure functions over hashes, notes and proofs (no database, no HTTP). */
 export { leafHash, nodeHash, emptyRoot, isHash, HASH_SIZE } from './hash.ts';
 export { commitment, commitmentOfCanonical, canonicalBody, envelopeBytes, eventLeafHash, newSalt, SALT_SIZE, ENVELOPE_VERSION } from './envelope.ts';
-export { canonicalJson, JcsError } from './jcs.ts';
+export { canonicalJson } from './jcs.ts';
+export { LedgerError, isLedgerError, LEDGER_ERROR_CODES } from './errors.ts';
+export type { LedgerErrorCode } from './errors.ts';
 export type { Envelope } from './envelope.ts';
 export { appendLeaves, rootFromFrontier, rootFromLeaves, TreeBuilder } from './merkle.ts';
 export type { AppendResult, Frontier, TreeNode } from './merkle.ts';

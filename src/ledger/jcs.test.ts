@@ -1,7 +1,8 @@
 import canonicalize from 'canonicalize';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, JcsError } from './jcs.ts';
+import { LedgerError } from './errors.ts';
+import { canonicalJson } from './jcs.ts';
 
 // JSON values as JSON.parse produces them, with the awkward parts JCS must get right: full Unicode
 // (surrogate pairs), keys that sort differently by code unit than by code point, and numbers of
@@ -49,7 +50,7 @@ describe('canonicalJson (RFC 8785)', () => {
   it('drops undefined members and refuses what JSON cannot hold', () => {
     expect(canonicalJson({ b: undefined, a: [undefined] })).toBe('{"a":[null]}');
     for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, 'x\ud800', { '\udc00': 1 }, () => 1, 1n]) {
-      expect(() => canonicalJson(bad)).toThrow(JcsError);
+      expect(() => canonicalJson(bad)).toThrow(LedgerError);
     }
   });
 });

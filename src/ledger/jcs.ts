@@ -8,18 +8,18 @@
  * dropped. Values come from JSON.parse or from our own code, so there are no cycles or toJSON.
  */
 
+import { LedgerError } from './errors.ts';
+
 /** Any UTF-16 surrogate: the cheap native test that guards the exact lone-surrogate scan. */
 const SURROGATE = /[\uD800-\uDFFF]/;
 
-export class JcsError extends Error {}
-
-/** The JCS text of `value`; throws JcsError for NaN, ±Infinity, lone surrogates and non-JSON types. */
+/** The JCS text of `value`; throws LedgerError NOT_CANONICAL for NaN, ±Infinity, lone surrogates and non-JSON types. */
 export function canonicalJson(value: unknown): string {
   switch (typeof value) {
     case 'string':
       return jsonString(value);
     case 'number':
-      if (!Number.isFinite(value)) throw new JcsError(`${value} has no JSON form`);
+      if (!Number.isFinite(value)) throw new LedgerError('NOT_CANONICAL', `${value} has no JSON form`);
       return JSON.stringify(value);
     case 'boolean':
       return value ? 'true' : 'false';
@@ -43,12 +43,12 @@ export function canonicalJson(value: unknown): string {
       return `${out}}`;
     }
     default:
-      throw new JcsError(`a ${typeof value} has no JSON form`);
+      throw new LedgerError('NOT_CANONICAL', `a ${typeof value} has no JSON form`);
   }
 }
 
 function jsonString(value: string): string {
-  if (SURROGATE.test(value) && hasLoneSurrogate(value)) throw new JcsError('a string holds a lone surrogate');
+  if (SURROGATE.test(value) && hasLoneSurrogate(value)) throw new LedgerError('NOT_CANONICAL', 'a string holds a lone surrogate');
   return JSON.stringify(value);
 }
 

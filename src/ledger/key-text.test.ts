@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TrailproofError } from '../errors.ts';
+import { LedgerError } from './errors.ts';
 import { isValidKeyName, keyId, parseSignerKey, parseVerifierKey } from './key-text.ts';
 import { generateSignerKey } from './note.ts';
 import { expectCode } from './testing/expect-code.ts';
@@ -39,7 +39,7 @@ describe('note key texts', () => {
     ['invalid base64', 'rekor.sigstore.dev+12345678+THIS_IS_NOT_BASE64!'],
     ['trailing newline', `${VERIFIER}\n`],
   ])('rejects a verifier key with %s', (_, text) => {
-    expectCode('CONFIG_INVALID', () => parseVerifierKey(text, [0x01]));
+    expectCode('KEY_INVALID', () => parseVerifierKey(text, [0x01]));
   });
 
   it('rejects signer keys without leaking them', () => {
@@ -50,14 +50,14 @@ describe('note key texts', () => {
       SIGNER.slice(0, -1),
       SIGNER.replace('PeterNeumann', 'Peter\tNeumann'),
     ]) {
-      expectCode('CONFIG_INVALID', () => parseSignerKey(text, [0x01]));
+      expectCode('KEY_INVALID', () => parseSignerKey(text, [0x01]));
       try {
         parseSignerKey(text, [0x01]);
       } catch (error) {
-        expect((error as TrailproofError).message).not.toContain('FALVFG');
+        expect((error as LedgerError).message).not.toContain('FALVFG');
       }
     }
-    expectCode('CONFIG_INVALID', () => parseSignerKey(SIGNER, [0x04]));
+    expectCode('KEY_INVALID', () => parseSignerKey(SIGNER, [0x04]));
   });
 
   it('enforces the key name rules', () => {
@@ -66,6 +66,6 @@ describe('note key texts', () => {
     for (const name of ['', 'a b', 'a+b', 'a\u00a0b', 'a\u3000b', 'a\u0085b', 'a\nb', 'a\u0000b', '\uDC00']) {
       expect(isValidKeyName(name), JSON.stringify(name)).toBe(false);
     }
-    expectCode('CONFIG_INVALID', () => generateSignerKey('with space'));
+    expectCode('KEY_INVALID', () => generateSignerKey('with space'));
   });
 });

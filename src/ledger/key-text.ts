@@ -7,10 +7,10 @@
  * with key ID = SHA-256(name || 0x0A || signature type || public key)[:4] (c2sp.org/signed-note
  * "Signatures"). Only Ed25519 keys (32-byte seeds and public keys) are supported here.
  *
- * Key texts come from configuration: malformed ones throw CONFIG_INVALID, and no message ever
+ * Key texts come from configuration: malformed ones throw KEY_INVALID, and no message ever
  * echoes a signer key.
  */
-import { TrailproofError } from '../errors.ts';
+import { LedgerError } from './errors.ts';
 import { decodeBase64, encodeBase64, isWellFormed } from './encoding.ts';
 import { ED25519_PUBLIC_KEY_SIZE, ED25519_SEED_SIZE, ed25519FromSeed, sha256 } from './crypto.ts';
 
@@ -97,13 +97,13 @@ function checkKeyId(name: string, idText: string, type: number, publicKey: Uint8
 }
 
 function checkName(name: string): void {
-  if (!isValidKeyName(name)) throw new TrailproofError('CONFIG_INVALID', `invalid key name ${JSON.stringify(name)}`);
+  if (!isValidKeyName(name)) throw new LedgerError('KEY_INVALID', `invalid key name ${JSON.stringify(name)}`);
 }
 
 type KeyKind = 'signer' | 'verifier';
 
-function invalidKey(kind: KeyKind, reason: string): TrailproofError {
-  return new TrailproofError('CONFIG_INVALID', `malformed ${kind} key: ${reason}`);
+function invalidKey(kind: KeyKind, reason: string): LedgerError {
+  return new LedgerError('KEY_INVALID', `malformed ${kind} key: ${reason}`);
 }
 
 function hex8(id: number): string {

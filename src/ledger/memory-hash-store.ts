@@ -3,7 +3,7 @@
  * perfect-subtree hashes at tile levels (8, 16, …), nothing else. The reference HashReader for
  * tests, and for building proofs offline from an export bundle.
  */
-import { TrailproofError } from '../errors.ts';
+import { LedgerError } from './errors.ts';
 import { appendLeaves } from './merkle.ts';
 import type { AppendResult, Frontier } from './merkle.ts';
 import type { HashReader } from './proofs.ts';
@@ -34,7 +34,7 @@ export class MemoryHashStore implements HashReader {
   async read(level: number, start: number, end: number): Promise<Buffer[]> {
     const hashes = this.#levels.get(level) ?? [];
     if (level % TILE_HEIGHT !== 0 || start < 0 || start > end || end > hashes.length) {
-      throw new TrailproofError('INTERNAL', `no stored hashes at level ${level} [${start}, ${end})`);
+      throw new LedgerError('INVALID_ARGUMENT', `no stored hashes at level ${level} [${start}, ${end})`);
     }
     return hashes.slice(start, end);
   }

@@ -84,10 +84,10 @@ describe('tree building', () => {
 
   it('rejects a frontier that does not match the tree size', () => {
     const { frontier } = appendLeaves(0, [], makeLeaves(5));
-    expectCode('INTERNAL', () => rootFromFrontier(7, frontier));
-    expectCode('INTERNAL', () => appendLeaves(4, frontier, []));
-    expectCode('INTERNAL', () => appendLeaves(5, [Buffer.alloc(32), Buffer.alloc(31)], []));
-    expectCode('INTERNAL', () => appendLeaves(0, [], [Buffer.alloc(20)]));
-    expectCode('INTERNAL', () => rootFromFrontier(-1, []));
+    expectCode('INVALID_ARGUMENT', () => rootFromFrontier(7, frontier));
+    expectCode('INVALID_ARGUMENT', () => appendLeaves(4, frontier, []));
+    expectCode('INVALID_ARGUMENT', () => appendLeaves(5, [Buffer.alloc(32), Buffer.alloc(31)], []));
+    expectCode('INVALID_ARGUMENT', () => appendLeaves(0, [], [Buffer.alloc(20)]));
+    expectCode('INVALID_ARGUMENT', () => rootFromFrontier(-1, []));
   });
 });

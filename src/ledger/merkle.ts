@@ -4,7 +4,7 @@
  * first (the "compact range" [0, size) of transparency-dev/merkle). The frontier is all a writer
  * keeps to append leaves and compute the new root.
  */
-import { TrailproofError } from '../errors.ts';
+import { LedgerError } from './errors.ts';
 import { isNatural } from './encoding.ts';
 import { emptyRoot, isHash, nodeHash } from './hash.ts';
 
@@ -36,7 +36,7 @@ export function appendLeaves(size: number, frontier: readonly Buffer[], leafHash
   const nodes: TreeNode[] = [];
   let newSize = size;
   for (const leaf of leafHashes) {
-    if (!isHash(leaf)) throw new TrailproofError('INTERNAL', 'leaf hashes must be 32 bytes');
+    if (!isHash(leaf)) throw new LedgerError('INVALID_ARGUMENT', 'leaf hashes must be 32 bytes');
     appendLeaf(next, newSize, leaf, (node) => nodes.push(node));
     newSize += 1;
   }
@@ -59,7 +59,7 @@ export class TreeBuilder {
   }
 
   push(leafHash: Buffer): void {
-    if (!isHash(leafHash)) throw new TrailproofError('INTERNAL', 'leaf hashes must be 32 bytes');
+    if (!isHash(leafHash)) throw new LedgerError('INVALID_ARGUMENT', 'leaf hashes must be 32 bytes');
     appendLeaf(this.#frontier, this.#size, leafHash);
     this.#size += 1;
   }
@@ -86,7 +86,7 @@ export function rootFromLeaves(leafHashes: Iterable<Buffer>): Buffer {
  */
 export function perfectRoot(hashes: readonly Buffer[]): Buffer {
   const n = hashes.length;
-  if (n === 0 || (n & (n - 1)) !== 0) throw new TrailproofError('INTERNAL', `a perfect subtree has 2^k hashes, not ${n}`);
+  if (n === 0 || (n & (n - 1)) !== 0) throw new LedgerError('INVALID_ARGUMENT', `a perfect subtree has 2^k hashes, not ${n}`);
   let level = hashes;
   while (level.length > 1) level = parentLevel(level);
   return level[0]!;
@@ -126,7 +126,7 @@ function appendLeaf(frontier: Buffer[], size: number, leaf: Buffer, onNode?: (no
   let level = 0;
   for (let rest = size; rest % 2 === 1; ) {
     const left = frontier.pop();
-    if (!left) throw new TrailproofError('INTERNAL', 'frontier is shorter than the tree size requires');
+    if (!left) throw new LedgerError('INVALID_ARGUMENT', 'frontier is shorter than the tree size requires');
     hash = nodeHash(left, hash);
     level += 1;
     rest = (rest - 1) / 2;
@@ -136,8 +136,8 @@ function appendLeaf(frontier: Buffer[], size: number, leaf: Buffer, onNode?: (no
 }
 
 function checkFrontier(size: number, frontier: readonly Buffer[]): void {
-  if (!isNatural(size)) throw new TrailproofError('INTERNAL', 'tree size must be a non-negative safe integer');
+  if (!isNatural(size)) throw new LedgerError('INVALID_ARGUMENT', 'tree size must be a non-negative safe integer');
   if (frontier.length !== popCount(size) || !frontier.every(isHash)) {
-    throw new TrailproofError('INTERNAL', `frontier must hold one 32-byte hash per set bit of the tree size ${size}`);
+    throw new LedgerError('INVALID_ARGUMENT', `frontier must hold one 32-byte hash per set bit of the tree size ${size}`);
   }
 }

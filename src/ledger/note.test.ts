@@ -37,12 +37,12 @@ describe('signed notes (c2sp.org/signed-note)', () => {
   it('rejects the C2SP example once tampered with', () => {
     const { verifierKey, note } = signedNoteVector();
     const verifier = parseVerifierKey(verifierKey);
-    expectCode('LEDGER_PROOF_INVALID', () => openNote(note.replace('example message', 'example massage'), [verifier]));
+    expectCode('PROOF_INVALID', () => openNote(note.replace('example message', 'example massage'), [verifier]));
     const [text, sig = ''] = note.split('— example.com/foo ');
     const flipped = sig.startsWith('U') ? `V${sig.slice(1)}` : `U${sig.slice(1)}`;
-    expectCode('LEDGER_PROOF_INVALID', () => openNote(`${text}— example.com/foo ${flipped}`, [verifier])); // key ID no longer known
+    expectCode('UNKNOWN_KEY', () => openNote(`${text}— example.com/foo ${flipped}`, [verifier])); // key ID no longer known
     const badSig = `${sig.slice(0, 10)}${sig[10] === 'A' ? 'B' : 'A'}${sig.slice(11)}`;
-    expectCode('LEDGER_PROOF_INVALID', () => openNote(`${text}— example.com/foo ${badSig}`, [verifier]));
+    expectCode('PROOF_INVALID', () => openNote(`${text}— example.com/foo ${badSig}`, [verifier]));
   });
 
   it("signs exactly like Go's note package", () => {
@@ -56,8 +56,8 @@ describe('signed notes (c2sp.org/signed-note)', () => {
     expect(opened.verified.map((s) => s.name)).toEqual(['PeterNeumann']);
     expect(opened.unverified.map((s) => s.name)).toEqual(['EnochRoot']);
     // A note signed by no known key is rejected.
-    expectCode('LEDGER_PROOF_INVALID', () => openNote(`${GO_TEXT}\n${GO_SECOND}`, [parseVerifierKey(GO_VERIFIER)]));
-    expectCode('LEDGER_PROOF_INVALID', () => openNote(`${GO_TEXT}\n${GO_SIGNATURE}`, []));
+    expectCode('UNKNOWN_KEY', () => openNote(`${GO_TEXT}\n${GO_SECOND}`, [parseVerifierKey(GO_VERIFIER)]));
+    expectCode('UNKNOWN_KEY', () => openNote(`${GO_TEXT}\n${GO_SIGNATURE}`, []));
   });
 
   it('round-trips generated keys, keeping existing signatures when adding one', () => {
@@ -79,14 +79,14 @@ describe('signed notes (c2sp.org/signed-note)', () => {
 
   it('refuses an ambiguous set of verifiers', () => {
     const v = parseVerifierKey(GO_VERIFIER);
-    expectCode('CONFIG_INVALID', () => openNote(`${GO_TEXT}\n${GO_SIGNATURE}`, [v, v]));
+    expectCode('KEY_INVALID', () => openNote(`${GO_TEXT}\n${GO_SIGNATURE}`, [v, v]));
   });
 
   it('accepts UTF-8 bytes and rejects invalid UTF-8', () => {
     const verifiers: NoteVerifier[] = [parseVerifierKey(GO_VERIFIER)];
     expect(openNote(Buffer.from(`${GO_TEXT}\n${GO_SIGNATURE}`), verifiers).text).toBe(GO_TEXT);
     const invalid = Buffer.concat([Buffer.from('bad \xff'.slice(0, 4)), Buffer.from([0xff]), Buffer.from(`\n\n${GO_SIGNATURE}`)]);
-    expectCode('LEDGER_PROOF_INVALID', () => openNote(invalid, verifiers));
+    expectCode('PROOF_INVALID', () => openNote(invalid, verifiers));
   });
 
   it.each([
@@ -104,13 +104,13 @@ describe('signed notes (c2sp.org/signed-note)', () => {
     ['too large', `${'a'.repeat(MAX_NOTE_SIZE)}\n\n${GO_SIGNATURE}`],
     ['too many signatures', `${GO_TEXT}\n${GO_SIGNATURE}${GO_SECOND.repeat(MAX_NOTE_SIGNATURES)}`],
   ])('rejects a malformed note: %s', (_, note) => {
-    expectCode('LEDGER_PROOF_INVALID', () => openNote(note, [parseVerifierKey(GO_VERIFIER)]));
+    expectCode('PROOF_INVALID', () => openNote(note, [parseVerifierKey(GO_VERIFIER)]));
   });
 
   it('signs only note texts ending in a newline', () => {
     const signer = parseSignerKey(GO_SIGNER);
-    expectCode('INTERNAL', () => signNote('no newline', [signer]));
-    expectCode('INTERNAL', () => signNote('tab\there\n', [signer]));
-    expectCode('INTERNAL', () => signNote('ok\n', [{ ...signer, name: 'bad name' }]));
+    expectCode('INVALID_ARGUMENT', () => signNote('no newline', [signer]));
+    expectCode('INVALID_ARGUMENT', () => signNote('tab\there\n', [signer]));
+    expectCode('INVALID_ARGUMENT', () => signNote('ok\n', [{ ...signer, name: 'bad name' }]));
   });
 });

@@ -3,7 +3,7 @@
  * then one line per signature, `— <key name> base64(key ID || signature)`. Sign and open behave
  * like Go's golang.org/x/mod/sumdb/note (Sign, Open), so notes interoperate with every tlog tool.
  */
-import { TrailproofError } from '../errors.ts';
+import { LedgerError } from './errors.ts';
 import { decodeBase64, encodeBase64, isWellFormed } from './encoding.ts';
 import { ed25519FromSeed, ed25519Verifier, randomBytes, ED25519_SEED_SIZE } from './crypto.ts';
 import * as keyText from './key-text.ts';
@@ -78,7 +78,7 @@ export function signNote(text: string, signers: readonly NoteSigner[], keep: rea
   checkNoteText(text);
   const message = Buffer.from(text, 'utf8');
   const fresh = signers.map((signer): NoteSignature => {
-    if (!keyText.isValidKeyName(signer.name)) throw new TrailproofError('INTERNAL', `invalid signer name ${JSON.stringify(signer.name)}`);
+    if (!keyText.isValidKeyName(signer.name)) throw new LedgerError('INVALID_ARGUMENT', `invalid signer name ${JSON.stringify(signer.name)}`);
     return { name: signer.name, keyId: signer.keyId, signature: signer.sign(message) };
   });
   const kept = keep.filter((old) => !fresh.some((sig) => sameKey(sig, old)));
@@ -86,8 +86,8 @@ export function signNote(text: string, signers: readonly NoteSigner[], keep: rea
 }
 
 /**
- * Parses a signed note and checks its signatures. Attacker-controlled: throws LEDGER_PROOF_INVALID
- * for a malformed note, a signature by a known key that does not verify, or no verified signature.
+ * Parses a signed note and checks its signatures. Attacker-controlled: throws PROOF_INVALID for a
+ * malformed note or a signature by a known key that does not verify, UNKNOWN_KEY for no verified signature.
  * Unknown keys' signatures are returned unverified (c2sp.org/signed-note "Signatures").
  * `signaturesChecked`: this very note was opened with these very verifiers before (by a
  * verification worker thread, src/verify/leaf-precompute.ts), so its signatures are not checked again.
@@ -116,7 +116,7 @@ export function openNote(note: string | Uint8Array, verifiers: readonly NoteVeri
       opened.verified.push(sig);
     }
   }
-  if (opened.verified.length === 0) throw invalid('note has no signature by a known key');
+  if (opened.verified.length === 0) throw new LedgerError('UNKNOWN_KEY', 'note has no signature by a known key');
   return opened;
 }
 
@@ -159,13 +159,13 @@ function parseSignatureLine(line: string): NoteSignature {
 /** The one verifier for a signature's key name and ID; two would mean a broken configuration. */
 function findVerifier(verifiers: readonly NoteVerifier[], sig: NoteSignature): NoteVerifier | undefined {
   const matches = verifiers.filter((v) => sameKey(v, sig));
-  if (matches.length > 1) throw new TrailproofError('CONFIG_INVALID', `ambiguous verifier key ${sig.name}+${sig.keyId.toString(16)}`);
+  if (matches.length > 1) throw new LedgerError('KEY_INVALID', `ambiguous verifier key ${sig.name}+${sig.keyId.toString(16)}`);
   return matches[0];
 }
 
 function checkNoteText(text: string): void {
   if (!text.endsWith('\n') || CONTROL.test(text) || !isWellFormed(text)) {
-    throw new TrailproofError('INTERNAL', 'note text must be UTF-8 ending in a newline, without control characters');
+    throw new LedgerError('INVALID_ARGUMENT', 'note text must be UTF-8 ending in a newline, without control characters');
   }
 }
 
@@ -173,12 +173,12 @@ function sameKey(a: { name: string; keyId: number }, b: { name: string; keyId: n
   return a.name === b.name && a.keyId === b.keyId;
 }
 
-function malformed(reason: string): TrailproofError {
+function malformed(reason: string): LedgerError {
   return invalid(`malformed note: ${reason}`);
 }
 
-function invalid(message: string): TrailproofError {
-  return new TrailproofError('LEDGER_PROOF_INVALID', message);
+function invalid(message: string): LedgerError {
+  return new LedgerError('PROOF_INVALID', message);
 }
 
 const SIGNATURE_PREFIX = '\u2014 ';

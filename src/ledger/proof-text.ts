@@ -10,7 +10,7 @@
  *
  * Files of this format SHOULD use the extension `.tlog-proof`.
  */
-import { TrailproofError } from '../errors.ts';
+import { LedgerError } from './errors.ts';
 import { decodeBase64, encodeBase64, isNatural, parseDecimal } from './encoding.ts';
 import { openCheckpoint } from './checkpoint.ts';
 import type { Checkpoint } from './checkpoint.ts';
@@ -34,9 +34,9 @@ export interface TlogProof {
 }
 
 export function formatTlogProof({ index, proof, checkpoint, extra }: TlogProof): string {
-  if (!isNatural(index)) throw new TrailproofError('INTERNAL', 'proof index must be a non-negative integer');
-  if (!proof.every(isHash)) throw new TrailproofError('INTERNAL', 'proof hashes must be 32 bytes');
-  if (checkpoint === '' || checkpoint.startsWith('\n')) throw new TrailproofError('INTERNAL', 'proof needs a signed checkpoint');
+  if (!isNatural(index)) throw new LedgerError('INVALID_ARGUMENT', 'proof index must be a non-negative integer');
+  if (!proof.every(isHash)) throw new LedgerError('INVALID_ARGUMENT', 'proof hashes must be 32 bytes');
+  if (checkpoint === '' || checkpoint.startsWith('\n')) throw new LedgerError('INVALID_ARGUMENT', 'proof needs a signed checkpoint');
   const lines = [
     TLOG_PROOF_HEADER,
     // "If no extra data is present, this line is omitted."
@@ -48,7 +48,7 @@ export function formatTlogProof({ index, proof, checkpoint, extra }: TlogProof):
   return `${lines.join('\n')}\n${checkpoint}`;
 }
 
-/** Parses a proof strictly. Attacker-controlled: throws LEDGER_PROOF_INVALID. */
+/** Parses a proof strictly. Attacker-controlled: throws PROOF_INVALID. */
 export function parseTlogProof(text: string): TlogProof {
   if (text.length > MAX_PROOF_TEXT) throw malformed('too large');
   const lines = text.split('\n');
@@ -82,7 +82,7 @@ export function parseTlogProof(text: string): TlogProof {
 /**
  * Verifies a proof for the entry whose leaf hash is `leafHash`: the checkpoint must be signed by
  * `logVerifier` for `origin` (cosignatures are checked when `cosigners` knows their keys) and the
- * inclusion proof must lead to its root. Throws LEDGER_PROOF_INVALID otherwise.
+ * inclusion proof must lead to its root. Throws PROOF_INVALID otherwise.
  */
 export function verifyTlogProof(
   text: string,
@@ -100,6 +100,6 @@ export function verifyTlogProof(
 /** Header, index, proof hashes and the largest note we open, with room to spare. */
 const MAX_PROOF_TEXT = MAX_NOTE_SIZE + 8 * 1024;
 
-function malformed(reason: string): TrailproofError {
-  return new TrailproofError('LEDGER_PROOF_INVALID', `malformed tlog-proof: ${reason}`);
+function malformed(reason: string): LedgerError {
+  return new LedgerError('PROOF_INVALID', `malformed tlog-proof: ${reason}`);
 }

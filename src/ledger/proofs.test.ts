@@ -127,12 +127,12 @@ describe('proof generation', () => {
 
           if (proof.length > 0) {
             const flipped = flipBit(proof, bit % proof.length, bit % 256);
-            expectCode('LEDGER_PROOF_INVALID', () => verifyInclusion(leaves[index] as Buffer, index, size, flipped, root));
+            expectCode('PROOF_INVALID', () => verifyInclusion(leaves[index] as Buffer, index, size, flipped, root));
           }
-          if (other !== index) expectCode('LEDGER_PROOF_INVALID', () => verifyInclusion(leaves[index] as Buffer, other, size, proof, root));
+          if (other !== index) expectCode('PROOF_INVALID', () => verifyInclusion(leaves[index] as Buffer, other, size, proof, root));
           if (wrongSize !== size && index < wrongSize) {
             const wrongRoot = mth(makeLeaves(wrongSize));
-            expectCode('LEDGER_PROOF_INVALID', () => verifyInclusion(leaves[index] as Buffer, index, wrongSize, proof, wrongRoot));
+            expectCode('PROOF_INVALID', () => verifyInclusion(leaves[index] as Buffer, index, wrongSize, proof, wrongRoot));
           }
         },
       ),
@@ -159,14 +159,14 @@ describe('proof generation', () => {
 
           if (proof.length > 0) {
             const flipped = flipBit(proof, bit % proof.length, bit % 256);
-            expectCode('LEDGER_PROOF_INVALID', () => verifyConsistency(size1, size2, flipped, root1, root2));
+            expectCode('PROOF_INVALID', () => verifyConsistency(size1, size2, flipped, root1, root2));
           }
           if (other !== size1) {
-            expectCode('LEDGER_PROOF_INVALID', () => verifyConsistency(other, size2, proof, mth(leaves, 0, other), root2));
+            expectCode('PROOF_INVALID', () => verifyConsistency(other, size2, proof, mth(leaves, 0, other), root2));
           }
           if (size2 < 2000) {
             const grown = mth(makeLeaves(size2 + 1));
-            expectCode('LEDGER_PROOF_INVALID', () => verifyConsistency(size1, size2 + 1, proof, root1, grown));
+            expectCode('PROOF_INVALID', () => verifyConsistency(size1, size2 + 1, proof, root1, grown));
           }
         },
       ),
@@ -298,13 +298,13 @@ describe('proof generation', () => {
 
   it('rejects out-of-range requests and malformed reader answers', async () => {
     const store = storeOf(makeLeaves(10));
-    await expectCodeAsync('QUERY_INVALID', () => inclusionProof(store, 10, 10));
-    await expectCodeAsync('QUERY_INVALID', () => inclusionProof(store, -1, 10));
-    await expectCodeAsync('QUERY_INVALID', () => consistencyProof(store, 0, 10));
-    await expectCodeAsync('QUERY_INVALID', () => consistencyProof(store, 5, 4));
-    await expectCodeAsync('QUERY_INVALID', () => rootAt(store, 1.5));
+    await expectCodeAsync('OUT_OF_RANGE', () => inclusionProof(store, 10, 10));
+    await expectCodeAsync('OUT_OF_RANGE', () => inclusionProof(store, -1, 10));
+    await expectCodeAsync('OUT_OF_RANGE', () => consistencyProof(store, 0, 10));
+    await expectCodeAsync('OUT_OF_RANGE', () => consistencyProof(store, 5, 4));
+    await expectCodeAsync('OUT_OF_RANGE', () => rootAt(store, 1.5));
     const short: HashReader = { read: async (level, start, end) => (await store.read(level, start, end)).slice(1) };
-    await expectCodeAsync('INTERNAL', () => inclusionProof(short, 3, 10));
-    expectCode('INTERNAL', () => store.append([Buffer.alloc(3)]));
+    await expectCodeAsync('INVALID_ARGUMENT', () => inclusionProof(short, 3, 10));
+    expectCode('INVALID_ARGUMENT', () => store.append([Buffer.alloc(3)]));
   });
 });

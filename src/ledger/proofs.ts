@@ -5,7 +5,7 @@
  * at most 128 stored hashes below it, which always lie in one tile; every proof therefore costs one
  * read per tile it touches (a handful even for trees of billions of leaves), issued together.
  */
-import { TrailproofError } from '../errors.ts';
+import { LedgerError } from './errors.ts';
 import { isNatural } from './encoding.ts';
 import { emptyRoot, isHash } from './hash.ts';
 import { foldRight, parentLevel, perfectRoot } from './merkle.ts';
@@ -44,7 +44,7 @@ export interface NodeCache {
 export async function inclusionProof(reader: HashReader, index: number, size: number): Promise<Buffer[]> {
   checkSize(size, 'tree size');
   checkSize(index, 'leaf index');
-  if (index >= size) throw new TrailproofError('QUERY_INVALID', `leaf index ${index} is not in a tree of size ${size}`);
+  if (index >= size) throw new LedgerError('OUT_OF_RANGE', `leaf index ${index} is not in a tree of size ${size}`);
   return rangeHashes(reader, inclusionRanges(index, size), size);
 }
 
@@ -52,9 +52,9 @@ export async function inclusionProof(reader: HashReader, index: number, size: nu
 export async function consistencyProof(reader: HashReader, size1: number, size2: number): Promise<Buffer[]> {
   checkSize(size1, 'first tree size');
   checkSize(size2, 'second tree size');
-  if (size1 > size2) throw new TrailproofError('QUERY_INVALID', `tree size ${size1} is larger than ${size2}`);
+  if (size1 > size2) throw new LedgerError('OUT_OF_RANGE', `tree size ${size1} is larger than ${size2}`);
   // Matches the verifier: nothing can be proven about the empty tree (transparency-dev/merkle).
-  if (size1 === 0) throw new TrailproofError('QUERY_INVALID', 'a consistency proof from the empty tree is meaningless');
+  if (size1 === 0) throw new LedgerError('OUT_OF_RANGE', 'a consistency proof from the empty tree is meaningless');
   return rangeHashes(reader, consistencyRanges(size1, size2), size2);
 }
 
@@ -208,7 +208,7 @@ async function readRanges(reader: HashReader, ranges: readonly HashRange[]): Pro
   ranges.forEach(({ level, start, end }, i) => {
     const hashes = results[i];
     if (!hashes || hashes.length !== end - start || !hashes.every(isHash)) {
-      throw new TrailproofError('INTERNAL', `hash reader returned a malformed answer for level ${level} [${start}, ${end})`);
+      throw new LedgerError('INVALID_ARGUMENT', `hash reader returned a malformed answer for level ${level} [${start}, ${end})`);
     }
   });
   return results;
@@ -226,5 +226,5 @@ function largestPowerOfTwoBelow(n: number): number {
 }
 
 function checkSize(value: number, what: string): void {
-  if (!isNatural(value)) throw new TrailproofError('QUERY_INVALID', `${what} must be a non-negative integer`);
+  if (!isNatural(value)) throw new LedgerError('OUT_OF_RANGE', `${what} must be a non-negative integer`);
 }

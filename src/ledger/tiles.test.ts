@@ -51,14 +51,14 @@ describe('tile paths (c2sp.org/tlog-tiles)', () => {
     [`tile/0/${'x001/'.repeat(20)}000`, 'absurdly long'],
     ['tile/0/000\n', 'trailing newline'],
   ])('rejects %j (%s)', (path) => {
-    expectCode('NOT_FOUND', () => parseTilePath(path));
+    expectCode('NOT_A_TILE', () => parseTilePath(path));
   });
 
   it('maps a tile to the hashes it holds', () => {
     expect(tileRange(0, 3)).toEqual({ level: 0, start: 768, end: 1024 });
     expect(tileRange(2, 1, 17)).toEqual({ level: 16, start: 256, end: 273 });
-    expectCode('INTERNAL', () => tileRange(0, 0, 0));
-    expectCode('INTERNAL', () => tileHashesPath(0, -1));
+    expectCode('INVALID_ARGUMENT', () => tileRange(0, 0, 0));
+    expectCode('INVALID_ARGUMENT', () => tileHashesPath(0, -1));
   });
 
   it('sizes partial tiles as the spec example says', () => {
@@ -87,11 +87,11 @@ describe('entry bundles', () => {
   });
 
   it('rejects entries that do not fit and bundles that do not parse', () => {
-    expectCode('INTERNAL', () => entryBundle([Buffer.alloc(0x10000)]));
-    expectCode('INTERNAL', () => entryBundle(Array.from({ length: 257 }, () => Buffer.alloc(1))));
-    expectCode('LEDGER_PROOF_INVALID', () => parseEntryBundle(Buffer.from([0x00])));
-    expectCode('LEDGER_PROOF_INVALID', () => parseEntryBundle(Buffer.from([0x00, 0x03, 0x61, 0x62])));
-    expectCode('LEDGER_PROOF_INVALID', () => parseEntryBundle(Buffer.alloc(2 * 257)));
+    expectCode('INVALID_ARGUMENT', () => entryBundle([Buffer.alloc(0x10000)]));
+    expectCode('INVALID_ARGUMENT', () => entryBundle(Array.from({ length: 257 }, () => Buffer.alloc(1))));
+    expectCode('PROOF_INVALID', () => parseEntryBundle(Buffer.from([0x00])));
+    expectCode('PROOF_INVALID', () => parseEntryBundle(Buffer.from([0x00, 0x03, 0x61, 0x62])));
+    expectCode('PROOF_INVALID', () => parseEntryBundle(Buffer.alloc(2 * 257)));
     expect(parseEntryBundle(Buffer.alloc(0))).toEqual([]);
   });
 });

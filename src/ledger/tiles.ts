@@ -4,7 +4,7 @@
  * tile. Paths are `tile/<L>/<N>[.p/<W>]` and `tile/entries/<N>[.p/<W>]`, N written in 3-digit groups
  * (`x001/x234/067`), `.p/<W>` only for partial tiles of width 1 to 255.
  */
-import { TrailproofError } from '../errors.ts';
+import { LedgerError } from './errors.ts';
 import { isNatural } from './encoding.ts';
 
 export const TILE_HEIGHT = 8;
@@ -31,7 +31,7 @@ export function entryBundlePath(index: number, width: number = TILE_WIDTH): stri
 
 /**
  * The tile a path names. Attacker-controlled (it comes from a URL): accepts exactly the paths that
- * tileHashesPath and entryBundlePath write, and throws NOT_FOUND for anything else (leading zeros,
+ * tileHashesPath and entryBundlePath write, and throws NOT_A_TILE for anything else (leading zeros,
  * a missing or extra `x`, widths outside 1..255, levels above 63, indices beyond 2^53).
  */
 export function parseTilePath(path: string): TilePath {
@@ -66,10 +66,10 @@ export function tileWidthAt(level: number, index: number, size: number): number 
 
 /** An entry bundle: each entry prefixed with its length as a big-endian uint16. */
 export function entryBundle(entries: readonly Uint8Array[]): Buffer {
-  if (entries.length > TILE_WIDTH) throw new TrailproofError('INTERNAL', `an entry bundle holds at most ${TILE_WIDTH} entries`);
+  if (entries.length > TILE_WIDTH) throw new LedgerError('INVALID_ARGUMENT', `an entry bundle holds at most ${TILE_WIDTH} entries`);
   const parts: Uint8Array[] = [];
   for (const entry of entries) {
-    if (entry.length > MAX_ENTRY_SIZE) throw new TrailproofError('INTERNAL', `entry of ${entry.length} bytes does not fit an entry bundle`);
+    if (entry.length > MAX_ENTRY_SIZE) throw new LedgerError('INVALID_ARGUMENT', `entry of ${entry.length} bytes does not fit an entry bundle`);
     const length = Buffer.alloc(2);
     length.writeUInt16BE(entry.length);
     parts.push(length, entry);
@@ -108,15 +108,15 @@ function isValidTile(level: number, index: number, width: number): boolean {
 }
 
 function checkTile(level: number, index: number, width: number): void {
-  if (!isValidTile(level, index, width)) throw new TrailproofError('INTERNAL', `no tile at level ${level}, index ${index}, width ${width}`);
+  if (!isValidTile(level, index, width)) throw new LedgerError('INVALID_ARGUMENT', `no tile at level ${level}, index ${index}, width ${width}`);
 }
 
-function notATile(path: string): TrailproofError {
-  return new TrailproofError('NOT_FOUND', `not a tile path: ${JSON.stringify(path.slice(0, MAX_PATH_LENGTH))}`);
+function notATile(path: string): LedgerError {
+  return new LedgerError('NOT_A_TILE', `not a tile path: ${JSON.stringify(path.slice(0, MAX_PATH_LENGTH))}`);
 }
 
-function malformedBundle(): TrailproofError {
-  return new TrailproofError('LEDGER_PROOF_INVALID', 'malformed entry bundle');
+function malformedBundle(): LedgerError {
+  return new LedgerError('PROOF_INVALID', 'malformed entry bundle');
 }
 
 /** Tiles whose hash indices (N·256 + i) stay within JavaScript's safe integers. */

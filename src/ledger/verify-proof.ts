@@ -4,9 +4,9 @@
  * hash must be 32 bytes, a proof must have exactly the expected length, equal sizes need an empty
  * proof and equal roots, and nothing is consistent with the empty tree.
  *
- * All inputs are attacker-controlled. Failures throw TrailproofError LEDGER_PROOF_INVALID.
+ * All inputs are attacker-controlled. Failures throw LedgerError PROOF_INVALID.
  */
-import { TrailproofError } from '../errors.ts';
+import { LedgerError } from './errors.ts';
 import { constantTimeEqual } from './crypto.ts';
 import { isNatural } from './encoding.ts';
 import { isHash, nodeHash } from './hash.ts';
@@ -92,5 +92,5 @@ function checkHashes(...hashes: Uint8Array[]): void {
 }
 
 function fail(message: string): never {
-  throw new TrailproofError('LEDGER_PROOF_INVALID', message);
+  throw new LedgerError('PROOF_INVALID', message);
 }

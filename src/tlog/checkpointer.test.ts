@@ -110,6 +110,6 @@ describe('Checkpointer', () => {
   it('refuses to sign a head whose root does not match its frontier', async () => {
     await ingest('acme', 1);
     await t.db.ownerSql`update ledger_heads set root = sha256('forged'::bytea) where tenant_id = 'acme'`;
-    await expect(checkpointer({ minIntervalMs: 0 }).issue('acme')).rejects.toMatchObject({ code: 'INTERNAL' });
+    await expect(checkpointer({ minIntervalMs: 0 }).issue('acme')).rejects.toMatchObject({ code: 'INCONSISTENT' });
   });
 });

@@ -13,7 +13,7 @@
  * issue twice for the same growth and never sign a size smaller than one already signed (a log "MUST
  * not sign any checkpoint which is inconsistent with any checkpoint it previously signed").
  */
-import { TrailproofError } from '../errors.ts';
+import { LedgerError } from '../ledger/errors.ts';
 import { type Metrics, rowsGauge } from '../metrics.ts';
 import { SerialRuns } from '../serial-runs.ts';
 import { formatCheckpoint } from '../ledger/checkpoint.ts';
@@ -146,7 +146,7 @@ export class Checkpointer {
     for (;;) {
       const decision = await this.#decide(tenant, 'request');
       if (decision && 'row' in decision) return decision.row;
-      if (!decision) throw new TrailproofError('TENANT_NOT_FOUND', `tenant "${tenant}" does not exist`);
+      if (!decision) throw new LedgerError('TENANT_NOT_FOUND', `tenant "${tenant}" does not exist`);
       await new Promise((resolve) => setTimeout(resolve, decision.waitMs));
     }
   }
@@ -172,7 +172,7 @@ export class Checkpointer {
                (extract(epoch from (now() - issued_at)) * 1000)::float8 as age_ms
         from ledger_checkpoints where tenant_id = ${tenant} order by size desc, id desc limit 1`;
       if (last && head.size < last.size) {
-        throw new TrailproofError('INTERNAL', `tenant ${tenant}: tree size ${head.size} is below checkpoint size ${last.size}; refusing to sign`);
+        throw new LedgerError('INCONSISTENT', `tenant ${tenant}: tree size ${head.size} is below checkpoint size ${last.size}; refusing to sign`);
       }
       if (last && head.size === last.size) {
         const reissue = this.#reissueMs > 0 && last.age_ms >= this.#reissueMs;
@@ -189,7 +189,7 @@ export class Checkpointer {
   async #insert(tx: TxSql, tenant: string, head: { size: number; root: Buffer; frontier: Buffer[] }): Promise<CheckpointRow> {
     // Sign only a root that the head's own frontier reproduces: a corrupted head row must not be signed.
     if (!rootFromFrontier(head.size, head.frontier).equals(head.root)) {
-      throw new TrailproofError('INTERNAL', `tenant ${tenant}: the stored root does not match the stored frontier; refusing to sign`);
+      throw new LedgerError('INCONSISTENT', `tenant ${tenant}: the stored root does not match the stored frontier; refusing to sign`);
     }
     const signer = this.#keys.signerFor(tenant);
     const note = signNote(formatCheckpoint({ origin: this.#keys.origin(tenant), size: head.size, root: head.root }), [signer]);

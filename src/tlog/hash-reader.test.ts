@@ -72,8 +72,8 @@ describe('databaseHashReader with hashes already read', () => {
   it('refuses hashes already read that are short of rows or of bytes, as it refuses stored ones', async () => {
     const leaves = await buildTree(600);
     const short = { ...knownTile(leaves, 0, 256), rows: 255 };
-    await expect(databaseHashReader(db!.sql, 'acme', undefined, short).read(0, 3, 4)).rejects.toMatchObject({ code: 'INTERNAL' });
+    await expect(databaseHashReader(db!.sql, 'acme', undefined, short).read(0, 3, 4)).rejects.toMatchObject({ code: 'INCONSISTENT' });
     const cut = { ...knownTile(leaves, 0, 256), hashes: Buffer.concat(leaves.slice(0, 256)).subarray(1) };
-    await expect(databaseHashReader(db!.sql, 'acme', undefined, cut).read(0, 3, 4)).rejects.toMatchObject({ code: 'INTERNAL' });
+    await expect(databaseHashReader(db!.sql, 'acme', undefined, cut).read(0, 3, 4)).rejects.toMatchObject({ code: 'INCONSISTENT' });
   });
 });

@@ -4,7 +4,7 @@
  * serves. `readMany` answers all the ranges of one proof in a single query; with a node cache (the
  * service's), recomputed hashes are kept for later proofs.
  */
-import { TrailproofError } from '../errors.ts';
+import { LedgerError } from '../ledger/errors.ts';
 import { HASH_SIZE } from '../ledger/hash.ts';
 import type { HashRange, HashReader } from '../ledger/proofs.ts';
 import { TILE_HEIGHT, tileRange } from '../ledger/tiles.ts';
@@ -26,7 +26,8 @@ export function databaseHashReader(sql: Sql, tenant: string, cache?: LruNodeCach
   const readMany = async (ranges: readonly HashRange[]): Promise<Buffer[][]> => {
     if (ranges.length === 0) return [];
     for (const { level, start, end } of ranges) {
-      if (level % TILE_HEIGHT !== 0 || start < 0 || start > end) throw new TrailproofError('INTERNAL', `no stored hashes at level ${level} [${start}, ${end})`);
+      if (level % TILE_HEIGHT !== 0 || start < 0 || start > end)
+        throw new LedgerError('INVALID_ARGUMENT', `no stored hashes at level ${level} [${start}, ${end})`);
     }
     const inKnown = (r: HashRange) => known !== undefined && r.level === known.level && r.start >= known.start && r.end <= known.end;
     const toRead = ranges.filter((r) => !inKnown(r));
@@ -70,7 +71,7 @@ function split(tenant: string, { level, start, end, rows, hashes }: StoredHashes
   // the whole range.
   const n = end - start;
   if (rows !== n || hashes.length !== n * HASH_SIZE) {
-    throw new TrailproofError('INTERNAL', `tenant ${tenant}: stored hashes missing or malformed at level ${level} [${start}, ${end})`);
+    throw new LedgerError('INCONSISTENT', `tenant ${tenant}: stored hashes missing or malformed at level ${level} [${start}, ${end})`);
   }
   return Array.from({ length: n }, (_, i) => hashes.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE));
 }

@@ -46,10 +46,10 @@ describe('ledger keys', () => {
     expect(keysFrom({ TRAILPROOF_LEDGER_KEY_FILE: file }).verifierKey).toBe(verifierKey);
     fs.chmodSync(file, 0o644);
     expect(() => keysFrom({ TRAILPROOF_LEDGER_KEY_FILE: file })).toThrow(
-      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('chmod 600') }),
+      expect.objectContaining({ code: 'KEY_INVALID', message: expect.stringContaining('chmod 600') }),
     );
     expect(() => keysFrom({ TRAILPROOF_LEDGER_KEY_FILE: `${file}-missing` })).toThrow(
-      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('keygen') }),
+      expect.objectContaining({ code: 'KEY_INVALID', message: expect.stringContaining('keygen') }),
     );
   });
 

@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.ts';
-import { TrailproofError } from '../errors.ts';
+import { isLedgerError, LedgerError } from '../ledger/errors.ts';
 import * as keyText from '../ledger/key-text.ts';
 import { ED25519_SIGNATURE_TYPE, generateSignerKey, parseSignerKey, parseVerifierKey } from '../ledger/note.ts';
 import type { NoteSigner, NoteVerifier } from '../ledger/note.ts';
@@ -41,7 +41,7 @@ export interface LedgerKeys {
 /**
  * The keys configured in `config.ledger`. With no key configured, `<dataDir>/ledger.key` is used and
  * created (mode 0600, name = the configured host) on first start; a key file that others can read is
- * refused. Throws CONFIG_INVALID for anything wrong, never quoting the signer key.
+ * refused. Throws KEY_INVALID for anything wrong, never quoting the signer key.
  */
 export function loadLedgerKeys(config: Config): LedgerKeys {
   const { ledger } = config;
@@ -60,7 +60,7 @@ export function loadLedgerKeys(config: Config): LedgerKeys {
   const signer = withContext(where, () => parseSignerKey(signerText));
   const { publicKey } = keyText.parseSignerKey(signerText, [ED25519_SIGNATURE_TYPE]);
   const host = ledger.host ?? signer.name;
-  if (!keyText.isValidKeyName(`${host}/t/x`)) throw new TrailproofError('CONFIG_INVALID', `ledger host ${JSON.stringify(host)} cannot start an origin`);
+  if (!keyText.isValidKeyName(`${host}/t/x`)) throw new LedgerError('KEY_INVALID', `ledger host ${JSON.stringify(host)} cannot start an origin`);
 
   const older = ledger.verifierKeys.filter((k) => k !== signer.verifierKey);
   const publicKeys = [
@@ -109,10 +109,10 @@ function readKeyFile(file: string): string {
   try {
     stat = fs.statSync(file);
   } catch {
-    throw new TrailproofError('CONFIG_INVALID', `ledger key file ${file} does not exist (create one with \`trailproof ledger keygen --out ${file}\`)`);
+    throw new LedgerError('KEY_INVALID', `ledger key file ${file} does not exist (create one with \`trailproof ledger keygen --out ${file}\`)`);
   }
   if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
-    throw new TrailproofError('CONFIG_INVALID', `ledger key file ${file} is readable by others: chmod 600 it`);
+    throw new LedgerError('KEY_INVALID', `ledger key file ${file} is readable by others: chmod 600 it`);
   }
   return fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
 }
@@ -121,6 +121,6 @@ function withContext<T>(where: string, parse: () => T): T {
   try {
     return parse();
   } catch (err) {
-    throw err instanceof TrailproofError ? new TrailproofError('CONFIG_INVALID', `${where}: ${err.message}`) : err;
+    throw isLedgerError(err, 'KEY_INVALID') ? new LedgerError('KEY_INVALID', `${where}: ${err.message}`) : err;
   }
 }

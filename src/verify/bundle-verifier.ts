@@ -26,7 +26,8 @@ import { encodeBase64, isNatural, isWellFormed } from '../ledger/encoding.ts';
 import * as keyText from '../ledger/key-text.ts';
 import type { TreeNode } from '../ledger/merkle.ts';
 import { ED25519_SIGNATURE_TYPE, openNote, type NoteVerifier } from '../ledger/note.ts';
-import { JcsError, canonicalJson } from '../ledger/jcs.ts';
+import { canonicalJson } from '../ledger/jcs.ts';
+import { isLedgerError } from '../ledger/errors.ts';
 import { BUNDLE_FORMAT, BUNDLE_VERSION } from '../export/bundle-format.ts';
 import { compareUids, LeafHasher, uidOf } from './leaf-hasher.ts';
 import { newLeafOffsets, parseLeafLine, type LeafOffsets } from './leaf-line.ts';
@@ -310,7 +311,7 @@ export class BundleVerifier {
       try {
         matches = this.#hasher!.commitment(salt as string, canonicalJson(event)).toString('hex') === commitment;
       } catch (err) {
-        if (!(err instanceof JcsError)) throw err;
+        if (!isLedgerError(err, 'NOT_CANONICAL')) throw err;
         matches = false;
       }
     }
@@ -488,9 +489,9 @@ export class BundleVerifier {
     try {
       text = openNote(note, this.#verifiers, this.#notesChecked.has(note)).text;
     } catch (err) {
-      if (!(err instanceof TrailproofError)) throw err;
+      if (!isLedgerError(err)) throw err;
       const size = sizeOf(note);
-      const unknown = err.message.includes('no signature by a known key');
+      const unknown = err.code === 'UNKNOWN_KEY';
       return {
         error: unknown ? 'the checkpoint is not signed by any trusted key' : `the checkpoint's signature does not verify (${err.message})`,
         ...(size === undefined ? {} : { size }),

@@ -1,24 +1,27 @@
-/** Test-only: assert that a call fails with a TrailproofError of a given code (tests match codes, not messages). */
+/** Test-only: assert that a call fails with a coded error of a given code (tests match codes, not messages). */
 import { expect } from 'vitest';
-import { TrailproofError } from '../../errors.ts';
-import type { ErrorCode } from '../../errors.ts';
+import { TrailproofError, type ErrorCode } from '../../errors.ts';
+import { LedgerError, type LedgerErrorCode } from '../errors.ts';
 
-export function expectCode(code: ErrorCode, run: () => unknown): void {
+function expectCoded(error: unknown, code: ErrorCode | LedgerErrorCode): void {
+  expect(error instanceof LedgerError || error instanceof TrailproofError, `expected ${code}, got ${String(error)}`).toBe(true);
+  expect((error as LedgerError | TrailproofError).code).toBe(code);
+}
+
+export function expectCode(code: ErrorCode | LedgerErrorCode, run: () => unknown): void {
   let error: unknown;
   try {
     run();
   } catch (caught) {
     error = caught;
   }
-  expect(error, `expected ${code}`).toBeInstanceOf(TrailproofError);
-  expect((error as TrailproofError).code).toBe(code);
+  expectCoded(error, code);
 }
 
-export async function expectCodeAsync(code: ErrorCode, run: () => Promise<unknown>): Promise<void> {
+export async function expectCodeAsync(code: ErrorCode | LedgerErrorCode, run: () => Promise<unknown>): Promise<void> {
   const error = await run().then(
     () => undefined,
     (caught: unknown) => caught,
   );
-  expect(error, `expected ${code}`).toBeInstanceOf(TrailproofError);
-  expect((error as TrailproofError).code).toBe(code);
+  expectCoded(error, code);
 }
