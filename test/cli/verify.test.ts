@@ -99,7 +99,7 @@ describe('trailproof verify', () => {
   it('exits 2 with a message when it cannot verify at all: malformed key, missing file', async () => {
     const badKey = await runCli(['verify', file('b.jsonl', '{}\n'), '--key', 'not-a-key']);
     expect(badKey.code).toBe(2);
-    expect(badKey.stderr).toMatch(/^error: .*CONFIG_INVALID/);
+    expect(badKey.stderr).toMatch(/^error: .*KEY_INVALID/);
     const noFile = await runCli(['verify', path.join(dir, 'nope.jsonl'), '--key', key.split('\n')[0]!]);
     expect(noFile.code).toBe(2);
     expect(noFile.stderr).toMatch(/^error: .*ENOENT/);
