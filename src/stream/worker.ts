@@ -154,9 +154,8 @@ export class StreamWorker {
 }
 
 /**
- * Pages read ahead of delivery. The database writing a page's records takes about as long as
- * delivering one (bench/stream.ts, 1,000 events: 15-20 ms against 13 ms), so with one page ahead
- * the loop still waited for reads; two keep one ready.
+ * Pages read ahead of delivery. Reading a page takes about as long as delivering one, so with
+ * one page ahead the loop still waits for reads; two keep one ready.
  */
 const READ_AHEAD = 2;
 
