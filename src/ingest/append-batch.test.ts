@@ -116,7 +116,13 @@ describe('appendPrepared from a head it knows', () => {
     const again = await appendBatch(a.sql, [withId(1, 'x'), withId(2, 'x'), withId(3, 'y')]);
     expect(again).toEqual([
       { status: 'duplicate', uid: (first as { uid: string }).uid, seq: 0, received_at: (first as { received_at: string }).received_at },
-      { status: 'conflict', uid: (first as { uid: string }).uid, seq: 0, received_at: (first as { received_at: string }).received_at },
+      {
+        status: 'conflict',
+        uid: (first as { uid: string }).uid,
+        seq: 0,
+        received_at: (first as { received_at: string }).received_at,
+        fields: ['actor'],
+      },
       expect.objectContaining({ status: 'created', seq: 1 }),
     ]);
     expect(inserts(a.statements)).toBe(2); // the attempt that took `x` for new, refused by the index, and the redo

@@ -30,11 +30,17 @@ export interface AppendItem {
    * later flushed commit makes it durable too, as WAL is flushed in order.
    */
   commit?: 'flush' | 'async';
+  /**
+   * The body's `occurred_at` is the time of receipt, filled in by the server because the client sent
+   * none. A retry of such an event carries a later time, so its idempotency check compares what the
+   * client sent: the body with the stored `occurred_at` in place of its own.
+   */
+  occurredAtFilled?: boolean;
 }
 
 export type AppendResult =
   | { status: 'created' | 'duplicate'; uid: string; seq: number; received_at: string }
-  | { status: 'conflict'; uid: string; seq: number; received_at: string }
+  | { status: 'conflict'; uid: string; seq: number; received_at: string; fields: string[] }
   | { status: 'tenant_not_found' };
 
 /** An item with everything that does not depend on its place in the tree worked out. */
@@ -67,6 +73,8 @@ interface StoredId {
   received_at: string;
   /** Canonical text of the stored body ('' when its payload was purged). */
   canonical: string;
+  /** The stored body (undefined when its payload was purged). */
+  body: EventBody | undefined;
 }
 
 /**
@@ -216,7 +224,9 @@ async function appendLocked(
     const { key } = item;
     const prior = key === undefined ? undefined : (existing.get(key) ?? storedIdOf(seenInBatch.get(key), receivedAt));
     if (prior) {
-      results.push({ status: prior.canonical === item.canonical ? 'duplicate' : 'conflict', uid: prior.uid, seq: prior.seq, received_at: prior.received_at });
+      const differing = differingFields(item, prior);
+      const stored = { uid: prior.uid, seq: prior.seq, received_at: prior.received_at };
+      results.push(differing.length === 0 ? { status: 'duplicate', ...stored } : { status: 'conflict', ...stored, fields: differing });
       continue;
     }
     sizes.set(item.tenant, size + 1);
@@ -244,7 +254,8 @@ async function existingIds(tx: ReservedSql, items: PreparedItem[]): Promise<Map<
   for (const r of rows) {
     // A purged payload (retention) cannot be compared: treat a replay as the duplicate it most likely is.
     const canonical = r.body === null ? '' : canonicalBody(r.body);
-    found.set(idKey(r.tenant_id, r.client_id), { uid: r.uid, seq: r.seq, received_at: r.received_at.toISOString(), canonical });
+    const body = r.body ?? undefined;
+    found.set(idKey(r.tenant_id, r.client_id), { uid: r.uid, seq: r.seq, received_at: r.received_at.toISOString(), canonical, body });
   }
   return found;
 }
@@ -309,7 +320,22 @@ function insertRows(tx: ReservedSql, rows: NewRow[], receivedAt: string, tree: T
 
 /** A row appended earlier in the same batch, as an idempotency match. */
 function storedIdOf(row: NewRow | undefined, receivedAt: string): StoredId | undefined {
-  return row && { uid: row.item.uid, seq: row.seq, received_at: receivedAt, canonical: row.item.canonical };
+  return row && { uid: row.item.uid, seq: row.seq, received_at: receivedAt, canonical: row.item.canonical, body: row.item.body };
+}
+
+/**
+ * The top-level fields in which a replayed item differs from the stored event with its id, compared
+ * as the client sent them: a server-filled `occurred_at` counts as the stored one. Empty for a
+ * duplicate, and for a stored event whose payload was purged (a replay is then most likely one).
+ */
+function differingFields(item: PreparedItem, prior: StoredId): string[] {
+  if (prior.canonical === '' || prior.body === undefined || prior.canonical === item.canonical) return [];
+  const sent: EventBody = item.occurredAtFilled ? { ...item.body, occurred_at: prior.body.occurred_at } : item.body;
+  if (item.occurredAtFilled && canonicalBody(sent) === prior.canonical) return [];
+  const stored = prior.body as unknown as Record<string, unknown>;
+  const replayed = sent as unknown as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(stored), ...Object.keys(replayed)])];
+  return keys.filter((k) => canonicalBody(stored[k] ?? null) !== canonicalBody(replayed[k] ?? null));
 }
 
 function idKey(tenant: string, id: string): string {

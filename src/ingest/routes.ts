@@ -49,13 +49,13 @@ export function ingestRoutes(services: Services) {
         const batch = validateBatch(request.body, { now: new Date(), maxFutureSkewMs: services.config.maxFutureSkewMs, allowTenantField: true });
         const prefix = (i: number) => (batch.mode === 'batch' ? `/events/${i}` : '');
         const rejected: Rejected[] = [...batch.rejected];
-        const items: { index: number; tenant: string; body: EventBody }[] = [];
+        const items: { index: number; tenant: string; body: EventBody; occurredAtFilled: boolean }[] = [];
         for (const a of batch.accepted) {
           try {
             const pointer = `${prefix(a.index)}/tenant`;
             const tenant = await tenantFor(services, request, a.tenant, pointer);
             if (tenant === SYSTEM_TENANT) throw reservedTrail(pointer);
-            items.push({ index: a.index, tenant, body: a.body });
+            items.push({ index: a.index, tenant, body: a.body, occurredAtFilled: sentEvent(request.body, batch.mode, a.index)?.occurred_at === undefined });
           } catch (err) {
             if (batch.mode === 'single' || !(err instanceof TrailproofError)) throw err;
             rejected.push({
@@ -67,7 +67,7 @@ export function ingestRoutes(services: Services) {
         if (batch.mode === 'single' && rejected.length > 0) {
           throw new TrailproofError('EVENT_INVALID', 'the event is invalid', { details: rejected[0]!.errors });
         }
-        const results = await services.committer.append(items.map(({ tenant, body }) => ({ tenant, body })));
+        const results = await services.committer.append(items.map(({ tenant, body, occurredAtFilled }) => ({ tenant, body, occurredAtFilled })));
         const accepted: Accepted[] = [];
         results.forEach((result, i) => {
           const item = items[i]!;
@@ -101,6 +101,12 @@ export function ingestRoutes(services: Services) {
   };
 }
 
+/** The event as the client sent it (validated already): the body, or its `events[index]`. */
+function sentEvent(body: unknown, mode: 'single' | 'batch', index: number): Record<string, unknown> | undefined {
+  const sent = mode === 'single' ? body : (body as { events: unknown[] }).events[index];
+  return sent as Record<string, unknown> | undefined;
+}
+
 /** The operator trail holds only the service's own records (src/event/service-records.ts). */
 function reservedTrail(pointer: string): TrailproofError {
   const message = `tenant "${SYSTEM_TENANT}" is the operator trail, reserved for the service's own records`;
@@ -112,8 +118,10 @@ function describe(result: AppendResult, idPointer: string): Omit<Accepted, 'inde
     case 'created':
     case 'duplicate':
       return { uid: result.uid, seq: result.seq, received_at: result.received_at, duplicate: result.status === 'duplicate' };
-    case 'conflict':
-      return { errors: [{ pointer: idPointer, code: 'id_conflict', message: `id already used by event ${result.uid} with different content` }] };
+    case 'conflict': {
+      const message = `id already used by event ${result.uid} with different content (differs in: ${result.fields.join(', ')})`;
+      return { errors: [{ pointer: idPointer, code: 'id_conflict', message }] };
+    }
     case 'tenant_not_found':
       return { errors: [{ pointer: idPointer.replace(/\/id$/, '/tenant'), code: 'not_found', message: 'tenant does not exist' }] };
   }

@@ -6,7 +6,7 @@ import type { PendingQuery, Row } from 'postgres';
 import type { EventBody, StoredEvent } from '../event/types.ts';
 import type { Sql } from '../store/db.ts';
 import { decodeCursor, encodeCursor, type Position } from './cursor.ts';
-import type { EventQuery, EventFilter } from './filters.ts';
+import { ACCESS_NAMESPACE, type ActionPattern, type EventQuery, type EventFilter } from './filters.ts';
 
 export interface EventPage {
   data: StoredEvent[];
@@ -32,8 +32,10 @@ export interface FindOptions {
 export async function findEvents(sql: Sql, tenant: string, query: EventQuery, options: FindOptions = {}): Promise<EventPage> {
   const since = options.hideReadsSince;
   const hidden = since ? sql`and not (e.action = 'audit_log.viewed' and e.received_at >= ${since})` : sql``;
-  const { filter, sort } = query;
-  const after = query.cursor ? decodeCursor(query.cursor, sort, filter, tenant) : undefined;
+  const { sort } = query;
+  const after = query.cursor ? decodeCursor(query.cursor, sort, query.filter, tenant) : undefined;
+  // Later pages of a query with relative bounds read the window its first page resolved.
+  const filter = after?.window ? { ...query.filter, ...after.window } : query.filter;
   const select = (branch: EventFilter) => {
     const { from, where, order } = keysetSelection(sql, tenant, { filter: branch, sort }, { after });
     return sql`select e.tenant_id, e.seq, e.uid, e.occurred_at, e.received_at, e.body
@@ -158,6 +160,16 @@ export function conditions(sql: Sql, filter: EventFilter): Fragment[] {
   if (filter.action !== undefined) {
     conds.push(filter.actionPrefix ? sql`e.action like ${`${escapeLike(filter.action)}.%`}` : sql`e.action = ${filter.action}`);
   }
+  if (filter.actionsAny !== undefined) conds.push(sql`e.action like any(${filter.actionsAny.map(likePattern)}::text[])`);
+  if (filter.excludeActions !== undefined) conds.push(sql`not e.action like any(${filter.excludeActions.map(likePattern)}::text[])`);
+  if (filter.kind !== undefined) {
+    const access = `${escapeLike(ACCESS_NAMESPACE)}.%`;
+    conds.push(filter.kind === 'access' ? sql`e.action like ${access}` : sql`e.action not like ${access}`);
+  }
+  if (filter.hasChanges !== undefined) {
+    const count = sql`coalesce(jsonb_array_length(case when jsonb_typeof(e.body->'changes') = 'array' then e.body->'changes' end), 0)`;
+    conds.push(filter.hasChanges ? sql`${count} > 0` : sql`${count} = 0`);
+  }
   if (filter.outcome !== undefined) conds.push(sql`e.outcome = ${filter.outcome}`);
   if (filter.ip !== undefined) conds.push(sql`e.ip <<= ${filter.ip}::inet`);
   if (filter.since !== undefined) conds.push(sql`e.occurred_at >= ${filter.since}`);
@@ -198,6 +210,12 @@ export function toStoredEvent(row: EventRow): StoredEvent {
     ...(b.source !== undefined ? { source: b.source } : {}),
   };
   return event;
+}
+
+/** The LIKE pattern of an action pattern (exact patterns too, so a list is one `like any`). */
+function likePattern(p: ActionPattern): string {
+  const value = escapeLike(p.value);
+  return p.match === 'exact' ? value : p.match === 'prefix' ? `${value}.%` : `%.${value}`;
 }
 
 function escapeLike(value: string): string {

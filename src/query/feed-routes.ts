@@ -8,6 +8,8 @@ import { Type } from '@sinclair/typebox';
 import { authenticate, principalOf, requestContext, tenantFor } from '../http/authenticate.ts';
 import type { Services } from '../http/services.ts';
 import { decodeFeedCursor, encodeFeedCursor, readFeed, type FeedPage } from './feed.ts';
+import { ACCESS_NAMESPACE, matchesAction, parseEventQuery, type EventFilter } from './filters.ts';
+import type { StoredEvent } from '../event/types.ts';
 
 export const FEED_POLL_MS = 500;
 const MAX_WAIT_SECONDS = 60;
@@ -18,6 +20,16 @@ const FeedQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 500 })),
   wait: Type.Optional(
     Type.Integer({ minimum: 0, maximum: MAX_WAIT_SECONDS, default: 20, description: 'Seconds to wait for new events when there are none (long poll)' }),
+  ),
+  exclude_action: Type.Optional(
+    Type.Union([Type.String(), Type.Array(Type.String())], {
+      description: 'Leave out these actions: names or patterns (`audit_log.viewed`, `audit_log.*`, `*.viewed`), repeated or comma-separated',
+    }),
+  ),
+  kind: Type.Optional(
+    Type.Union([Type.Literal('access'), Type.Literal('activity')], {
+      description: '`access`: only reads and exports of the trail (`audit_log.*`); `activity`: everything else',
+    }),
   ),
 });
 
@@ -34,7 +46,9 @@ export function feedRoutes(services: Services) {
         schema: { summary: 'Tail events in commit order (long poll)', tags: ['events'], security: [{ bearer: [] }], querystring: FeedQuery },
       },
       async (request): Promise<FeedPage> => {
-        const query = request.query as { tenant?: string; after?: string; limit?: number; wait?: number };
+        const query = request.query as { tenant?: string; after?: string; limit?: number; wait?: number; exclude_action?: unknown; kind?: unknown };
+        const { filter } = parseEventQuery({ exclude_action: query.exclude_action, kind: query.kind });
+        const selected = (events: StoredEvent[]) => events.filter((e) => selects(filter, e.action));
         const tenant = await tenantFor(services, request, query.tenant);
         const from = query.after === undefined ? 0 : decodeFeedCursor(query.after, tenant);
         const limit = query.limit ?? 500;
@@ -56,10 +70,19 @@ export function feedRoutes(services: Services) {
             context: requestContext(request),
           });
         }
-        return { events: page.events, next_cursor: encodeFeedCursor(tenant, page.next) };
+        // The cursor passes the events the filter leaves out: a page may then be empty yet move on.
+        const events = selected(page.events);
+        return { data: events, events, next_cursor: encodeFeedCursor(tenant, page.next) };
       },
     );
   };
+}
+
+/** Whether the feed's filters (exclude_action, kind) keep an event with this action. */
+function selects(filter: EventFilter, action: string): boolean {
+  if (filter.excludeActions?.some((p) => matchesAction(p, action))) return false;
+  if (filter.kind === undefined) return true;
+  return matchesAction({ value: ACCESS_NAMESPACE, match: 'prefix' }, action) === (filter.kind === 'access');
 }
 
 function isFeedReadRecord(e: { action: string; metadata?: Record<string, unknown> }): boolean {

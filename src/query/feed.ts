@@ -10,6 +10,8 @@ import type { Sql } from '../store/db.ts';
 import { toStoredEvent, type EventRow } from './event-repository.ts';
 
 export interface FeedPage {
+  data: StoredEvent[];
+  /** The same list as `data`, under the name earlier releases used; deprecated, removed in the next. */
   events: StoredEvent[];
   /** Where the next request starts; also returned when no event was new. */
   next_cursor: string;

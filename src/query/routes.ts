@@ -16,14 +16,31 @@ import { narrowFilter } from './viewer-narrowing.ts';
 export const EventQuerySchema = Type.Object({
   tenant: Type.Optional(Type.String({ description: 'Required with a key bound to no tenant' })),
   actor: Type.Optional(Type.String({ description: 'Actor id (exact)' })),
-  action: Type.Optional(Type.String({ description: 'Action, exact (`user.login`) or prefix (`user.*`)' })),
+  action: Type.Optional(
+    Type.Union([Type.String(), Type.Array(Type.String())], {
+      description: 'Actions: exact (`user.login`), prefix (`user.*`) or suffix (`*.updated`); several (repeated or comma-separated) match any',
+    }),
+  ),
+  exclude_action: Type.Optional(
+    Type.Union([Type.String(), Type.Array(Type.String())], { description: 'Leave out these actions (same patterns as `action`), e.g. `audit_log.viewed`' }),
+  ),
+  kind: Type.Optional(
+    Type.Union([Type.Literal('access'), Type.Literal('activity')], {
+      description: '`access`: only reads and exports of the trail (`audit_log.*`); `activity`: everything else',
+    }),
+  ),
+  has_changes: Type.Optional(Type.Boolean({ description: 'Only events that record field changes (`true`), or only those that do not' })),
   target_type: Type.Optional(Type.String()),
   target_id: Type.Optional(Type.String()),
   outcome: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('failure')])),
   ip: Type.Optional(Type.String({ description: 'Address or CIDR range' })),
-  since: Type.Optional(Type.String({ format: 'date-time', description: 'Inclusive lower bound of occurred_at' })),
-  until: Type.Optional(Type.String({ format: 'date-time', description: 'Exclusive upper bound of occurred_at' })),
-  q: Type.Optional(Type.String({ description: 'Full-text search (web search syntax) over names, action, metadata' })),
+  since: Type.Optional(Type.String({ description: 'Inclusive lower bound of occurred_at: RFC 3339, or relative to now (`-1h`, `-7d`; s, m, h, d, w)' })),
+  until: Type.Optional(Type.String({ description: 'Exclusive upper bound of occurred_at: RFC 3339, or relative to now (`-15m`)' })),
+  q: Type.Optional(
+    Type.String({
+      description: 'Full-text search (web search syntax) over names, action (and its segments: `member` finds `member.role_changed`), reason, metadata',
+    }),
+  ),
   sort: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')], { default: 'desc' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
   cursor: Type.Optional(Type.String({ description: '`next_cursor` of the previous page' })),

@@ -96,6 +96,33 @@ describe('POST /v1/events', () => {
     expect(count[0]!.n).toBe(1);
   });
 
+  it('answers a retry of an event sent without occurred_at as a duplicate, not a conflict', async () => {
+    const sent = event({ id: 'no-time-1' });
+    const first = await t.request('POST', '/v1/events', { key: ingestKey, body: sent });
+    expect(first.statusCode).toBe(201);
+    await new Promise((r) => setTimeout(r, 5));
+    const again = await t.request('POST', '/v1/events', { key: ingestKey, body: sent });
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toMatchObject({ uid: first.json().uid, seq: first.json().seq, received_at: first.json().received_at, duplicate: true });
+    const changed = await t.request('POST', '/v1/events', { key: ingestKey, body: event({ id: 'no-time-1', action: 'user.logout' }) });
+    expect(changed.statusCode).toBe(409);
+    const [detail] = changed.json().error.details;
+    expect(detail).toMatchObject({ pointer: '/id', code: 'id_conflict', message: expect.stringContaining('differs in: action') });
+  });
+
+  it('answers a retried batch without occurred_at with every event a duplicate', async () => {
+    const batch = { events: [event({ id: 'retry-b-1' }), event({ id: 'retry-b-2', targets: [{ type: 'doc', id: 'd1' }] })] };
+    const first = await t.request('POST', '/v1/events', { key: ingestKey, body: batch });
+    expect(first.statusCode).toBe(200);
+    await new Promise((r) => setTimeout(r, 5));
+    const again = await t.request('POST', '/v1/events', { key: ingestKey, body: batch });
+    expect(again.statusCode).toBe(200);
+    expect(again.json().rejected).toEqual([]);
+    expect(again.json().accepted).toEqual(first.json().accepted.map((a: object) => ({ ...a, duplicate: true })));
+    const count = await t.db.sql`select count(*)::int as n from ledger_leaves where tenant_id = 'acme' and client_id like 'retry-b-%'`;
+    expect(count[0]!.n).toBe(2);
+  });
+
   it('deduplicates the same id inside one batch and across concurrent requests', async () => {
     const body = { events: [event({ id: 'dup-1' }), event({ id: 'dup-1' }), event({ id: 'dup-1', outcome: 'failure' })] };
     const res = await t.request('POST', '/v1/events', { key: ingestKey, body });
