@@ -2,11 +2,13 @@
  * ArcSight Common Event Format (CEF) 0, one event per line:
  * `CEF:0|Vendor|Product|Version|SignatureID|Name|Severity|Extension`. Escaping per the CEF
  * specification: in header fields `\` and `|`; in extension values `\`, `=`, and line breaks as
- * `\n` / `\r`. Extension keys are CEF dictionary names; what has no dictionary name travels in the
+ * `\n` / `\r`. The breaks CEF has no escape for (VT, FF, NEL, LS, PS, which some consumers split
+ * lines at) are written as `\n`, and folded to a space in header fields like LF and CR. Extension keys are CEF dictionary names; what has no dictionary name travels in the
  * custom string fields with their labels. See docs/exports.md for the mapping.
  */
 import type { StoredEvent } from '../event/types.ts';
 import type { EventFormat } from './format.ts';
+import { ANY_LINE_BREAK } from './line-breaks.ts';
 import { epochMillis, eventSummary, PRODUCT } from './summary.ts';
 
 export const cef: EventFormat = {
@@ -65,12 +67,12 @@ function details(e: StoredEvent): string | undefined {
 }
 
 export function cefHeader(value: string): string {
-  return value
-    .replace(/\\/g, '\\\\')
-    .replace(/\|/g, '\\|')
-    .replace(/\r?\n|\r/g, ' ');
+  return value.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(ANY_LINE_BREAK, ' ');
 }
 
 export function cefValue(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/=/g, '\\=').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+  return value
+    .replace(/\\/g, '\\\\')
+    .replace(/=/g, '\\=')
+    .replace(ANY_LINE_BREAK, (b) => (b === '\r' ? '\\r' : b === '\r\n' ? '\\r\\n' : '\\n'));
 }

@@ -5,6 +5,7 @@
  */
 import type { StoredEvent } from '../event/types.ts';
 import type { EventFormat } from './format.ts';
+import { jsonLine } from './line-breaks.ts';
 import { eventSummary } from './summary.ts';
 
 export const ECS_VERSION = '8.11.0';
@@ -13,7 +14,7 @@ export const ecs: EventFormat = {
   name: 'ecs',
   mediaType: 'application/x-ndjson',
   extension: 'ecs.jsonl',
-  record: (e) => `${JSON.stringify(ecsDocument(e))}\n`,
+  record: (e) => `${jsonLine(ecsDocument(e))}\n`,
 };
 
 /** ECS event.category / event.type for an action, by its first segment. */

@@ -28,6 +28,10 @@ describe('CEF', () => {
   it('escapes backslash, equals and line breaks in extension values', () => {
     expect(cefValue('a=b\\c\nd\re|f')).toBe('a\\=b\\\\c\\nd\\re|f');
   });
+  it('writes the breaks CEF has no escape for (VT, FF, NEL, LS, PS) as \\n, and folds them in header fields', () => {
+    expect(cefValue('a\vb\fc\u0085d\u2028e\u2029f\r\ng')).toBe('a\\nb\\nc\\nd\\ne\\nf\\r\\ng');
+    expect(cefHeader('a\u2028b\u0085c')).toBe('a b c');
+  });
 });
 
 describe('syslog', () => {

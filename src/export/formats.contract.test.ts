@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../event/types.ts';
 import { EVENT_FORMATS } from './formats.ts';
 import { formatPages } from './format.ts';
+import { ANY_LINE_BREAK } from './line-breaks.ts';
 import { cefExtension } from './testing/cef-parser.ts';
 import { nastyEvent } from './testing/nasty-event.ts';
 
@@ -193,6 +194,20 @@ describe.each([...EVENT_FORMATS.values()])('export format $name', (format) => {
   it('states its media type and file extension', () => {
     expect(format.mediaType).toMatch(/^[a-z]+\/[a-z0-9.+-]+/);
     expect(format.extension).toMatch(/^[a-z0-9.]+$/);
+  });
+});
+
+/** Formats whose records are lines (CSV quotes its breaks per RFC 4180; syslog frames by octets). */
+const LINE_ORIENTED = [...EVENT_FORMATS.keys()].filter((name) => name !== 'csv' && name !== 'syslog');
+
+describe.each(LINE_ORIENTED)('line-oriented format %s', (name) => {
+  it('is one line per event for a reader that splits at every Unicode line break', async () => {
+    const format = EVENT_FORMATS.get(name)!;
+    const breaks = 'lf\n vt\v ff\f cr\r crlf\r\n nel\u0085 ls\u2028 ps\u2029 end';
+    const events = Array.from({ length: 50 }, (_, n) => nastyEvent(n, breaks));
+    const out = (await chunksOf(formatPages(format, [events]))).join('');
+    const records = out.split(ANY_LINE_BREAK).filter((l) => l !== '');
+    expect(records).toHaveLength(events.length);
   });
 });
 

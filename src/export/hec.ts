@@ -5,13 +5,14 @@
  */
 import type { StoredEvent } from '../event/types.ts';
 import type { EventFormat } from './format.ts';
+import { jsonLine } from './line-breaks.ts';
 import { epochMillis } from './summary.ts';
 
 export const hec: EventFormat = {
   name: 'hec',
   mediaType: 'application/json',
   extension: 'hec.jsonl',
-  record: (e) => `${JSON.stringify(hecEnvelope(e))}\n`,
+  record: (e) => `${jsonLine(hecEnvelope(e))}\n`,
 };
 
 export interface HecOptions {

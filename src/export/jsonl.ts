@@ -1,10 +1,11 @@
 /** JSON Lines (jsonlines.org): one event per line, exactly as the read API returns it. */
 import type { EventFormat } from './format.ts';
+import { jsonLine } from './line-breaks.ts';
 
 export const jsonl: EventFormat = {
   name: 'jsonl',
   mediaType: 'application/x-ndjson',
   extension: 'jsonl',
-  // JSON.stringify escapes control characters, so a record is always one line.
-  record: (event) => `${JSON.stringify(event)}\n`,
+  // One line by every reader's definition of a line break (line-breaks.ts).
+  record: (event) => `${jsonLine(event)}\n`,
 };

@@ -7,6 +7,7 @@
  */
 import type { Actor, StoredEvent, Target } from '../event/types.ts';
 import type { EventFormat } from './format.ts';
+import { jsonLine } from './line-breaks.ts';
 import { classifyAction, loadOcsfMapping, OCSF_CLASSES, type OcsfMapping } from './ocsf-mapping.ts';
 import { epochMillis, eventSummary, PRODUCT } from './summary.ts';
 
@@ -20,7 +21,7 @@ export function ocsfFormat(overrides?: OcsfMapping): EventFormat {
     mediaType: 'application/x-ndjson',
     extension: 'ocsf.jsonl',
     // The environment was validated by loadConfig at start; read it once, on first use.
-    record: (e) => `${JSON.stringify(ocsfEvent(e, (mapping ??= loadOcsfMapping())))}\n`,
+    record: (e) => `${jsonLine(ocsfEvent(e, (mapping ??= loadOcsfMapping())))}\n`,
   };
 }
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../src/event/types.ts';
 import { CSV_COLUMNS } from '../../src/export/csv.ts';
 import { EVENT_FORMATS } from '../../src/export/formats.ts';
+import { ANY_LINE_BREAK } from '../../src/export/line-breaks.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 
 let t: TestApp;
@@ -13,7 +14,7 @@ let source: StoredEvent[];
 // Names and identifiers refuse control characters (docs/events.md); free text in changes and
 // metadata may hold line breaks.
 const HOSTILE = ['=cmd|" /C calc"!A0', 'quote " and comma ,', '@SUM(1+1)', 'ünïcødé 東京 🙂', '-2+3', "'=x"];
-const MULTILINE = 'first line\nsecond, "quoted" line\r\n=third';
+const MULTILINE = 'first line\nsecond, "quoted" line\r\n=third\u2028ls\u2029ps\u0085nel\vvt\fff';
 
 beforeAll(async () => {
   t = await createTestApp();
@@ -94,6 +95,13 @@ describe('GET /v1/exports', () => {
     expect(res.headers['content-type']).toBe(EVENT_FORMATS.get(format)!.mediaType);
     const uids = source.filter((e) => e.targets.some((x) => x.id === 'doc_1')).map((e) => e.uid);
     for (const uid of uids) expect(res.body).toContain(uid);
+  });
+
+  it.each(['jsonl', 'cef', 'ecs', 'hec', 'ocsf'])('%s is one line per event for a reader that splits at every Unicode line break', async (format) => {
+    const res = await exportOf(`format=${format}&action=document.*`);
+    expect(res.statusCode).toBe(200);
+    const records = res.body.split(ANY_LINE_BREAK).filter((l) => l !== '');
+    expect(records).toHaveLength(source.filter((e) => e.action.startsWith('document.')).length);
   });
 
   it('says which formats exist, and that limit and cursor do not apply', async () => {
