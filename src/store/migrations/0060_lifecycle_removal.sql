@@ -72,6 +72,20 @@ language sql immutable as $$
   select p_action like 'retention.%' or p_action like 'legal_hold.%' or p_action like 'erasure.%'
 $$;
 
+-- The events a purge decided at `p_decided` removes from [p_from, p_to): received before `p_cutoff`,
+-- not lifecycle records, not held. The purge counts them with this before it appends its record;
+-- trailproof_remove_payloads removes by the same rule.
+create function trailproof_purge_count(p_tenant text, p_from bigint, p_to bigint, p_cutoff timestamptz, p_decided timestamptz) returns bigint
+language sql stable set search_path = public as $$
+  select count(*) from events e
+  where e.tenant_id = p_tenant and e.seq >= p_from and e.seq < p_to
+    and e.occurred_at between (select min(occurred_at) from ledger_leaves where tenant_id = p_tenant and seq >= p_from and seq < p_to)
+                          and (select max(occurred_at) from ledger_leaves where tenant_id = p_tenant and seq >= p_from and seq < p_to)
+    and e.received_at < p_cutoff
+    and not trailproof_lifecycle_record(e.action)
+    and not trailproof_event_held(e.tenant_id, e.occurred_at, e.seq, e.actor_id, p_decided)
+$$;
+
 -- The one gate of the append-only triggers: a DELETE on events or event_targets (or a partition of
 -- either) passes only inside trailproof_remove_payloads, which sets trailproof.removal for the
 -- duration of its own statements. The service role cannot reach this path otherwise: it holds no
@@ -103,7 +117,7 @@ create trigger event_targets_append_only before update or delete on event_target
 --
 -- `retention.purged` (metadata range_start, range_end, cutoff, decided_at): events with index in
 -- [range_start, range_end), received before `cutoff`, that no hold in force at `decided_at` covers,
--- except lifecycle records.
+-- except lifecycle records (the rule of trailproof_purge_count).
 create function trailproof_remove_payloads(p_tenant text, p_record_seq bigint, p_from bigint, p_to bigint) returns bigint
 language plpgsql security definer set search_path = public as $$
 declare
