@@ -56,6 +56,12 @@ export interface Config {
    * then lose the last fraction of a second of read records (docs/api.md, "Reads are audited").
    */
   readAuditCommit: 'flush' | 'async';
+  /**
+   * The data lifecycle (docs/lifecycle.md): `TRAILPROOF_DEFAULT_RETENTION_DAYS` (default 365),
+   * `TRAILPROOF_LIFECYCLE_INTERVAL_SECONDS` (between scheduled runs, default 0 = only on demand) and
+   * `TRAILPROOF_LIFECYCLE_DELAY_SECONDS` (first run after start, default 300).
+   */
+  lifecycle: { defaultRetentionDays: number; intervalMs: number; initialDelayMs: number };
   /** Where Prometheus metrics are served besides `GET /metrics` with an admin key (docs/metrics.md). */
   metrics: MetricsConfig;
 }
@@ -141,6 +147,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     secretKey: nonEmpty(env.TRAILPROOF_SECRET_KEY) === undefined ? undefined : new Secret(nonEmpty(env.TRAILPROOF_SECRET_KEY)!),
     streams: loadStreamsConfig(env),
     readAuditCommit: readAuditCommit(env.TRAILPROOF_READ_AUDIT_COMMIT),
+    lifecycle: {
+      defaultRetentionDays: integer(env, 'TRAILPROOF_DEFAULT_RETENTION_DAYS', 365, 1, 3650),
+      intervalMs: integer(env, 'TRAILPROOF_LIFECYCLE_INTERVAL_SECONDS', 0, 0, 31_536_000) * 1000,
+      initialDelayMs: integer(env, 'TRAILPROOF_LIFECYCLE_DELAY_SECONDS', 300, 0, 86_400) * 1000,
+    },
     metrics: {
       port: nonEmpty(env.TRAILPROOF_METRICS_PORT) === undefined ? undefined : integer(env, 'TRAILPROOF_METRICS_PORT', 0, 0, 65535),
       host: nonEmpty(env.TRAILPROOF_METRICS_HOST) ?? host,

@@ -22,6 +22,7 @@ import type { Logger } from 'pino';
 import { SecretBox } from '../stream/secret-box.ts';
 import { StreamService } from '../stream/stream-service.ts';
 import { StreamWorker } from '../stream/worker.ts';
+import { Lifecycle } from '../lifecycle/lifecycle-run.ts';
 
 export interface Services {
   sql: Sql;
@@ -51,6 +52,8 @@ export interface Services {
    * lifetime. `known`: stored hashes already read (databaseHashReader).
    */
   hashReader(tenant: string, known?: StoredHashes): HashReader;
+  /** Retention and purge runs (docs/lifecycle.md); scheduled only once started (by `serve`). */
+  lifecycle: Lifecycle;
   /** The Prometheus registry every part reports its metrics to (docs/metrics.md). */
   metrics: Metrics;
 }
@@ -94,5 +97,6 @@ export function createServices(
     streamWorker,
     hashReader,
     metrics,
+    lifecycle: new Lifecycle({ sql, audit, defaultDays: config.lifecycle.defaultRetentionDays, ...config.lifecycle, ...(logger ? { logger } : {}) }),
   };
 }

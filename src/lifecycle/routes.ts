@@ -1,0 +1,175 @@
+/**
+ * The lifecycle's HTTP API (docs/lifecycle.md): retention policies, on-demand runs and legal holds.
+ * Every route is tenant-scoped: a key bound to a tenant reaches only that tenant.
+ */
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { POLICY_ACTION } from '../event/lifecycle-records.ts';
+import { TrailproofError } from '../errors.ts';
+import { authenticate, principalOf, requestContext, tenantFor } from '../http/authenticate.ts';
+import type { Services } from '../http/services.ts';
+import { createHold, getHold, listHolds, releaseHold } from './legal-holds.ts';
+import { withLifecycleLock } from './payload-removal.ts';
+import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS, policyMetadata, policyOf, setPolicy } from './retention-policy.ts';
+
+const tags = ['lifecycle'];
+const security = [{ bearer: [] }];
+
+const TenantParams = Type.Object({ tenant: Type.String() });
+const Days = Type.Integer({ minimum: MIN_RETENTION_DAYS, maximum: MAX_RETENTION_DAYS });
+const RetentionBody = Type.Object(
+  {
+    days: { ...Days, description: 'Days an event is kept after it was received' },
+    hot_days: Type.Optional({ ...Days, description: 'With an archive: days it also stays in the database (≤ days)' }),
+  },
+  { additionalProperties: false },
+);
+const Text = (max: number) => Type.String({ minLength: 1, maxLength: max });
+const HoldBody = Type.Object(
+  {
+    tenant: Type.Optional(Type.String({ minLength: 1 })),
+    reason: Text(1024),
+    filter: Type.Optional(
+      Type.Object(
+        {
+          actor: Type.Optional({ ...Text(256), description: 'Actor id' }),
+          target: Type.Optional(Type.Object({ type: Text(64), id: Text(256) }, { additionalProperties: false })),
+          since: Type.Optional(Type.String({ format: 'date-time', description: 'occurred_at at or after' })),
+          until: Type.Optional(Type.String({ format: 'date-time', description: 'occurred_at before' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+const HoldQuery = Type.Object({ tenant: Type.Optional(Type.String({ minLength: 1 })), active: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+const IdParams = Type.Object({ id: Type.String() });
+const ReleaseBody = Type.Object({ reason: Text(1024) }, { additionalProperties: false });
+
+export function lifecycleRoutes(services: Services) {
+  return async function registerLifecycleRoutes(app: FastifyInstance): Promise<void> {
+    const admin = authenticate(services, 'admin');
+    const read = authenticate(services, 'read');
+
+    app.get(
+      '/v1/tenants/:tenant/retention',
+      { onRequest: read, schema: { summary: "A tenant's retention policy", tags, security, params: TenantParams } },
+      async (request) => {
+        const tenant = await tenantFor(services, request, (request.params as { tenant: string }).tenant, '/tenant');
+        const policy = await policyOf(services.sql, tenant, services.lifecycle.defaultDays);
+        return { tenant, ...policy, default_days: services.lifecycle.defaultDays };
+      },
+    );
+
+    app.put(
+      '/v1/tenants/:tenant/retention',
+      { onRequest: admin, schema: { summary: "Set a tenant's retention policy", tags, security, params: TenantParams, body: RetentionBody } },
+      async (request) => {
+        const principal = principalOf(request);
+        const tenant = await tenantFor(services, request, (request.params as { tenant: string }).tenant, '/tenant');
+        const body = request.body as Static<typeof RetentionBody>;
+        if (body.hot_days !== undefined && body.hot_days > body.days) {
+          throw new TrailproofError('REQUEST_INVALID', '`hot_days` must not exceed `days`', {
+            details: [{ pointer: '/hot_days', code: 'out_of_range', message: `must be at most days (${body.days})` }],
+          });
+        }
+        // Under the lifecycle lock: a purge under way finishes under the policy it recorded.
+        const policy = await withLifecycleLock(services.sql, tenant, async () => {
+          const set = await setPolicy(services.sql, tenant, body);
+          await services.audit.record({
+            tenant,
+            principal,
+            action: POLICY_ACTION,
+            metadata: policyMetadata(set),
+            context: requestContext(request),
+          });
+          return set;
+        });
+        return { tenant, ...policy, default_days: services.lifecycle.defaultDays };
+      },
+    );
+
+    app.post(
+      '/v1/lifecycle/run',
+      { onRequest: admin, schema: { summary: 'Run the lifecycle now: purge what has expired (body optional)', tags, security } },
+      async (request) => {
+        const principal = principalOf(request);
+        const requested = runTenant(request.body);
+        // An unbound key naming no tenant runs every tenant.
+        const tenant = principal.tenant === null && requested === undefined ? undefined : await tenantFor(services, request, requested);
+        return services.lifecycle.run(tenant);
+      },
+    );
+
+    app.post('/v1/legal-holds', { onRequest: admin, schema: { summary: 'Place a legal hold', tags, security, body: HoldBody } }, async (request, reply) => {
+      const principal = principalOf(request);
+      const body = request.body as Static<typeof HoldBody>;
+      const tenant = await tenantFor(services, request, body.tenant);
+      const hold = await createHold(services.sql, { tenant, reason: body.reason, filter: body.filter ?? {}, by: principal.keyId });
+      await services.audit.record({
+        tenant,
+        principal,
+        action: 'legal_hold.created',
+        targets: [{ type: 'legal_hold', id: hold.id }],
+        metadata: { reason: hold.reason, filter: hold.filter },
+        context: requestContext(request),
+      });
+      return reply.code(201).send(hold);
+    });
+
+    app.get(
+      '/v1/legal-holds',
+      { onRequest: read, schema: { summary: "A tenant's legal holds, newest first", tags, security, querystring: HoldQuery } },
+      async (request) => {
+        const query = request.query as Static<typeof HoldQuery>;
+        const tenant = await tenantFor(services, request, query.tenant);
+        return { data: await listHolds(services.sql, tenant, { active: query.active === true }) };
+      },
+    );
+
+    app.get('/v1/legal-holds/:id', { onRequest: read, schema: { summary: 'A legal hold', tags, security, params: IdParams } }, async (request) => {
+      const hold = await getHold(services.sql, (request.params as { id: string }).id, principalOf(request).tenant);
+      if (!hold) throw new TrailproofError('NOT_FOUND', 'no such legal hold');
+      return hold;
+    });
+
+    app.delete(
+      '/v1/legal-holds/:id',
+      { onRequest: admin, schema: { summary: 'Release a legal hold (with a reason)', tags, security, params: IdParams, body: ReleaseBody } },
+      async (request) => {
+        const principal = principalOf(request);
+        const { reason } = request.body as Static<typeof ReleaseBody>;
+        const hold = await releaseHold(services.sql, { id: (request.params as { id: string }).id, tenant: principal.tenant, reason, by: principal.keyId });
+        await services.audit.record({
+          tenant: hold.tenant,
+          principal,
+          action: 'legal_hold.released',
+          targets: [{ type: 'legal_hold', id: hold.id }],
+          metadata: { reason },
+          context: requestContext(request),
+        });
+        return hold;
+      },
+    );
+  };
+}
+
+/** The optional body of POST /v1/lifecycle/run: nothing, or `{"tenant": "…"}`. */
+function runTenant(body: unknown): string | undefined {
+  if (body === undefined || body === null) return undefined;
+  const fields = typeof body === 'object' && !Array.isArray(body) ? Object.keys(body) : undefined;
+  const extra = fields?.find((f) => f !== 'tenant');
+  if (!fields || extra !== undefined) {
+    throw new TrailproofError('REQUEST_INVALID', 'the body is optional and may only name a `tenant`', {
+      details: [{ pointer: extra === undefined ? '' : `/${extra}`, code: extra === undefined ? 'type' : 'unknown_field', message: 'must be {"tenant": "…"}' }],
+    });
+  }
+  const { tenant } = body as { tenant?: unknown };
+  if (tenant !== undefined && (typeof tenant !== 'string' || tenant === '')) {
+    throw new TrailproofError('REQUEST_INVALID', '`tenant` must be a tenant id', {
+      details: [{ pointer: '/tenant', code: 'type', message: 'must be a non-empty string' }],
+    });
+  }
+  return tenant;
+}
