@@ -22,6 +22,8 @@ import type { Logger } from 'pino';
 import { SecretBox } from '../stream/secret-box.ts';
 import { StreamService } from '../stream/stream-service.ts';
 import { StreamWorker } from '../stream/worker.ts';
+import { RedactionService } from '../redaction/redaction-service.ts';
+import { TenantKeys } from '../tenant/tenant-keys.ts';
 
 export interface Services {
   sql: Sql;
@@ -53,6 +55,10 @@ export interface Services {
   hashReader(tenant: string, known?: StoredHashes): HashReader;
   /** The Prometheus registry every part reports its metrics to (docs/metrics.md). */
   metrics: Metrics;
+  /** Each tenant's own key, for keyed hashes (redaction, erasure). */
+  tenantKeys: TenantKeys;
+  /** Redaction at the door (docs/redaction.md). */
+  redaction: RedactionService;
 }
 
 export function createServices(
@@ -75,6 +81,7 @@ export function createServices(
   const audit = new MetaAudit(committer, { readCommit: config.readAuditCommit });
   const secrets = new SecretBox(config);
   const keys = new KeyCache(sql);
+  const tenantKeys = new TenantKeys(sql, secrets);
   const streamWorker = new StreamWorker({ sql, audit, secrets, config: config.streams, committer, metrics, ...(logger ? { logger } : {}) });
   return {
     ledgerKeys,
@@ -94,5 +101,7 @@ export function createServices(
     streamWorker,
     hashReader,
     metrics,
+    tenantKeys,
+    redaction: new RedactionService(sql, tenantKeys),
   };
 }

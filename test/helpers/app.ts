@@ -17,7 +17,7 @@ export interface TestApp {
   services: Services;
   config: Config;
   adminKey: string;
-  request(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, options?: { key?: string | null; body?: unknown }): Promise<LightMyRequestResponse>;
+  request(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, options?: { key?: string | null; body?: unknown }): Promise<LightMyRequestResponse>;
   createTenant(id: string): Promise<void>;
   createKey(scope: Scope, tenant?: string): Promise<string>;
   close(): Promise<void>;
