@@ -61,6 +61,12 @@ export const ERROR_STATUS = {
   STREAM_SECRET_UNREADABLE: 500,
   /** A stream destination refused a delivery, timed out or could not be reached (recorded as its last error). */
   STREAM_DELIVERY_FAILED: 502,
+  /** The archive store could not be reached or refused a request. */
+  ARCHIVE_UNAVAILABLE: 503,
+  /** An archive object already exists with other content (archived objects are never replaced). */
+  ARCHIVE_CONFLICT: 409,
+  /** An archive segment failed verification: modified, truncated or not covered by a trusted checkpoint. */
+  ARCHIVE_SEGMENT_INVALID: 422,
   /** Anything unexpected; details are logged, not returned. */
   INTERNAL: 500,
 } as const;

@@ -96,6 +96,7 @@ export function exportRoutes(services: Services) {
           metadata: { format: format.name, filter: Object.fromEntries(Object.entries(query.filter).map(([k, v]) => [k, String(v)])) },
           context: requestContext(request),
         });
+        query.filter = await services.redaction.searchable(tenant, query.filter);
         const filename = `trailproof-${tenant}-${new Date().toISOString().slice(0, 10)}.${format.extension}`;
         return reply
           .type(format.mediaType)

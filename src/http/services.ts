@@ -23,6 +23,8 @@ import { SecretBox } from '../stream/secret-box.ts';
 import { StreamService } from '../stream/stream-service.ts';
 import { StreamWorker } from '../stream/worker.ts';
 import { Lifecycle } from '../lifecycle/lifecycle-run.ts';
+import { RedactionService } from '../redaction/redaction-service.ts';
+import { TenantKeys } from '../tenant/tenant-keys.ts';
 
 export interface Services {
   sql: Sql;
@@ -56,6 +58,10 @@ export interface Services {
   lifecycle: Lifecycle;
   /** The Prometheus registry every part reports its metrics to (docs/metrics.md). */
   metrics: Metrics;
+  /** Each tenant's own key, for keyed hashes (redaction, erasure). */
+  tenantKeys: TenantKeys;
+  /** Redaction at the door (docs/redaction.md). */
+  redaction: RedactionService;
 }
 
 export function createServices(
@@ -78,6 +84,7 @@ export function createServices(
   const audit = new MetaAudit(committer, { readCommit: config.readAuditCommit });
   const secrets = new SecretBox(config);
   const keys = new KeyCache(sql);
+  const tenantKeys = new TenantKeys(sql, secrets);
   const streamWorker = new StreamWorker({ sql, audit, secrets, config: config.streams, committer, metrics, ...(logger ? { logger } : {}) });
   return {
     ledgerKeys,
@@ -98,5 +105,7 @@ export function createServices(
     hashReader,
     metrics,
     lifecycle: new Lifecycle({ sql, audit, defaultDays: config.lifecycle.defaultRetentionDays, ...config.lifecycle, ...(logger ? { logger } : {}) }),
+    tenantKeys,
+    redaction: new RedactionService(sql, tenantKeys),
   };
 }

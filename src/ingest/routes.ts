@@ -21,6 +21,8 @@ interface Accepted {
   seq: number;
   received_at: string;
   duplicate: boolean;
+  /** Pointers of the fields redaction removed or hashed (docs/redaction.md); absent when none. */
+  redacted?: string[];
 }
 
 interface Rejected {
@@ -49,13 +51,16 @@ export function ingestRoutes(services: Services) {
         const batch = validateBatch(request.body, { now: new Date(), maxFutureSkewMs: services.config.maxFutureSkewMs, allowTenantField: true });
         const prefix = (i: number) => (batch.mode === 'batch' ? `/events/${i}` : '');
         const rejected: Rejected[] = [...batch.rejected];
-        const items: { index: number; tenant: string; body: EventBody; occurredAtFilled: boolean }[] = [];
+        const items: { index: number; tenant: string; body: EventBody; occurredAtFilled: boolean; redacted: string[] }[] = [];
         for (const a of batch.accepted) {
           try {
             const pointer = `${prefix(a.index)}/tenant`;
             const tenant = await tenantFor(services, request, a.tenant, pointer);
             if (tenant === SYSTEM_TENANT) throw reservedTrail(pointer);
-            items.push({ index: a.index, tenant, body: a.body, occurredAtFilled: sentEvent(request.body, batch.mode, a.index)?.occurred_at === undefined });
+            // Redacted before anything is derived from the body: the ledger commits to what is stored.
+            const { body, redacted } = await services.redaction.redact(tenant, a.body);
+            const occurredAtFilled = sentEvent(request.body, batch.mode, a.index)?.occurred_at === undefined;
+            items.push({ index: a.index, tenant, body, occurredAtFilled, redacted });
           } catch (err) {
             if (batch.mode === 'single' || !(err instanceof TrailproofError)) throw err;
             rejected.push({
@@ -73,7 +78,7 @@ export function ingestRoutes(services: Services) {
           const item = items[i]!;
           const outcome = describe(result, `${prefix(item.index)}/id`);
           if ('errors' in outcome) rejected.push({ index: item.index, errors: outcome.errors });
-          else accepted.push({ index: item.index, ...outcome });
+          else accepted.push({ index: item.index, ...outcome, ...(item.redacted.length > 0 ? { redacted: item.redacted } : {}) });
         });
         rejected.sort((a, b) => a.index - b.index);
         accepted.sort((a, b) => a.index - b.index);

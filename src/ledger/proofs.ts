@@ -66,6 +66,12 @@ export async function rootAt(reader: HashReader, size: number): Promise<Buffer> 
   return root as Buffer;
 }
 
+/** MTH(D[start:end]) of each leaf range, every range a node of the tree of `size` leaves (RFC 9162 §2.1.1 split). */
+export async function nodeHashes(reader: HashReader, ranges: readonly LeafRange[], size: number): Promise<Buffer[]> {
+  checkSize(size, 'tree size');
+  return rangeHashes(reader, ranges, size);
+}
+
 /** A leaf range [start, end) whose MTH is one proof hash. */
 type LeafRange = readonly [start: number, end: number];
 

@@ -131,7 +131,7 @@ export function eventSource(sql: Sql, tenant: string, filter: EventFilter): { fr
   const conds: Fragment[] = [byTarget ? sql`t.tenant_id = ${tenant}` : sql`e.tenant_id = ${tenant}`, ...conditions(sql, filter)];
   if (byTarget) {
     if (filter.targetType !== undefined) conds.push(sql`t.target_type = ${filter.targetType}`);
-    if (filter.targetId !== undefined) conds.push(sql`t.target_id = ${filter.targetId}`);
+    if (filter.targetId !== undefined) conds.push(equalsEither(sql, sql`t.target_id`, filter.targetId, filter.hashed?.targetId));
     if (filter.since) conds.push(sql`t.occurred_at >= ${filter.since}`);
     if (filter.until) conds.push(sql`t.occurred_at < ${filter.until}`);
   }
@@ -156,7 +156,7 @@ export async function findEventByUid(sql: Sql, uid: string): Promise<StoredEvent
 /** The WHERE conditions on `events e` shared by every reader of events. */
 export function conditions(sql: Sql, filter: EventFilter): Fragment[] {
   const conds: Fragment[] = [];
-  if (filter.actor !== undefined) conds.push(sql`e.actor_id = ${filter.actor}`);
+  if (filter.actor !== undefined) conds.push(equalsEither(sql, sql`e.actor_id`, filter.actor, filter.hashed?.actor));
   if (filter.action !== undefined) {
     conds.push(filter.actionPrefix ? sql`e.action like ${`${escapeLike(filter.action)}.%`}` : sql`e.action = ${filter.action}`);
   }
@@ -174,7 +174,14 @@ export function conditions(sql: Sql, filter: EventFilter): Fragment[] {
   if (filter.ip !== undefined) conds.push(sql`e.ip <<= ${filter.ip}::inet`);
   if (filter.since !== undefined) conds.push(sql`e.occurred_at >= ${filter.since}`);
   if (filter.until !== undefined) conds.push(sql`e.occurred_at < ${filter.until}`);
-  if (filter.q !== undefined) conds.push(sql`e.search @@ websearch_to_tsquery('simple', ${filter.q})`);
+  if (filter.q !== undefined) {
+    const hashedQ = filter.hashed?.q;
+    conds.push(
+      hashedQ === undefined
+        ? sql`e.search @@ websearch_to_tsquery('simple', ${filter.q})`
+        : sql`e.search @@ (websearch_to_tsquery('simple', ${filter.q}) || phraseto_tsquery('simple', ${hashedQ}))`,
+    );
+  }
   if (filter.narrowActions !== undefined) {
     const exact = filter.narrowActions.filter((a) => !a.prefix).map((a) => a.action);
     const likes = filter.narrowActions.filter((a) => a.prefix).map((a) => `${escapeLike(a.action)}.%`);
@@ -220,4 +227,9 @@ function likePattern(p: ActionPattern): string {
 
 function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** `column` equals the value or, when there is one, its keyed-hash form (filters' `hashed`). */
+function equalsEither(sql: Sql, column: Fragment, value: string, hashed: string | undefined): Fragment {
+  return hashed === undefined ? sql`${column} = ${value}` : sql`${column} in (${value}, ${hashed})`;
 }

@@ -35,6 +35,11 @@ export interface EventFilter {
   narrowActions?: { action: string; prefix: boolean }[];
   /** Set from a viewer token: the event must name one of these targets. */
   narrowTargets?: { type: string; id: string }[];
+  /**
+   * Set by the server, never from parameters: the keyed-hash forms of `actor`, `targetId` and `q`
+   * under the tenant's redaction rules (src/redaction/), matched as well as the values themselves.
+   */
+  hashed?: { actor?: string; targetId?: string; q?: string };
 }
 
 /** An action pattern: `user.login` (exact), `user.*` (prefix), `*.updated` (suffix). */

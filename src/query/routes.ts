@@ -58,7 +58,7 @@ export function queryRoutes(services: Services) {
       async (request) => {
         const query = parseEventQuery(request.query as Record<string, unknown>);
         const tenant = await tenantFor(services, request, query.tenant);
-        query.filter = narrowFilter(principalOf(request), query.filter);
+        query.filter = await services.redaction.searchable(tenant, narrowFilter(principalOf(request), query.filter));
         // The page and the read's record side by side (the record commits before the answer goes out).
         // The page leaves out read records received from now on: otherwise a read could find its own
         // record, whose metadata holds the filter it searched for.
@@ -106,7 +106,8 @@ export function queryRoutes(services: Services) {
         const tenant = await tenantFor(services, request, query.tenant);
         const until = query.filter.until ?? new Date().toISOString();
         const since = query.filter.since ?? new Date(Date.parse(until) - 24 * 3600_000).toISOString();
-        return eventHistogram(services.sql, tenant, { ...narrowFilter(principalOf(request), query.filter), since, until }, buckets);
+        const filter = await services.redaction.searchable(tenant, narrowFilter(principalOf(request), query.filter));
+        return eventHistogram(services.sql, tenant, { ...filter, since, until }, buckets);
       },
     );
 
@@ -132,6 +133,6 @@ export function queryRoutes(services: Services) {
 /** Filters as flat strings for the meta-audit record. */
 function describeFilter(filter: EventFilter): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(filter)) if (v !== undefined) out[k] = typeof v === 'object' ? JSON.stringify(v) : String(v);
+  for (const [k, v] of Object.entries(filter)) if (v !== undefined && k !== 'hashed') out[k] = typeof v === 'object' ? JSON.stringify(v) : String(v);
   return out;
 }

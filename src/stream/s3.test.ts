@@ -1,55 +1,15 @@
 /** S3 destination against s3rver (a real S3 API server): the contract, gzip JSON Lines objects, manifests. */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../event/types.ts';
 import { EVENT_FORMATS } from '../export/formats.ts';
-import { freePort } from '../../test/helpers/server-process.ts';
+import { startS3, type S3Server } from '../../test/helpers/s3rver.ts';
 import { testDestination } from './destination-contract.ts';
 import { s3 } from './s3.ts';
 import { sampleEvents } from './testing/sample-events.ts';
 
 const jsonl = EVENT_FORMATS.get('jsonl')!;
-
-interface S3Server {
-  endpoint: string;
-  client: S3Client;
-  objects(bucket: string, prefix?: string): Promise<{ key: string; body: Buffer }[]>;
-  close(): Promise<void>;
-}
-
-/** s3rver with its own directory and the bucket(s) made; its default credentials are S3RVER/S3RVER. */
-async function startS3(buckets: string[]): Promise<S3Server> {
-  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'trailproof-s3rver-'));
-  const port = await freePort();
-  const server = new S3rver({ port, address: '127.0.0.1', silent: true, directory, configureBuckets: buckets.map((name) => ({ name, configs: [] })) });
-  await server.run();
-  const endpoint = `http://127.0.0.1:${port}`;
-  const client = new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
-  return {
-    endpoint,
-    client,
-    async objects(bucket, prefix) {
-      const list = await client.send(new ListObjectsV2Command({ Bucket: bucket, ...(prefix ? { Prefix: prefix } : {}) }));
-      return Promise.all(
-        (list.Contents ?? []).map(async (o) => {
-          const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key! }));
-          return { key: o.Key!, body: Buffer.from(await got.Body!.transformToByteArray()) };
-        }),
-      );
-    },
-    async close() {
-      client.destroy();
-      await server.close();
-      fs.rmSync(directory, { recursive: true, force: true });
-    },
-  };
-}
 
 function create(endpoint: string, bucket: string, extra: Record<string, unknown> = {}) {
   const config = s3.parseConfig({ bucket, endpoint, access_key_id: 'S3RVER', force_path_style: true, ...extra });
