@@ -9,7 +9,7 @@ import { backoffDelay, type BackoffOptions } from './backoff.ts';
 import { withContext } from './context.ts';
 import { ClientError } from './errors.ts';
 import { Transport, type TransportOptions } from './transport.ts';
-import type { EventInput } from './types.ts';
+import type { EventInput, RecordInput } from './types.ts';
 
 export interface ClientOptions extends TransportOptions {
   /** Tenant of events that name none (needed with a key not bound to a tenant). */
@@ -80,7 +80,7 @@ export class TrailproofClient {
    * client closed (reported to `onError` with the event). Fills `id`, `tenant` and the request
    * context (see context.ts) when the event leaves them out.
    */
-  record(event: EventInput): string | undefined {
+  record(event: RecordInput): string | undefined {
     const full = this.#prepare(event);
     if (this.#closed) return this.#refuse('CLOSED', 'the client is closed', full);
     if (this.pending >= this.#maxQueue) return this.#refuse('QUEUE_FULL', `the queue holds ${this.#maxQueue} events`, full);
@@ -89,7 +89,7 @@ export class TrailproofClient {
   }
 
   /** Like `record()`, but waits for room in a full queue instead of refusing (backpressure). */
-  async recordAsync(event: EventInput): Promise<string> {
+  async recordAsync(event: RecordInput): Promise<string> {
     const full = this.#prepare(event);
     while (this.pending >= this.#maxQueue && !this.#closed) await new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
     if (this.#closed) {
@@ -97,7 +97,7 @@ export class TrailproofClient {
       throw new ClientError('CLOSED', 'the client is closed');
     }
     this.#enqueue(full);
-    return full.id as string;
+    return full.id!;
   }
 
   /** Resolves when every event recorded before the call is stored or refused for good. */
@@ -129,10 +129,11 @@ export class TrailproofClient {
     return [...[...this.#inFlight.values()].flat(), ...this.#queue.map((q) => q.event)];
   }
 
-  #prepare(event: EventInput): EventInput {
+  #prepare(event: RecordInput): EventInput {
     const full = withContext(event);
+    // An event without an actor is queued as it is; the server refuses it with a field error.
     return {
-      ...full,
+      ...(full as EventInput),
       id: full.id ?? randomUUID(),
       ...(full.tenant === undefined && this.#options.tenant !== undefined && { tenant: this.#options.tenant }),
     };

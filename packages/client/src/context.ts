@@ -4,10 +4,10 @@
  * `currentContext()`, so an event recorded deep in a call stack still carries its request's actor.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { EventInput } from './types.ts';
+import type { EventActor, EventInput, RecordInput } from './types.ts';
 
 export interface AuditContext {
-  actor?: EventInput['actor'];
+  actor?: EventActor;
   tenant?: string;
   ip?: string;
   userAgent?: string;
@@ -28,7 +28,7 @@ export function currentContext(): AuditContext | undefined {
 }
 
 /** Fills the fields an event leaves out from the current context; fields the event sets win. */
-export function withContext(event: EventInput, context: AuditContext | undefined = currentContext()): EventInput {
+export function withContext(event: RecordInput, context: AuditContext | undefined = currentContext()): RecordInput {
   if (!context) return event;
   const ctx = {
     ...(context.ip !== undefined && { ip: context.ip }),

@@ -1,4 +1,6 @@
 /** The errors the client reports, each with a stable code. */
+import type { EventInput } from './types.ts';
+
 export type ClientErrorCode =
   /** `record()` found the queue full; the event was not queued (use `recordAsync()` to wait for room). */
   | 'QUEUE_FULL'
@@ -7,11 +9,13 @@ export type ClientErrorCode =
   /** A send failed in a way worth retrying (network, timeout, 429, 5xx); the events stay queued. */
   | 'SEND_FAILED'
   /** The client is closed; the event was not queued. */
-  | 'CLOSED';
+  | 'CLOSED'
+  /** A read answered with an error (its status and the server's code are in the message). */
+  | 'READ_FAILED';
 
 /** One rejected event with the server's reasons (docs/errors.md). */
 export interface Rejection {
-  event: import('./types.ts').EventInput;
+  event: EventInput;
   status: number;
   code: string;
   errors: { pointer?: string; code: string; message: string }[];

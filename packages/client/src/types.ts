@@ -1,19 +1,7 @@
-/**
- * The event the client records, in the shape `POST /v1/events` accepts (docs/events.md).
- * Hand-written for the skeleton; event-types.ts replaces it with types generated from the server's schema.
- */
-export type ActorType = 'user' | 'service' | 'api_key' | 'system';
+/** What `record()` takes: an event (event-types.ts, generated from the server's schema) whose actor may come from the request context. */
+import type { EventActor, EventInput } from './event-types.ts';
 
-export interface EventInput {
-  /** Client-chosen id; the server stores an event once per id, so retries never duplicate. The client fills it in when absent. */
-  id?: string;
-  tenant?: string;
-  action: string;
-  occurred_at?: string;
-  actor: { type: ActorType; id: string; name?: string; metadata?: Record<string, unknown> };
-  targets?: { type: string; id: string; name?: string; metadata?: Record<string, unknown> }[];
-  context?: { ip?: string; user_agent?: string; location?: string; request_id?: string; session_id?: string };
-  outcome?: string;
-  metadata?: Record<string, unknown>;
-  [field: string]: unknown;
-}
+export type { ActorType, EventActor, EventChange, EventContext, EventInput, EventTarget } from './event-types.ts';
+
+/** An event as `record()` takes it: `actor` may be left to the request context (context.ts). */
+export type RecordInput = Omit<EventInput, 'actor'> & { actor?: EventActor };
