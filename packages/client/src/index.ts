@@ -6,3 +6,5 @@ export { backoffDelay, type BackoffOptions, DEFAULT_BACKOFF_INITIAL_MS, DEFAULT_
 export type { ActorType, EventActor, EventChange, EventContext, EventInput, EventTarget, RecordInput } from './types.ts';
 export { EventReader, type EventFilters, type EventPage, type EventProof, type ReadOptions, type StoredEvent } from './reads.ts';
 export { verifyProof, type EventProofResult } from './verify.ts';
+export { type AuditMiddlewareOptions, clientIp, expressAudit, fastifyAudit, honoAudit, type RequestView, requestContext, withAudit } from './middleware.ts';
+export { authorize, type Decision } from './authorize.ts';
