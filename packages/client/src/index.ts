@@ -8,3 +8,4 @@ export { EventReader, type EventFilters, type EventPage, type EventProof, type R
 export { verifyProof, type EventProofResult } from './verify.ts';
 export { type AuditMiddlewareOptions, clientIp, expressAudit, fastifyAudit, honoAudit, type RequestView, requestContext, withAudit } from './middleware.ts';
 export { authorize, type Decision } from './authorize.ts';
+export { auditTee, type AuditTeeOptions, DEFAULT_AUDIT_LEVEL, logRecordToEvent } from './pino.ts';
