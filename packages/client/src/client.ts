@@ -4,9 +4,8 @@
  * until the server answers. Every event gets a client `id` before it is queued, so a retry of a
  * batch the server stored but could not acknowledge is stored once.
  */
-import { randomUUID } from 'node:crypto';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
-import { withContext } from './context.ts';
+import { completeEvent } from './complete.ts';
 import { ClientError } from './errors.ts';
 import { Transport, type TransportOptions } from './transport.ts';
 import type { EventInput, RecordInput } from './types.ts';
@@ -130,13 +129,8 @@ export class TrailproofClient {
   }
 
   #prepare(event: RecordInput): EventInput {
-    const full = withContext(event);
     // An event without an actor is queued as it is; the server refuses it with a field error.
-    return {
-      ...(full as EventInput),
-      id: full.id ?? randomUUID(),
-      ...(full.tenant === undefined && this.#options.tenant !== undefined && { tenant: this.#options.tenant }),
-    };
+    return completeEvent(event, this.#options.tenant);
   }
 
   #refuse(code: 'CLOSED' | 'QUEUE_FULL', message: string, event: EventInput): undefined {
@@ -197,7 +191,9 @@ export class TrailproofClient {
 
   #settle(): void {
     const through = this.#settledThrough();
-    this.#flushWaiters = this.#flushWaiters.filter((w) => (w.seq <= through ? (w.resolve(), false) : true));
+    const done = this.#flushWaiters.filter((w) => w.seq <= through);
+    this.#flushWaiters = this.#flushWaiters.filter((w) => w.seq > through);
+    for (const waiter of done) waiter.resolve();
     while (this.#roomWaiters.length > 0 && this.pending < this.#maxQueue) this.#roomWaiters.shift()!();
   }
 }

@@ -4,7 +4,7 @@
  * `currentContext()`, so an event recorded deep in a call stack still carries its request's actor.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { EventActor, EventInput, RecordInput } from './types.ts';
+import type { EventActor, RecordInput } from './types.ts';
 
 export interface AuditContext {
   actor?: EventActor;

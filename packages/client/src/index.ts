@@ -9,3 +9,5 @@ export { verifyProof, type EventProofResult } from './verify.ts';
 export { type AuditMiddlewareOptions, clientIp, expressAudit, fastifyAudit, honoAudit, type RequestView, requestContext, withAudit } from './middleware.ts';
 export { authorize, type Decision } from './authorize.ts';
 export { auditTee, type AuditTeeOptions, DEFAULT_AUDIT_LEVEL, logRecordToEvent } from './pino.ts';
+export { DEFAULT_OUTBOX_TABLE, OutboxRelay, type OutboxStore, PostgresOutbox, type Query, type RelayOptions } from './outbox.ts';
+export { completeEvent } from './complete.ts';
