@@ -116,3 +116,18 @@ describe('TrailproofClient', () => {
     await refused;
   });
 });
+
+describe('close({ timeoutMs })', () => {
+  it('ends retry waits so the process can exit', async () => {
+    const port = await freePort();
+    const client = new TrailproofClient({ url: `http://127.0.0.1:${port}`, apiKey: 'tpk_x', backoff: { initialMs: 60_000, maxMs: 60_000 } });
+    client.record({ action: 'x.y', actor: { type: 'user', id: 'u' } });
+    await new Promise((r) => setTimeout(r, 200));
+    const started = performance.now();
+    expect(await client.close({ timeoutMs: 50 })).toHaveLength(1);
+    // The delivery loop leaves its wait at once: a flush waiting on it would otherwise hang a minute.
+    await new Promise((r) => setTimeout(r, 20));
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(client.pending).toBe(0);
+  });
+});

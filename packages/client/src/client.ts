@@ -57,6 +57,8 @@ export class TrailproofClient {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #flushWaiters: Waiter[] = [];
   #roomWaiters: (() => void)[] = [];
+  /** Ends each retry wait in progress early (when `close()` gives up), so no timer holds the process. */
+  #sleepers: (() => void)[] = [];
   #closed = false;
   /** Set when `close()` gave up waiting: batches stop retrying. */
   #abandoned = false;
@@ -124,6 +126,7 @@ export class TrailproofClient {
     await Promise.race([flushed, new Promise((resolve) => (timer = setTimeout(resolve, options.timeoutMs)))]);
     clearTimeout(timer);
     this.#abandoned = true;
+    for (const wake of this.#sleepers.splice(0)) wake();
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     return [...[...this.#inFlight.values()].flat(), ...this.#queue.map((q) => q.event)];
   }
@@ -174,12 +177,24 @@ export class TrailproofClient {
         break;
       }
       this.#options.onError?.(result.error);
-      await new Promise((resolve) => setTimeout(resolve, Math.max(result.retryAfterMs ?? 0, backoffDelay(attempt, this.#options.backoff))));
+      await this.#sleep(Math.max(result.retryAfterMs ?? 0, backoffDelay(attempt, this.#options.backoff)));
     }
     this.#inFlight.delete(first);
     this.#inFlightEvents -= batch.length;
     this.#settle();
     this.#dispatch(this.#closed || this.#flushWaiters.length > 0);
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.#sleepers = this.#sleepers.filter((w) => w !== wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.#sleepers.push(wake);
+    });
   }
 
   /** The highest seq such that it and every lower one is settled. */
