@@ -22,6 +22,7 @@ import type { Logger } from 'pino';
 import { SecretBox } from '../stream/secret-box.ts';
 import { StreamService } from '../stream/stream-service.ts';
 import { StreamWorker } from '../stream/worker.ts';
+import { CaptureRelays } from '../capture/relays.ts';
 
 export interface Services {
   sql: Sql;
@@ -53,6 +54,8 @@ export interface Services {
   hashReader(tenant: string, known?: StoredHashes): HashReader;
   /** The Prometheus registry every part reports its metrics to (docs/metrics.md). */
   metrics: Metrics;
+  /** Relays captured changes of TRAILPROOF_CAPTURE_DATABASE_URL (docs/capture.md); run only once started (by `serve`). */
+  captureRelays: CaptureRelays;
 }
 
 export function createServices(
@@ -94,5 +97,6 @@ export function createServices(
     streamWorker,
     hashReader,
     metrics,
+    captureRelays: new CaptureRelays(config.captureDatabaseUrls, committer, { metrics, ...(logger ? { logger } : {}) }),
   };
 }
