@@ -8,6 +8,9 @@ import { loadConfig, type Config } from '../config.ts';
 import { TrailproofError } from '../errors.ts';
 import { captureStatus, installCapture, uninstallCapture } from '../capture/install.ts';
 import { CaptureRelay, sourceName } from '../capture/relay.ts';
+import { planDigest, type ReversalPlan } from '../capture/reversal-plan.ts';
+import { applyPlan } from '../capture/revert.ts';
+import { MetaAudit } from '../audit/meta-audit.ts';
 import { GroupCommitter } from '../ingest/group-commit.ts';
 import { connect, type Sql } from '../store/db.ts';
 import { printTable, withDatabase } from './context.ts';
@@ -82,6 +85,34 @@ export function captureCommand(): Command {
         trailproofConfig(command),
       );
     });
+  cmd
+    .command('revert <plan>')
+    .description('apply a reversal plan (the JSON of POST /v1/reversals) in one transaction of the application database')
+    .option('--database-url <url>', "the application's database")
+    .option('--skip-conflicts', 'leave the steps in conflict undone and apply the rest')
+    .action(async (file: string, opts: { skipConflicts?: boolean }, command: Command) => {
+      const plan = parsePlan(await readFile(file, 'utf8'));
+      const result = await withApp(command, (app) => applyPlan(app, plan, { skipConflicts: opts.skipConflicts === true }));
+      await withDatabase(
+        command,
+        async (sql) => {
+          const committer = new GroupCommitter(sql);
+          try {
+            await new MetaAudit(committer).record({
+              tenant: plan.tenant,
+              principal: { actor: { type: 'system', id: 'trailproof-cli', name: 'trailproof capture revert' } },
+              action: 'reversal.applied',
+              targets: [{ type: 'reversal_plan', id: plan.id }],
+              metadata: { actor: plan.actor, since: plan.since, until: plan.until, ...result, plan_sha256: planDigest(plan) },
+            });
+          } finally {
+            await committer.close();
+          }
+        },
+        trailproofConfig(command),
+      );
+      process.stdout.write(`applied ${result.applied} steps, skipped ${result.skipped} in conflict\n`);
+    });
   return cmd;
 }
 
@@ -113,6 +144,16 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-export async function readPlanFile(file: string): Promise<unknown> {
-  return JSON.parse(await readFile(file, 'utf8'));
+/** A plan file: the JSON POST /v1/reversals answered. */
+function parsePlan(text: string): ReversalPlan {
+  let plan: Partial<ReversalPlan>;
+  try {
+    plan = JSON.parse(text) as Partial<ReversalPlan>;
+  } catch {
+    throw new TrailproofError('REQUEST_INVALID', 'the plan file is not JSON: save the answer of POST /v1/reversals');
+  }
+  if (typeof plan.id !== 'string' || typeof plan.tenant !== 'string' || !Array.isArray(plan.rows) || !Array.isArray(plan.steps)) {
+    throw new TrailproofError('REQUEST_INVALID', 'the plan file is not a reversal plan: save the answer of POST /v1/reversals');
+  }
+  return plan as ReversalPlan;
 }
