@@ -71,19 +71,15 @@ export async function applyPlan(app: Sql, plan: ReversalPlan, options: RevertOpt
  * compared as capture records them (`clip`: long ones by their hash).
  */
 async function checkRow(tx: TxSql, row: RowState): Promise<string | undefined> {
+  const max = `(select max_value_bytes from ${CAPTURE_SCHEMA}.tables where schema_name = ${literal(row.schema)} and table_name = ${literal(row.table)})`;
   const [found] = (await tx.unsafe(
-    `select to_jsonb(t) as row, (select max_value_bytes from ${CAPTURE_SCHEMA}.tables where schema_name = ${literal(row.schema)} and table_name = ${literal(row.table)}) as max
+    `select (select jsonb_object_agg(key, ${CAPTURE_SCHEMA}.clip(value, coalesce(${max}, 2048))) from jsonb_each(to_jsonb(t))) as values
      from ${tableOf(row)} t where ${keyMatch(row)} for update`,
-  )) as unknown as [{ row: Record<string, unknown>; max: number | null }?];
+  )) as unknown as [{ values: Record<string, unknown> }?];
   if (!found) return row.exists ? 'the row no longer exists' : undefined;
   if (!row.exists) return 'the row exists again';
   const fields = Object.keys(row.values);
-  if (fields.length === 0) return undefined;
-  const [clipped] = (await tx.unsafe(
-    `select jsonb_object_agg(key, ${CAPTURE_SCHEMA}.clip(value, $2)) as values from jsonb_each($1::jsonb) where key = any($3::text[])`,
-    [JSON.stringify(found.row), found.max ?? 2048, fields],
-  )) as unknown as [{ values: Record<string, unknown> | null }];
-  const current = clipped.values ?? {};
+  const current = found.values;
   const changed = fields.filter((f) => JSON.stringify(canonical(current[f])) !== JSON.stringify(canonical(row.values[f])));
   return changed.length > 0 ? `${changed.join(', ')} changed` : undefined;
 }
