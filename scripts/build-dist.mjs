@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Builds dist/, the JavaScript that `trailproof` runs: `tsc -b tsconfig.build.json` (incremental:
- * nothing is compiled again when no source changed), then the files of src/ that are not
+ * nothing is compiled again when no source changed), and packages/client/dist (the SDK), then the files of src/ that are not
  * TypeScript but are read at run time (the SQL migrations), kept in step with src/. Exits non-zero
  * when tsc reports an error.
  *
@@ -20,12 +20,18 @@ const DIST = path.join(ROOT, 'dist');
 /** Extensions of the files under src/ that dist/ needs as they are. */
 const ASSETS = new Set(['.sql']);
 
-if (process.argv.includes('--clean')) fs.rmSync(DIST, { recursive: true, force: true });
+if (process.argv.includes('--clean')) {
+  fs.rmSync(DIST, { recursive: true, force: true });
+  fs.rmSync(path.join(ROOT, 'packages/client/dist'), { recursive: true, force: true });
+}
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 // tsc emits even when it reports type errors, so dist/ follows the sources either way; the exit
 // status says whether it did.
-const tscStatus = spawnSync(process.execPath, [tsc, '-b', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' }).status;
+const tscStatus = spawnSync(process.execPath, [tsc, '-b', path.join(ROOT, 'tsconfig.build.json'), path.join(ROOT, 'packages/client/tsconfig.json')], {
+  cwd: ROOT,
+  stdio: 'inherit',
+}).status;
 
 // Copy each asset that changed; remove those whose source is gone.
 const wanted = new Set();

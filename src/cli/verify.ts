@@ -7,10 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { Command } from 'commander';
 import { TrailproofError } from '../errors.ts';
-import { commitment, eventLeafHash } from '../ledger/envelope.ts';
 import { isNatural } from '../ledger/encoding.ts';
-import { parseTlogProof, verifyTlogProof } from '../ledger/proof-text.ts';
-import { noteOrigin, trustedVerifiers } from '../verify/trusted-keys.ts';
+import { type EventProofInput, verifyEventProof } from '../verify/event-proof.ts';
+import { trustedVerifiers } from '../verify/trusted-keys.ts';
 import { formatReport } from '../verify/report.ts';
 import { verifyStream } from '../verify/verify-stream.ts';
 import { ProgressLine } from './progress.ts';
@@ -86,7 +85,7 @@ export function verifyProofCommand(): Command {
       runChecked(async () => {
         const keys = readKeys(opts.key);
         const input = loadProof(readText(file), opts);
-        const result = checkProof(input, keys);
+        const result = verifyEventProof(input, keys);
         if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
         else if (result.ok)
           process.stdout.write(
@@ -98,37 +97,20 @@ export function verifyProofCommand(): Command {
     );
 }
 
-interface ProofInput {
-  proof: string;
-  envelope: { v: number; tenant: string; index: number; uid: string; received_at: string; commitment: string };
-  event?: unknown;
-  salt?: string;
-}
-
-interface ProofResult {
-  ok: boolean;
-  error?: string;
-  origin?: string;
-  index?: number;
-  uid?: string;
-  checkpoint_size?: number;
-  event_checked: boolean;
-}
-
-function loadProof(text: string, opts: { envelope?: string; event?: string; salt?: string }): ProofInput {
-  let input: Partial<ProofInput> & { event?: unknown; salt?: string | null };
+function loadProof(text: string, opts: { envelope?: string; event?: string; salt?: string }): EventProofInput {
+  let input: Partial<EventProofInput> & { event?: unknown; salt?: string | null };
   if (text.trimStart().startsWith('{')) {
     const json = parseJson(text, 'the proof file') as Record<string, unknown>;
     input = {
       proof: json.proof as string,
-      envelope: json.envelope as ProofInput['envelope'],
+      envelope: json.envelope as EventProofInput['envelope'],
       event: json.event ?? undefined,
       salt: (json.salt as string | null) ?? undefined,
     };
   } else {
     if (opts.envelope === undefined)
       usage("a .tlog-proof names only the leaf index: give the event's envelope with --envelope (or verify the proof JSON instead)");
-    input = { proof: text, envelope: parseJson(readText(opts.envelope), '--envelope') as ProofInput['envelope'] };
+    input = { proof: text, envelope: parseJson(readText(opts.envelope), '--envelope') as EventProofInput['envelope'] };
   }
   if (opts.event !== undefined) input.event = parseJson(readText(opts.event), '--event');
   if (opts.salt !== undefined) input.salt = opts.salt;
@@ -145,59 +127,8 @@ function loadProof(text: string, opts: { envelope?: string; event?: string; salt
     usage('the envelope must have tenant, index, uid, received_at and a 64-hex-digit commitment');
   }
   if ((input.event === undefined) !== (input.salt === undefined || input.salt === null)) usage('--event and --salt go together');
-  return input as ProofInput;
-}
-
-/** Verifies the proof; a proof that does not verify is a result (exit 1), not an error. */
-function checkProof(input: ProofInput, keys: string[]): ProofResult {
-  const { envelope } = input;
-  const commitmentBytes = Buffer.from(envelope.commitment, 'hex');
-  let eventChecked = false;
-  if (input.event !== undefined && input.salt !== undefined) {
-    if (!/^[0-9a-f]{64}$/.test(input.salt)) usage('--salt must be 64 lowercase hex digits');
-    let recomputed: Buffer;
-    try {
-      recomputed = commitment(Buffer.from(input.salt, 'hex'), input.event);
-    } catch {
-      return { ok: false, error: 'the event has no RFC 8785 canonical form', event_checked: false };
-    }
-    if (!recomputed.equals(commitmentBytes))
-      return { ok: false, error: 'the event (or salt) does not match the commitment in the envelope: modified', event_checked: false };
-    eventChecked = true;
-  }
-  const leafHash = eventLeafHash({
-    tenant: envelope.tenant,
-    index: envelope.index,
-    uid: envelope.uid,
-    received_at: envelope.received_at,
-    commitment: commitmentBytes,
-  });
-  let origin: string | undefined;
-  try {
-    origin = noteOrigin(parseTlogProof(input.proof).checkpoint);
-    if (origin === undefined || !origin.endsWith(`/t/${envelope.tenant}`)) {
-      return { ok: false, error: `the proof's checkpoint is not of tenant ${envelope.tenant}'s log`, event_checked: eventChecked };
-    }
-    // Any trusted key may be the one that signed this checkpoint (keys rotate); the first that opens it counts.
-    let verified: ReturnType<typeof verifyTlogProof> | undefined;
-    let failure: unknown;
-    for (const verifier of trustedVerifiers(keys, origin)) {
-      try {
-        verified = verifyTlogProof(input.proof, leafHash, origin, verifier);
-        break;
-      } catch (err) {
-        failure = err;
-      }
-    }
-    if (!verified) throw failure;
-    if (verified.index !== envelope.index)
-      return { ok: false, error: `the proof is for leaf ${verified.index}, the envelope for ${envelope.index}`, event_checked: eventChecked };
-    return { ok: true, origin, index: verified.index, uid: envelope.uid, checkpoint_size: verified.checkpoint.size, event_checked: eventChecked };
-  } catch (err) {
-    if (err instanceof TrailproofError && err.code === 'LEDGER_PROOF_INVALID')
-      return { ok: false, error: err.message, ...(origin ? { origin } : {}), event_checked: eventChecked };
-    throw err;
-  }
+  if (typeof input.salt === 'string' && !/^[0-9a-f]{64}$/.test(input.salt)) usage('--salt must be 64 lowercase hex digits');
+  return input as EventProofInput;
 }
 
 /** Runs a verification, mapping "could not verify" errors to exit code 2 with a message. */
