@@ -64,6 +64,11 @@ export interface Config {
   lifecycle: { defaultRetentionDays: number; intervalMs: number; initialDelayMs: number };
   /** Where Prometheus metrics are served besides `GET /metrics` with an admin key (docs/metrics.md). */
   metrics: MetricsConfig;
+  /**
+   * `TRAILPROOF_CAPTURE_DATABASE_URL`: applications' databases (space or comma separated) whose
+   * captured changes this service relays into the trails (docs/capture.md); none by default.
+   */
+  captureDatabaseUrls: Secret[];
 }
 
 export interface MetricsConfig {
@@ -157,7 +162,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       host: nonEmpty(env.TRAILPROOF_METRICS_HOST) ?? host,
       seriesLimit: integer(env, 'TRAILPROOF_METRICS_SERIES_LIMIT', 1000, 1, 1_000_000),
     },
+    captureDatabaseUrls: (nonEmpty(env.TRAILPROOF_CAPTURE_DATABASE_URL) ?? '')
+      .split(/[\s,]+/)
+      .filter((u) => u !== '')
+      .map((u) => new Secret(u)),
   };
+  if (config.captureDatabaseUrls.some((u) => !/^postgres(ql)?:\/\//.test(u.reveal()))) {
+    throw invalid('TRAILPROOF_CAPTURE_DATABASE_URL must be postgres:// or postgresql:// URLs, separated by spaces or commas');
+  }
   if (config.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
     throw invalid('DATABASE_URL must be a postgres:// or postgresql:// URL');
   }

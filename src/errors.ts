@@ -67,6 +67,12 @@ export const ERROR_STATUS = {
   ARCHIVE_CONFLICT: 409,
   /** An archive segment failed verification: modified, truncated or not covered by a trusted checkpoint. */
   ARCHIVE_SEGMENT_INVALID: 422,
+  /** Database capture (docs/capture.md): a table, column or option given to `capture install` does not fit the database. */
+  CAPTURE_SETUP_INVALID: 400,
+  /** A reversal plan's rows changed since it was made (docs/capture.md#reversal): make a new plan. */
+  REVERSAL_STALE: 409,
+  /** A reversal plan has steps in conflict with later changes: apply it with --skip-conflicts, or make a narrower plan. */
+  REVERSAL_HAS_CONFLICTS: 409,
   /** Anything unexpected; details are logged, not returned. */
   INTERNAL: 500,
 } as const;

@@ -96,6 +96,7 @@ async function run(
   selfAuditor.start();
   services.streamWorker.start();
   services.lifecycle.start();
+  services.captureRelays.start();
 
   let metricsListener: MetricsListener | undefined;
   let closing: Promise<void> | undefined;
@@ -111,6 +112,8 @@ async function run(
       // In-flight deliveries finish (within their timeout) and leases are released before the pool closes.
       await services.streamWorker.stop();
       await services.lifecycle.stop();
+      // The relays' last batches commit (or roll back) before the committer closes.
+      await services.captureRelays.stop();
       // Records of the last reads join their ledgers before the committer closes.
       await services.readRecords.stop();
       await services.committer.close();

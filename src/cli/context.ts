@@ -19,8 +19,7 @@ export function configFrom(command: Command): Config {
  * with a server running on it (which it never stops), or started for the command and stopped after,
  * also when the command is interrupted (SIGINT, SIGTERM).
  */
-export async function withDatabase<T>(command: Command, fn: (sql: Sql, config: Config) => Promise<T>): Promise<T> {
-  const config = configFrom(command);
+export async function withDatabase<T>(command: Command, fn: (sql: Sql, config: Config) => Promise<T>, config = configFrom(command)): Promise<T> {
   const db = await openCliDatabase(command, { ...config, dbPoolSize: Math.min(config.dbPoolSize, 8) });
   // Work in flight is rolled back with its transaction; the exit code is 128 + the signal's number, as shells do.
   let interruptedBy: NodeJS.Signals | undefined;

@@ -23,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<Command[]>> = {
     return [ledgerCommand().addCommand(ledgerAuditCommand())];
   },
   verify: async () => [(await import('./verify.ts')).verifyCommand()],
+  capture: async () => [(await import('./capture.ts')).captureCommand()],
   'verify-proof': async () => [(await import('./verify.ts')).verifyProofCommand()],
 };
 

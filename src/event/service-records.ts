@@ -30,6 +30,8 @@ export const SERVICE_NAMESPACES: readonly string[] = Object.freeze([
   'legal_hold',
   'erasure',
   'reversal',
+  // Row changes captured in applications' databases and relayed by the service (src/capture/).
+  'db',
   // Anything else the service comes to record about itself.
   'trailproof',
 ]);
@@ -41,8 +43,11 @@ export const SERVICE_NAMESPACES: readonly string[] = Object.freeze([
  */
 export const SERVICE_ACTION_PATTERNS: readonly string[] = Object.freeze(SERVICE_NAMESPACES.map((ns) => `${ns.replace(/[\\%_]/g, '\\$&')}.%`));
 
-/** Client id prefixes the service records under (read-records.ts moves reads as `read-record:<n>`). */
-export const SERVICE_ID_PREFIXES: readonly string[] = Object.freeze(['read-record:']);
+/**
+ * Client id prefixes the service records under: read-records.ts moves reads as `read-record:<n>`, the
+ * capture relay moves row changes as `capture:<installation>:<outbox id>` (src/capture/change-event.ts).
+ */
+export const SERVICE_ID_PREFIXES: readonly string[] = Object.freeze(['read-record:', 'capture:']);
 
 /** The operator trail: tenant and key changes made with keys bound to no tenant. */
 export const SYSTEM_TENANT = '_system';

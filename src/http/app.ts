@@ -24,6 +24,7 @@ import { viewerRoutes } from '../auth/viewer-routes.ts';
 import { streamRoutes } from '../stream/routes.ts';
 import { lifecycleRoutes } from '../lifecycle/routes.ts';
 import { redactionRoutes } from '../redaction/routes.ts';
+import { reversalRoutes } from '../capture/reversal-routes.ts';
 import type { Services } from './services.ts';
 
 export interface AppOptions {
@@ -71,6 +72,7 @@ export async function buildApp(services: Services, logger: Logger | false = fals
   await app.register(streamRoutes(services));
   await app.register(lifecycleRoutes(services));
   await app.register(redactionRoutes(services));
+  await app.register(reversalRoutes(services));
   await app.register(webRoutes());
   return app;
 }

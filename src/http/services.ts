@@ -25,6 +25,7 @@ import { StreamWorker } from '../stream/worker.ts';
 import { Lifecycle } from '../lifecycle/lifecycle-run.ts';
 import { RedactionService } from '../redaction/redaction-service.ts';
 import { TenantKeys } from '../tenant/tenant-keys.ts';
+import { CaptureRelays } from '../capture/relays.ts';
 
 export interface Services {
   sql: Sql;
@@ -62,6 +63,8 @@ export interface Services {
   tenantKeys: TenantKeys;
   /** Redaction at the door (docs/redaction.md). */
   redaction: RedactionService;
+  /** Relays captured changes of TRAILPROOF_CAPTURE_DATABASE_URL (docs/capture.md); run only once started (by `serve`). */
+  captureRelays: CaptureRelays;
 }
 
 export function createServices(
@@ -107,5 +110,6 @@ export function createServices(
     lifecycle: new Lifecycle({ sql, audit, defaultDays: config.lifecycle.defaultRetentionDays, ...config.lifecycle, ...(logger ? { logger } : {}) }),
     tenantKeys,
     redaction: new RedactionService(sql, tenantKeys),
+    captureRelays: new CaptureRelays(config.captureDatabaseUrls, committer, { metrics, ...(logger ? { logger } : {}) }),
   };
 }

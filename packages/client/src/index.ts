@@ -12,3 +12,5 @@ export { auditTee, type AuditTeeOptions, DEFAULT_AUDIT_LEVEL, logRecordToEvent }
 export { DEFAULT_OUTBOX_TABLE, OutboxRelay, type OutboxStore, PostgresOutbox, type Query, type RelayOptions } from './outbox.ts';
 export { completeEvent } from './complete.ts';
 export { FileOutbox } from './file-outbox.ts';
+export { auditedTransaction, type PgPoolLike, type PgQueryable, setAuditContext } from './db/pg.ts';
+export { contextSetting, SET_CONTEXT_SQL } from './db/context-setting.ts';

@@ -1,0 +1,146 @@
+/**
+ * Database capture benchmark (issue 20, acceptance 4): the application's write throughput with
+ * capture installed, side by side with the same database without it, in one run; and the relay's
+ * throughput and lag under that load.
+ *   npx tsx bench/capture.ts [--seconds 10] [--clients 8] [--rounds 2]
+ * One embedded PostgreSQL in a scratch dir holds Trailproof's database and two application
+ * databases, `app_plain` and `app_captured` (same schema, 10,000 accounts in 10 tenants). Each
+ * client runs transactions of one UPDATE of a random account with `trailproof.context` set, as
+ * the SDK's adapters do; the phases alternate (plain, captured, plain, …) so drift hits both. In the
+ * captured phases the relay runs in this process and its backlog's age is sampled every 250 ms.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { installCapture, captureStatus } from '../src/capture/install.ts';
+import { CaptureRelay } from '../src/capture/relay.ts';
+import { GroupCommitter } from '../src/ingest/group-commit.ts';
+import { connect, type Sql } from '../src/store/db.ts';
+import { openEmbeddedPostgres } from '../src/store/embedded-postgres.ts';
+import { migrate } from '../src/store/migrate.ts';
+import { createTenant } from '../src/tenant/tenant-repository.ts';
+import { percentiles, round, writeResult } from './lib.ts';
+
+const arg = (name: string, fallback: number) => Number(process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback) || fallback;
+const seconds = arg('--seconds', 10);
+const clients = arg('--clients', 8);
+const rounds = arg('--rounds', 2);
+const ACCOUNTS = 10_000;
+const TENANTS = 10;
+
+const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tp-bench-capture-'));
+const pg = await openEmbeddedPostgres({ dataDir: dir, user: { role: 'cli', command: 'bench capture' } });
+const url = (db: string) => Object.assign(new URL(pg.url), { pathname: `/${db}` }).toString();
+const admin = connect(pg.url, { max: 1 });
+for (const db of ['trail', 'app_plain', 'app_captured']) await admin.unsafe(`create database ${db}`);
+await admin.end();
+
+const trail = connect(url('trail'), { max: 10 });
+await migrate(trail);
+for (let t = 0; t < TENANTS; t++) await createTenant(trail, { id: `org-${t}` });
+const committer = new GroupCommitter(trail);
+
+const apps: Record<'plain' | 'captured', Sql> = {
+  plain: connect(url('app_plain'), { max: clients }),
+  captured: connect(url('app_captured'), { max: clients + 2 }),
+};
+for (const sql of Object.values(apps)) {
+  await sql.unsafe(
+    `create table accounts (id int primary key, org_id text not null, name text not null, balance numeric not null, updated_at timestamptz not null default now())`,
+  );
+  await sql.unsafe(`insert into accounts select n, 'org-' || (n % ${TENANTS}), 'account ' || n, 0 from generate_series(1, ${ACCOUNTS}) n`);
+}
+await installCapture(apps.captured, { tables: ['accounts'], tenantColumn: 'org_id' });
+
+async function load(sql: Sql): Promise<number> {
+  let done = 0;
+  const until = Date.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      const context = JSON.stringify({ actor: { type: 'user', id: `user-${c}` }, context: { request_id: `bench-${c}` } });
+      while (Date.now() < until) {
+        const id = 1 + Math.floor(Math.random() * ACCOUNTS);
+        await sql.begin(async (tx) => {
+          await tx`select set_config('trailproof.context', ${context}, true)`;
+          await tx`update accounts set balance = balance + 1, updated_at = now() where id = ${id}`;
+        });
+        done++;
+      }
+    }),
+  );
+  return done / seconds;
+}
+
+const throughput: Record<'plain' | 'captured' | 'capturedRelaying', number[]> = { plain: [], captured: [], capturedRelaying: [] };
+const drainRates: number[] = [];
+const lags: number[] = [];
+let relayed = 0;
+let relayMs = 0;
+let drainMs = 0;
+for (let r = 0; r < rounds; r++) {
+  const plain = await load(apps.plain);
+  throughput.plain.push(plain);
+  process.stdout.write(`round ${r + 1}: without capture ${round(plain, 0)} tx/s\n`);
+  // The triggers' own cost: captured, with the relay not running (it drains the backlog after, timed).
+  const quiet = await load(apps.captured);
+  throughput.captured.push(quiet);
+  const backlog = (await captureStatus(apps.captured)).backlog;
+  const drainer = new CaptureRelay({ app: apps.captured, append: (items) => committer.append(items), source: 'bench' });
+  const drainStarted = Date.now();
+  await drainer.drain();
+  drainRates.push(backlog / ((Date.now() - drainStarted) / 1000));
+  process.stdout.write(
+    `round ${r + 1}: with capture, relay stopped ${round(quiet, 0)} tx/s; then relayed the ${backlog} changes at ${round(drainRates.at(-1)!, 0)}/s\n`,
+  );
+
+  const relay = new CaptureRelay({ app: apps.captured, append: (items) => committer.append(items), source: 'bench', pollMs: 50 });
+  const started = Date.now();
+  relay.start();
+  const sampler = setInterval(() => {
+    void captureStatus(apps.captured).then((s) => lags.push(s.oldestAt ? (Date.now() - Date.parse(s.oldestAt)) / 1000 : 0));
+  }, 250);
+  const captured = await load(apps.captured);
+  clearInterval(sampler);
+  throughput.capturedRelaying.push(captured);
+  const drainStart = Date.now();
+  for (;;) {
+    const s = await captureStatus(apps.captured);
+    if (s.backlog === 0) break;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  drainMs += Date.now() - drainStart;
+  await relay.stop();
+  relayMs += Date.now() - started;
+  relayed += Math.round(captured * seconds);
+  process.stdout.write(
+    `round ${r + 1}: with capture and the relay running ${round(captured, 0)} tx/s (drained ${Date.now() - drainStart} ms after the load)\n`,
+  );
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const [plain, captured, relaying] = [mean(throughput.plain), mean(throughput.captured), mean(throughput.capturedRelaying)];
+const result = {
+  seconds,
+  clients,
+  rounds,
+  plainTxPerSecond: round(plain, 0),
+  capturedTxPerSecond: round(captured, 0),
+  slowdown: round(plain / captured, 3),
+  capturedRelayingTxPerSecond: round(relaying, 0),
+  slowdownWithRelayOnSameMachine: round(plain / relaying, 3),
+  relayBacklogChangesPerSecond: round(mean(drainRates), 0),
+  relayChangesPerSecond: round(relayed / (relayMs / 1000), 0),
+  lagSeconds: percentiles(lags),
+  drainMsAfterLoad: round(drainMs / rounds, 0),
+};
+process.stdout.write(
+  `\nwithout capture: ${result.plainTxPerSecond} tx/s; with capture: ${result.capturedTxPerSecond} tx/s (${result.slowdown}× slower); ` +
+    `with capture and the relay on the same machine: ${result.capturedRelayingTxPerSecond} tx/s (${result.slowdownWithRelayOnSameMachine}×)\n` +
+    `relay on a backlog: ${result.relayBacklogChangesPerSecond} changes/s\n` +
+    `relay: ${result.relayChangesPerSecond} changes/s while the app wrote; backlog age p50 ${result.lagSeconds.p50} s, p95 ${result.lagSeconds.p95} s, max ${result.lagSeconds.max} s; drained ${result.drainMsAfterLoad} ms after the load\n`,
+);
+await writeResult('capture', result);
+await committer.close();
+await Promise.all([trail.end(), apps.plain.end(), apps.captured.end()]);
+await pg.release();
+await fs.rm(dir, { recursive: true, force: true });
