@@ -95,6 +95,7 @@ async function run(
   const selfAuditor = new SelfAuditor(db.sql, ledgerKeys, { ...config.selfAudit, logger });
   selfAuditor.start();
   services.streamWorker.start();
+  services.rollups.start();
 
   let metricsListener: MetricsListener | undefined;
   let closing: Promise<void> | undefined;
@@ -109,6 +110,7 @@ async function run(
       await services.revocations.stop();
       // In-flight deliveries finish (within their timeout) and leases are released before the pool closes.
       await services.streamWorker.stop();
+      await services.rollups.stop();
       // Records of the last reads join their ledgers before the committer closes.
       await services.readRecords.stop();
       await services.committer.close();

@@ -22,6 +22,7 @@ import { bodyIdleTimeout, MAX_REQUEST_BODY_BYTES, REQUEST_TIMEOUT_MS, refuseUnro
 import { webRoutes } from './web-routes.ts';
 import { viewerRoutes } from '../auth/viewer-routes.ts';
 import { streamRoutes } from '../stream/routes.ts';
+import { statsRoutes } from '../stats/routes.ts';
 import type { Services } from './services.ts';
 
 export interface AppOptions {
@@ -67,6 +68,7 @@ export async function buildApp(services: Services, logger: Logger | false = fals
   await app.register(ledgerRoutes(services));
   await app.register(viewerRoutes(services));
   await app.register(streamRoutes(services));
+  await app.register(statsRoutes(services));
   await app.register(webRoutes());
   return app;
 }

@@ -22,6 +22,8 @@ import type { Logger } from 'pino';
 import { SecretBox } from '../stream/secret-box.ts';
 import { StreamService } from '../stream/stream-service.ts';
 import { StreamWorker } from '../stream/worker.ts';
+import { CommittedFollower } from '../query/committed-follower.ts';
+import { rollupHandler } from '../stats/rollups.ts';
 
 export interface Services {
   sql: Sql;
@@ -46,6 +48,8 @@ export interface Services {
   streams: StreamService;
   /** Delivers the streams; runs only once started (by `serve`). */
   streamWorker: StreamWorker;
+  /** Keeps the rollups of `GET /v1/stats` as events commit; runs only once started (by `serve`). */
+  rollups: CommittedFollower;
   /**
    * A tenant's stored tree, for proofs; hashes above the leaves are cached for the service's
    * lifetime. `known`: stored hashes already read (databaseHashReader).
@@ -92,6 +96,7 @@ export function createServices(
     viewerTokens: new ViewerTokens(config),
     streams: new StreamService({ sql, audit, secrets, onActivated: () => streamWorker.poke() }),
     streamWorker,
+    rollups: new CommittedFollower({ sql, handler: rollupHandler, committer, ...(logger ? { logger } : {}) }),
     hashReader,
     metrics,
   };

@@ -200,6 +200,7 @@ export function toStoredEvent(row: EventRow): StoredEvent {
   return event;
 }
 
-function escapeLike(value: string): string {
+/** Escapes LIKE's wildcards (and its escape character) in a literal. */
+export function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
