@@ -61,6 +61,12 @@ export const ERROR_STATUS = {
   STREAM_SECRET_UNREADABLE: 500,
   /** A stream destination refused a delivery, timed out or could not be reached (recorded as its last error). */
   STREAM_DELIVERY_FAILED: 502,
+  /** A saved search with this name already exists in the tenant. */
+  SAVED_SEARCH_EXISTS: 409,
+  /** The saved search is the filter of a stream or an alert rule, so it cannot be deleted. */
+  SAVED_SEARCH_IN_USE: 409,
+  /** An alert rule with this name already exists in the tenant. */
+  ALERT_RULE_EXISTS: 409,
   /** Anything unexpected; details are logged, not returned. */
   INTERNAL: 500,
 } as const;

@@ -30,6 +30,10 @@ export const SERVICE_NAMESPACES: readonly string[] = Object.freeze([
   'legal_hold',
   'erasure',
   'reversal',
+  // Saved searches, alert rules and their firings (src/query/saved-searches.ts, src/alert/).
+  'saved_search',
+  'alert_rule',
+  'alert',
   // Anything else the service comes to record about itself.
   'trailproof',
 ]);
@@ -42,7 +46,7 @@ export const SERVICE_NAMESPACES: readonly string[] = Object.freeze([
 export const SERVICE_ACTION_PATTERNS: readonly string[] = Object.freeze(SERVICE_NAMESPACES.map((ns) => `${ns.replace(/[\\%_]/g, '\\$&')}.%`));
 
 /** Client id prefixes the service records under (read-records.ts moves reads as `read-record:<n>`). */
-export const SERVICE_ID_PREFIXES: readonly string[] = Object.freeze(['read-record:']);
+export const SERVICE_ID_PREFIXES: readonly string[] = Object.freeze(['read-record:', 'alert-firing:']);
 
 /** The operator trail: tenant and key changes made with keys bound to no tenant. */
 export const SYSTEM_TENANT = '_system';

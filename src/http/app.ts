@@ -23,6 +23,7 @@ import { webRoutes } from './web-routes.ts';
 import { viewerRoutes } from '../auth/viewer-routes.ts';
 import { streamRoutes } from '../stream/routes.ts';
 import { statsRoutes } from '../stats/routes.ts';
+import { savedSearchRoutes } from '../query/saved-search-routes.ts';
 import type { Services } from './services.ts';
 
 export interface AppOptions {
@@ -69,6 +70,7 @@ export async function buildApp(services: Services, logger: Logger | false = fals
   await app.register(viewerRoutes(services));
   await app.register(streamRoutes(services));
   await app.register(statsRoutes(services));
+  await app.register(savedSearchRoutes(services));
   await app.register(webRoutes());
   return app;
 }

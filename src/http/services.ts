@@ -24,6 +24,7 @@ import { StreamService } from '../stream/stream-service.ts';
 import { StreamWorker } from '../stream/worker.ts';
 import { CommittedFollower } from '../query/committed-follower.ts';
 import { rollupHandler } from '../stats/rollups.ts';
+import { SavedSearches } from '../query/saved-searches.ts';
 
 export interface Services {
   sql: Sql;
@@ -50,6 +51,8 @@ export interface Services {
   streamWorker: StreamWorker;
   /** Keeps the rollups of `GET /v1/stats` as events commit; runs only once started (by `serve`). */
   rollups: CommittedFollower;
+  /** Named filters shared within a tenant (docs/api.md#saved-searches). */
+  savedSearches: SavedSearches;
   /**
    * A tenant's stored tree, for proofs; hashes above the leaves are cached for the service's
    * lifetime. `known`: stored hashes already read (databaseHashReader).
@@ -97,6 +100,7 @@ export function createServices(
     streams: new StreamService({ sql, audit, secrets, onActivated: () => streamWorker.poke() }),
     streamWorker,
     rollups: new CommittedFollower({ sql, handler: rollupHandler, committer, ...(logger ? { logger } : {}) }),
+    savedSearches: new SavedSearches({ sql, audit }),
     hashReader,
     metrics,
   };

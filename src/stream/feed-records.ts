@@ -11,6 +11,7 @@
  * The records are byte for byte what the format's own `record` writes (a test holds them equal).
  */
 import type { AssembledRecords } from '../export/assembled-pages.ts';
+import type { Fragment } from '../query/event-repository.ts';
 import type { Sql } from '../store/db.ts';
 import { filterCondition } from './stream-filter.ts';
 import type { StreamFilter } from './stream-store.ts';
@@ -31,13 +32,15 @@ export async function readFeedRecords(
   limit: number,
   assembled: AssembledRecords,
   filter: StreamFilter,
+  /** More SQL over `e` an event must match (a saved search's filter). */
+  where?: Fragment,
 ): Promise<FeedRecords> {
   // Aggregating an ordered subquery keeps its order; string_agg and count skip the NULL records of
   // purged or unselected events, max(seq) still counts their leaves.
   const [row] = await sql`
     select string_agg(r, '') as records, count(r)::int4 as events, max(leaf_seq)::int8 as last
     from (
-      select l.seq as leaf_seq, case when e.body is not null and ${filterCondition(sql, filter)} then ${assembled.record(sql, tenant)} end as r
+      select l.seq as leaf_seq, case when e.body is not null and ${filterCondition(sql, filter)} and ${where ?? sql`true`} then ${assembled.record(sql, tenant)} end as r
       from ledger_leaves l
       left join events e on e.tenant_id = l.tenant_id and e.occurred_at = l.occurred_at and e.seq = l.seq
       ${assembled.lateral?.(sql) ?? sql``}
