@@ -73,6 +73,12 @@ export const ERROR_STATUS = {
   REVERSAL_STALE: 409,
   /** A reversal plan has steps in conflict with later changes: apply it with --skip-conflicts, or make a narrower plan. */
   REVERSAL_HAS_CONFLICTS: 409,
+  /** A saved search with this name already exists in the tenant. */
+  SAVED_SEARCH_EXISTS: 409,
+  /** The saved search is the filter of a stream or an alert rule, so it cannot be deleted. */
+  SAVED_SEARCH_IN_USE: 409,
+  /** An alert rule with this name already exists in the tenant. */
+  ALERT_RULE_EXISTS: 409,
   /** Anything unexpected; details are logged, not returned. */
   INTERNAL: 500,
 } as const;

@@ -97,6 +97,7 @@ async function run(
   services.streamWorker.start();
   services.lifecycle.start();
   services.captureRelays.start();
+  services.rollups.start();
 
   let metricsListener: MetricsListener | undefined;
   let closing: Promise<void> | undefined;
@@ -114,6 +115,7 @@ async function run(
       await services.lifecycle.stop();
       // The relays' last batches commit (or roll back) before the committer closes.
       await services.captureRelays.stop();
+      await services.rollups.stop();
       // Records of the last reads join their ledgers before the committer closes.
       await services.readRecords.stop();
       await services.committer.close();

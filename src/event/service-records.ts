@@ -32,6 +32,10 @@ export const SERVICE_NAMESPACES: readonly string[] = Object.freeze([
   'reversal',
   // Row changes captured in applications' databases and relayed by the service (src/capture/).
   'db',
+  // Saved searches, alert rules and their firings (src/query/saved-searches.ts, src/alert/).
+  'saved_search',
+  'alert_rule',
+  'alert',
   // Anything else the service comes to record about itself.
   'trailproof',
 ]);
@@ -45,9 +49,10 @@ export const SERVICE_ACTION_PATTERNS: readonly string[] = Object.freeze(SERVICE_
 
 /**
  * Client id prefixes the service records under: read-records.ts moves reads as `read-record:<n>`, the
- * capture relay moves row changes as `capture:<installation>:<outbox id>` (src/capture/change-event.ts).
+ * capture relay moves row changes as `capture:<installation>:<outbox id>` (src/capture/change-event.ts),
+ * alert rules record firings as `alert-firing:…` (src/alert/).
  */
-export const SERVICE_ID_PREFIXES: readonly string[] = Object.freeze(['read-record:', 'capture:']);
+export const SERVICE_ID_PREFIXES: readonly string[] = Object.freeze(['read-record:', 'capture:', 'alert-firing:']);
 
 /** The operator trail: tenant and key changes made with keys bound to no tenant. */
 export const SYSTEM_TENANT = '_system';

@@ -25,6 +25,8 @@ import { streamRoutes } from '../stream/routes.ts';
 import { lifecycleRoutes } from '../lifecycle/routes.ts';
 import { redactionRoutes } from '../redaction/routes.ts';
 import { reversalRoutes } from '../capture/reversal-routes.ts';
+import { statsRoutes } from '../stats/routes.ts';
+import { savedSearchRoutes } from '../query/saved-search-routes.ts';
 import type { Services } from './services.ts';
 
 export interface AppOptions {
@@ -73,6 +75,8 @@ export async function buildApp(services: Services, logger: Logger | false = fals
   await app.register(lifecycleRoutes(services));
   await app.register(redactionRoutes(services));
   await app.register(reversalRoutes(services));
+  await app.register(statsRoutes(services));
+  await app.register(savedSearchRoutes(services));
   await app.register(webRoutes());
   return app;
 }

@@ -26,6 +26,9 @@ import { Lifecycle } from '../lifecycle/lifecycle-run.ts';
 import { RedactionService } from '../redaction/redaction-service.ts';
 import { TenantKeys } from '../tenant/tenant-keys.ts';
 import { CaptureRelays } from '../capture/relays.ts';
+import { CommittedFollower } from '../query/committed-follower.ts';
+import { rollupHandler } from '../stats/rollups.ts';
+import { SavedSearches } from '../query/saved-searches.ts';
 
 export interface Services {
   sql: Sql;
@@ -50,6 +53,10 @@ export interface Services {
   streams: StreamService;
   /** Delivers the streams; runs only once started (by `serve`). */
   streamWorker: StreamWorker;
+  /** Keeps the rollups of `GET /v1/stats` as events commit; runs only once started (by `serve`). */
+  rollups: CommittedFollower;
+  /** Named filters shared within a tenant (docs/api.md#saved-searches). */
+  savedSearches: SavedSearches;
   /**
    * A tenant's stored tree, for proofs; hashes above the leaves are cached for the service's
    * lifetime. `known`: stored hashes already read (databaseHashReader).
@@ -105,6 +112,8 @@ export function createServices(
     viewerTokens: new ViewerTokens(config),
     streams: new StreamService({ sql, audit, secrets, onActivated: () => streamWorker.poke() }),
     streamWorker,
+    rollups: new CommittedFollower({ sql, handler: rollupHandler, committer, ...(logger ? { logger } : {}) }),
+    savedSearches: new SavedSearches({ sql, audit }),
     hashReader,
     metrics,
     lifecycle: new Lifecycle({ sql, audit, defaultDays: config.lifecycle.defaultRetentionDays, ...config.lifecycle, ...(logger ? { logger } : {}) }),

@@ -225,7 +225,8 @@ function likePattern(p: ActionPattern): string {
   return p.match === 'exact' ? value : p.match === 'prefix' ? `${value}.%` : `%.${value}`;
 }
 
-function escapeLike(value: string): string {
+/** Escapes LIKE's wildcards (and its escape character) in a literal. */
+export function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 

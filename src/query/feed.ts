@@ -7,7 +7,7 @@
 import { TrailproofError } from '../errors.ts';
 import type { StoredEvent } from '../event/types.ts';
 import type { Sql } from '../store/db.ts';
-import { toStoredEvent, type EventRow } from './event-repository.ts';
+import { toStoredEvent, type EventRow, type Fragment } from './event-repository.ts';
 
 export interface FeedPage {
   data: StoredEvent[];
@@ -17,12 +17,15 @@ export interface FeedPage {
   next_cursor: string;
 }
 
-/** Events with index ≥ `from`, in index order. Purged payloads (retention) are skipped. */
-export async function readFeed(sql: Sql, tenant: string, from: number, limit: number): Promise<{ events: StoredEvent[]; next: number }> {
+/**
+ * Events with index ≥ `from`, in index order. Purged payloads (retention) are skipped, and so are
+ * events `where` (SQL over `e`) does not select; `next` passes them all.
+ */
+export async function readFeed(sql: Sql, tenant: string, from: number, limit: number, where?: Fragment): Promise<{ events: StoredEvent[]; next: number }> {
   const rows = await sql<(EventRow & { leaf_seq: number })[]>`
     select l.seq as leaf_seq, e.tenant_id, e.seq, e.uid, e.occurred_at, e.received_at, e.body
     from ledger_leaves l
-    left join events e on e.tenant_id = l.tenant_id and e.occurred_at = l.occurred_at and e.seq = l.seq
+    left join events e on e.tenant_id = l.tenant_id and e.occurred_at = l.occurred_at and e.seq = l.seq and ${where ?? sql`true`}
     where l.tenant_id = ${tenant} and l.seq >= ${from}
     order by l.seq
     limit ${limit}`;

@@ -17,6 +17,7 @@ const Filter = Type.Object(
       Type.Array(Type.String(), { maxItems: 100, description: 'Action names (`user.login`) or prefixes (`document.*`); absent: every action' }),
     ),
     outcome: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('failure')])),
+    saved_search: Type.Optional(Type.String({ description: 'The id of a saved search of the tenant: an event must match its filter too' })),
   },
   { additionalProperties: false },
 );

@@ -10,6 +10,7 @@ import { TrailproofError, type ErrorDetail } from '../errors.ts';
 import { parseRfc3339 } from '../event/timestamp.ts';
 import { EVENT_FORMATS } from '../export/formats.ts';
 import type { Sql } from '../store/db.ts';
+import { savedSearchExists } from '../query/saved-searches.ts';
 import { DESTINATION_KINDS } from './destinations.ts';
 import type { SecretBox } from './secret-box.ts';
 import {
@@ -99,7 +100,7 @@ export class StreamService {
     const config = kind.parseConfig(input.config ?? {});
     if (kind.secret?.required && !input.secret) throw invalid('/secret', 'required', `a ${input.kind} destination needs a secret: ${kind.secret.description}`);
     if (!kind.secret && input.secret !== undefined) throw invalid('/secret', 'unknown_field', `a ${input.kind} destination takes no secret`);
-    const filter = checkFilter(input.filter ?? {});
+    const filter = await this.checkSavedSearch(tenant, checkFilter(input.filter ?? {}));
     const cursor =
       input.since === undefined ? await headSize(this.deps.sql, tenant) : await firstIndexSince(this.deps.sql, tenant, checkTime(input.since, '/since'));
     const id = `st_${randomBytes(9).toString('base64url')}`;
@@ -145,7 +146,7 @@ export class StreamService {
     const changes: StreamChanges = {};
     if (input.name !== undefined) changes.name = checkName(input.name);
     if (input.format !== undefined) changes.format = checkFormat(kind.formats, input.format);
-    if (input.filter !== undefined) changes.filter = checkFilter(input.filter);
+    if (input.filter !== undefined) changes.filter = await this.checkSavedSearch(row.tenant_id, checkFilter(input.filter));
     if (input.config !== undefined) changes.config = kind.parseConfig(input.config) as Record<string, unknown>;
     if (input.secret !== undefined) {
       if (!kind.secret) throw invalid('/secret', 'unknown_field', `a ${row.kind} destination takes no secret`);
@@ -203,6 +204,13 @@ export class StreamService {
       last_error_at: iso(row.last_error_at),
       attempts: row.attempts,
     };
+  }
+
+  /** A filter naming a saved search names one of the stream's own tenant. */
+  private async checkSavedSearch(tenant: string, filter: StreamFilter): Promise<StreamFilter> {
+    if (filter.saved_search !== undefined && !(await savedSearchExists(this.deps.sql, tenant, filter.saved_search)))
+      throw invalid('/filter/saved_search', 'not_found', `tenant "${tenant}" has no saved search "${filter.saved_search}"`);
+    return filter;
   }
 
   private async apply(row: StreamRow, changes: StreamChanges): Promise<StreamRow> {
@@ -283,8 +291,12 @@ function checkFilter(filter: StreamFilter): StreamFilter {
     if (filter.outcome !== 'success' && filter.outcome !== 'failure') throw invalid('/filter/outcome', 'enum', 'filter.outcome: success or failure');
     out.outcome = filter.outcome;
   }
-  const unknown = Object.keys(filter).find((k) => k !== 'actions' && k !== 'outcome');
-  if (unknown) throw invalid(`/filter/${unknown}`, 'unknown_field', 'filter takes actions and outcome');
+  if (filter.saved_search !== undefined) {
+    if (typeof filter.saved_search !== 'string') throw invalid('/filter/saved_search', 'invalid_type', 'filter.saved_search: the id of a saved search');
+    out.saved_search = filter.saved_search;
+  }
+  const unknown = Object.keys(filter).find((k) => k !== 'actions' && k !== 'outcome' && k !== 'saved_search');
+  if (unknown) throw invalid(`/filter/${unknown}`, 'unknown_field', 'filter takes actions, outcome and saved_search');
   return out;
 }
 

@@ -10,6 +10,8 @@ export interface StreamFilter {
   /** Exact action names (`user.login`) or prefixes (`document.*`); an event must match one. */
   actions?: string[];
   outcome?: 'success' | 'failure';
+  /** A saved search of the tenant (src/query/saved-searches.ts) whose filter an event must also match. */
+  saved_search?: string;
 }
 
 export interface StreamRow {

@@ -29,6 +29,7 @@ import type { StreamsConfig } from '../config.ts';
 import { EVENT_FORMATS } from '../export/formats.ts';
 import type { GroupCommitter } from '../ingest/group-commit.ts';
 import { readFeed } from '../query/feed.ts';
+import { loadSavedFilter, savedSearchCondition } from '../query/saved-searches.ts';
 import type { Sql } from '../store/db.ts';
 import type { DeliveryBatch, Destination, RecordBatch } from './destination.ts';
 import { DESTINATION_KINDS } from './destinations.ts';
@@ -368,9 +369,13 @@ class DestinationLoop {
 /** How a destination's pages are read: the stored events, filtered and written by the format's `record`. */
 function feedReader(sql: Sql, row: StreamRow, batchSize: number): (from: number) => Promise<FeedBatch> {
   const format = EVENT_FORMATS.get(row.format)!;
+  // A saved search is read at every page, so a change to it applies from the next page on.
+  const saved = row.filter.saved_search;
+  // (A fragment is a thenable query: it travels wrapped, never awaited.)
+  const where = async () => (saved === undefined ? {} : { sql: savedSearchCondition(sql, await loadSavedFilter(sql, row.tenant_id, saved)) });
   const selected = matcher(row.filter);
   return async (from) => {
-    const page = await readFeed(sql, row.tenant_id, from, batchSize);
+    const page = await readFeed(sql, row.tenant_id, from, batchSize, (await where()).sql);
     const events = page.events.filter(selected);
     return { next: page.next, batch: events.length > 0 ? { records: events.map((e) => format.record(e)), events } : undefined };
   };
