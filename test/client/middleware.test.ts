@@ -52,7 +52,7 @@ describe('middleware', () => {
     expect(body).toMatchObject({
       actor: { type: 'user', id: 'alice' },
       targets: [{ type: 'doc', id: 'd1' }],
-      context: { ip: '127.0.0.1', user_agent: 'ua/1', request_id: 'r-1', session_id: 's-1' },
+      context: { ip: '127.0.0.1', user_agent: 'ua/1', request_id: 'r-1', session_id: expect.stringMatching(/^hmac:/) },
     });
     await app.close();
   });
