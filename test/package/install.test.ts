@@ -53,7 +53,7 @@ afterAll(async () => {
 });
 
 describe('the npm package', () => {
-  it('holds the compiled code, its SQL, the built console and the docs; no sources, tests or native code', () => {
+  it('holds the compiled code, its SQL, the built console, the docs and patched postgres.js; no sources, tests or native code', () => {
     const migrations = fs.readdirSync(path.join(ROOT, 'src/store/migrations')).map((name) => `dist/store/migrations/${name}`);
     expect(packed).toEqual(
       expect.arrayContaining([
@@ -68,9 +68,11 @@ describe('the npm package', () => {
         'web/dist/index.html',
         'web/dist/embed.js',
         'docs/api.md',
+        'node_modules/postgres/src/connection.js',
       ]),
     );
-    expect(packed.filter((file) => file.endsWith('.ts') || /\.(c|h|gyp|node)$/.test(file) || /^(src|test|bench|web\/src)\//.test(file))).toEqual([]);
+    const own = packed.filter((file) => !file.startsWith('node_modules/'));
+    expect(own.filter((file) => file.endsWith('.ts') || /\.(c|h|gyp|node)$/.test(file) || /^(src|test|bench|web\/src)\//.test(file))).toEqual([]);
   });
 
   it('installs into an empty directory, where `npx trailproof serve` serves, ingests and stops cleanly', async () => {
@@ -81,6 +83,13 @@ describe('the npm package', () => {
     for (const tool of BUILD_TOOLS) {
       expect(Object.keys(manifest.dependencies)).not.toContain(tool);
       expect(fs.existsSync(path.join(app, 'node_modules', tool)), `node_modules/${tool}`).toBe(false);
+    }
+
+    // postgres.js ships inside the package with patches/postgres+3.4.9.patch applied, so no install
+    // script has to patch it on the user's machine.
+    const postgresJs = path.join(app, 'node_modules/trailproof/node_modules/postgres');
+    for (const variant of ['src', 'cjs/src']) {
+      expect(fs.readFileSync(path.join(postgresJs, variant, 'connection.js'), 'utf8')).toContain('porsager/postgres#1208');
     }
 
     const port = await freePort();

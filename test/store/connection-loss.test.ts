@@ -3,7 +3,7 @@
  * restart). The transaction fails with a catchable error, the process lives on, and the pool serves
  * the next query: unpatched postgres.js 3.4.9 threw from a timer here (porsager/postgres#1208),
  * which vitest reports as an unhandled error and a service would not survive; see
- * scripts/patch-postgres.mjs, which `npm install` runs. And refusedByDatabase (src/store/db.ts),
+ * patches/postgres+3.4.9.patch, which `npm ci` applies and the npm package ships applied. And refusedByDatabase (src/store/db.ts),
  * which decides whether an append may be done again: only after the database refused a statement
  * (its transaction certainly not committed), never after such a loss (a COMMIT may have gone
  * through unanswered).
