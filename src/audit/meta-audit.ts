@@ -1,5 +1,5 @@
 /**
- * Meta-audit (DESIGN.md "Access"): reads, exports, key and tenant changes are themselves audit events,
+ * Meta-audit (docs/architecture.md, `audit/`): reads, exports, key and tenant changes are themselves audit events,
  * appended to the tenant concerned through the same ledger as every other event. They are built
  * here, never by an HTTP client (their namespaces are reserved, src/event/service-records.ts), are
  * marked `source: "trailproof"`, and recording one never triggers another (no recursion).

@@ -1,6 +1,6 @@
 /**
  * Records of reads of one event (`audit_log.viewed` for GET /v1/events/{uid} and its proof), on
- * their way into the tenant's ledger (DESIGN.md "Access"; docs/api.md#reads-are-audited).
+ * their way into the tenant's ledger (docs/api.md#reads-are-audited).
  *
  * A read is answered only once its record committed. Appending to a ledger is the costly part of
  * that: the tenant's head lock (which its ingest holds too), the tree, four tables and their

@@ -1,6 +1,6 @@
 /**
  * Reading one event by uid, with its record (`audit_log.viewed`) committed before the answer
- * (DESIGN.md "Access"). GET /v1/events/{uid} and its proof read this way.
+ * (docs/api.md#reads-are-audited). GET /v1/events/{uid} and its proof read this way.
  *
  * The record does not wait for the read. With a principal bound to a tenant (most keys, every
  * viewer token) it is committed while the lookup runs, on a condition its insert checks: the

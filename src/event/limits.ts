@@ -33,8 +33,8 @@ export const EVENT_LIMITS = Object.freeze({
   changeFieldMaxLength: 256,
   /**
    * `changes[].before` / `after`: maximum nesting depth of arrays and objects (a scalar is depth 0,
-   * `{}` is depth 1). Not in the v1 table of DESIGN.md: it bounds the validator's recursion on
-   * attacker-controlled input while leaving room for nested JSON columns.
+   * `{}` is depth 1). It bounds the validator's recursion on attacker-controlled input while leaving
+   * room for nested JSON columns.
    */
   changeValueMaxDepth: 16,
   /** `reason`: maximum length. */

@@ -1,6 +1,6 @@
 /**
- * Appends a batch of validated events to their tenants' ledgers in ONE transaction (DESIGN.md,
- * "Sequencing"): lock each tenant's head row, resolve idempotency keys, assign contiguous indices,
+ * Appends a batch of validated events to their tenants' ledgers in ONE transaction (docs/architecture.md,
+ * "The flow"): lock each tenant's head row, resolve idempotency keys, assign contiguous indices,
  * compute leaf hashes, insert events, targets, leaves and tile-level nodes, and move the heads.
  * Nothing is acknowledged before this transaction commits.
  *

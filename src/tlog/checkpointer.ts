@@ -2,7 +2,7 @@
  * Issues the signed checkpoints of every tenant's tree (c2sp.org/tlog-checkpoint as a signed note)
  * into ledger_checkpoints, where they are kept forever:
  *
- * - while a tree grows, at most one checkpoint per second per tenant (DESIGN.md "Checkpoints");
+ * - while a tree grows, at most one checkpoint per second per tenant (docs/ledger.md);
  * - for an unchanged tree, again every `reissueMs` (default 5 minutes), so monitors see the log is
  *   alive. A checkpoint carries no timestamp, and Ed25519 is deterministic, so a re-issued note is
  *   byte-identical to the last one: the new row's `issued_at` is the liveness signal (and witnesses

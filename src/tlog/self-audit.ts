@@ -1,5 +1,5 @@
 /**
- * The ledger's self-audit (DESIGN.md "Verification": the server re-verifies itself). Per tenant, it
+ * The ledger's self-audit: the server re-verifies itself (docs/bundle.md). Per tenant, it
  * streams the tenant's bundle from the database through the same engine as `trailproof verify`
  * (every commitment, leaf, root and checkpoint signature against the published verifier keys), and
  * also checks what the bundle does not carry: the stored leaf hashes and tile hashes (ledger_nodes,

@@ -1,5 +1,5 @@
 /**
- * Issue 3, acceptance 4 (DESIGN.md "Scale-out"): three real server processes on one database, all
+ * Three real server processes on one database (docs/architecture.md), all
  * writing to one tenant at once, produce one linear, verifiable tree: indices 0..n-1 without gap or
  * duplicate, every acknowledged event in it at the index it was acknowledged with, the stored root
  * equal to the root recomputed from the events and salts, and every checkpoint any process signed a

@@ -1,5 +1,5 @@
 /**
- * The embedded default (DESIGN.md principle 4, src/store/embedded-postgres.ts): `serve` with no
+ * The embedded default (src/store/embedded-postgres.ts): `serve` with no
  * DATABASE_URL runs its own PostgreSQL under `--data-dir`, detached, so that
  *  - a SIGKILLed Trailproof leaves PostgreSQL running and the next start adopts it, data intact;
  *  - SIGTERM stops PostgreSQL too, and a cold start finds the data;

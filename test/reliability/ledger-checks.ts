@@ -1,6 +1,6 @@
 /**
- * Database-level checks of one tenant's ledger after a crash or restart (DESIGN.md "Sequencing": no
- * gaps, no forks): leaves are exactly 0..n-1, the head's size is n, every leaf has its event row.
+ * Database-level checks of one tenant's ledger after a crash or restart (no gaps, no forks:
+ * docs/architecture.md): leaves are exactly 0..n-1, the head's size is n, every leaf has its event row.
  */
 import { expect } from 'vitest';
 import { commitment, eventLeafHash } from '../../src/ledger/envelope.ts';

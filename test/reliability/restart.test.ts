@@ -1,5 +1,5 @@
 /**
- * DESIGN.md principle 3, "Acknowledged means durable", across a graceful restart of the real process:
+ * "Acknowledged means durable" across a graceful restart of the real process:
  * SIGTERM lets in-flight requests finish (and commit), the process exits 0, and every event that was
  * acknowledged (2xx) is readable after the next start on the same database, with the tenant's ledger
  * contiguous.

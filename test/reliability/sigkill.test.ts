@@ -1,5 +1,5 @@
 /**
- * Crash safety of the real process (DESIGN.md principle 3): several clients stream events with client
+ * Crash safety of the real process (acknowledged means durable): several clients stream events with client
  * ids, the server is SIGKILLed mid-stream, and after a restart on the same database every acknowledged
  * event is there exactly once, the ledger has no gap, and retrying the requests that died with the
  * server (same ids, same content) stores each event exactly once: the ones that had committed come
