@@ -1,6 +1,7 @@
 /**
- * `trailproof demo --events N --tenants M [--days D]`: fills the database with realistic events,
- * written straight through the ledger's batch append (the same code the API commits with), several
+ * `trailproof demo --events N --tenants M [--days D]`: gives each demo tenant a realistic,
+ * continuous trail over the last D days up to now (so the console's default view of the last 24
+ * hours shows events), N events in all, written straight through the ledger's batch append (the same code the API commits with), several
  * batches in flight, with progress on stderr.
  */
 import { Command } from 'commander';
@@ -45,8 +46,6 @@ export async function fillDemo(sql: Sql, options: { events: number; tenants: num
   const started = Date.now();
   let written = 0;
   const inFlight = new Set<Promise<void>>();
-  let batch: AppendItem[] = [];
-  let n = 0;
   const flush = async (items: AppendItem[]) => {
     const p = appendBatch(sql, items).then(() => {
       written += items.length;
@@ -56,19 +55,32 @@ export async function fillDemo(sql: Sql, options: { events: number; tenants: num
     void p.finally(() => inFlight.delete(p));
     if (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
   };
-  // One tenant per batch keeps head locks uncontended, so batches of different tenants overlap.
-  for (const body of demoEvents(options.events, { from, to, seed: options.seed ?? 42 })) {
-    batch.push({ tenant: ids[Math.floor(n / BATCH) % ids.length]!, body });
-    n++;
-    if (batch.length === BATCH) {
-      await flush(batch);
-      batch = [];
+  // Each tenant gets its own trail over the whole range, up to now; the tenants take turns, a batch
+  // each, so every trail grows from the past to now together. One tenant per batch keeps head locks
+  // uncontended, so batches of different tenants overlap.
+  const seed = options.seed ?? 42;
+  let trails = ids.map((tenant, i) => ({ tenant, events: demoEvents(share(options.events, ids.length, i), { from, to, seed: seed + i }) }));
+  while (trails.length > 0) {
+    const ended = new Set<string>();
+    for (const { tenant, events } of trails) {
+      const batch: AppendItem[] = [];
+      for (let next = events.next(); !next.done; next = events.next()) {
+        batch.push({ tenant, body: next.value });
+        if (batch.length === BATCH) break;
+      }
+      if (batch.length < BATCH) ended.add(tenant);
+      if (batch.length > 0) await flush(batch);
     }
+    trails = trails.filter((t) => !ended.has(t.tenant));
   }
-  if (batch.length) await flush(batch);
   await Promise.all(inFlight);
   if (options.progress) process.stderr.write(`\n${written} events in ${((Date.now() - started) / 1000).toFixed(1)} s across ${ids.join(', ')}\n`);
   return ids;
+}
+
+/** The `i`th of `parts` near-equal shares of `total`. */
+function share(total: number, parts: number, i: number): number {
+  return Math.floor(total / parts) + (i < total % parts ? 1 : 0);
 }
 
 function report(done: number, total: number, started: number): void {

@@ -1,7 +1,8 @@
 /**
  * Counts of the events a filter selects per time bucket: what the console's activity histogram
  * draws. Equal buckets over [since, until); a bucket with no events is a 0, so the answer always
- * has exactly `buckets` counts.
+ * has exactly `buckets` counts. An empty window also says when the newest event the filters select
+ * happened, at any time, so the console can say where the trail is and widen the range to it.
  */
 import type { Sql } from '../store/db.ts';
 import { eventSource } from './event-repository.ts';
@@ -16,6 +17,8 @@ export interface Histogram {
   bucket_ms: number;
   counts: number[];
   total: number;
+  /** Only when the window holds no event: occurred_at of the newest event the filters select at any time; null when none does. */
+  newest?: string | null;
 }
 
 export async function eventHistogram(sql: Sql, tenant: string, filter: EventFilter & { since: string; until: string }, buckets: number): Promise<Histogram> {
@@ -33,5 +36,16 @@ export async function eventHistogram(sql: Sql, tenant: string, filter: EventFilt
     if (b >= 0 && b < buckets) counts[b] = n;
     total += n;
   }
-  return { since: filter.since, until: filter.until, bucket_ms: bucketMs, counts, total };
+  const histogram: Histogram = { since: filter.since, until: filter.until, bucket_ms: bucketMs, counts, total };
+  if (total === 0) histogram.newest = await newestEvent(sql, tenant, filter);
+  return histogram;
+}
+
+async function newestEvent(sql: Sql, tenant: string, filter: EventFilter): Promise<string | null> {
+  const { since: _since, until: _until, ...anyTime } = filter;
+  const { from, conds, byTarget } = eventSource(sql, tenant, anyTime);
+  const at = byTarget ? sql`t.occurred_at` : sql`e.occurred_at`;
+  const where = conds.reduce((acc, c) => sql`${acc} and ${c}`);
+  const [row] = await sql<{ at: Date }[]>`select ${at} as at from ${from} where ${where} order by ${at} desc limit 1`;
+  return row ? row.at.toISOString() : null;
 }

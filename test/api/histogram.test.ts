@@ -44,6 +44,20 @@ describe('GET /v1/events/histogram', () => {
     expect((await get('buckets=4&actor=nobody')).json().total).toBe(0);
   });
 
+  it('says when the newest selected event happened when the window holds none, so a client can widen to it', async () => {
+    const later = await t.request('GET', `/v1/events/histogram?since=${at(5)}&until=${at(6)}&actor=u`, { key: readA });
+    expect(later.json()).toMatchObject({ total: 0, newest: at(4) });
+    const earlier = await t.request('GET', `/v1/events/histogram?since=${at(-2)}&until=${at(-1)}&action=user.logout`, { key: readA });
+    expect(earlier.json()).toMatchObject({ total: 0, newest: at(1.5) });
+    const byTarget = await t.request('GET', `/v1/events/histogram?since=${at(5)}&until=${at(6)}&target_id=d1&target_type=document`, { key: readA });
+    expect(byTarget.json()).toMatchObject({ total: 0, newest: at(3.9) });
+    expect((await get('buckets=4&actor=nobody')).json()).toMatchObject({ total: 0, newest: null });
+    // The tenant's own service records (the keys this file made) are its newest events; another tenant's never show through.
+    expect(Date.parse((await t.request('GET', `/v1/events/histogram?since=${at(5)}&until=${at(6)}`, { key: readA })).json().newest)).toBeGreaterThan(base);
+    const globex = await t.request('GET', `/v1/events/histogram?since=${at(5)}&until=${at(6)}&actor=u&tenant=globex`, { key: t.adminKey });
+    expect(globex.json()).toMatchObject({ total: 0, newest: at(1.5) });
+  });
+
   it('refuses bad bucket counts and unknown parameters', async () => {
     expect((await get('buckets=0')).json().error).toMatchObject({ code: 'QUERY_INVALID', details: [expect.objectContaining({ pointer: '/buckets' })] });
     expect((await get('buckets=501')).statusCode).toBe(400);

@@ -171,8 +171,25 @@ describe('demo', () => {
     expect(rows.map((r) => r.tenant_id)).toEqual(['demo-1', 'demo-2']);
     expect(rows.reduce((n, r) => n + r.n, 0)).toBe(5000);
     for (const r of rows) {
-      expect(r.n).toBeGreaterThan(0);
+      expect(r.n).toBe(2500);
       expect((await expectContiguousLedger(db.sql, r.tenant_id)).size).toBe(r.n);
+    }
+    // Each tenant's trail is continuous over the default 730 days, up to now: no gap between two
+    // events longer than twice the mean spacing, the newest inside the console's default 24 hours.
+    const meanGapMs = (730 * 86_400_000) / 2500;
+    const trails = await db.sql<{ tenant_id: string; oldest_days: number; newest_hours: number; widest_gap_ms: number }[]>`
+      select tenant_id,
+             extract(epoch from now() - min(occurred_at))::float8 / 86400 as oldest_days,
+             extract(epoch from now() - max(occurred_at))::float8 / 3600 as newest_hours,
+             max(gap_ms)::float8 as widest_gap_ms
+      from (select tenant_id, occurred_at,
+                   extract(epoch from occurred_at - lag(occurred_at) over (partition by tenant_id order by occurred_at)) * 1000 as gap_ms
+            from events where tenant_id like 'demo-%') gaps
+      group by tenant_id order by tenant_id`;
+    for (const trail of trails) {
+      expect(trail.oldest_days, trail.tenant_id).toBeGreaterThan(729);
+      expect(trail.newest_hours, trail.tenant_id).toBeLessThan(24);
+      expect(trail.widest_gap_ms, trail.tenant_id).toBeLessThan(2 * meanGapMs);
     }
     // The running server serves them.
     const page = await request(`${server.url}/v1/events?tenant=demo-2&limit=5`, adminKey);
