@@ -85,10 +85,55 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
+/**
+ * Every `details[].code` an error can carry: one vocabulary for event fields, query parameters and
+ * request bodies (docs/errors.md). Stable: clients match on them.
+ */
+export const DETAIL_CODES = [
+  // Field values (events.md#field-error-codes).
+  'required',
+  'invalid_type',
+  'too_long',
+  'pattern',
+  'invalid_enum',
+  'control_character',
+  'invalid_ip',
+  'invalid_timestamp',
+  'future_timestamp',
+  'too_many_items',
+  'too_many_keys',
+  'too_deep',
+  'too_large',
+  'unknown_field',
+  'invalid_string',
+  'tenant_not_allowed',
+  'reserved',
+  // Query parameters and request bodies.
+  'out_of_range',
+  'invalid_range',
+  'invalid_cursor',
+  'invalid_json',
+  'invalid_value',
+  'not_found',
+  'exists',
+  // Batches.
+  'id_conflict',
+  'tenant_forbidden',
+  // Reversal plans (capture.md#reversal).
+  'conflict',
+  'changed',
+  // Witness conflicts (witness.md).
+  'fork',
+  'witness_ahead',
+  'old_size',
+] as const;
+
+export type DetailCode = (typeof DETAIL_CODES)[number];
+
 export interface ErrorDetail {
   /** JSON pointer (RFC 6901) of the offending field, relative to the request body or query. */
   pointer: string;
-  code: string;
+  code: DetailCode;
   message: string;
 }
 

@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { TrailproofError } from '../errors.ts';
+import { type DetailCode, TrailproofError } from '../errors.ts';
 import { parseRfc3339 } from '../event/timestamp.ts';
 import { authenticate, principalOf, requestContext, tenantFor } from '../http/authenticate.ts';
 import type { Services } from '../http/services.ts';
@@ -79,6 +79,6 @@ function instant(text: string, pointer: string): number {
   return ms;
 }
 
-function invalid(pointer: string, code: string, message: string): TrailproofError {
+function invalid(pointer: string, code: DetailCode, message: string): TrailproofError {
   return new TrailproofError('REQUEST_INVALID', `${pointer.slice(1) || 'request'} ${message}`, { details: [{ pointer, code, message }] });
 }

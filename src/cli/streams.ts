@@ -165,5 +165,7 @@ function parseJson(text: string | undefined): Record<string, unknown> {
   } catch {
     // reported below
   }
-  throw new TrailproofError('REQUEST_INVALID', '--config must be a JSON object', { details: [{ pointer: '/config', code: 'type', message: 'a JSON object' }] });
+  throw new TrailproofError('REQUEST_INVALID', '--config must be a JSON object', {
+    details: [{ pointer: '/config', code: 'invalid_type', message: 'a JSON object' }],
+  });
 }

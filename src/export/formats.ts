@@ -16,6 +16,6 @@ export const EVENT_FORMATS: ReadonlyMap<string, EventFormat> = new Map([jsonl, c
 export function unknownFormat(name: unknown): TrailproofError {
   const message = `format must be one of ${[...EVENT_FORMATS.keys(), BUNDLE_EXPORT.name].join(', ')}`;
   return new TrailproofError('QUERY_INVALID', typeof name === 'string' ? `unknown format "${name}": ${message}` : message, {
-    details: [{ pointer: '/format', code: name === undefined ? 'required' : 'enum', message }],
+    details: [{ pointer: '/format', code: name === undefined ? 'required' : 'invalid_enum', message }],
   });
 }

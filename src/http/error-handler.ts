@@ -5,7 +5,7 @@
  * stack and answered as INTERNAL, without internals in the body.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { TrailproofError, type ErrorDetail } from '../errors.ts';
+import { type DetailCode, type ErrorDetail, TrailproofError } from '../errors.ts';
 import { LedgerError } from '../ledger/errors.ts';
 import { closeIfBodyPending } from './request-limits.ts';
 
@@ -22,6 +22,23 @@ export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): v
   void reply.code(404).send(new TrailproofError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`).toJSON());
 }
 
+/** The detail code of each JSON-schema keyword a request can fail in fastify's validation. */
+const SCHEMA_KEYWORD_CODES: Record<string, DetailCode> = {
+  required: 'required',
+  additionalProperties: 'unknown_field',
+  type: 'invalid_type',
+  enum: 'invalid_enum',
+  const: 'invalid_enum',
+  pattern: 'pattern',
+  maxLength: 'too_long',
+  minLength: 'required',
+  maxItems: 'too_many_items',
+  minimum: 'out_of_range',
+  maximum: 'out_of_range',
+  exclusiveMinimum: 'out_of_range',
+  exclusiveMaximum: 'out_of_range',
+};
+
 function toTrailproofError(err: FastifyError | TrailproofError | Error): TrailproofError {
   if (err instanceof TrailproofError) return err;
   if (err instanceof LedgerError) return fromLedgerError(err);
@@ -35,7 +52,7 @@ function toTrailproofError(err: FastifyError | TrailproofError | Error): Trailpr
       const extra = v.keyword === 'additionalProperties' ? `/${String(v.params?.additionalProperty ?? '')}` : '';
       return {
         pointer: `${v.instancePath}${missing}${extra}`,
-        code: v.keyword === 'additionalProperties' ? 'unknown_field' : v.keyword,
+        code: SCHEMA_KEYWORD_CODES[v.keyword] ?? 'invalid_value',
         message: v.message ?? 'invalid',
       };
     });

@@ -65,7 +65,7 @@ export function ingestRoutes(services: Services) {
             if (batch.mode === 'single' || !(err instanceof TrailproofError)) throw err;
             rejected.push({
               index: a.index,
-              errors: err.details ?? [{ pointer: `${prefix(a.index)}/tenant`, code: err.code.toLowerCase(), message: err.message }],
+              errors: err.details ?? [{ pointer: `${prefix(a.index)}/tenant`, code: 'invalid_value', message: err.message }],
             });
           }
         }

@@ -162,13 +162,15 @@ function runTenant(body: unknown): string | undefined {
   const extra = fields?.find((f) => f !== 'tenant');
   if (!fields || extra !== undefined) {
     throw new TrailproofError('REQUEST_INVALID', 'the body is optional and may only name a `tenant`', {
-      details: [{ pointer: extra === undefined ? '' : `/${extra}`, code: extra === undefined ? 'type' : 'unknown_field', message: 'must be {"tenant": "…"}' }],
+      details: [
+        { pointer: extra === undefined ? '' : `/${extra}`, code: extra === undefined ? 'invalid_type' : 'unknown_field', message: 'must be {"tenant": "…"}' },
+      ],
     });
   }
   const { tenant } = body as { tenant?: unknown };
   if (tenant !== undefined && (typeof tenant !== 'string' || tenant === '')) {
     throw new TrailproofError('REQUEST_INVALID', '`tenant` must be a tenant id', {
-      details: [{ pointer: '/tenant', code: 'type', message: 'must be a non-empty string' }],
+      details: [{ pointer: '/tenant', code: 'invalid_type', message: 'must be a non-empty string' }],
     });
   }
   return tenant;

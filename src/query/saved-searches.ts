@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AccessRecord, MetaAudit, RequestContext } from '../audit/meta-audit.ts';
-import { TrailproofError, type ErrorDetail } from '../errors.ts';
+import { type DetailCode, type ErrorDetail, TrailproofError } from '../errors.ts';
 import type { Sql } from '../store/db.ts';
 import { conditions, type Fragment } from './event-repository.ts';
 import { parseEventQuery, type EventFilter } from './filters.ts';
@@ -213,6 +213,6 @@ function checkName(name: unknown): string {
   return name;
 }
 
-function invalid(pointer: string, code: string, message: string): TrailproofError {
+function invalid(pointer: string, code: DetailCode, message: string): TrailproofError {
   return new TrailproofError('REQUEST_INVALID', message, { details: [{ pointer, code, message }] });
 }

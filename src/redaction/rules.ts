@@ -5,7 +5,7 @@
  * in the event's free-form parts: `*token*`), or detects values (`detect: "card_number"`), and
  * either removes the value or replaces it by its keyed hash.
  */
-import { TrailproofError, type ErrorDetail } from '../errors.ts';
+import { type DetailCode, type ErrorDetail, TrailproofError } from '../errors.ts';
 
 export type RedactionAction = 'remove' | 'hash';
 
@@ -48,7 +48,7 @@ const PATH = /^(?:[A-Za-z0-9_$@-]+|\*)$/;
 /** Validates a `PUT /v1/tenants/{tenant}/redaction` body; errors point at the offending member. */
 export function parseSettings(body: unknown): RedactionSettings {
   const errors: ErrorDetail[] = [];
-  const fail = (pointer: string, code: string, message: string) => errors.push({ pointer, code, message });
+  const fail = (pointer: string, code: DetailCode, message: string) => errors.push({ pointer, code, message });
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new TrailproofError('REQUEST_INVALID', 'the body must be an object {defaults?, rules}', {
       details: [{ pointer: '', code: 'invalid_type', message: 'must be an object' }],
@@ -71,7 +71,7 @@ export function parseSettings(body: unknown): RedactionSettings {
   return { defaults: defaults as boolean, rules };
 }
 
-function parseRule(raw: unknown, at: string, fail: (pointer: string, code: string, message: string) => void): RedactionRule | undefined {
+function parseRule(raw: unknown, at: string, fail: (pointer: string, code: DetailCode, message: string) => void): RedactionRule | undefined {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     fail(at, 'invalid_type', 'a rule must be an object {path|key|detect, action}');
     return undefined;

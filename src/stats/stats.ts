@@ -9,7 +9,7 @@
  * filter (full text, an address with a target, an instant inside an hour) is answered from the
  * events table.
  */
-import { TrailproofError } from '../errors.ts';
+import { type ErrorDetail, TrailproofError } from '../errors.ts';
 import type { Fragment } from '../query/event-repository.ts';
 import { conditions, escapeLike } from '../query/event-repository.ts';
 import { parseEventQuery, type EventFilter } from '../query/filters.ts';
@@ -51,7 +51,7 @@ export interface Stats {
 /** Parses the parameters of `GET /v1/stats`: `group_by`, the event filters, and `limit`. */
 export function parseStatsQuery(params: Record<string, unknown>): StatsQuery {
   const { group_by: groupBy, ...rest } = params;
-  const errors = [];
+  const errors: ErrorDetail[] = [];
   for (const name of ['sort', 'cursor'] as const) {
     if (rest[name] !== undefined) errors.push({ pointer: `/${name}`, code: 'unknown_field', message: `unknown parameter "${name}"` });
   }

@@ -65,7 +65,7 @@ export const JSON_FORMATS = ['jsonl', 'ecs', 'ocsf', 'hec'] as const;
 
 export function configInvalid(field: string, message: string): TrailproofError {
   return new TrailproofError('REQUEST_INVALID', `config.${field}: ${message}`, {
-    details: [{ pointer: `/config/${field}`, code: 'invalid', message }],
+    details: [{ pointer: `/config/${field}`, code: 'invalid_value', message }],
   });
 }
 

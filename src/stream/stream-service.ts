@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AccessRecord, MetaAudit, RequestContext } from '../audit/meta-audit.ts';
-import { TrailproofError, type ErrorDetail } from '../errors.ts';
+import { type DetailCode, type ErrorDetail, TrailproofError } from '../errors.ts';
 import { parseRfc3339 } from '../event/timestamp.ts';
 import { EVENT_FORMATS } from '../export/formats.ts';
 import type { Sql } from '../store/db.ts';
@@ -94,7 +94,7 @@ export class StreamService {
 
   async create(tenant: string, input: CreateStreamInput, by: Changer): Promise<StreamView> {
     const kind = DESTINATION_KINDS.get(input.kind);
-    if (!kind) throw invalid('/kind', 'enum', `kind must be one of ${[...DESTINATION_KINDS.keys()].join(', ')}`);
+    if (!kind) throw invalid('/kind', 'invalid_enum', `kind must be one of ${[...DESTINATION_KINDS.keys()].join(', ')}`);
     checkName(input.name);
     const format = checkFormat(kind.formats, input.format ?? kind.formats[0]!);
     const config = kind.parseConfig(input.config ?? {});
@@ -272,7 +272,8 @@ function checkName(name: string): string {
 }
 
 function checkFormat(allowed: readonly string[], format: string): string {
-  if (!EVENT_FORMATS.has(format) || !allowed.includes(format)) throw invalid('/format', 'enum', `format must be one of ${allowed.join(', ')} for this kind`);
+  if (!EVENT_FORMATS.has(format) || !allowed.includes(format))
+    throw invalid('/format', 'invalid_enum', `format must be one of ${allowed.join(', ')} for this kind`);
   return format;
 }
 
@@ -280,7 +281,7 @@ function checkFilter(filter: StreamFilter): StreamFilter {
   const out: StreamFilter = {};
   if (filter.actions !== undefined) {
     if (!Array.isArray(filter.actions) || filter.actions.length > 100)
-      throw invalid('/filter/actions', 'type', 'filter.actions: up to 100 action names or prefixes (`user.*`)');
+      throw invalid('/filter/actions', 'invalid_type', 'filter.actions: up to 100 action names or prefixes (`user.*`)');
     filter.actions.forEach((a, i) => {
       if (typeof a !== 'string' || !/^[a-z0-9_.-]{0,127}\*?$/i.test(a) || a === '')
         throw invalid(`/filter/actions/${i}`, 'pattern', 'an action name (`user.login`) or a prefix ending in `*` (`user.*`)');
@@ -288,7 +289,7 @@ function checkFilter(filter: StreamFilter): StreamFilter {
     if (filter.actions.length > 0) out.actions = filter.actions;
   }
   if (filter.outcome !== undefined) {
-    if (filter.outcome !== 'success' && filter.outcome !== 'failure') throw invalid('/filter/outcome', 'enum', 'filter.outcome: success or failure');
+    if (filter.outcome !== 'success' && filter.outcome !== 'failure') throw invalid('/filter/outcome', 'invalid_enum', 'filter.outcome: success or failure');
     out.outcome = filter.outcome;
   }
   if (filter.saved_search !== undefined) {
@@ -302,11 +303,11 @@ function checkFilter(filter: StreamFilter): StreamFilter {
 
 function checkTime(text: string, pointer: string): Date {
   const ms = typeof text === 'string' ? parseRfc3339(text) : undefined;
-  if (ms === undefined) throw invalid(pointer, 'format', `${pointer.slice(1)} must be an RFC 3339 date-time`);
+  if (ms === undefined) throw invalid(pointer, 'invalid_timestamp', `${pointer.slice(1)} must be an RFC 3339 date-time`);
   return new Date(ms);
 }
 
-function invalid(pointer: string, code: string, message: string): TrailproofError {
+function invalid(pointer: string, code: DetailCode, message: string): TrailproofError {
   const detail: ErrorDetail = { pointer, code, message };
   return new TrailproofError('REQUEST_INVALID', message, { details: [detail] });
 }

@@ -267,5 +267,5 @@ function acceptsGzip(request: FastifyRequest): boolean {
 }
 
 function queryInvalid(pointer: string, message: string): TrailproofError {
-  return new TrailproofError('QUERY_INVALID', `${pointer.slice(1)} ${message}`, { details: [{ pointer, code: 'range', message }] });
+  return new TrailproofError('QUERY_INVALID', `${pointer.slice(1)} ${message}`, { details: [{ pointer, code: 'out_of_range', message }] });
 }

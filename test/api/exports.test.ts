@@ -107,7 +107,7 @@ describe('GET /v1/exports', () => {
   it('says which formats exist, and that limit and cursor do not apply', async () => {
     const unknown = await exportOf('format=xlsx');
     expect(unknown.statusCode).toBe(400);
-    expect(unknown.json().error.details[0]).toMatchObject({ pointer: '/format', code: 'enum' });
+    expect(unknown.json().error.details[0]).toMatchObject({ pointer: '/format', code: 'invalid_enum' });
     expect((await exportOf('')).json().error.details[0]).toMatchObject({ pointer: '/format', code: 'required' });
     expect((await exportOf('format=csv&limit=5')).json().error.details[0]).toMatchObject({ pointer: '/limit' });
     expect((await exportOf('format=csv&actr=x')).json().error.details[0]).toMatchObject({ pointer: '/actr', code: 'unknown_field' });

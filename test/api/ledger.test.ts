@@ -130,17 +130,17 @@ describe('GET /v1/events/{uid}/proof', () => {
 describe('GET /v1/ledger/consistency', () => {
   it('validates the sizes, naming the parameter', async () => {
     const size = Number((await get('/t/tenant-a/checkpoint')).body.split('\n')[1]);
-    const cases: [string, string][] = [
-      ['from=0', '/from'],
-      [`from=${size}&to=${size - 1}`, '/from'],
-      [`from=1&to=${size + 1}`, '/to'],
-      ['from=abc', '/from'],
-      ['to=3', '/from'],
+    const cases: [string, string, string][] = [
+      ['from=0', '/from', 'out_of_range'],
+      [`from=${size}&to=${size - 1}`, '/from', 'out_of_range'],
+      [`from=1&to=${size + 1}`, '/to', 'out_of_range'],
+      ['from=abc', '/from', 'invalid_type'],
+      ['to=3', '/from', 'required'],
     ];
-    for (const [query, pointer] of cases) {
+    for (const [query, pointer, code] of cases) {
       const res = await get(`/v1/ledger/consistency?${query}`);
       expect(res.statusCode, query).toBe(400);
-      expect(res.json().error, query).toMatchObject({ code: 'QUERY_INVALID', details: [expect.objectContaining({ pointer })] });
+      expect(res.json().error, query).toMatchObject({ code: 'QUERY_INVALID', details: [expect.objectContaining({ pointer, code })] });
     }
     const ok = await get(`/v1/ledger/consistency?from=1`);
     expect(ok.json()).toMatchObject({ tenant: 'tenant-a', from: 1, to: size });
