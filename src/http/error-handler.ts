@@ -7,12 +7,14 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { TrailproofError, type ErrorDetail } from '../errors.ts';
 import { LedgerError } from '../ledger/errors.ts';
+import { DATABASE_RETRY_AFTER_S, isDatabaseLoss } from '../store/database-loss.ts';
 import { closeIfBodyPending } from './request-limits.ts';
 
 export function errorHandler(err: FastifyError | TrailproofError | Error, request: FastifyRequest, reply: FastifyReply): void {
-  const error = toTrailproofError(err);
+  const error = toTrailproofError(err, request.method);
   if (error.code === 'INTERNAL' || error.code === 'UNAVAILABLE') request.log.error({ err }, 'request failed');
   if (error.code === 'RATE_LIMITED') void reply.header('retry-after', '1');
+  if (error.code === 'UNAVAILABLE') void reply.header('retry-after', String(DATABASE_RETRY_AFTER_S));
   closeIfBodyPending(request, reply);
   void reply.code(error.status).send(error.toJSON());
 }
@@ -22,7 +24,8 @@ export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): v
   void reply.code(404).send(new TrailproofError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`).toJSON());
 }
 
-function toTrailproofError(err: FastifyError | TrailproofError | Error): TrailproofError {
+function toTrailproofError(err: FastifyError | TrailproofError | Error, method: string): TrailproofError {
+  if (isDatabaseLoss(err) || (err instanceof TrailproofError && err.code === 'INTERNAL' && isDatabaseLoss(err.cause))) return databaseUnavailable(err, method);
   if (err instanceof TrailproofError) return err;
   if (err instanceof LedgerError) return fromLedgerError(err);
   const fe = err as FastifyError & {
@@ -81,4 +84,14 @@ export function fromLedgerError(err: LedgerError): TrailproofError {
     case 'INVALID_ARGUMENT':
       return new TrailproofError('INTERNAL', 'internal error; see the server log', { cause: err });
   }
+}
+
+/** A loss of the database, said for what the request was doing: reading, or changing something. */
+function databaseUnavailable(err: Error, method: string): TrailproofError {
+  const reading = method === 'GET' || method === 'HEAD';
+  return new TrailproofError(
+    'UNAVAILABLE',
+    reading ? 'the database cannot be read right now; retry later' : 'the database is unavailable, the request may not have been carried out; retry later',
+    { cause: err },
+  );
 }
