@@ -7,12 +7,14 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { type DetailCode, type ErrorDetail, TrailproofError } from '../errors.ts';
 import { LedgerError } from '../ledger/errors.ts';
+import { DATABASE_RETRY_AFTER_S, isDatabaseLoss } from '../store/database-loss.ts';
 import { closeIfBodyPending } from './request-limits.ts';
 
 export function errorHandler(err: FastifyError | TrailproofError | Error, request: FastifyRequest, reply: FastifyReply): void {
-  const error = toTrailproofError(err);
+  const error = toTrailproofError(err, request.method);
   if (error.code === 'INTERNAL' || error.code === 'UNAVAILABLE') request.log.error({ err }, 'request failed');
   if (error.code === 'RATE_LIMITED') void reply.header('retry-after', '1');
+  if (error.code === 'UNAVAILABLE') void reply.header('retry-after', String(DATABASE_RETRY_AFTER_S));
   closeIfBodyPending(request, reply);
   void reply.code(error.status).send(error.toJSON());
 }
@@ -39,7 +41,8 @@ const SCHEMA_KEYWORD_CODES: Record<string, DetailCode> = {
   exclusiveMaximum: 'out_of_range',
 };
 
-function toTrailproofError(err: FastifyError | TrailproofError | Error): TrailproofError {
+function toTrailproofError(err: FastifyError | TrailproofError | Error, method: string): TrailproofError {
+  if (isDatabaseLoss(err) || (err instanceof TrailproofError && err.code === 'INTERNAL' && isDatabaseLoss(err.cause))) return databaseUnavailable(err, method);
   if (err instanceof TrailproofError) return err;
   if (err instanceof LedgerError) return fromLedgerError(err);
   const fe = err as FastifyError & {
@@ -98,4 +101,14 @@ export function fromLedgerError(err: LedgerError): TrailproofError {
     case 'INVALID_ARGUMENT':
       return new TrailproofError('INTERNAL', 'internal error; see the server log', { cause: err });
   }
+}
+
+/** A loss of the database, said for what the request was doing: reading, or changing something. */
+function databaseUnavailable(err: Error, method: string): TrailproofError {
+  const reading = method === 'GET' || method === 'HEAD';
+  return new TrailproofError(
+    'UNAVAILABLE',
+    reading ? 'the database cannot be read right now; retry later' : 'the database is unavailable, the request may not have been carried out; retry later',
+    { cause: err },
+  );
 }

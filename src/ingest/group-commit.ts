@@ -19,6 +19,7 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import { TrailproofError } from '../errors.ts';
 import { LedgerError } from '../ledger/errors.ts';
 import { type Metrics, registersOf } from '../metrics.ts';
+import { unlessDatabaseLost } from '../store/database-loss.ts';
 import { refusedByDatabase, type Sql } from '../store/db.ts';
 import { appendPrepared, prepareAppend, type AppendItem, type AppendResult, type PreparedItem } from './append-batch.ts';
 import { PartitionManager } from './partitions.ts';
@@ -177,7 +178,9 @@ export class GroupCommitter {
   private async commit(group: Pending[]): Promise<void> {
     try {
       const items = group.flatMap((p) => p.items);
-      const results = await this.run(items);
+      // A transaction on a backend orphaned by a killed postmaster may never answer: its requests
+      // fail as soon as the database refuses new connections (their clients retry with their ids).
+      const results = await unlessDatabaseLost(this.sql, this.run(items));
       const grown = new Set(items.filter((_, i) => results[i]?.status === 'created').map((i) => i.tenant));
       if (grown.size > 0) for (const listener of this.committedListeners) listener(grown);
       for (const result of results) this.measured.events.inc({ result: result.status });

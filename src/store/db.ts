@@ -18,10 +18,21 @@ export interface ConnectOptions {
 /** The role the service works as: it may insert into the trail but never change it (migration 0004). */
 export const APP_ROLE = 'trailproof_app';
 
+/** Longest wait, in seconds, between attempts to reconnect to a database that refused or dropped one. */
+export const RECONNECT_BACKOFF_MAX_S = 0.25;
+/** Seconds an attempt to connect may take before it counts as a failure. */
+export const CONNECT_TIMEOUT_S = 10;
+
 export function connect(url: string, options: ConnectOptions = {}): Sql {
   return postgres(url, {
     max: options.max ?? 20,
     onnotice: () => {},
+    // While the database is down, a query waits for its connection's next attempt: postgres.js
+    // spaces attempts by up to 20 s, which held requests that long before their 503. Attempts
+    // that are refused cost nothing, so they are spaced by a quarter second at most.
+    backoff: (retries: number) => Math.min(0.01 * 2 ** retries, RECONNECT_BACKOFF_MAX_S),
+    // A host that does not answer at all fails the attempt after this long.
+    connect_timeout: CONNECT_TIMEOUT_S,
     ...(options.debug ? { debug: (_connection: number, statement: string) => options.debug!(statement) } : {}),
     connection: {
       application_name: options.name ?? 'trailproof',
