@@ -84,6 +84,7 @@ export async function purgeTenant(options: PurgeOptions, tenant: string): Promis
       // Nothing to remove (only lifecycle records or held events expired): no record; the next run looks again.
       if (counted!.count === 0) break;
       const archived = options.archiver ? await options.archiver.archive(tenant, [from, to]) : undefined;
+      await clockPast(decided);
       const record: PurgeRecord = {
         range_start: from,
         range_end: to,
@@ -155,4 +156,18 @@ async function rangeEnd(sql: Sql, tenant: string, from: number, cutoff: Date, ma
     where tenant_id = ${tenant} and seq >= ${from} and seq < ${limit} and received_at >= ${cutoff}
     order by seq limit 1`;
   return young ? young.seq : limit;
+}
+
+/** Most the service's clock may lag the database's before a purge gives up. */
+const MAX_CLOCK_LAG_MS = 60_000;
+
+/**
+ * Waits until this process's clock (which stamps the record's `received_at`) has passed `decided`
+ * (the database's): the verifier requires a purge to be decided before it was recorded.
+ */
+async function clockPast(decided: Date): Promise<void> {
+  const lag = decided.getTime() - Date.now() + 1;
+  if (lag <= 0) return;
+  if (lag > MAX_CLOCK_LAG_MS) throw new TrailproofError('INTERNAL', `the service's clock is ${lag} ms behind the database's; not purging`);
+  await new Promise((resolve) => setTimeout(resolve, lag));
 }

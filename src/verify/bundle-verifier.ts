@@ -31,6 +31,7 @@ import { isLedgerError } from '../ledger/errors.ts';
 import { BUNDLE_FORMAT, BUNDLE_VERSION } from '../export/bundle-format.ts';
 import { compareUids, LeafHasher, uidOf } from './leaf-hasher.ts';
 import { newLeafOffsets, parseLeafLine, type LeafOffsets } from './leaf-line.ts';
+import { isRetentionRecord, PurgeCheck } from './purge-check.ts';
 import { firstFinding, type Finding, type FindingKind, type VerifyReport } from './report.ts';
 import { VerifyingTree } from './tree.ts';
 import { trustedVerifiers } from './trusted-keys.ts';
@@ -88,6 +89,8 @@ export class BundleVerifier {
   #tree: VerifyingTree;
   #ended = false;
   #purged = 0;
+  /** Payload-less leaves against the purge records that must cover them. */
+  readonly #purges = new PurgeCheck((kind, index, detail, extra) => this.#add(kind, index, detail, undefined, extra));
   /** One more than the largest index read. */
   #claimed = 0;
   #lastIndex = -1;
@@ -227,6 +230,7 @@ export class BundleVerifier {
         });
       }
       if (this.#pending) this.#settlePending();
+      this.#purges.finish();
       if (!this.#ended) this.#add('truncated', this.#claimed, 'the bundle has no end line: it was cut short', 0);
       if (size !== this.#header.size) {
         if (size < this.#header.size) this.#add('truncated', size, `the header announces ${this.#header.size} leaves; the bundle has ${size}`, 0);
@@ -250,6 +254,7 @@ export class BundleVerifier {
       },
       unsigned_leaves: Math.max(0, size - (this.#latest?.size ?? 0)),
       purged: this.#purged,
+      purged_ranges: this.#purges.ranges,
       since: this.#since ? { size: this.#since.size, root: encodeBase64(this.#since.root), ok: this.#since.ok ?? false } : null,
       first,
       findings: this.#findings,
@@ -316,6 +321,8 @@ export class BundleVerifier {
       }
     }
     this.#leaf(index, this.#hasher!.keyFromFields(uid, receivedAt, commitment), matches);
+    if (purged) this.#purges.payloadless(index, receivedAt);
+    else if (matches && isRetentionRecord(event as Record<string, unknown>)) this.#purges.record(index, receivedAt, event as Record<string, unknown>);
   }
 
   /** One leaf: its key, whether its event matches its commitment (null: no payload), and its leaf hash if already known. */
@@ -331,7 +338,6 @@ export class BundleVerifier {
     }
     if (commitmentMatches === null) {
       this.#purged += 1;
-      this.#add('missing', index, 'the event payload is gone and no retention tombstone covers it');
     } else if (!commitmentMatches) {
       this.#add('modified', index, 'the event (or its salt) does not match the commitment in its envelope');
     }

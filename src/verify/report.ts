@@ -2,15 +2,31 @@
 
 /**
  * - `modified`: a leaf differs from what was committed or signed (event body, salt or envelope).
- * - `missing`: a leaf index is absent, or a leaf's payload is gone without a retention tombstone.
+ * - `missing`: a leaf index is absent, or a leaf's payload is gone and no purge record covers it.
  * - `inserted`: a leaf that the signed tree does not have (duplicate index, extra leaf).
  * - `reordered`: leaves out of their signed order.
  * - `truncated`: fewer leaves than a signed checkpoint (or the header) says there are.
  * - `forked`: two signed views of the log disagree (checkpoints, or the saved checkpoint).
  * - `bad_signature`: a checkpoint not validly signed by a trusted key, or no trusted checkpoint at all.
  * - `malformed`: a line that is not part of the bundle format.
+ * - `policy_violation`: a purge record the retention policy did not allow, or payloads gone beyond
+ *   what their purge record covers (more than its count, or received after its cutoff).
  */
-export type FindingKind = 'modified' | 'missing' | 'inserted' | 'reordered' | 'truncated' | 'forked' | 'bad_signature' | 'malformed';
+export type FindingKind = 'modified' | 'missing' | 'inserted' | 'reordered' | 'truncated' | 'forked' | 'bad_signature' | 'malformed' | 'policy_violation';
+
+/** A purge record read, and what it accounts for. */
+export interface PurgedRange {
+  /** Index of the `retention.purged` record. */
+  record: number;
+  /** [start, end): the leaf indices it covers. */
+  range: [number, number];
+  /** Payloads it purged, as it states. */
+  count: number;
+  /** Payloads gone in its range (fewer than `count` while its removal is under way). */
+  removed: number;
+  /** Events received before this time were purged. */
+  cutoff: string;
+}
 
 export interface Finding {
   kind: FindingKind;
@@ -42,6 +58,8 @@ export interface VerifyReport {
   unsigned_leaves: number;
   /** Leaves whose payload was purged (no event, no salt). */
   purged: number;
+  /** The purge records, in index order: the ranges purged by policy. */
+  purged_ranges: PurgedRange[];
   /** The result against `--since-checkpoint`, if given. */
   since: { size: number; root: string; ok: boolean } | null;
   /** The finding with the smallest index (then the earliest), or null. */
@@ -73,6 +91,12 @@ export function formatReport(report: VerifyReport): string {
       (cp.latest ? `, latest size ${cp.latest.size}` : ''),
   );
   if (report.unsigned_leaves > 0) lines.push(`note: ${report.unsigned_leaves} leaves after the latest checkpoint are not yet signed`);
+  if (report.purged_ranges.length > 0) {
+    const [first, last] = [report.purged_ranges[0]!, report.purged_ranges.at(-1)!];
+    lines.push(
+      `purged by policy: ${report.purged} payloads, in ${report.purged_ranges.length} purge records (${first.record}..${last.record}) covering leaves [${first.range[0]}, ${last.range[1]})`,
+    );
+  }
   if (report.since) lines.push(`saved checkpoint (size ${report.since.size}): ${report.since.ok ? 'consistent' : 'NOT consistent'}`);
   if (report.first) lines.push(`first problem: ${describe(report.first)}`);
   for (const finding of report.findings) if (finding !== report.first) lines.push(`  also: ${describe(finding)}`);
