@@ -29,6 +29,8 @@ import { CaptureRelays } from '../capture/relays.ts';
 import { CommittedFollower } from '../query/committed-follower.ts';
 import { rollupHandler } from '../stats/rollups.ts';
 import { SavedSearches } from '../query/saved-searches.ts';
+import { ArchiveService } from '../lifecycle/archive/archive-service.ts';
+import { openArchiveStore } from '../lifecycle/archive/archive-store.ts';
 
 export interface Services {
   sql: Sql;
@@ -72,6 +74,8 @@ export interface Services {
   redaction: RedactionService;
   /** Relays captured changes of TRAILPROOF_CAPTURE_DATABASE_URL (docs/capture.md); run only once started (by `serve`). */
   captureRelays: CaptureRelays;
+  /** The cold archive (docs/lifecycle.md#cold-archive). */
+  archive: ArchiveService;
 }
 
 export function createServices(
@@ -120,5 +124,6 @@ export function createServices(
     tenantKeys,
     redaction: new RedactionService(sql, tenantKeys),
     captureRelays: new CaptureRelays(config.captureDatabaseUrls, committer, { metrics, ...(logger ? { logger } : {}) }),
+    archive: new ArchiveService({ sql, store: openArchiveStore(config.archiveUrl, config.dataDir), tenantKeys, ledgerKeys, checkpointer, hashReader }),
   };
 }
