@@ -117,8 +117,12 @@ export class ArchiveService {
   /** Verifies a recorded segment in full: its tree against the checkpoint and every payload that still opens against its commitment. */
   async verify(segment: ArchivedSegment): Promise<SegmentReport> {
     const { bytes, manifest } = await this.read(segment);
-    const open = await this.payloadOpener(segment.tenant, segment.from, segment.to);
-    return verifySegment(bytes, { keys: this.deps.ledgerKeys.verifierKeysFor(segment.tenant), manifest, openPayload: open });
+    return verifySegment(bytes, { keys: this.deps.ledgerKeys.verifierKeysFor(segment.tenant), manifest, openPayload: await this.openerFor(segment) });
+  }
+
+  /** Opens the sealed payloads of a recorded segment's leaves whose keys remain (not erased). */
+  openerFor(segment: ArchivedSegment): Promise<(leaf: SegmentLeaf) => SealedPayload | undefined> {
+    return this.payloadOpener(segment.tenant, segment.from, segment.to);
   }
 
   /** One archived leaf with its payload opened (null when erased), and the segment's checkpoint. */
@@ -214,8 +218,8 @@ export class ArchiveService {
       const subjects = fresh.map((r) => `{${eventSubjectHashes(subjectHash, { actor_id: r.body!.actor.id, targets: r.body!.targets }).join(',')}}`);
       await this.deps.sql`
         insert into archive_event_keys (tenant_id, seq, nonce, subjects)
-        select ${tenant}, seq, nonce, subjects::text[]
-        from unnest(${fresh.map((r) => r.seq)}::int8[], ${fresh.map(() => randomBytes(16))}::bytea[], ${subjects}::text[]) as k(seq, nonce, subjects)
+        select ${tenant}, seq, decode(nonce, 'hex'), subjects::text[]
+        from unnest(${fresh.map((r) => r.seq)}::int8[], ${fresh.map(() => randomBytes(16).toString('hex'))}::text[], ${subjects}::text[]) as k(seq, nonce, subjects)
         on conflict (tenant_id, seq) do nothing`;
     }
     const first = rows[0]!.seq;
