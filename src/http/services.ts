@@ -99,6 +99,7 @@ export function createServices(
   const secrets = new SecretBox(config);
   const keys = new KeyCache(sql);
   const tenantKeys = new TenantKeys(sql, secrets);
+  const archive = new ArchiveService({ sql, store: openArchiveStore(config.archiveUrl, config.dataDir), tenantKeys, ledgerKeys, checkpointer, hashReader });
   const streamWorker = new StreamWorker({ sql, audit, secrets, config: config.streams, committer, metrics, ...(logger ? { logger } : {}) });
   return {
     ledgerKeys,
@@ -120,10 +121,17 @@ export function createServices(
     savedSearches: new SavedSearches({ sql, audit }),
     hashReader,
     metrics,
-    lifecycle: new Lifecycle({ sql, audit, defaultDays: config.lifecycle.defaultRetentionDays, ...config.lifecycle, ...(logger ? { logger } : {}) }),
+    lifecycle: new Lifecycle({
+      sql,
+      audit,
+      archiver: archive,
+      defaultDays: config.lifecycle.defaultRetentionDays,
+      ...config.lifecycle,
+      ...(logger ? { logger } : {}),
+    }),
     tenantKeys,
     redaction: new RedactionService(sql, tenantKeys),
     captureRelays: new CaptureRelays(config.captureDatabaseUrls, committer, { metrics, ...(logger ? { logger } : {}) }),
-    archive: new ArchiveService({ sql, store: openArchiveStore(config.archiveUrl, config.dataDir), tenantKeys, ledgerKeys, checkpointer, hashReader }),
+    archive,
   };
 }

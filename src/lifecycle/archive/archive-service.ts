@@ -15,6 +15,7 @@ import type { TenantKeys } from '../../tenant/tenant-keys.ts';
 import type { Checkpointer } from '../../tlog/checkpointer.ts';
 import type { LedgerKeys } from '../../tlog/keys.ts';
 import { eventSubjectHashes } from '../erasure-subject.ts';
+import type { Archiver } from '../purge.ts';
 import type { ArchiveStore } from './archive-store.ts';
 import {
   leafText,
@@ -66,8 +67,18 @@ interface LeafRow {
   salt: Buffer | null;
 }
 
-export class ArchiveService {
+export class ArchiveService implements Archiver {
   constructor(private readonly deps: ArchiveDeps) {}
+
+  /**
+   * The lifecycle's Archiver (purge.ts): archives the range before its purge. Names the segments
+   * by the SHA-256 of their bytes, comma-separated in index order (a range longer than
+   * SEGMENT_MAX_LEAVES gets several). Throws (nothing is purged) when the store is unavailable.
+   */
+  async archive(tenant: string, [from, to]: [number, number]): Promise<{ segment: string }> {
+    const manifests = await this.archiveRange(tenant, from, to);
+    return { segment: manifests.map((m) => m.sha256).join(',') };
+  }
 
   get location(): string {
     return this.deps.store.location;
