@@ -69,6 +69,8 @@ export interface Config {
    * captured changes this service relays into the trails (docs/capture.md); none by default.
    */
   captureDatabaseUrls: Secret[];
+  /** `TRAILPROOF_ARCHIVE_URL`: the cold archive, `s3://bucket/prefix` or `file:///dir`; default `<dataDir>/archive` (docs/lifecycle.md). */
+  archiveUrl: string | undefined;
 }
 
 export interface MetricsConfig {
@@ -166,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       .split(/[\s,]+/)
       .filter((u) => u !== '')
       .map((u) => new Secret(u)),
+    archiveUrl: nonEmpty(env.TRAILPROOF_ARCHIVE_URL),
   };
   if (config.captureDatabaseUrls.some((u) => !/^postgres(ql)?:\/\//.test(u.reveal()))) {
     throw invalid('TRAILPROOF_CAPTURE_DATABASE_URL must be postgres:// or postgresql:// URLs, separated by spaces or commas');

@@ -29,6 +29,8 @@ import { CaptureRelays } from '../capture/relays.ts';
 import { CommittedFollower } from '../query/committed-follower.ts';
 import { rollupHandler } from '../stats/rollups.ts';
 import { SavedSearches } from '../query/saved-searches.ts';
+import { ArchiveService } from '../lifecycle/archive/archive-service.ts';
+import { openArchiveStore } from '../lifecycle/archive/archive-store.ts';
 
 export interface Services {
   sql: Sql;
@@ -72,6 +74,8 @@ export interface Services {
   redaction: RedactionService;
   /** Relays captured changes of TRAILPROOF_CAPTURE_DATABASE_URL (docs/capture.md); run only once started (by `serve`). */
   captureRelays: CaptureRelays;
+  /** The cold archive (docs/lifecycle.md#cold-archive). */
+  archive: ArchiveService;
 }
 
 export function createServices(
@@ -95,6 +99,7 @@ export function createServices(
   const secrets = new SecretBox(config);
   const keys = new KeyCache(sql);
   const tenantKeys = new TenantKeys(sql, secrets);
+  const archive = new ArchiveService({ sql, store: openArchiveStore(config.archiveUrl, config.dataDir), tenantKeys, ledgerKeys, checkpointer, hashReader });
   const streamWorker = new StreamWorker({ sql, audit, secrets, config: config.streams, committer, metrics, ...(logger ? { logger } : {}) });
   return {
     ledgerKeys,
@@ -116,9 +121,17 @@ export function createServices(
     savedSearches: new SavedSearches({ sql, audit }),
     hashReader,
     metrics,
-    lifecycle: new Lifecycle({ sql, audit, defaultDays: config.lifecycle.defaultRetentionDays, ...config.lifecycle, ...(logger ? { logger } : {}) }),
+    lifecycle: new Lifecycle({
+      sql,
+      audit,
+      archiver: archive,
+      defaultDays: config.lifecycle.defaultRetentionDays,
+      ...config.lifecycle,
+      ...(logger ? { logger } : {}),
+    }),
     tenantKeys,
     redaction: new RedactionService(sql, tenantKeys),
     captureRelays: new CaptureRelays(config.captureDatabaseUrls, committer, { metrics, ...(logger ? { logger } : {}) }),
+    archive,
   };
 }

@@ -9,7 +9,7 @@ import type { Sql } from '../store/db.ts';
 import type { SecretBox } from '../stream/secret-box.ts';
 
 /** What a derived key is for; each purpose gets an independent key. */
-export type KeyPurpose = 'redaction' | 'erasure';
+export type KeyPurpose = 'redaction' | 'erasure' | 'archive';
 
 /** A keyed hash of text: HMAC-SHA256 under the tenant's key for one purpose, in lower-case hex. */
 export type KeyedHash = (text: string) => string;

@@ -2,6 +2,9 @@
  * An in-process Trailproof (real database, real Fastify app driven by `inject`), with an operator key
  * and helpers to make tenants and keys through the API itself.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Logger } from 'pino';
 import { createApiKey, type Scope } from '../../src/auth/api-keys.ts';
@@ -28,7 +31,9 @@ export const TEST_LEDGER_KEY = generateSignerKey('test.trailproof').signerKey;
 
 export async function createTestApp(env: Record<string, string> = {}, options: { logger?: Logger } = {}): Promise<TestApp> {
   const db = await createTestDatabase();
-  const config = loadConfig({ TRAILPROOF_LEDGER_KEY: TEST_LEDGER_KEY, ...env }, { databaseUrl: db.url });
+  // Each app archives into a directory of its own: segment names repeat across test databases.
+  const archiveDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trailproof-test-archive-'));
+  const config = loadConfig({ TRAILPROOF_LEDGER_KEY: TEST_LEDGER_KEY, TRAILPROOF_ARCHIVE_URL: `file://${archiveDir}`, ...env }, { databaseUrl: db.url });
   const services = createServices(db.sql, config);
   const app = await buildApp(services, options.logger ?? false);
   const { secret: adminKey } = await createApiKey(db.sql, { name: 'test admin', scope: 'admin' });
@@ -63,6 +68,7 @@ export async function createTestApp(env: Record<string, string> = {}, options: {
       await services.committer.close();
       await services.witnessPusher?.close(0);
       await db.drop();
+      fs.rmSync(archiveDir, { recursive: true, force: true });
     },
   };
 }

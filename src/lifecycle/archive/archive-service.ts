@@ -1,0 +1,269 @@
+/**
+ * The cold archive (docs/lifecycle.md#cold-archive): writes a tenant's leaves [from, to) to the
+ * archive store as segments with manifests, records them, and reads them back (list, download,
+ * one archived event with its payload opened and its inclusion proof). A lifecycle run archives a
+ * range before it purges it; archiving a range again is harmless (same names, same bytes).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { TrailproofError } from '../../errors.ts';
+import type { BundleCheckpoint } from '../../export/bundle-format.ts';
+import { canonicalJson } from '../../ledger/jcs.ts';
+import { nodeHashes, type HashReader } from '../../ledger/proofs.ts';
+import type { Sql } from '../../store/db.ts';
+import type { TenantKeys } from '../../tenant/tenant-keys.ts';
+import type { Checkpointer } from '../../tlog/checkpointer.ts';
+import type { LedgerKeys } from '../../tlog/keys.ts';
+import { eventSubjectHashes } from '../erasure-subject.ts';
+import type { Archiver } from '../purge.ts';
+import type { ArchiveStore } from './archive-store.ts';
+import {
+  leafText,
+  MANIFEST_EXTENSION,
+  SEGMENT_EXTENSION,
+  SEGMENT_FORMAT,
+  SEGMENT_VERSION,
+  seal,
+  segmentBase,
+  unseal,
+  type SealedPayload,
+  type SegmentHeader,
+  type SegmentLeaf,
+  type SegmentManifest,
+} from './segment-format.ts';
+import { segmentProofRanges } from './segment-proof.ts';
+import { verifySegment, type SegmentReport } from './segment-verify.ts';
+
+/** Most leaves in one segment: bounds the memory of writing and reading one. */
+export const SEGMENT_MAX_LEAVES = 50_000;
+const BATCH = 2_000;
+
+export interface ArchiveDeps {
+  sql: Sql;
+  store: ArchiveStore;
+  tenantKeys: TenantKeys;
+  ledgerKeys: LedgerKeys;
+  checkpointer: Pick<Checkpointer, 'issue'>;
+  hashReader(tenant: string): HashReader;
+}
+
+export interface ArchivedSegment {
+  tenant: string;
+  from: number;
+  to: number;
+  name: string;
+  sha256: string;
+  bytes: number;
+  checkpoint_size: number;
+  created_at: string;
+}
+
+interface LeafRow {
+  seq: number;
+  uid: string;
+  received_at: Date;
+  commitment: Buffer;
+  body: { actor: { id: string }; targets: { type: string; id: string }[] } | null;
+  salt: Buffer | null;
+}
+
+export class ArchiveService implements Archiver {
+  constructor(private readonly deps: ArchiveDeps) {}
+
+  /**
+   * The lifecycle's Archiver (purge.ts): archives the range before its purge. Names the segments
+   * by the SHA-256 of their bytes, comma-separated in index order (a range longer than
+   * SEGMENT_MAX_LEAVES gets several). Throws (nothing is purged) when the store is unavailable.
+   */
+  async archive(tenant: string, [from, to]: [number, number]): Promise<{ segment: string }> {
+    const manifests = await this.archiveRange(tenant, from, to);
+    return { segment: manifests.map((m) => m.sha256).join(',') };
+  }
+
+  get location(): string {
+    return this.deps.store.location;
+  }
+
+  /** Archives leaves [from, to) of the tenant as segments of at most SEGMENT_MAX_LEAVES; returns their manifests. */
+  async archiveRange(tenant: string, from: number, to: number, options: { retainUntil?: Date } = {}): Promise<SegmentManifest[]> {
+    const manifests: SegmentManifest[] = [];
+    for (let start = from; start < to; start += SEGMENT_MAX_LEAVES) {
+      manifests.push(await this.archiveSegment(tenant, start, Math.min(to, start + SEGMENT_MAX_LEAVES), options));
+    }
+    return manifests;
+  }
+
+  async list(tenant: string): Promise<ArchivedSegment[]> {
+    const rows = await this.deps.sql<
+      (Omit<ArchivedSegment, 'sha256' | 'created_at' | 'tenant' | 'from' | 'to'> & { from_seq: number; to_seq: number; sha256: Buffer; created_at: Date })[]
+    >`
+      select from_seq, to_seq, name, sha256, bytes, checkpoint_size, created_at from archive_segments where tenant_id = ${tenant} order by from_seq`;
+    return rows.map((r) => ({
+      tenant,
+      from: r.from_seq,
+      to: r.to_seq,
+      name: r.name,
+      sha256: r.sha256.toString('hex'),
+      bytes: r.bytes,
+      checkpoint_size: r.checkpoint_size,
+      created_at: r.created_at.toISOString(),
+    }));
+  }
+
+  /** The recorded segment holding leaf `seq`, if any. */
+  async segmentOf(tenant: string, seq: number): Promise<ArchivedSegment | undefined> {
+    return (await this.list(tenant)).find((s) => s.from <= seq && seq < s.to);
+  }
+
+  /** A recorded segment's bytes (and manifest), checked against the recorded digest. */
+  async read(segment: ArchivedSegment): Promise<{ bytes: Buffer; manifest: SegmentManifest }> {
+    const [bytes, manifestBytes] = await Promise.all([this.deps.store.get(segment.name), this.deps.store.get(manifestName(segment.name))]);
+    if (!bytes || !manifestBytes)
+      throw new TrailproofError('ARCHIVE_SEGMENT_INVALID', `${this.location}${segment.name} (or its manifest) is missing from the archive`);
+    if (createHash('sha256').update(bytes).digest('hex') !== segment.sha256)
+      throw new TrailproofError('ARCHIVE_SEGMENT_INVALID', `${this.location}${segment.name} is not the segment that was archived (its SHA-256 differs)`);
+    return { bytes, manifest: JSON.parse(manifestBytes.toString('utf8')) as SegmentManifest };
+  }
+
+  /** Verifies a recorded segment in full: its tree against the checkpoint and every payload that still opens against its commitment. */
+  async verify(segment: ArchivedSegment): Promise<SegmentReport> {
+    const { bytes, manifest } = await this.read(segment);
+    return verifySegment(bytes, { keys: this.deps.ledgerKeys.verifierKeysFor(segment.tenant), manifest, openPayload: await this.openerFor(segment) });
+  }
+
+  /** Opens the sealed payloads of a recorded segment's leaves whose keys remain (not erased). */
+  openerFor(segment: ArchivedSegment): Promise<(leaf: SegmentLeaf) => SealedPayload | undefined> {
+    return this.payloadOpener(segment.tenant, segment.from, segment.to);
+  }
+
+  /** One archived leaf with its payload opened (null when erased), and the segment's checkpoint. */
+  async archivedLeaf(tenant: string, seq: number): Promise<{ leaf: SegmentLeaf; payload: SealedPayload | null; checkpoint: BundleCheckpoint } | undefined> {
+    const segment = await this.segmentOf(tenant, seq);
+    if (!segment) return undefined;
+    const { bytes } = await this.read(segment);
+    const { header, leaves } = parseSegment(bytes);
+    const leaf = leaves[seq - header.from];
+    if (!leaf || leaf.index !== seq) throw new TrailproofError('ARCHIVE_SEGMENT_INVALID', `${segment.name} does not hold leaf ${seq}`);
+    const open = await this.payloadOpener(tenant, seq, seq + 1);
+    const payload = leaf.sealed === null ? null : (open(leaf) ?? null);
+    return { leaf, payload, checkpoint: header.checkpoint };
+  }
+
+  private async archiveSegment(tenant: string, from: number, to: number, options: { retainUntil?: Date }): Promise<SegmentManifest> {
+    const { sql, store } = this.deps;
+    const base = segmentBase(tenant, from, to);
+    const name = `${base}.${SEGMENT_EXTENSION}`;
+    const checkpoint = await this.coveringCheckpoint(tenant, to);
+    const proof = await nodeHashes(this.deps.hashReader(tenant), segmentProofRanges(from, to, checkpoint.size), checkpoint.size);
+    const header: SegmentHeader = {
+      type: 'segment',
+      format: SEGMENT_FORMAT,
+      version: SEGMENT_VERSION,
+      tenant,
+      origin: this.deps.ledgerKeys.origin(tenant),
+      from,
+      to,
+      checkpoint: { note: checkpoint.note, issued_at: checkpoint.issued_at.toISOString(), cosignatures: checkpoint.cosignatures },
+      proof: proof.map((h) => h.toString('hex')),
+    };
+    const parts: string[] = [`${JSON.stringify(header)}\n`];
+    const archiveHash = await this.deps.tenantKeys.hasher(tenant, 'archive');
+    const subjectHash = await this.deps.tenantKeys.hasher(tenant, 'erasure');
+    for (let start = from; start < to; start += BATCH) {
+      const end = Math.min(to, start + BATCH);
+      const rows = await sql<LeafRow[]>`
+        select l.seq, l.uid, l.received_at, l.commitment, e.body, e.salt
+        from ledger_leaves l
+        left join events e on e.tenant_id = l.tenant_id and e.occurred_at = l.occurred_at and e.seq = l.seq
+        where l.tenant_id = ${tenant} and l.seq >= ${start} and l.seq < ${end}
+        order by l.seq`;
+      if (rows.length !== end - start) throw new TrailproofError('INTERNAL', `tenant ${tenant} has no leaves [${start}, ${end}) to archive`);
+      const nonces = await this.eventNonces(tenant, rows, subjectHash);
+      for (const row of rows) {
+        const present = row.body !== null && row.salt !== null;
+        const nonce = nonces.get(row.seq);
+        const sealed =
+          present && nonce ? seal(eventKey(archiveHash, nonce), tenant, row.seq, { salt: row.salt!.toString('hex'), event: canonicalJson(row.body) }) : null;
+        parts.push(leafText({ index: row.seq, uid: row.uid, received_at: row.received_at.toISOString(), commitment: row.commitment.toString('hex'), sealed }));
+      }
+    }
+    parts.push(`${JSON.stringify({ type: 'end', leaves: to - from })}\n`);
+    const bytes = gzipSync(parts.join(''));
+    const manifest: SegmentManifest = {
+      format: 'trailproof-archive-manifest',
+      version: SEGMENT_VERSION,
+      tenant,
+      from,
+      to,
+      segment: name,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      bytes: bytes.length,
+      checkpoint: { size: checkpoint.size, note: checkpoint.note },
+    };
+    await store.put(name, bytes, options);
+    await store.put(`${base}.${MANIFEST_EXTENSION}`, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`), options);
+    await sql`
+      insert into archive_segments (tenant_id, from_seq, to_seq, name, sha256, bytes, checkpoint_size)
+      values (${tenant}, ${from}, ${to}, ${name}, ${Buffer.from(manifest.sha256, 'hex')}, ${bytes.length}, ${checkpoint.size})
+      on conflict (tenant_id, from_seq) do nothing`;
+    return manifest;
+  }
+
+  /** The earliest checkpoint holding leaf `to - 1`, issuing one when none does yet. Stable: the same range always gets the same one. */
+  private async coveringCheckpoint(tenant: string, to: number): Promise<{ size: number; note: string; issued_at: Date; cosignatures: string[] }> {
+    for (let attempt = 0; ; attempt++) {
+      const [row] = await this.deps.sql<{ size: number; note: string; issued_at: Date; cosignatures: string[] }[]>`
+        select c.size, c.note, c.issued_at,
+               coalesce((select array_agg(s.signature order by s.witness) from ledger_cosignatures s where s.checkpoint_id = c.id), '{}') as cosignatures
+        from ledger_checkpoints c where c.tenant_id = ${tenant} and c.size >= ${to} order by c.size, c.id limit 1`;
+      if (row) return { ...row, cosignatures: row.cosignatures.map((l) => (l.endsWith('\n') ? l : `${l}\n`)) };
+      if (attempt > 0) throw new TrailproofError('INTERNAL', `no checkpoint of ${tenant} covers index ${to - 1}`);
+      await this.deps.checkpointer.issue(tenant);
+    }
+  }
+
+  /** Each archived event's nonce, made on first archiving and kept (so a second archiving gives the same bytes). */
+  private async eventNonces(tenant: string, rows: LeafRow[], subjectHash: (text: string) => string): Promise<Map<number, Buffer>> {
+    const fresh = rows.filter((r) => r.body !== null);
+    if (fresh.length > 0) {
+      const subjects = fresh.map((r) => `{${eventSubjectHashes(subjectHash, { actor_id: r.body!.actor.id, targets: r.body!.targets }).join(',')}}`);
+      await this.deps.sql`
+        insert into archive_event_keys (tenant_id, seq, nonce, subjects)
+        select ${tenant}, seq, decode(nonce, 'hex'), subjects::text[]
+        from unnest(${fresh.map((r) => r.seq)}::int8[], ${fresh.map(() => randomBytes(16).toString('hex'))}::text[], ${subjects}::text[]) as k(seq, nonce, subjects)
+        on conflict (tenant_id, seq) do nothing`;
+    }
+    const first = rows[0]!.seq;
+    const last = rows.at(-1)!.seq;
+    const stored = await this.deps.sql<{ seq: number; nonce: Buffer }[]>`
+      select seq, nonce from archive_event_keys where tenant_id = ${tenant} and seq between ${first} and ${last}`;
+    return new Map(stored.map((r) => [r.seq, r.nonce]));
+  }
+
+  /** Opens archived payloads of leaves in [from, to) whose keys remain (not erased). */
+  private async payloadOpener(tenant: string, from: number, to: number): Promise<(leaf: SegmentLeaf) => SealedPayload | undefined> {
+    const archiveHash = await this.deps.tenantKeys.hasher(tenant, 'archive');
+    const rows = await this.deps.sql<{ seq: number; nonce: Buffer }[]>`
+      select seq, nonce from archive_event_keys where tenant_id = ${tenant} and seq >= ${from} and seq < ${to}`;
+    const nonces = new Map(rows.map((r) => [r.seq, r.nonce]));
+    return (leaf) => {
+      const nonce = nonces.get(leaf.index);
+      return nonce && leaf.sealed !== null ? unseal(eventKey(archiveHash, nonce), tenant, leaf.index, leaf.sealed) : undefined;
+    };
+  }
+}
+
+/** An archived event's key: HMAC(tenant archive key, nonce). */
+function eventKey(archiveHash: (text: string) => string, nonce: Buffer): Buffer {
+  return Buffer.from(archiveHash(nonce.toString('hex')), 'hex');
+}
+
+function manifestName(segmentName: string): string {
+  return segmentName.replace(`.${SEGMENT_EXTENSION}`, `.${MANIFEST_EXTENSION}`);
+}
+
+/** A segment's header and leaves (the caller verified or trusts its bytes). */
+export function parseSegment(bytes: Uint8Array): { header: SegmentHeader; leaves: SegmentLeaf[] } {
+  const lines = gunzipSync(bytes).toString('utf8').trimEnd().split('\n');
+  return { header: JSON.parse(lines[0]!) as SegmentHeader, leaves: lines.slice(1, -1).map((l) => JSON.parse(l) as SegmentLeaf) };
+}
