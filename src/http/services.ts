@@ -29,6 +29,7 @@ import { CaptureRelays } from '../capture/relays.ts';
 import { CommittedFollower } from '../query/committed-follower.ts';
 import { rollupHandler } from '../stats/rollups.ts';
 import { SavedSearches } from '../query/saved-searches.ts';
+import { ActionSchemas } from '../schema/action-schemas.ts';
 
 export interface Services {
   sql: Sql;
@@ -72,6 +73,8 @@ export interface Services {
   redaction: RedactionService;
   /** Relays captured changes of TRAILPROOF_CAPTURE_DATABASE_URL (docs/capture.md); run only once started (by `serve`). */
   captureRelays: CaptureRelays;
+  /** Per-action schemas that ingest checks events against (docs/schemas.md). */
+  schemas: ActionSchemas;
 }
 
 export function createServices(
@@ -119,6 +122,7 @@ export function createServices(
     lifecycle: new Lifecycle({ sql, audit, defaultDays: config.lifecycle.defaultRetentionDays, ...config.lifecycle, ...(logger ? { logger } : {}) }),
     tenantKeys,
     redaction: new RedactionService(sql, tenantKeys),
+    schemas: new ActionSchemas(sql),
     captureRelays: new CaptureRelays(config.captureDatabaseUrls, committer, { metrics, ...(logger ? { logger } : {}) }),
   };
 }
