@@ -28,6 +28,7 @@ import { reversalRoutes } from '../capture/reversal-routes.ts';
 import { statsRoutes } from '../stats/routes.ts';
 import { savedSearchRoutes } from '../query/saved-search-routes.ts';
 import { schemaRoutes } from '../schema/routes.ts';
+import { workosRoutes } from '../workos/routes.ts';
 import type { Services } from './services.ts';
 
 export interface AppOptions {
@@ -79,6 +80,7 @@ export async function buildApp(services: Services, logger: Logger | false = fals
   await app.register(statsRoutes(services));
   await app.register(savedSearchRoutes(services));
   await app.register(schemaRoutes(services));
+  await app.register(workosRoutes(services));
   await app.register(webRoutes());
   return app;
 }

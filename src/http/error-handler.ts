@@ -9,12 +9,17 @@ import { TrailproofError, type ErrorDetail } from '../errors.ts';
 import { LedgerError } from '../ledger/errors.ts';
 import { closeIfBodyPending } from './request-limits.ts';
 
-export function errorHandler(err: FastifyError | TrailproofError | Error, request: FastifyRequest, reply: FastifyReply): void {
-  const error = toTrailproofError(err);
-  if (error.code === 'INTERNAL' || error.code === 'UNAVAILABLE') request.log.error({ err }, 'request failed');
-  if (error.code === 'RATE_LIMITED') void reply.header('retry-after', '1');
-  closeIfBodyPending(request, reply);
-  void reply.code(error.status).send(error.toJSON());
+export const errorHandler = errorHandlerAnswering((error) => error.toJSON());
+
+/** The error handler with another body for the same error and status (the WorkOS-compatible API's). */
+export function errorHandlerAnswering(body: (error: TrailproofError) => unknown) {
+  return function handleError(err: FastifyError | TrailproofError | Error, request: FastifyRequest, reply: FastifyReply): void {
+    const error = toTrailproofError(err);
+    if (error.code === 'INTERNAL' || error.code === 'UNAVAILABLE') request.log.error({ err }, 'request failed');
+    if (error.code === 'RATE_LIMITED') void reply.header('retry-after', '1');
+    closeIfBodyPending(request, reply);
+    void reply.code(error.status).send(body(error));
+  };
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): void {
