@@ -48,6 +48,11 @@ describe('examples/express-app with the packed SDK', () => {
     // The SDK has no dependencies: the install needs no registry.
     execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', path.join(dir, pack.filename)], { cwd: app });
     expect(fs.realpathSync(path.join(app, 'node_modules/@trailproof/client'))).toContain(app);
+    // The ORM adapters are entry points of their own, loading Kysely or Drizzle only when imported.
+    for (const entry of ['@trailproof/client/kysely', '@trailproof/client/drizzle']) {
+      const probe = `const m = await import('${entry}'); process.stdout.write(typeof m.auditedTransaction);`;
+      expect(execFileSync(process.execPath, ['--input-type=module', '-e', probe], { cwd: app, encoding: 'utf8' })).toBe('function');
+    }
 
     const port = await freePort();
     const key = await t.createKey('ingest', 'example');
