@@ -2,8 +2,9 @@
 import http from 'node:http';
 import express from 'express';
 import Fastify from 'fastify';
+import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TrailproofClient, authorize, clientIp, expressAudit, fastifyAudit, withAudit } from '../../packages/client/src/index.ts';
+import { TrailproofClient, authorize, clientIp, expressAudit, fastifyAudit, honoAudit, withAudit } from '../../packages/client/src/index.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 
 let t: TestApp;
@@ -90,6 +91,21 @@ describe('middleware', () => {
     const id = await res.text();
     server.close();
     expect(await stored(id)).toMatchObject({ actor: { id: 'dan' }, targets: [{ id: 'd9' }], context: { ip: '203.0.113.9', user_agent: 'ua/2' } });
+  });
+
+  it('Hono: app.use(honoAudit()) opens the context for the route after it', async () => {
+    const app = new Hono();
+    app.use(honoAudit({ actor: (req) => ({ type: 'user', id: req.headers.get('x-user') ?? 'anon' }), remoteAddress: () => '192.0.2.77' }));
+    app.put('/docs/:id', async (c) => {
+      await new Promise((r) => setTimeout(r, 5));
+      return c.text(audit.record({ action: 'doc.rename', targets: [{ type: 'doc', id: c.req.param('id') }] }) ?? '');
+    });
+    const res = await app.request('/docs/d4', { method: 'PUT', headers: { 'x-user': 'hana', 'x-request-id': 'r-h' } });
+    expect(await stored(await res.text())).toMatchObject({
+      actor: { id: 'hana' },
+      targets: [{ id: 'd4' }],
+      context: { ip: '192.0.2.77', request_id: 'r-h' },
+    });
   });
 
   it('fetch-style handler and authorize(): allowed and denied decisions are recorded', async () => {
