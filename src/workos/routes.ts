@@ -63,7 +63,8 @@ export function workosRoutes(services: Services) {
       object: 'audit_log_export',
       id: e.id,
       state: 'ready',
-      url: `${request.protocol}://${request.host}/audit_logs/exports/${e.id}/download?token=${token}`,
+      // The address the client reached: its Host, and https also when a TLS-terminating proxy says so.
+      url: `${request.headers['x-forwarded-proto'] === 'https' ? 'https' : request.protocol}://${request.host}/audit_logs/exports/${e.id}/download?token=${token}`,
       created_at: e.created_at,
       updated_at: e.created_at,
     };
