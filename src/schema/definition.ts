@@ -117,9 +117,21 @@ export function compileDefinition(definition: SchemaDefinition): EventChecker {
   };
 }
 
-/** A fresh Ajv per schema, so that one schema's `$id` cannot clash with another's. */
+/**
+ * A fresh Ajv per schema, so that one schema's `$id` cannot clash with another's. Strict about
+ * what would silently check nothing (unknown keywords and formats), not about style: `properties`
+ * without `type: "object"` and the like are ordinary JSON Schema.
+ */
 function compile(schema: JsonSchema): ValidateFunction {
-  const ajv = new Ajv2020({ allErrors: true, strict: true });
+  const ajv = new Ajv2020({
+    allErrors: true,
+    strictSchema: true,
+    strictNumbers: true,
+    strictTypes: false,
+    strictTuples: false,
+    strictRequired: false,
+    logger: false,
+  });
   addFormats.default(ajv);
   return ajv.compile(schema);
 }

@@ -32,7 +32,8 @@ const invoicePaid = {
     required: ['amount', 'currency'],
     additionalProperties: false,
   },
-  targets: { type: 'array', minItems: 1, items: { type: 'object', properties: { type: { const: 'invoice' } } } },
+  // As in docs/schemas.md: `properties` without `type: "object"` is ordinary JSON Schema.
+  targets: { type: 'array', minItems: 1, items: { properties: { type: { const: 'invoice' } } } },
 };
 const event = (metadata: Record<string, unknown>, targets = [{ type: 'invoice', id: 'inv_1' }]) => ({
   action: 'invoice.paid',
@@ -101,6 +102,8 @@ describe('/v1/schemas', () => {
     const typo = await t.request('PUT', '/v1/schemas/invoice.voided', { key: adminA, body: { metadata: { type: 'object', propertees: {} } } });
     expect(typo.statusCode).toBe(400);
     expect(typo.json().error).toMatchObject({ code: 'REQUEST_INVALID', details: [{ pointer: '/metadata', code: 'invalid_schema' }] });
+    const format = await t.request('PUT', '/v1/schemas/invoice.voided', { key: adminA, body: { targets: { items: { format: 'iban' } } } });
+    expect(format.json().error.details).toEqual([expect.objectContaining({ pointer: '/targets', code: 'invalid_schema' })]);
     const part = await t.request('PUT', '/v1/schemas/invoice.voided', { key: adminA, body: { context: {} } });
     expect(part.json().error.details).toEqual([expect.objectContaining({ pointer: '/context', code: 'unknown_field' })]);
     const remote = await t.request('PUT', '/v1/schemas/invoice.voided', { key: adminA, body: { metadata: { $ref: 'https://example.com/s.json' } } });
