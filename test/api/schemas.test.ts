@@ -3,6 +3,7 @@
  * pointers and stable codes (single and batch), schema validation of the schema itself, and tenant
  * isolation: one tenant's schemas neither apply to nor are visible from another.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 
@@ -64,6 +65,13 @@ describe('/v1/schemas', () => {
       { action: 'invoice.paid', version: 1 },
       { action: 'invoice.paid', version: 2 },
     ]);
+  });
+
+  it("takes docs/schemas.md's example as it is", async () => {
+    const doc = readFileSync(new URL('../../docs/schemas.md', import.meta.url), 'utf8');
+    const body = JSON.parse(/PUT \/v1\/schemas\/invoice\.paid\n[^\n]*\n\n([\s\S]*?)\n```/.exec(doc)![1]!);
+    expect(body).toEqual(invoicePaid);
+    expect((await t.request('PUT', '/v1/schemas/invoice.paid', { key: adminA, body })).statusCode).toBe(200);
   });
 
   it('accepts conforming events and rejects others with field pointers and stable codes', async () => {
