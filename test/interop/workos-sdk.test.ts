@@ -67,6 +67,11 @@ describe('@workos-inc/node auditLogs against Trailproof', () => {
       metadata: { owner: 'user_01GBTCQ2', seats: 3 },
     });
     expect(events[1].id).toMatch(/^workos-node-[0-9a-f-]{36}$/);
+    // The organization id is the tenant everywhere: queries, the ledger's status and checkpoints.
+    expect((await t.request('GET', `/v1/events?tenant=${ORG}&action=user.signed_in`)).json().data).toHaveLength(2);
+    await t.services.checkpointer.issue(ORG);
+    expect((await t.request('GET', `/v1/ledger/status?tenant=${ORG}`)).statusCode).toBe(200);
+    expect((await t.request('GET', `/t/${ORG}/checkpoint`)).body).toContain(`/${ORG}\n`);
 
     const reused = workos.auditLogs.createEvent(ORG, signedIn({ metadata: { owner: 'someone else' } }), { idempotencyKey: 'signin-1' });
     await expect(reused).rejects.toBeInstanceOf(ConflictException);
