@@ -116,6 +116,13 @@ export const DETAIL_CODES = [
   'invalid_value',
   'not_found',
   'exists',
+  // Per-action schemas (schemas.md#errors).
+  'invalid_format',
+  'too_short',
+  'too_few_items',
+  'too_few_keys',
+  'schema_mismatch',
+  'invalid_schema',
   // Batches.
   'id_conflict',
   'tenant_forbidden',

@@ -7,7 +7,7 @@ export function tenantsCommand(): Command {
   const cmd = new Command('tenants').description('manage tenants');
   cmd
     .command('create <id>')
-    .description('create a tenant (id: a-z, 0-9, "-", "_")')
+    .description('create a tenant (id: letters, digits, "-", "_"; a WorkOS organization id as it is)')
     .option('--name <name>', 'display name')
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { name?: string; json?: boolean }, command: Command) => {

@@ -27,6 +27,8 @@ import { redactionRoutes } from '../redaction/routes.ts';
 import { reversalRoutes } from '../capture/reversal-routes.ts';
 import { statsRoutes } from '../stats/routes.ts';
 import { savedSearchRoutes } from '../query/saved-search-routes.ts';
+import { schemaRoutes } from '../schema/routes.ts';
+import { workosRoutes } from '../workos/routes.ts';
 import type { Services } from './services.ts';
 
 export interface AppOptions {
@@ -77,6 +79,8 @@ export async function buildApp(services: Services, logger: Logger | false = fals
   await app.register(reversalRoutes(services));
   await app.register(statsRoutes(services));
   await app.register(savedSearchRoutes(services));
+  await app.register(schemaRoutes(services));
+  await app.register(workosRoutes(services));
   await app.register(webRoutes());
   return app;
 }

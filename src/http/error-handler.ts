@@ -10,13 +10,18 @@ import { LedgerError } from '../ledger/errors.ts';
 import { DATABASE_RETRY_AFTER_S, isDatabaseLoss } from '../store/database-loss.ts';
 import { closeIfBodyPending } from './request-limits.ts';
 
-export function errorHandler(err: FastifyError | TrailproofError | Error, request: FastifyRequest, reply: FastifyReply): void {
-  const error = toTrailproofError(err, request.method);
-  if (error.code === 'INTERNAL' || error.code === 'UNAVAILABLE') request.log.error({ err }, 'request failed');
-  if (error.code === 'RATE_LIMITED') void reply.header('retry-after', '1');
-  if (error.code === 'UNAVAILABLE') void reply.header('retry-after', String(DATABASE_RETRY_AFTER_S));
-  closeIfBodyPending(request, reply);
-  void reply.code(error.status).send(error.toJSON());
+export const errorHandler = errorHandlerAnswering((error) => error.toJSON());
+
+/** The error handler with another body for the same error and status (the WorkOS-compatible API's). */
+export function errorHandlerAnswering(body: (error: TrailproofError) => unknown) {
+  return function handleError(err: FastifyError | TrailproofError | Error, request: FastifyRequest, reply: FastifyReply): void {
+    const error = toTrailproofError(err, request.method);
+    if (error.code === 'INTERNAL' || error.code === 'UNAVAILABLE') request.log.error({ err }, 'request failed');
+    if (error.code === 'RATE_LIMITED') void reply.header('retry-after', '1');
+    if (error.code === 'UNAVAILABLE') void reply.header('retry-after', String(DATABASE_RETRY_AFTER_S));
+    closeIfBodyPending(request, reply);
+    void reply.code(error.status).send(body(error));
+  };
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): void {

@@ -31,6 +31,7 @@ import { rollupHandler } from '../stats/rollups.ts';
 import { SavedSearches } from '../query/saved-searches.ts';
 import { ArchiveService } from '../lifecycle/archive/archive-service.ts';
 import { openArchiveStore } from '../lifecycle/archive/archive-store.ts';
+import { ActionSchemas } from '../schema/action-schemas.ts';
 
 export interface Services {
   sql: Sql;
@@ -76,6 +77,8 @@ export interface Services {
   captureRelays: CaptureRelays;
   /** The cold archive (docs/lifecycle.md#cold-archive). */
   archive: ArchiveService;
+  /** Per-action schemas that ingest checks events against (docs/schemas.md). */
+  schemas: ActionSchemas;
 }
 
 export function createServices(
@@ -131,6 +134,7 @@ export function createServices(
     }),
     tenantKeys,
     redaction: new RedactionService(sql, tenantKeys),
+    schemas: new ActionSchemas(sql),
     captureRelays: new CaptureRelays(config.captureDatabaseUrls, committer, { metrics, ...(logger ? { logger } : {}) }),
     archive,
   };

@@ -14,6 +14,7 @@ import type { EventBody } from '../event/types.ts';
 import { authenticate, principalOf, tenantFor } from '../http/authenticate.ts';
 import type { Services } from '../http/services.ts';
 import type { AppendResult } from './append-batch.ts';
+import { admitEvent } from './admit.ts';
 
 interface Accepted {
   index: number;
@@ -57,8 +58,7 @@ export function ingestRoutes(services: Services) {
             const pointer = `${prefix(a.index)}/tenant`;
             const tenant = await tenantFor(services, request, a.tenant, pointer);
             if (tenant === SYSTEM_TENANT) throw reservedTrail(pointer);
-            // Redacted before anything is derived from the body: the ledger commits to what is stored.
-            const { body, redacted } = await services.redaction.redact(tenant, a.body);
+            const { body, redacted } = await admitEvent(services, tenant, a.body, prefix(a.index));
             const occurredAtFilled = sentEvent(request.body, batch.mode, a.index)?.occurred_at === undefined;
             items.push({ index: a.index, tenant, body, occurredAtFilled, redacted });
           } catch (err) {

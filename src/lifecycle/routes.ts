@@ -2,7 +2,7 @@
  * The lifecycle's HTTP API (docs/lifecycle.md): retention policies, on-demand runs and legal holds.
  * Every route is tenant-scoped: a key bound to a tenant reaches only that tenant.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { POLICY_ACTION } from '../event/lifecycle-records.ts';
 import { TrailproofError } from '../errors.ts';
@@ -10,7 +10,7 @@ import { authenticate, principalOf, requestContext, tenantFor } from '../http/au
 import type { Services } from '../http/services.ts';
 import { createHold, getHold, listHolds, releaseHold } from './legal-holds.ts';
 import { withLifecycleLock } from './payload-removal.ts';
-import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS, policyMetadata, policyOf, setPolicy } from './retention-policy.ts';
+import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS, policyMetadata, policyOf, setPolicy, type RetentionPolicy } from './retention-policy.ts';
 
 const tags = ['lifecycle'];
 const security = [{ bearer: [] }];
@@ -47,6 +47,29 @@ const HoldQuery = Type.Object({ tenant: Type.Optional(Type.String({ minLength: 1
 const IdParams = Type.Object({ id: Type.String() });
 const ReleaseBody = Type.Object({ reason: Text(1024) }, { additionalProperties: false });
 
+/**
+ * Sets the tenant's retention policy and records the change, under the lifecycle lock: a purge
+ * under way finishes under the policy it recorded.
+ */
+export async function changeRetention(
+  services: Services,
+  request: FastifyRequest,
+  tenant: string,
+  policy: { days: number; hot_days?: number | undefined },
+): Promise<RetentionPolicy> {
+  return withLifecycleLock(services.sql, tenant, async () => {
+    const set = await setPolicy(services.sql, tenant, policy);
+    await services.audit.record({
+      tenant,
+      principal: principalOf(request),
+      action: POLICY_ACTION,
+      metadata: policyMetadata(set),
+      context: requestContext(request),
+    });
+    return set;
+  });
+}
+
 export function lifecycleRoutes(services: Services) {
   return async function registerLifecycleRoutes(app: FastifyInstance): Promise<void> {
     const admin = authenticate(services, 'admin');
@@ -66,7 +89,6 @@ export function lifecycleRoutes(services: Services) {
       '/v1/tenants/:tenant/retention',
       { onRequest: admin, schema: { summary: "Set a tenant's retention policy", tags, security, params: TenantParams, body: RetentionBody } },
       async (request) => {
-        const principal = principalOf(request);
         const tenant = await tenantFor(services, request, (request.params as { tenant: string }).tenant, '/tenant');
         const body = request.body as Static<typeof RetentionBody>;
         if (body.hot_days !== undefined && body.hot_days > body.days) {
@@ -74,18 +96,7 @@ export function lifecycleRoutes(services: Services) {
             details: [{ pointer: '/hot_days', code: 'out_of_range', message: `must be at most days (${body.days})` }],
           });
         }
-        // Under the lifecycle lock: a purge under way finishes under the policy it recorded.
-        const policy = await withLifecycleLock(services.sql, tenant, async () => {
-          const set = await setPolicy(services.sql, tenant, body);
-          await services.audit.record({
-            tenant,
-            principal,
-            action: POLICY_ACTION,
-            metadata: policyMetadata(set),
-            context: requestContext(request),
-          });
-          return set;
-        });
+        const policy = await changeRetention(services, request, tenant, body);
         return { tenant, ...policy, default_days: services.lifecycle.defaultDays };
       },
     );

@@ -5,11 +5,14 @@ import { SYSTEM_TENANT } from '../event/service-records.ts';
 import { TrailproofError } from '../errors.ts';
 import { authenticate, principalOf, requestContext } from '../http/authenticate.ts';
 import type { Services } from '../http/services.ts';
-import { createTenant, listTenants } from './tenant-repository.ts';
+import { createTenant, listTenants, TENANT_ID_PATTERN } from './tenant-repository.ts';
 
 const CreateTenantBody = Type.Object(
   {
-    id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', description: 'Slug used in URLs and checkpoint origins' }),
+    id: Type.String({
+      pattern: TENANT_ID_PATTERN.source,
+      description: 'Used in URLs and checkpoint origins; WorkOS organization ids (`org_01EH…`) are valid as they are',
+    }),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
   },
   { additionalProperties: false },

@@ -10,12 +10,12 @@ export interface Tenant {
 }
 
 /** Tenant ids appear in URLs and checkpoint origins (`<host>/t/<tenant>`), so they are slugs. */
-export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+export const TENANT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 
 export async function createTenant(sql: Sql, input: { id: string; name?: string }): Promise<Tenant> {
   if (!TENANT_ID_PATTERN.test(input.id)) {
     throw new TrailproofError('REQUEST_INVALID', 'tenant id must be 1-63 characters of a-z, 0-9, "-" or "_", starting with a letter or digit', {
-      details: [{ pointer: '/id', code: 'pattern', message: 'must match ^[a-z0-9][a-z0-9_-]{0,62}$' }],
+      details: [{ pointer: '/id', code: 'pattern', message: 'must match ^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$' }],
     });
   }
   return sql.begin(async (tx) => {

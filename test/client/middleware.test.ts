@@ -1,8 +1,10 @@
 /** Middleware opens the request's audit context; events recorded under it arrive at a real Trailproof with actor and context. */
 import http from 'node:http';
+import express from 'express';
 import Fastify from 'fastify';
+import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TrailproofClient, authorize, clientIp, expressAudit, fastifyAudit, withAudit } from '../../packages/client/src/index.ts';
+import { TrailproofClient, authorize, clientIp, expressAudit, fastifyAudit, honoAudit, withAudit } from '../../packages/client/src/index.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 
 let t: TestApp;
@@ -70,6 +72,40 @@ describe('middleware', () => {
     const id = await (await fetch(`http://127.0.0.1:${port}/`, { headers: { 'x-user': 'bob', 'x-forwarded-for': '203.0.113.5' } })).text();
     server.close();
     expect(await stored(id)).toMatchObject({ actor: { id: 'bob' }, context: { ip: '203.0.113.5' } });
+  });
+
+  it('Express itself: the middleware as app.use(), an async route recording after an await', async () => {
+    const app = express();
+    app.use(expressAudit({ actor: (req) => actor(req), trustProxy: 1 }));
+    app.post('/docs/:id', async (req, res) => {
+      await new Promise((r) => setTimeout(r, 5));
+      res.send(audit.record({ action: 'doc.archive', targets: [{ type: 'doc', id: req.params.id }] }));
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const { port } = server.address() as { port: number };
+    const res = await fetch(`http://127.0.0.1:${port}/docs/d9`, {
+      method: 'POST',
+      headers: { 'x-user': 'dan', 'x-forwarded-for': '203.0.113.9', 'user-agent': 'ua/2' },
+    });
+    const id = await res.text();
+    server.close();
+    expect(await stored(id)).toMatchObject({ actor: { id: 'dan' }, targets: [{ id: 'd9' }], context: { ip: '203.0.113.9', user_agent: 'ua/2' } });
+  });
+
+  it('Hono: app.use(honoAudit()) opens the context for the route after it', async () => {
+    const app = new Hono();
+    app.use(honoAudit({ actor: (req) => ({ type: 'user', id: req.headers.get('x-user') ?? 'anon' }), remoteAddress: () => '192.0.2.77' }));
+    app.put('/docs/:id', async (c) => {
+      await new Promise((r) => setTimeout(r, 5));
+      return c.text(audit.record({ action: 'doc.rename', targets: [{ type: 'doc', id: c.req.param('id') }] }) ?? '');
+    });
+    const res = await app.request('/docs/d4', { method: 'PUT', headers: { 'x-user': 'hana', 'x-request-id': 'r-h' } });
+    expect(await stored(await res.text())).toMatchObject({
+      actor: { id: 'hana' },
+      targets: [{ id: 'd4' }],
+      context: { ip: '192.0.2.77', request_id: 'r-h' },
+    });
   });
 
   it('fetch-style handler and authorize(): allowed and denied decisions are recorded', async () => {

@@ -57,7 +57,7 @@ export class TpTenantsPage extends LitElement {
   override render() {
     return html`<h2>Tenants</h2>
       <form @submit=${this.create} aria-label="Create a tenant">
-        <label>Tenant id<input name="id" required pattern="[a-z0-9][a-z0-9_-]*" placeholder="acme"></label>
+        <label>Tenant id<input name="id" required pattern="[A-Za-z0-9][A-Za-z0-9_-]*" placeholder="acme"></label>
         <label>Name<input name="name" placeholder="Acme Inc."></label>
         <button class="primary" type="submit">Create tenant</button>
       </form>
