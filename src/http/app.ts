@@ -27,6 +27,7 @@ import { redactionRoutes } from '../redaction/routes.ts';
 import { reversalRoutes } from '../capture/reversal-routes.ts';
 import { statsRoutes } from '../stats/routes.ts';
 import { savedSearchRoutes } from '../query/saved-search-routes.ts';
+import { alertRoutes } from '../alert/alert-routes.ts';
 import type { Services } from './services.ts';
 
 export interface AppOptions {
@@ -77,6 +78,7 @@ export async function buildApp(services: Services, logger: Logger | false = fals
   await app.register(reversalRoutes(services));
   await app.register(statsRoutes(services));
   await app.register(savedSearchRoutes(services));
+  await app.register(alertRoutes(services));
   await app.register(webRoutes());
   return app;
 }
