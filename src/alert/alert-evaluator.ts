@@ -91,17 +91,20 @@ const SEEN_VALUE: Record<string, (sql: Sql) => Fragment> = {
   ip: (sql) => sql`host(e.ip)`,
   user_agent: (sql) => sql`e.body->'context'->>'user_agent'`,
   location: (sql) => sql`e.body->'context'->>'location'`,
+  actor: (sql) => sql`e.actor_id`,
 };
 
 async function firstSeen(sql: Sql, rule: Rule, matches: Fragment): Promise<void> {
   const { field } = rule.params as Extract<RuleParams, { field: string }>;
   const value = SEEN_VALUE[field]!(sql);
+  // A new actor is new to the whole tenant (one group); a new value is new to its actor.
+  const group = field === 'actor' ? sql`''` : sql`e.actor_id`;
   // All parts of one statement see the state before it: `known` are the actors seen before this range.
   const fresh = await sql<{ actor: string; value: string; occurred_at: Date; learned: boolean }[]>`
     with batch as (
-      select distinct on (e.actor_id, ${value}) e.actor_id as actor, ${value} as value, e.occurred_at, l.seq
+      select distinct on (1, 2) ${group} as actor, ${value} as value, e.occurred_at, l.seq
       from ${LEAVES(sql)} where ${matches} and ${value} is not null
-      order by e.actor_id, ${value}, l.seq
+      order by 1, 2, l.seq
     ), known as (
       select distinct group_key from alert_seen where rule_id = ${rule.id} and group_key in (select actor from batch)
     ), added as (
@@ -114,7 +117,12 @@ async function firstSeen(sql: Sql, rule: Rule, matches: Fragment): Promise<void>
     order by b.seq`;
   for (const f of fresh) {
     if (f.learned) continue;
-    await fire(sql, rule, f.actor, f.occurred_at, `actor ${f.actor} seen with a new ${field}: ${f.value}`, { actor: f.actor, field, value: f.value });
+    const summary = field === 'actor' ? `new actor: ${f.value}` : `actor ${f.actor} seen with a new ${field}: ${f.value}`;
+    await fire(sql, rule, field === 'actor' ? f.value : f.actor, f.occurred_at, summary, {
+      actor: field === 'actor' ? f.value : f.actor,
+      field,
+      value: f.value,
+    });
   }
 }
 

@@ -11,6 +11,7 @@ import type { Services } from '../http/services.ts';
 import type { Changer } from '../query/saved-searches.ts';
 import type { Sql } from '../store/db.ts';
 import { view, type AlertRuleInput } from './alert-rules.ts';
+import { BUILTIN_RULES } from './builtin-rules.ts';
 
 const Channel = Type.Object(
   { type: Type.String({ enum: ['webhook', 'slack', 'email'] }), url: Type.Optional(Type.String()), to: Type.Optional(Type.Array(Type.String())) },
@@ -31,11 +32,12 @@ const fields = {
 const CreateBody = Type.Object(
   {
     tenant: Type.Optional(Type.String({ description: 'Required with a key bound to no tenant' })),
-    name: fields.name,
-    kind: Type.String({ enum: ['threshold', 'first_seen', 'absence'] }),
+    builtin: Type.Optional(Type.String({ description: 'Install a rule of the built-in pack (GET /v1/alert-rules/builtin); the other fields adjust it' })),
+    kind: Type.Optional(Type.String({ enum: ['threshold', 'first_seen', 'absence'] })),
     filter: Type.Optional(fields.filter),
     saved_search: Type.Optional(fields.saved_search),
-    params: fields.params,
+    params: Type.Optional(fields.params),
+    name: Type.Optional(fields.name),
     cooldown_seconds: Type.Optional(fields.cooldown_seconds),
     channels: Type.Optional(fields.channels),
     secret: Type.Optional(fields.secret),
@@ -103,6 +105,12 @@ export function alertRoutes(services: Services) {
         const tenant = await tenantFor(services, request, (request.query as Static<typeof ListQuery>).tenant);
         return { data: await services.alertRules.list(tenant) };
       },
+    );
+
+    app.get(
+      '/v1/alert-rules/builtin',
+      { onRequest: authenticate(services, 'read'), schema: { summary: 'The built-in rule pack (installed only on request)', tags, security } },
+      async () => ({ data: Object.entries(BUILTIN_RULES).map(([id, b]) => ({ id, description: b.description, ...b.rule })) }),
     );
 
     app.get(

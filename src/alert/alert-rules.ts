@@ -11,11 +11,13 @@ import { TrailproofError, type ErrorDetail } from '../errors.ts';
 import { checkSavedFilter, savedSearchExists, type Changer, type SavedFilter } from '../query/saved-searches.ts';
 import type { Sql } from '../store/db.ts';
 import type { SecretBox } from '../stream/secret-box.ts';
+import { BUILTIN_RULES } from './builtin-rules.ts';
 
 export const RULE_KINDS = ['threshold', 'first_seen', 'absence'] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];
 export const GROUP_FIELDS = ['actor', 'ip', 'action', 'target', 'none'] as const;
-export const SEEN_FIELDS = ['ip', 'user_agent', 'location'] as const;
+/** `actor`: a new actor for the whole tenant; the others: a new value for one actor. */
+export const SEEN_FIELDS = ['ip', 'user_agent', 'location', 'actor'] as const;
 
 export type RuleParams =
   | { count: number; window_seconds: number; group_by: (typeof GROUP_FIELDS)[number] }
@@ -54,6 +56,8 @@ export interface AlertRuleView {
   /** Whether a webhook signing secret is set (the secret itself is never shown). */
   has_secret: boolean;
   enabled: boolean;
+  /** The built-in rule it was installed from, if any. */
+  builtin: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -68,6 +72,8 @@ export interface AlertRuleInput {
   channels?: unknown;
   secret?: unknown;
   enabled?: unknown;
+  /** On create only: a rule of the built-in pack (builtin-rules.ts), which the other fields adjust. */
+  builtin?: unknown;
 }
 
 const NAME_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N} ._:()/-]{0,99}$/u;
@@ -81,17 +87,22 @@ const MAX_SECONDS = 2_592_000;
 export class AlertRules {
   constructor(private readonly deps: { sql: Sql; audit: MetaAudit; secrets: SecretBox; emailEnabled: boolean }) {}
 
-  async create(tenant: string, input: AlertRuleInput, by: Changer): Promise<AlertRuleView> {
+  async create(tenant: string, given: AlertRuleInput, by: Changer): Promise<AlertRuleView> {
     const id = `ar_${randomBytes(9).toString('base64url')}`;
+    const builtin = given.builtin === undefined ? null : String(given.builtin);
+    if (builtin !== null && !Object.hasOwn(BUILTIN_RULES, builtin))
+      throw invalid('/builtin', 'invalid_enum', `builtin must be one of ${Object.keys(BUILTIN_RULES).join(', ')}`);
+    const { builtin: _, ...rest } = given;
+    const input: AlertRuleInput = builtin === null ? rest : { ...BUILTIN_RULES[builtin]!.rule, ...rest };
     const rule = await this.check(tenant, input, undefined);
     const secret = typeof input.secret === 'string' ? this.deps.secrets.seal(input.secret, id) : null;
     const { sql } = this.deps;
     const row = await this.exclusive(rule.name, () =>
       sql.begin(async (tx) => {
         const [created] = await tx<AlertRuleRow[]>`
-          insert into alert_rules (id, tenant_id, name, kind, filter, saved_search, params, cooldown_seconds, channels, secret, enabled)
+          insert into alert_rules (id, tenant_id, name, kind, filter, saved_search, params, cooldown_seconds, channels, secret, enabled, builtin)
           values (${id}, ${tenant}, ${rule.name}, ${rule.kind}, ${tx.json(rule.filter as never)}, ${rule.saved_search},
-                  ${tx.json(rule.params as never)}, ${rule.cooldown_seconds}, ${tx.json(rule.channels as never)}, ${secret}, ${rule.enabled})
+                  ${tx.json(rule.params as never)}, ${rule.cooldown_seconds}, ${tx.json(rule.channels as never)}, ${secret}, ${rule.enabled}, ${builtin})
           returning *`;
         // An absence rule measures silence from its creation.
         if (rule.kind === 'absence') await tx`insert into alert_heartbeats (rule_id, last_match_at) values (${id}, now())`;
@@ -267,6 +278,7 @@ export function view(row: AlertRuleRow): AlertRuleView {
     channels: row.channels,
     has_secret: row.secret !== null,
     enabled: row.enabled,
+    builtin: row.builtin,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };

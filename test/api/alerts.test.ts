@@ -279,6 +279,28 @@ describe('evaluation and delivery', () => {
     expect(firings.map((f) => f.group).sort()).toEqual(['alice', 'dave']);
   });
 
+  it('installs rules of the built-in pack on request: a new reader of the audit log fires', async () => {
+    const pack = (await t.request('GET', '/v1/alert-rules/builtin', { key: readA })).json().data as { id: string }[];
+    expect(pack.map((b) => b.id)).toEqual(expect.arrayContaining(['failed_login_burst', 'audit_log_unusual_reader', 'mfa_disabled']));
+    const unknown = await createRule({ builtin: 'everything' });
+    expect(unknown.json().error.details[0].pointer).toBe('/builtin');
+    const res = await createRule({ builtin: 'audit_log_unusual_reader', cooldown_seconds: 60 });
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json()).toMatchObject({ builtin: 'audit_log_unusual_reader', kind: 'first_seen', params: { field: 'actor' } });
+    await evaluate();
+    await t.request('GET', '/v1/events?limit=1', { key: readA });
+    await evaluate();
+    expect(await firingsOf(res.json().id)).toEqual([]);
+    const newcomer = await t.createKey('read', 'acme');
+    await t.request('GET', '/v1/events?limit=1', { key: newcomer });
+    await t.request('GET', '/v1/events?limit=1', { key: readA });
+    await evaluate();
+    const firings = await firingsOf(res.json().id);
+    expect(firings).toHaveLength(1);
+    const keyIds = ((await t.request('GET', '/v1/keys', { key: adminA })).json().data as { id: string; name: string }[]).map((k) => k.id);
+    expect(keyIds).toContain(firings[0]!.group);
+  });
+
   it('fires an absence rule once per silence, and not while events keep arriving', async () => {
     const res = await createRule({ name: 'Heartbeat', kind: 'absence', filter: { action: 'app.heartbeat' }, params: { period_seconds: 60 } });
     const id = res.json().id;
