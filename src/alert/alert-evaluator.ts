@@ -145,6 +145,16 @@ async function fire(sql: Sql, rule: Rule, groupKey: string, windowStart: Date, s
 }
 
 /**
+ * Forgets threshold counts of windows that ended more than a window ago (by the clock). An event
+ * arriving later for such a window counts afresh, but can never fire that window and group twice.
+ */
+export async function pruneCounts(sql: Sql): Promise<void> {
+  await sql`
+    delete from alert_counts c using alert_rules r
+    where r.id = c.rule_id and c.window_start < now() - make_interval(secs => 2 * (r.params->>'window_seconds')::int)`;
+}
+
+/**
  * Fires the absence rules whose last matching event is older than their period, once per silence.
  * Only tenants whose events the alert follower has applied up to their head are judged, so an event
  * committed but not yet applied never lets a silence be reported that did not happen.
