@@ -36,9 +36,15 @@ export const alertHandler: FollowerHandler = {
       where r.tenant_id = ${tenant} and r.enabled order by r.id`;
     if (rules.length === 0) return;
     const sql = tx as unknown as Sql;
-    const range = sql`l.tenant_id = ${tenant} and l.seq >= ${from} and l.seq < ${to}`;
+    await pruneCounts(sql, tenant);
+    // The range's events, read once for all the rules (the columns filters use, as `e`).
+    await sql`
+      create temp table alert_range on commit drop as
+      select e.tenant_id, e.seq, e.occurred_at, e.received_at, e.action, e.actor_id, e.outcome, e.ip, e.body, e.search
+      from ledger_leaves l join events e on e.tenant_id = l.tenant_id and e.occurred_at = l.occurred_at and e.seq = l.seq
+      where l.tenant_id = ${tenant} and l.seq >= ${from} and l.seq < ${to}`;
     for (const rule of rules) {
-      const matches = sql`${range} and ${savedSearchCondition(sql, eventFilterOf(rule.watched))}`;
+      const matches = savedSearchCondition(sql, eventFilterOf(rule.watched));
       if (rule.kind === 'threshold') await threshold(sql, rule, matches);
       else if (rule.kind === 'first_seen') await firstSeen(sql, rule, matches);
       else await heartbeat(sql, rule, matches);
@@ -46,14 +52,13 @@ export const alertHandler: FollowerHandler = {
   },
 };
 
-const LEAVES = (sql: Sql) => sql`ledger_leaves l join events e on e.tenant_id = l.tenant_id and e.occurred_at = l.occurred_at and e.seq = l.seq`;
+const RANGE = (sql: Sql) => sql`alert_range e`;
 
 async function threshold(sql: Sql, rule: Rule, matches: Fragment): Promise<void> {
   const { count, window_seconds: w, group_by: groupBy } = rule.params as Extract<RuleParams, { count: number }>;
   const byTarget = groupBy === 'target';
-  const source = byTarget
-    ? sql`${LEAVES(sql)} join event_targets t on t.tenant_id = e.tenant_id and t.occurred_at = e.occurred_at and t.seq = e.seq`
-    : LEAVES(sql);
+  // An event's targets are in its body: no lookup in event_targets, which is indexed by target.
+  const source = byTarget ? sql`${RANGE(sql)} cross join lateral jsonb_array_elements(e.body->'targets') t` : RANGE(sql);
   const group =
     groupBy === 'actor'
       ? sql`e.actor_id`
@@ -62,7 +67,7 @@ async function threshold(sql: Sql, rule: Rule, matches: Fragment): Promise<void>
         : groupBy === 'action'
           ? sql`e.action`
           : byTarget
-            ? sql`t.target_type || ':' || t.target_id`
+            ? sql`(t->>'type') || ':' || (t->>'id')`
             : sql`''`;
   const crossed = await sql<{ group_key: string; window_start: Date; events: string }[]>`
     with added as (
@@ -102,9 +107,9 @@ async function firstSeen(sql: Sql, rule: Rule, matches: Fragment): Promise<void>
   // All parts of one statement see the state before it: `known` are the actors seen before this range.
   const fresh = await sql<{ actor: string; value: string; occurred_at: Date; learned: boolean }[]>`
     with batch as (
-      select distinct on (1, 2) ${group} as actor, ${value} as value, e.occurred_at, l.seq
-      from ${LEAVES(sql)} where ${matches} and ${value} is not null
-      order by 1, 2, l.seq
+      select distinct on (1, 2) ${group} as actor, ${value} as value, e.occurred_at, e.seq
+      from ${RANGE(sql)} where ${matches} and ${value} is not null
+      order by 1, 2, e.seq
     ), known as (
       select distinct group_key from alert_seen where rule_id = ${rule.id} and group_key in (select actor from batch)
     ), added as (
@@ -129,7 +134,7 @@ async function firstSeen(sql: Sql, rule: Rule, matches: Fragment): Promise<void>
 async function heartbeat(sql: Sql, rule: Rule, matches: Fragment): Promise<void> {
   await sql`
     insert into alert_heartbeats (rule_id, last_match_at)
-    select ${rule.id}, max(e.received_at) from ${LEAVES(sql)} where ${matches} having count(*) > 0
+    select ${rule.id}, max(e.received_at) from ${RANGE(sql)} where ${matches} having count(*) > 0
     on conflict (rule_id) do update set last_match_at = greatest(alert_heartbeats.last_match_at, excluded.last_match_at)`;
 }
 
@@ -144,14 +149,22 @@ async function fire(sql: Sql, rule: Rule, groupKey: string, windowStart: Date, s
     on conflict (rule_id, group_key, window_start) do nothing`;
 }
 
+const PRUNE_EVERY_MS = 60_000;
+const prunedAt = new Map<string, number>();
+
 /**
- * Forgets threshold counts of windows that ended more than a window ago (by the clock). An event
- * arriving later for such a window counts afresh, but can never fire that window and group twice.
+ * Forgets the tenant's threshold counts of windows that ended more than a window ago (by the clock),
+ * at most once a minute per process. It runs in the follower's transaction, which holds the
+ * tenant's cursor, so it never races the counting. An event arriving later for such a window
+ * counts afresh, but can never fire that window and group twice.
  */
-export async function pruneCounts(sql: Sql): Promise<void> {
+async function pruneCounts(sql: Sql, tenant: string): Promise<void> {
+  if (Date.now() - (prunedAt.get(tenant) ?? 0) < PRUNE_EVERY_MS) return;
+  prunedAt.set(tenant, Date.now());
   await sql`
     delete from alert_counts c using alert_rules r
-    where r.id = c.rule_id and c.window_start < now() - make_interval(secs => 2 * (r.params->>'window_seconds')::int)`;
+    where r.tenant_id = ${tenant} and r.id = c.rule_id
+      and c.window_start < now() - make_interval(secs => 2 * (r.params->>'window_seconds')::int)`;
 }
 
 /**

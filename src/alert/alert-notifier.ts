@@ -13,7 +13,7 @@ import { CommittedFollower } from '../query/committed-follower.ts';
 import type { Sql } from '../store/db.ts';
 import type { SecretBox } from '../stream/secret-box.ts';
 import { AlertChannels, type AlertMessage } from './alert-channels.ts';
-import { alertHandler, fireAbsences, pruneCounts } from './alert-evaluator.ts';
+import { alertHandler, fireAbsences } from './alert-evaluator.ts';
 import type { Channel } from './alert-rules.ts';
 
 /** The client id prefix of `alert.fired` records (reserved, src/event/service-records.ts). */
@@ -80,7 +80,6 @@ export class AlertService {
   /** Judges absences, then delivers every due firing; resolves when none is left due. */
   async tick(): Promise<void> {
     await fireAbsences(this.options.sql);
-    await pruneCounts(this.options.sql);
     for (;;) {
       const due = await this.claim();
       if (due.length === 0) return;
