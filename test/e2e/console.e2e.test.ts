@@ -407,11 +407,11 @@ describe('console', () => {
       tenant: 'acme',
       name: 'e2e alarm',
       kind: 'threshold',
-      filter: { action: 'e2e.alarm' },
+      filter: { action: 'alarm.raised' },
       params: { count: 1, window_seconds: 60, group_by: 'actor' },
     });
     expect(rule.status, rule.text).toBe(201);
-    await request(`${server.url}/v1/events`, adminKey, 'POST', { tenant: 'acme', action: 'e2e.alarm', actor: { type: 'user', id: 'alice' } });
+    await request(`${server.url}/v1/events`, adminKey, 'POST', { tenant: 'acme', action: 'alarm.raised', actor: { type: 'user', id: 'alice' } });
     await expect
       .poll(async () => (await request(`${server.url}/v1/alert-firings?tenant=acme`, adminKey)).body.data.length, { timeout: 15_000 })
       .toBeGreaterThan(0);
