@@ -71,6 +71,17 @@ export interface Config {
   captureDatabaseUrls: Secret[];
   /** `TRAILPROOF_ARCHIVE_URL`: the cold archive, `s3://bucket/prefix` or `file:///dir`; default `<dataDir>/archive` (docs/lifecycle.md). */
   archiveUrl: string | undefined;
+  /** Alert delivery (docs/alerts.md). */
+  alerts: AlertsConfig;
+}
+
+export interface AlertsConfig {
+  /** `TRAILPROOF_SMTP_URL`: the SMTP server of email channels (`smtps://user:pass@host:465`); default none (no email channels). */
+  smtpUrl: Secret | undefined;
+  /** `TRAILPROOF_ALERT_EMAIL_FROM`: the From address of alert email; default `trailproof@localhost`. */
+  emailFrom: string;
+  /** `TRAILPROOF_ALERT_POLL_MS`: how often firings are looked for and absences judged; default 1000. */
+  pollMs: number;
 }
 
 export interface MetricsConfig {
@@ -163,6 +174,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       port: nonEmpty(env.TRAILPROOF_METRICS_PORT) === undefined ? undefined : integer(env, 'TRAILPROOF_METRICS_PORT', 0, 0, 65535),
       host: nonEmpty(env.TRAILPROOF_METRICS_HOST) ?? host,
       seriesLimit: integer(env, 'TRAILPROOF_METRICS_SERIES_LIMIT', 1000, 1, 1_000_000),
+    },
+    alerts: {
+      smtpUrl: nonEmpty(env.TRAILPROOF_SMTP_URL) === undefined ? undefined : new Secret(nonEmpty(env.TRAILPROOF_SMTP_URL)!),
+      emailFrom: nonEmpty(env.TRAILPROOF_ALERT_EMAIL_FROM) ?? 'trailproof@localhost',
+      pollMs: integer(env, 'TRAILPROOF_ALERT_POLL_MS', 1000, 10, 3_600_000),
     },
     captureDatabaseUrls: (nonEmpty(env.TRAILPROOF_CAPTURE_DATABASE_URL) ?? '')
       .split(/[\s,]+/)

@@ -123,6 +123,11 @@ export const DETAIL_CODES = [
   'too_few_keys',
   'schema_mismatch',
   'invalid_schema',
+  // Alert rules (alerts.md).
+  'invalid_url',
+  'invalid_email',
+  'immutable',
+  'unavailable',
   // Batches.
   'id_conflict',
   'tenant_forbidden',

@@ -98,6 +98,7 @@ async function run(
   services.lifecycle.start();
   services.captureRelays.start();
   services.rollups.start();
+  services.alerts.start();
 
   let metricsListener: MetricsListener | undefined;
   let closing: Promise<void> | undefined;
@@ -116,6 +117,8 @@ async function run(
       // The relays' last batches commit (or roll back) before the committer closes.
       await services.captureRelays.stop();
       await services.rollups.stop();
+      // Firings being sent get their send timeout; the last alert.fired records commit before the committer closes.
+      await services.alerts.stop();
       // Records of the last reads join their ledgers before the committer closes.
       await services.readRecords.stop();
       await services.committer.close();

@@ -25,6 +25,13 @@ export interface AccessRecord {
   targets?: { type: string; id: string; name?: string }[];
   metadata?: Record<string, unknown>;
   context?: RequestContext;
+  /**
+   * A client id under a reserved prefix (service-records.ts), for a record that may be appended
+   * again after a crash: with `occurredAt` fixed too, the retry's body is the same and is taken as
+   * a duplicate, never as a second record.
+   */
+  id?: string;
+  occurredAt?: Date;
 }
 
 /** The records of reads (the rest, key and tenant changes and the like, always wait for the flush). */
@@ -54,6 +61,8 @@ export class MetaAudit {
     if (entry.context?.userAgent) context.user_agent = entry.context.userAgent.slice(0, 1024);
     if (entry.context?.requestId) context.request_id = entry.context.requestId;
     const input = {
+      ...(entry.id ? { id: entry.id } : {}),
+      ...(entry.occurredAt ? { occurred_at: entry.occurredAt.toISOString() } : {}),
       action: entry.action,
       actor: 'actor' in entry.principal ? entry.principal.actor : { type: 'api_key', id: entry.principal.keyId, name: entry.principal.name.slice(0, 256) },
       targets: entry.targets ?? [{ type: 'tenant', id: entry.tenant }],

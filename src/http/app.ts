@@ -29,6 +29,7 @@ import { statsRoutes } from '../stats/routes.ts';
 import { savedSearchRoutes } from '../query/saved-search-routes.ts';
 import { schemaRoutes } from '../schema/routes.ts';
 import { workosRoutes } from '../workos/routes.ts';
+import { alertRoutes } from '../alert/alert-routes.ts';
 import type { Services } from './services.ts';
 
 export interface AppOptions {
@@ -81,6 +82,7 @@ export async function buildApp(services: Services, logger: Logger | false = fals
   await app.register(savedSearchRoutes(services));
   await app.register(schemaRoutes(services));
   await app.register(workosRoutes(services));
+  await app.register(alertRoutes(services));
   await app.register(webRoutes());
   return app;
 }

@@ -32,6 +32,8 @@ import { SavedSearches } from '../query/saved-searches.ts';
 import { ArchiveService } from '../lifecycle/archive/archive-service.ts';
 import { openArchiveStore } from '../lifecycle/archive/archive-store.ts';
 import { ActionSchemas } from '../schema/action-schemas.ts';
+import { AlertRules } from '../alert/alert-rules.ts';
+import { AlertService } from '../alert/alert-notifier.ts';
 
 export interface Services {
   sql: Sql;
@@ -60,6 +62,10 @@ export interface Services {
   rollups: CommittedFollower;
   /** Named filters shared within a tenant (docs/api.md#saved-searches). */
   savedSearches: SavedSearches;
+  /** Alert rules per tenant (docs/alerts.md). */
+  alertRules: AlertRules;
+  /** Evaluates alert rules as events commit and delivers their firings; runs only once started (by `serve`). */
+  alerts: AlertService;
   /**
    * A tenant's stored tree, for proofs; hashes above the leaves are cached for the service's
    * lifetime. `known`: stored hashes already read (databaseHashReader).
@@ -122,6 +128,8 @@ export function createServices(
     streamWorker,
     rollups: new CommittedFollower({ sql, handler: rollupHandler, committer, ...(logger ? { logger } : {}) }),
     savedSearches: new SavedSearches({ sql, audit }),
+    alertRules: new AlertRules({ sql, audit, secrets, emailEnabled: config.alerts.smtpUrl !== undefined }),
+    alerts: new AlertService({ sql, audit, secrets, config: config.alerts, committer, ...(logger ? { logger } : {}) }),
     hashReader,
     metrics,
     lifecycle: new Lifecycle({

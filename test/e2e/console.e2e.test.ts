@@ -400,6 +400,36 @@ describe('console', () => {
     await settled();
   });
 
+  it('alerts page: rules, their firings and saved searches; an admin disables a rule, audited', async () => {
+    const search = await request(`${server.url}/v1/saved-searches`, adminKey, 'POST', { tenant: 'acme', name: 'e2e failures', filter: { outcome: 'failure' } });
+    expect(search.status, search.text).toBe(201);
+    const rule = await request(`${server.url}/v1/alert-rules`, adminKey, 'POST', {
+      tenant: 'acme',
+      name: 'e2e alarm',
+      kind: 'threshold',
+      filter: { action: 'alarm.raised' },
+      params: { count: 1, window_seconds: 60, group_by: 'actor' },
+    });
+    expect(rule.status, rule.text).toBe(201);
+    await request(`${server.url}/v1/events`, adminKey, 'POST', { tenant: 'acme', action: 'alarm.raised', actor: { type: 'user', id: 'alice' } });
+    await expect
+      .poll(async () => (await request(`${server.url}/v1/alert-firings?tenant=acme`, adminKey)).body.data.length, { timeout: 15_000 })
+      .toBeGreaterThan(0);
+    await page.goto(`${server.url}/?view=alerts&tenant=acme`);
+    const row = page.locator(`tp-alerts-page tr[data-rule="${rule.body.id}"]`);
+    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain('e2e alarm');
+    expect(await row.textContent()).toContain('count=1');
+    await expect.poll(() => page.locator('tp-alerts-page tr[data-firing]').first().textContent()).toContain('alice');
+    expect(await page.locator('tp-alerts-page a', { hasText: 'e2e failures' }).getAttribute('href')).toContain('outcome=failure');
+    await row.getByRole('button', { name: 'Enabled' }).click();
+    await expect.poll(() => row.getByRole('button').textContent()).toBe('Disabled');
+    expect((await request(`${server.url}/v1/alert-rules/${rule.body.id}`, adminKey)).body.enabled).toBe(false);
+    const changes = await request(`${server.url}/v1/events?tenant=acme&action=alert_rule.updated`, adminKey);
+    expect(changes.body.data).toHaveLength(1);
+    await page.goto(`${server.url}/?tenant=acme`);
+    await settled();
+  });
+
   it('works at phone width and in the dark theme', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('button', { name: 'Switch light/dark theme' }).click();

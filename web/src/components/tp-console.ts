@@ -10,10 +10,11 @@ import { controls, tokens } from '../theme.ts';
 import './tp-events.ts';
 import './tp-operator.ts';
 import './tp-streams-page.ts';
+import './tp-alerts-page.ts';
 
 const STORAGE_KEY = 'trailproof.key';
 const THEME_KEY = 'trailproof.theme';
-type View = 'events' | 'tenants' | 'keys' | 'streams' | 'ledger';
+type View = 'events' | 'tenants' | 'keys' | 'streams' | 'alerts' | 'ledger';
 
 interface WhoAmI {
   key_id: string;
@@ -58,7 +59,7 @@ export class TpConsole extends LitElement {
     const theme = localStorage.getItem(THEME_KEY);
     if (theme) this.setAttribute('theme', theme);
     const p = new URLSearchParams(location.search);
-    this.view = (['events', 'tenants', 'keys', 'streams', 'ledger'] as const).find((v) => v === p.get('view')) ?? 'events';
+    this.view = (['events', 'tenants', 'keys', 'streams', 'alerts', 'ledger'] as const).find((v) => v === p.get('view')) ?? 'events';
     this.tenant = p.get('tenant') ?? '';
     const key = sessionStorage.getItem(STORAGE_KEY);
     if (key) void this.signIn(key);
@@ -139,6 +140,7 @@ export class TpConsole extends LitElement {
             ['streams', 'Streams'],
           ] as [View, string][])
         : []),
+      ['alerts', 'Alerts'],
       ['ledger', 'Ledger'],
     ];
     return html`
@@ -170,7 +172,8 @@ export class TpConsole extends LitElement {
   private renderView() {
     const api = this.api!;
     const unbound = this.me!.tenant === null;
-    if (unbound && !this.tenant && (this.view === 'events' || this.view === 'streams' || this.view === 'ledger')) return html`<p>Choose a tenant above.</p>`;
+    if (unbound && !this.tenant && (this.view === 'events' || this.view === 'streams' || this.view === 'alerts' || this.view === 'ledger'))
+      return html`<p>Choose a tenant above.</p>`;
     switch (this.view) {
       case 'tenants':
         return html`<tp-tenants-page .api=${api} @tenants-changed=${() => this.loadTenants()}></tp-tenants-page>`;
@@ -178,6 +181,8 @@ export class TpConsole extends LitElement {
         return html`<tp-keys-page .api=${api} boundTenant=${this.me!.tenant ?? ''}></tp-keys-page>`;
       case 'streams':
         return html`<tp-streams-page .api=${api} tenant=${unbound ? this.tenant : ''}></tp-streams-page>`;
+      case 'alerts':
+        return html`<tp-alerts-page .api=${api} tenant=${unbound ? this.tenant : ''} ?admin=${this.me!.scope === 'admin'}></tp-alerts-page>`;
       case 'ledger':
         return html`<tp-ledger-page .api=${api} tenant=${unbound ? this.tenant : ''}></tp-ledger-page>`;
       default:
