@@ -50,7 +50,11 @@ describe('PostgresOutbox', () => {
     `;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve) => child.stdout.on('data', (d) => String(d).includes('ready') && resolve()));
-    await new Promise((r) => setTimeout(r, 1500));
+    // Kill mid-run once some transactions committed, however slow the machine is.
+    const deadline = Date.now() + 60_000;
+    while ((await appDb.ownerSql`select count(*)::int as n from orders`)[0]!.n <= 20 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     child.kill('SIGKILL');
     await new Promise((r) => child.on('exit', r));
 
