@@ -58,11 +58,11 @@ describe('serve', () => {
     const again = await startServerProcess({ env });
     expect((await request(`${again.url}/v1/ledger/key`, null)).text).toBe(`${signer.verifierKey}\n`);
     await again.stop();
-  });
+  }, 120_000);
 
   it('refuses to start with a malformed key, naming the variable but not the key', async () => {
     const secret = 'PRIVATE+KEY+x+00000000+AAAAsecretsecretsecret';
-    const server = startServerProcess({ env: { DATABASE_URL: db.url, TRAILPROOF_LEDGER_KEY: secret }, readyTimeoutMs: 20_000 });
+    const server = startServerProcess({ env: { DATABASE_URL: db.url, TRAILPROOF_LEDGER_KEY: secret } });
     const err = await server.then(
       () => undefined,
       (e: Error) => e,
