@@ -166,8 +166,8 @@ export class TpConsole extends LitElement {
             : html`<span class="muted">Tenant <strong>${this.me.tenant}</strong></span>`
         }
         <span class="muted" title=${`key ${this.me.key_id}`}>${this.me.name} (${this.me.scope})</span>
-        <button type="button" data-time-zone aria-pressed=${timeZoneMode() === 'utc'} title="Show times in UTC or in your time zone"
-          @click=${() => setTimeZoneMode(timeZoneMode() === 'utc' ? 'local' : 'utc')}>Times: ${zoneName()}</button>
+        <button type="button" data-time-zone aria-pressed=${timeZoneMode() === 'utc'} title=${`Times are in ${zoneName()}: press to show them in ${timeZoneMode() === 'utc' ? 'your time zone' : 'UTC'}`}
+          @click=${() => setTimeZoneMode(timeZoneMode() === 'utc' ? 'local' : 'utc')}>UTC</button>
         <button type="button" @click=${this.toggleTheme} aria-label="Switch light/dark theme">◐</button>
         <button type="button" @click=${this.signOut}>Sign out</button>
       </header>
