@@ -55,6 +55,8 @@ export interface Histogram {
   bucket_ms: number;
   counts: number[];
   total: number;
+  /** Only for an empty window: when the newest event the filters select happened (null: none ever). */
+  newest?: string | null;
 }
 
 export class Api {

@@ -7,7 +7,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { Api, errorText } from '../api.ts';
-import { utcTime } from '../format.ts';
+import { TimeZoneController, timeText } from '../time-zone.ts';
 import { operatorPage } from '../theme.ts';
 
 interface Rule {
@@ -43,6 +43,8 @@ interface SavedSearch {
 @customElement('tp-alerts-page')
 export class TpAlertsPage extends LitElement {
   @property({ attribute: false }) api!: Api;
+  /** Re-renders this element when the view's time zone changes. */
+  protected readonly timeZone = new TimeZoneController(this);
   /** The tenant, for a key bound to no tenant; '' for a bound key (the server uses its tenant). */
   @property() tenant = '';
   /** Whether the key may change rules. */
@@ -142,11 +144,11 @@ export class TpAlertsPage extends LitElement {
               <tbody>
                 ${this.firings.map(
                   (f) => html`<tr data-firing=${f.id}>
-                    <td>${utcTime(f.fired_at)}</td>
+                    <td>${timeText(f.fired_at)}</td>
                     <td>${names.get(f.rule) ?? f.rule}</td>
                     <td>${f.group || '—'}</td>
                     <td>${f.summary}</td>
-                    <td class=${f.delivered_at ? '' : 'bad'}>${f.delivered_at ? `delivered ${utcTime(f.delivered_at)}` : (f.last_error ?? 'pending')}</td>
+                    <td class=${f.delivered_at ? '' : 'bad'}>${f.delivered_at ? `delivered ${timeText(f.delivered_at)}` : (f.last_error ?? 'pending')}</td>
                   </tr>`,
                 )}
               </tbody>

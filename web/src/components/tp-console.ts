@@ -7,6 +7,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { Api, ApiError } from '../api.ts';
 import { controls, tokens } from '../theme.ts';
+import { setTimeZoneMode, TimeZoneController, timeZoneMode, zoneName } from '../time-zone.ts';
 import './tp-events.ts';
 import './tp-operator.ts';
 import './tp-streams-page.ts';
@@ -32,6 +33,8 @@ export class TpConsole extends LitElement {
   @state() private view: View = 'events';
   @state() private error = '';
   @state() private busy = false;
+  /** Re-renders this element when the view's time zone changes. */
+  protected readonly timeZone = new TimeZoneController(this);
 
   static override styles = [
     tokens,
@@ -163,6 +166,8 @@ export class TpConsole extends LitElement {
             : html`<span class="muted">Tenant <strong>${this.me.tenant}</strong></span>`
         }
         <span class="muted" title=${`key ${this.me.key_id}`}>${this.me.name} (${this.me.scope})</span>
+        <button type="button" data-time-zone aria-pressed=${timeZoneMode() === 'utc'} title=${`Times are in ${zoneName()}: press to show them in ${timeZoneMode() === 'utc' ? 'your time zone' : 'UTC'}`}
+          @click=${() => setTimeZoneMode(timeZoneMode() === 'utc' ? 'local' : 'utc')}>UTC</button>
         <button type="button" @click=${this.toggleTheme} aria-label="Switch light/dark theme">◐</button>
         <button type="button" @click=${this.signOut}>Sign out</button>
       </header>
@@ -178,7 +183,7 @@ export class TpConsole extends LitElement {
       case 'tenants':
         return html`<tp-tenants-page .api=${api} @tenants-changed=${() => this.loadTenants()}></tp-tenants-page>`;
       case 'keys':
-        return html`<tp-keys-page .api=${api} boundTenant=${this.me!.tenant ?? ''}></tp-keys-page>`;
+        return html`<tp-keys-page .api=${api} boundTenant=${this.me!.tenant ?? ''} ownKeyId=${this.me!.key_id} @sign-out=${this.signOut}></tp-keys-page>`;
       case 'streams':
         return html`<tp-streams-page .api=${api} tenant=${unbound ? this.tenant : ''}></tp-streams-page>`;
       case 'alerts':

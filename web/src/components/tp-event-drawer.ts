@@ -5,7 +5,8 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { StoredEvent } from '../api.ts';
-import { jsonText, localTime, utcTime } from '../format.ts';
+import { jsonText } from '../format.ts';
+import { TimeZoneController, timeText } from '../time-zone.ts';
 import { controls } from '../theme.ts';
 import type { VerifyResult } from '../verify/proof.ts';
 import { serviceBadge } from './service-badge.ts';
@@ -20,6 +21,8 @@ export class TpEventDrawer extends LitElement {
   @property({ attribute: false }) event: StoredEvent | undefined;
   /** undefined while checking. */
   @property({ attribute: false }) verification: VerifyResult | undefined;
+  /** Re-renders this element when the view's time zone changes. */
+  protected readonly timeZone = new TimeZoneController(this);
 
   static override styles = [
     controls,
@@ -77,8 +80,8 @@ export class TpEventDrawer extends LitElement {
       <section>
         <h3>Event</h3>
         <dl>
-          <dt>Occurred</dt><dd title=${utcTime(e.occurred_at)}>${localTime(e.occurred_at)} <span class="muted">(${utcTime(e.occurred_at)})</span></dd>
-          <dt>Received</dt><dd>${utcTime(e.received_at)}</dd>
+          <dt>Occurred</dt><dd title=${e.occurred_at} data-time>${timeText(e.occurred_at)}</dd>
+          <dt>Received</dt><dd title=${e.received_at} data-time>${timeText(e.received_at)}</dd>
           <dt>Outcome</dt><dd>${e.outcome}${e.reason ? ` — ${e.reason}` : ''}</dd>
           <dt>Actor</dt><dd>${e.actor.name ? `${e.actor.name} ` : ''}<span class="mono">${e.actor.type}:${e.actor.id}</span></dd>
           <dt>Targets</dt><dd>${e.targets.length ? e.targets.map((t) => html`<div><span class="mono">${t.type}:${t.id}</span>${t.name ? ` (${t.name})` : ''}</div>`) : '—'}</dd>
@@ -119,7 +122,7 @@ export class TpEventDrawer extends LitElement {
     const v = this.verification;
     if (!v) return html`<span class="badge pending" data-verify="pending">Verifying inclusion proof…</span>`;
     if (v.ok)
-      return html`<span class="badge ok" data-verify="ok" title=${`Leaf ${v.index} of ${v.origin}`}>✓ Verified at checkpoint ${v.checkpointSize}</span>`;
+      return html`<span class="badge ok" data-verify="ok" title=${`Leaf ${v.index} of ${v.origin}`}>✓ Verified against the checkpoint of tree size ${v.checkpointSize.toLocaleString()}</span>`;
     return html`<span class="badge bad" data-verify="failed">✗ Verification failed (${v.step}): ${v.message}</span>`;
   }
 

@@ -6,7 +6,8 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import type { StoredEvent } from '../api.ts';
-import { localTime, targetText, utcTime } from '../format.ts';
+import { targetText } from '../format.ts';
+import { TimeZoneController, timeText, zoneName } from '../time-zone.ts';
 import { controls } from '../theme.ts';
 import { serviceBadge } from './service-badge.ts';
 
@@ -20,6 +21,8 @@ export class TpEventTable extends LitElement {
   @property({ type: Boolean }) loading = false;
   /** Verification marks by uid: true = verified, string = what failed. */
   @property({ attribute: false }) marks: Map<string, true | string> = new Map();
+  /** Re-renders this element when the view's time zone changes. */
+  protected readonly timeZone = new TimeZoneController(this);
   @state() private scrolled = 0;
   @state() private viewHeight = 480;
   @state() active = -1;
@@ -88,7 +91,7 @@ export class TpEventTable extends LitElement {
         @scroll=${this.onScroll} @keydown=${this.onKey}>
         <div class="head" role="row" aria-rowindex="1">
           <span role="columnheader"><span class="sr-only">Verified</span></span>
-          <span role="columnheader">Time</span><span role="columnheader">Actor</span><span role="columnheader">Action</span>
+          <span role="columnheader" data-zone>Time (${zoneName()})</span><span role="columnheader">Actor</span><span role="columnheader">Action</span>
           <span role="columnheader" class="c-targets">Targets</span><span role="columnheader">Outcome</span>
           <span role="columnheader" class="c-ip">IP</span><span role="columnheader" class="c-location">Location</span>
         </div>
@@ -105,7 +108,7 @@ export class TpEventTable extends LitElement {
     return html`<div class="row" id="r${index}" role="row" aria-rowindex=${index + 2} aria-selected=${index === this.active ? 'true' : 'false'}
         style="top:${index * ROW}px" data-uid=${e.uid} @click=${() => this.open(index)}>
       <span role="gridcell">${mark === undefined ? '' : mark === true ? html`<span class="ok" title="Verified">✓</span>` : html`<span class="bad" title=${mark}>✗</span>`}</span>
-      <span role="gridcell" title=${utcTime(e.occurred_at)}>${localTime(e.occurred_at)}</span>
+      <span role="gridcell" title=${e.occurred_at} data-time>${timeText(e.occurred_at)}</span>
       <span role="gridcell" title=${`${e.actor.type}:${e.actor.id}`}>${e.actor.name ?? e.actor.id}</span>
       <span role="gridcell" class="mono">${serviceBadge(e)}${e.action}</span>
       <span role="gridcell" class="c-targets">${e.targets.map(targetText).join(', ')}</span>

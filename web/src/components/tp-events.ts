@@ -7,8 +7,19 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { Api, errorText, type EventPage, type Histogram, type StoredEvent } from '../api.ts';
-import { apiQuery, emptyFilters, filtersFromUrl, filtersToUrl, timeWindow, type Filters, type RangePreset } from '../filter-state.ts';
-import { isoToLocalInput, localInputToIso } from '../format.ts';
+import {
+  apiQuery,
+  emptyFilters,
+  filtersFromUrl,
+  filtersToUrl,
+  RELATIVE_TIME,
+  timeWindow,
+  widenedTo,
+  type Filters,
+  type LogKind,
+  type RangePreset,
+} from '../filter-state.ts';
+import { inputToIso, isoToInput, TimeZoneController, timeText, zoneName } from '../time-zone.ts';
 import { controls } from '../theme.ts';
 import { verifyProof, type ProofResponse, type VerifyResult } from '../verify/proof.ts';
 import './tp-event-drawer.ts';
@@ -19,6 +30,8 @@ import './tp-histogram.ts';
 const PAGE = 200;
 const VERIFY_VIEW_MAX = 500;
 const EXPORT_LABELS: Record<string, string> = { csv: 'CSV', jsonl: 'JSON Lines', bundle: 'Verifiable bundle' };
+const KIND_LABELS: Record<LogKind, string> = { activity: 'activity', access: 'access log (reads, exports)', all: 'activity and access log' };
+const RELATIVE_PATTERN = RELATIVE_TIME.source.slice(1, -1);
 
 @customElement('tp-events')
 export class TpEvents extends LitElement {
@@ -32,6 +45,8 @@ export class TpEvents extends LitElement {
   /** Pinned verifier keys; when empty, the published ones (GET /v1/ledger/key) are used. */
   @property({ attribute: false }) verifierKeys: string[] = [];
 
+  /** Re-renders this element when the view's time zone changes. */
+  protected readonly timeZone = new TimeZoneController(this);
   @state() private filters: Filters = emptyFilters();
   @state() private rows: StoredEvent[] = [];
   @state() private cursor: string | null = null;
@@ -62,6 +77,7 @@ export class TpEvents extends LitElement {
     .status { font-size: 12px; color: var(--_muted); }
     .status.bad { color: var(--_bad); }
     .status.ok { color: var(--_ok); }
+    .hint { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; padding: 8px 10px; border: 1px solid var(--_border); border-radius: var(--_radius); background: var(--_surface); }
     tp-event-table { flex: 1; min-height: 240px; }
     @media (max-width: 720px) { :host { height: auto; } tp-event-table { flex: none; height: 75vh; } form label { flex-basis: 40%; } }
   `,
@@ -89,7 +105,8 @@ export class TpEvents extends LitElement {
 
   private onRelated = (e: CustomEvent<Record<string, string>>) => {
     this.open = undefined;
-    this.filters = { ...emptyFilters(), ...(e.detail as Partial<Filters>) } as Filters;
+    // A related view looks at the activity and the access log alike: the actor may be a reader.
+    this.filters = { ...emptyFilters(), kind: 'all', ...(e.detail as Partial<Filters>) } as Filters;
     this.apply(true);
   };
 
@@ -198,7 +215,7 @@ export class TpEvents extends LitElement {
     if (generation !== this.generation) return;
     this.viewStatus =
       failed === 0
-        ? `✓ All ${done} loaded events verified${checkpoint ? ` (checkpoint ${checkpoint})` : ''}`
+        ? `✓ All ${done} loaded events verified${checkpoint ? ` (against the checkpoint of tree size ${checkpoint.toLocaleString()})` : ''}`
         : `✗ ${failed} of ${done} loaded events failed verification`;
   }
 
@@ -226,18 +243,30 @@ export class TpEvents extends LitElement {
     const data = new FormData(e.target as HTMLFormElement);
     const get = (k: string) => String(data.get(k) ?? '').trim();
     const range = get('range') as RangePreset;
+    const relativeSince = get('since_relative');
+    const relativeUntil = get('until_relative');
     const f: Filters = {
       actor: get('actor'),
       action: get('action'),
+      exclude_action: get('exclude_action'),
       target_type: get('target_type'),
       target_id: get('target_id'),
       outcome: get('outcome') as Filters['outcome'],
+      has_changes: get('has_changes') as Filters['has_changes'],
       ip: get('ip'),
       q: get('q'),
+      kind: (get('kind') || 'activity') as LogKind,
       range,
-      since: range === 'custom' ? localInputToIso(get('since')) || this.window.since : '',
-      until: range === 'custom' ? localInputToIso(get('until')) || this.window.until : '',
+      since: '',
+      until: '',
     };
+    if (range === 'custom') {
+      f.since = inputToIso(get('since')) || this.window.since;
+      f.until = inputToIso(get('until')) || this.window.until;
+    } else if (range === 'relative') {
+      f.since = RELATIVE_TIME.test(relativeSince) ? relativeSince : this.filters.range === 'relative' ? this.filters.since : '-24h';
+      f.until = RELATIVE_TIME.test(relativeUntil) ? relativeUntil : '';
+    }
     this.filters = f;
     this.apply();
   }
@@ -252,27 +281,56 @@ export class TpEvents extends LitElement {
     this.apply();
   }
 
+  /** Widens the time range to the newest event the filters select (the empty result's hint). */
+  private widen(newest: string): void {
+    this.filters = widenedTo(this.filters, this.window, newest);
+    this.apply();
+  }
+
+  private renderEmptyHint() {
+    const h = this.histogram;
+    if (!h || h.total > 0 || h.newest === undefined || this.loading || this.rows.length > 0) return nothing;
+    if (h.newest === null) return html`<div class="hint" role="status" data-empty-hint>No event matches these filters at any time.</div>`;
+    return html`<div class="hint" role="status" data-empty-hint data-newest=${h.newest}>
+      No events in this time range. The newest that matches is from <strong>${timeText(h.newest)}</strong>.
+      <button type="button" @click=${() => this.widen(h.newest!)}>Widen the range to include it</button>
+    </div>`;
+  }
+
   override render() {
     const f = this.filters;
     return html`
       <form @submit=${this.onSubmit} @change=${this.onChange} role="search" aria-label="Filter events">
         <label>Actor<input name="actor" .value=${f.actor} placeholder="user id" autocomplete="off"></label>
-        <label>Action<input name="action" .value=${f.action} placeholder="user.login or user.*" autocomplete="off"></label>
+        <label>Action<input name="action" .value=${f.action} placeholder="user.login, user.*, *.updated" autocomplete="off"></label>
+        <label>Exclude actions<input name="exclude_action" .value=${f.exclude_action} placeholder="api.called, *.read" autocomplete="off"></label>
         <label>Target type<input name="target_type" .value=${f.target_type} placeholder="document" autocomplete="off"></label>
         <label>Target id<input name="target_id" .value=${f.target_id} autocomplete="off"></label>
         <label>Outcome<select name="outcome" .value=${f.outcome}>
           <option value="" ?selected=${f.outcome === ''}>any</option><option value="success" ?selected=${f.outcome === 'success'}>success</option><option value="failure" ?selected=${f.outcome === 'failure'}>failure</option>
         </select></label>
+        <label>Changes<select name="has_changes" .value=${f.has_changes}>
+          <option value="" ?selected=${f.has_changes === ''}>any</option><option value="true" ?selected=${f.has_changes === 'true'}>with changes</option><option value="false" ?selected=${f.has_changes === 'false'}>without changes</option>
+        </select></label>
         <label>IP<input name="ip" .value=${f.ip} placeholder="10.0.0.0/8" autocomplete="off"></label>
+        <label>Log<select name="kind" .value=${f.kind}>
+          ${(['activity', 'access', 'all'] as const).map((k) => html`<option value=${k} ?selected=${f.kind === k}>${KIND_LABELS[k]}</option>`)}
+        </select></label>
         <label>Time range<select name="range" .value=${f.range}>
-          ${(['1h', '24h', '7d', '30d', 'custom'] as const).map((r) => html`<option value=${r} ?selected=${f.range === r}>${r === 'custom' ? 'custom…' : `last ${r}`}</option>`)}
+          ${(['1h', '24h', '7d', '30d', 'relative', 'custom'] as const).map(
+            (r) => html`<option value=${r} ?selected=${f.range === r}>${r === 'custom' ? 'custom…' : r === 'relative' ? 'relative…' : `last ${r}`}</option>`,
+          )}
         </select></label>
         ${
           f.range === 'custom'
             ? html`
-          <label>From<input type="datetime-local" name="since" .value=${isoToLocalInput(f.since || this.window.since)}></label>
-          <label>To<input type="datetime-local" name="until" .value=${isoToLocalInput(f.until || this.window.until)}></label>`
-            : nothing
+          <label>From (${zoneName()})<input type="datetime-local" name="since" .value=${isoToInput(f.since || this.window.since)}></label>
+          <label>To (${zoneName()})<input type="datetime-local" name="until" .value=${isoToInput(f.until || this.window.until)}></label>`
+            : f.range === 'relative'
+              ? html`
+          <label>Since<input name="since_relative" .value=${f.since} pattern=${RELATIVE_PATTERN} placeholder="-7d" required autocomplete="off" title="before now: -30m, -1h, -7d, -2w"></label>
+          <label>Until<input name="until_relative" .value=${f.until} pattern=${RELATIVE_PATTERN} placeholder="now" autocomplete="off" title="empty for now, or before now: -15m"></label>`
+              : nothing
         }
         <label class="q">Search<input name="q" type="search" .value=${f.q} placeholder="free text" autocomplete="off"></label>
         <button class="primary" type="submit">Apply</button>
@@ -286,6 +344,7 @@ export class TpEvents extends LitElement {
         <span class="status" role="status" data-export-status>${this.exportStatus}</span>
       </div>
       ${this.error ? html`<div class="error" role="alert">${this.error}</div>` : nothing}
+      ${this.renderEmptyHint()}
       <tp-event-table .rows=${this.rows} .marks=${this.marks} ?hasMore=${this.cursor !== null} ?loading=${this.loading}
         @load-more=${() => this.cursor && this.loadPage()} @open=${this.openEvent}></tp-event-table>
       ${this.open ? html`<tp-event-drawer .event=${this.open} .verification=${this.verification} @close=${() => (this.open = undefined)}></tp-event-drawer>` : nothing}

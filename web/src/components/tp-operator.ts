@@ -2,7 +2,7 @@
 import { LitElement, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { Api, errorText } from '../api.ts';
-import { utcTime } from '../format.ts';
+import { TimeZoneController, timeText } from '../time-zone.ts';
 import { operatorPage } from '../theme.ts';
 
 interface Tenant {
@@ -22,6 +22,8 @@ interface Key {
 @customElement('tp-tenants-page')
 export class TpTenantsPage extends LitElement {
   @property({ attribute: false }) api!: Api;
+  /** Re-renders this element when the view's time zone changes. */
+  protected readonly timeZone = new TimeZoneController(this);
   @state() private tenants: Tenant[] = [];
   @state() private error = '';
   static override styles = operatorPage;
@@ -63,7 +65,7 @@ export class TpTenantsPage extends LitElement {
       </form>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       <table><thead><tr><th scope="col">Id</th><th scope="col">Name</th><th scope="col">Created</th></tr></thead>
-        <tbody>${this.tenants.map((t) => html`<tr><td class="mono">${t.id}</td><td>${t.name ?? ''}</td><td>${t.created_at ? utcTime(t.created_at) : ''}</td></tr>`)}</tbody></table>`;
+        <tbody>${this.tenants.map((t) => html`<tr><td class="mono">${t.id}</td><td>${t.name ?? ''}</td><td>${t.created_at ? timeText(t.created_at) : ''}</td></tr>`)}</tbody></table>`;
   }
 }
 
@@ -72,6 +74,10 @@ export class TpKeysPage extends LitElement {
   @property({ attribute: false }) api!: Api;
   /** The key's own tenant when bound (new keys are bound to it). */
   @property() boundTenant = '';
+  /** The id of the key the console is signed in with: revoking it signs the console out. */
+  @property() ownKeyId = '';
+  /** Re-renders this element when the view's time zone changes. */
+  protected readonly timeZone = new TimeZoneController(this);
   @state() private keys: Key[] = [];
   @state() private created: { secret: string; name: string } | undefined;
   @state() private error = '';
@@ -111,9 +117,17 @@ export class TpKeysPage extends LitElement {
   }
 
   private async revoke(key: Key): Promise<void> {
-    if (!confirm(`Revoke key "${key.name}" (${key.id})? Clients using it stop working at once.`)) return;
+    const own = key.id === this.ownKeyId;
+    const question = own
+      ? `Revoke key "${key.name}" (${key.id})? It is the key you are signed in with: revoking it signs you out of this console at once, and clients using it stop working.`
+      : `Revoke key "${key.name}" (${key.id})? Clients using it stop working at once.`;
+    if (!confirm(question)) return;
     try {
       await this.api.delete(`/v1/keys/${encodeURIComponent(key.id)}`);
+      if (own) {
+        this.dispatchEvent(new CustomEvent('sign-out', { bubbles: true, composed: true }));
+        return;
+      }
       await this.load();
     } catch (err) {
       this.error = errorText(err);
@@ -140,7 +154,7 @@ export class TpKeysPage extends LitElement {
       <table><thead><tr><th scope="col">Id</th><th scope="col">Name</th><th scope="col">Scope</th><th scope="col">Tenant</th><th scope="col">Created</th><th scope="col">Status</th></tr></thead>
         <tbody>${this.keys.map(
           (k) => html`<tr>
-          <td class="mono">${k.id}</td><td>${k.name}</td><td>${k.scope}</td><td>${k.tenant ?? 'all'}</td><td>${utcTime(k.created_at)}</td>
+          <td class="mono">${k.id}</td><td>${k.name}${k.id === this.ownKeyId ? html` <span class="muted" data-own-key>(signed in)</span>` : nothing}</td><td>${k.scope}</td><td>${k.tenant ?? 'all'}</td><td>${timeText(k.created_at)}</td>
           <td>${k.revoked_at ? html`<span class="muted">revoked</span>` : html`<button type="button" @click=${() => this.revoke(k)} aria-label=${`Revoke key ${k.name}`}>Revoke</button>`}</td>
         </tr>`,
         )}</tbody></table>`;
@@ -154,8 +168,15 @@ interface LedgerStatus {
   root: string;
   checkpoint: { size: number; root: string; issued_at: string; key_name: string; key_id: string } | null;
   checkpoint_lag: number;
-  self_audit: { run: number; started_at: string; finished_at: string | null; ok: boolean | null; report: unknown } | null;
+  self_audit: { run: number; started_at: string; finished_at: string | null; ok: boolean | null; report: TenantAudit | null } | null;
   witnesses: { witness: string; checkpoint_size: number; received_at: string }[];
+}
+
+/** One tenant's part of a self-audit run (src/tlog/self-audit.ts). */
+interface TenantAudit {
+  size?: number;
+  findings?: number;
+  first?: { kind: string; index: number | null; detail: string } | null;
 }
 
 @customElement('tp-ledger-page')
@@ -164,6 +185,8 @@ export class TpLedgerPage extends LitElement {
   @property() tenant = '';
   @state() private status: LedgerStatus | undefined;
   @state() private error = '';
+  /** Re-renders this element when the view's time zone changes. */
+  protected readonly timeZone = new TimeZoneController(this);
   static override styles = operatorPage;
 
   override updated(changed: Map<string, unknown>): void {
@@ -189,17 +212,36 @@ export class TpLedgerPage extends LitElement {
         <dt>Log origin</dt><dd class="mono">${s.origin}</dd>
         <dt>Tree size</dt><dd>${s.size.toLocaleString()} events</dd>
         <dt>Root</dt><dd class="mono">${s.root}</dd>
-        <dt>Last checkpoint</dt><dd>${s.checkpoint ? html`size ${s.checkpoint.size.toLocaleString()} at ${utcTime(s.checkpoint.issued_at)} <span class="muted">(key ${s.checkpoint.key_name}+${s.checkpoint.key_id})</span>` : 'none yet'}</dd>
+        <dt>Last checkpoint</dt><dd data-checkpoint>${s.checkpoint ? html`tree size ${s.checkpoint.size.toLocaleString()}, signed ${timeText(s.checkpoint.issued_at)} <span class="muted">(key ${s.checkpoint.key_name}+${s.checkpoint.key_id})</span>` : 'none yet'}</dd>
         <dt>Not yet checkpointed</dt><dd>${s.checkpoint_lag.toLocaleString()} events</dd>
-        <dt>Self-audit</dt><dd>${
-          s.self_audit
-            ? html`<span class=${s.self_audit.ok ? 'ok' : 'bad'}>${s.self_audit.ok === null ? 'running' : s.self_audit.ok ? '✓ clean' : '✗ problems found'}</span> — run ${s.self_audit.run}, ${utcTime(s.self_audit.started_at)}
-          ${s.self_audit.report ? html`<pre>${JSON.stringify(s.self_audit.report, null, 2)}</pre>` : nothing}`
-            : 'never run (trailproof ledger audit)'
-        }</dd>
-        <dt>Witnesses</dt><dd>${s.witnesses.length ? s.witnesses.map((w) => html`<div><span class="mono">${w.witness}</span>: cosigned size ${w.checkpoint_size.toLocaleString()} at ${utcTime(w.received_at)}</div>`) : 'none configured'}</dd>
+        <dt>Self-audit</dt><dd data-self-audit=${selfAuditState(s)}>${this.renderSelfAudit(s)}</dd>
+        <dt>Witnesses</dt><dd>${s.witnesses.length ? s.witnesses.map((w) => html`<div><span class="mono">${w.witness}</span>: cosigned tree size ${w.checkpoint_size.toLocaleString()}, ${timeText(w.received_at)}</div>`) : 'none configured'}</dd>
       </dl>`
           : nothing
       }`;
   }
+
+  /** The newest self-audit as a status: its verdict, when it ran, how much of the tree it covered. */
+  private renderSelfAudit(s: LedgerStatus) {
+    const audit = s.self_audit;
+    if (!audit) return html`never run <span class="muted">(trailproof ledger audit)</span>`;
+    const report = audit.report;
+    const checked = typeof report?.size === 'number' ? report.size : undefined;
+    const since =
+      checked !== undefined && s.size > checked
+        ? html` <span class="muted">${(s.size - checked).toLocaleString()} newer events not yet audited.</span>`
+        : nothing;
+    const covered = checked !== undefined ? `checked tree size ${checked.toLocaleString()}` : '';
+    if (audit.ok === null || !audit.finished_at) return html`<span>running since ${timeText(audit.started_at)}</span>`;
+    if (audit.ok) return html`<span class="ok">✓ clean</span> — ${covered}${covered ? ', ' : ''}finished ${timeText(audit.finished_at)}.${since}`;
+    const first = report?.first;
+    return html`<span class="bad">✗ problems found</span> — ${covered}${covered ? ', ' : ''}finished ${timeText(audit.finished_at)}.
+      ${report?.findings ? html`<div>${report.findings.toLocaleString()} finding${report.findings === 1 ? '' : 's'}${first ? html`; first: <span class="mono">${first.kind}</span>${first.index !== null ? ` at leaf ${first.index.toLocaleString()}` : ''} — ${first.detail}` : nothing}</div>` : nothing}${since}`;
+  }
+}
+
+function selfAuditState(s: LedgerStatus): string {
+  if (!s.self_audit) return 'never';
+  if (s.self_audit.ok === null || !s.self_audit.finished_at) return 'running';
+  return s.self_audit.ok ? 'ok' : 'failed';
 }

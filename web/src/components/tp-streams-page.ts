@@ -11,7 +11,7 @@ import { keyed } from 'lit/directives/keyed.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { Api, errorText } from '../api.ts';
 import { FieldErrors, fieldError } from '../field-errors.ts';
-import { localInputToIso, utcTime } from '../format.ts';
+import { inputToIso, TimeZoneController, timeText, zoneName } from '../time-zone.ts';
 import { STREAM_KINDS, configFrom, type ConfigField, type StreamKind } from '../stream-kinds.ts';
 import { operatorPage } from '../theme.ts';
 
@@ -37,6 +37,8 @@ export class TpStreamsPage extends LitElement {
   @property({ attribute: false }) api!: Api;
   /** The tenant, for a key bound to no tenant; '' for a bound key (the server uses its tenant). */
   @property() tenant = '';
+  /** Re-renders this element when the view's time zone changes. */
+  protected readonly timeZone = new TimeZoneController(this);
   @state() private streams: Stream[] = [];
   @state() private statuses = new Map<string, StreamStatus>();
   @state() private loaded = false;
@@ -148,7 +150,7 @@ export class TpStreamsPage extends LitElement {
   private replay(s: Stream, e: Event) {
     e.preventDefault();
     const value = String(new FormData(e.target as HTMLFormElement).get('since') ?? '');
-    return this.act(s, () => this.api.post(`/v1/streams/${encodeURIComponent(s.id)}/replay`, { since: localInputToIso(value) }));
+    return this.act(s, () => this.api.post(`/v1/streams/${encodeURIComponent(s.id)}/replay`, { since: inputToIso(value) }));
   }
 
   private deleteStream(s: Stream) {
@@ -166,7 +168,7 @@ export class TpStreamsPage extends LitElement {
       .filter(Boolean);
     const outcome = text('outcome');
     const secret = String(data.get('secret') ?? '');
-    const since = localInputToIso(text('since'));
+    const since = inputToIso(text('since'));
     const body = {
       ...(this.tenant ? { tenant: this.tenant } : {}),
       name: text('name'),
@@ -223,14 +225,14 @@ export class TpStreamsPage extends LitElement {
     const replayId = `replay-${s.id}`;
     return html`<li class="stream" data-stream=${s.id} data-state=${state} aria-labelledby=${`name-${s.id}`}>
       <div class="head"><h3 id=${`name-${s.id}`}>${s.name}</h3><span class="state ${state}" data-state-badge>${state === 'paused' ? '■ paused' : '● active'}</span></div>
-      ${state === 'paused' ? html`<p class="error" data-paused>Paused: ${pausedReason ?? 'no reason given'}${lastError ? html`<br>Last error${lastErrorAt ? ` (${utcTime(lastErrorAt)})` : ''}: <span class="mono">${lastError}</span>` : nothing}</p>` : nothing}
+      ${state === 'paused' ? html`<p class="error" data-paused>Paused: ${pausedReason ?? 'no reason given'}${lastError ? html`<br>Last error${lastErrorAt ? ` (${timeText(lastErrorAt)})` : ''}: <span class="mono">${lastError}</span>` : nothing}</p>` : nothing}
       <dl>
         <dt>Kind · format</dt><dd>${s.kind} · ${s.format}${s.has_secret ? html` <span class="muted">(secret set)</span>` : nothing}</dd>
         <dt>Sends to</dt><dd class="mono">${destinationOf(s)}</dd>
         <dt>Filter</dt><dd>${filterText(s.filter)}</dd>
         <dt>Lag</dt><dd data-lag=${st ? st.lag_events : ''}>${st ? `${st.lag_events.toLocaleString()} events · ${st.lag_seconds.toFixed(1)} s` : '…'}</dd>
-        <dt>Last success</dt><dd data-last-success=${lastSuccess ?? ''}>${lastSuccess ? utcTime(lastSuccess) : 'never'}</dd>
-        ${state === 'active' ? html`<dt>Last error</dt><dd class=${lastError ? 'bad' : ''}>${lastError ? html`<span class="mono">${lastError}</span>${lastErrorAt ? html` <span class="muted">(${utcTime(lastErrorAt)}${st?.attempts ? `, ${st.attempts} failed in a row` : ''})</span>` : nothing}` : 'none'}</dd>` : nothing}
+        <dt>Last success</dt><dd data-last-success=${lastSuccess ?? ''}>${lastSuccess ? timeText(lastSuccess) : 'never'}</dd>
+        ${state === 'active' ? html`<dt>Last error</dt><dd class=${lastError ? 'bad' : ''}>${lastError ? html`<span class="mono">${lastError}</span>${lastErrorAt ? html` <span class="muted">(${timeText(lastErrorAt)}${st?.attempts ? `, ${st.attempts} failed in a row` : ''})</span>` : nothing}` : 'none'}</dd>` : nothing}
       </dl>
       ${rowError ? html`<p class="error" role="alert">${rowError}</p>` : nothing}
       <div class="actions">
@@ -240,7 +242,7 @@ export class TpStreamsPage extends LitElement {
             : html`<button type="button" class="primary" @click=${() => this.resume(s)} aria-label=${`Resume stream ${s.name}`}>Resume</button>`
         }
         <form @submit=${(e: Event) => this.replay(s, e)} aria-label=${`Replay stream ${s.name}`}>
-          <label for=${replayId}>Replay from<input id=${replayId} name="since" type="datetime-local" step="1" required></label>
+          <label for=${replayId}>Replay from (${zoneName()})<input id=${replayId} name="since" type="datetime-local" step="1" required></label>
           <button type="submit" aria-label=${`Replay stream ${s.name} from that time`}>Replay</button>
         </form>
         <button type="button" @click=${() => this.deleteStream(s)} aria-label=${`Delete stream ${s.name}`}>Delete</button>
@@ -274,7 +276,7 @@ export class TpStreamsPage extends LitElement {
         <fieldset><legend>Filter (empty: every event)</legend>
           ${this.field('/filter/actions', 'Actions or prefixes (comma-separated)', html`<input id="f-actions" name="actions" placeholder="user.*, document.exported" autocomplete="off" aria-invalid=${errors.invalid('/filter/actions')} aria-describedby=${errors.describedBy('/filter/actions')}>`, true)}
           ${this.field('/filter/outcome', 'Outcome', html`<select id="f-outcome" name="outcome" aria-describedby=${errors.describedBy('/filter/outcome')}><option value="">any</option><option value="success">success</option><option value="failure">failure</option></select>`)}
-          ${this.field('/since', 'Start with events since (empty: new events only)', html`<input id="f-since" name="since" type="datetime-local" step="1" aria-invalid=${errors.invalid('/since')} aria-describedby=${errors.describedBy('/since')}>`)}
+          ${this.field('/since', `Start with events since (${zoneName()}; empty: new events only)`, html`<input id="f-since" name="since" type="datetime-local" step="1" aria-invalid=${errors.invalid('/since')} aria-describedby=${errors.describedBy('/since')}>`)}
         </fieldset>
         ${this.formError ? html`<p class="error" role="alert" data-form-error>${this.formError}</p>` : nothing}
         <div class="submit"><button class="primary" type="submit" ?disabled=${this.creating}>${this.creating ? 'Creating…' : 'Create stream'}</button></div>
