@@ -4,8 +4,9 @@
  * (every commitment, leaf, root and checkpoint signature against the published verifier keys), and
  * also checks what the bundle does not carry: the stored leaf hashes and tile hashes (ledger_nodes,
  * what proofs and tiles are served from) against the recomputed ones, the head's size, root and
- * frontier, leaves beyond the head and events without a leaf. Each run is a ledger_audit_runs row
- * whose report /v1/ledger/status shows; findings are logged at error level, never with payloads.
+ * frontier, leaves beyond the head, events without a leaf, and the event rows' columns that reads
+ * and searches use against the committed bodies (derived-columns.ts). Each run is a ledger_audit_runs
+ * row whose report /v1/ledger/status shows; findings are logged at error level, never with payloads.
  */
 import type { Logger } from 'pino';
 import { bundleItems } from '../export/bundle.ts';
@@ -14,6 +15,7 @@ import type { Sql } from '../store/db.ts';
 import { BundleVerifier } from '../verify/bundle-verifier.ts';
 import { firstFinding, type Finding } from '../verify/report.ts';
 import { TILE_HEIGHT } from '../ledger/tiles.ts';
+import { checkDerivedColumns } from './derived-columns.ts';
 import type { LedgerKeys } from './keys.ts';
 
 export interface TenantAudit {
@@ -96,6 +98,7 @@ export async function auditTenant(sql: Sql, keys: LedgerKeys, tenant: string): P
     findings.push({ kind: 'truncated', index: report.leaves, line: 0, detail: `the head says ${head.size} leaves; ${report.leaves} are stored below it` });
   await checkStoredNodes(sql, tenant, nodes, report.leaves, findings);
   await checkStrayRows(sql, tenant, findings);
+  await checkDerivedColumns(sql, tenant, findings);
 
   const all = [...report.findings, ...findings];
   const first = firstFinding(all);
