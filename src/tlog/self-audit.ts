@@ -97,9 +97,9 @@ export async function auditTenant(sql: Sql, keys: LedgerKeys, tenant: string): P
     findings.push({ kind: 'truncated', index: report.leaves, line: 0, detail: `the head says ${head.size} leaves; ${report.leaves} are stored below it` });
   await checkStoredNodes(sql, tenant, nodes, report.leaves, findings);
   await checkStrayRows(sql, tenant, findings);
-  await checkRemovals(sql, tenant, report.purged_ranges, report.leaves, findings);
+  const orphans = await checkRemovals(sql, tenant, report.purged_ranges, report.leaves, findings);
 
-  const all = [...report.findings, ...findings];
+  const all = [...report.findings.filter((f) => !explainedBy(orphans, f)), ...findings];
   const first = firstFinding(all);
   return {
     size: report.leaves,
@@ -175,16 +175,18 @@ async function checkStrayRows(sql: Sql, tenant: string, findings: Finding[]): Pr
 /**
  * The database's log of removals (payload_removals) against the purge records the verifier read:
  * a removal whose record is gone from the trail, or payloads gone from a record's range that the
- * removal function never acted on.
+ * removal function never acted on. Returns the removals whose record is gone.
  */
-async function checkRemovals(sql: Sql, tenant: string, ranges: PurgedRange[], size: number, findings: Finding[]): Promise<void> {
+async function checkRemovals(sql: Sql, tenant: string, ranges: PurgedRange[], size: number, findings: Finding[]): Promise<Removal[]> {
   const logged = await sql<{ record_seq: number; range_start: number; range_end: number }[]>`
     select record_seq, range_start, range_end from payload_removals
     where tenant_id = ${tenant} and action = ${PURGE_ACTION} and record_seq < ${size} order by record_seq`;
   const read = new Map(ranges.map((r) => [r.record, r]));
+  const orphans: Removal[] = [];
   for (const row of logged) {
     const record = read.get(Number(row.record_seq));
     if (!record) {
+      orphans.push({ record: Number(row.record_seq), range: [Number(row.range_start), Number(row.range_end)] });
       findings.push({
         kind: 'missing',
         index: Number(row.record_seq),
@@ -212,6 +214,23 @@ async function checkRemovals(sql: Sql, tenant: string, ranges: PurgedRange[], si
       });
     }
   }
+  return orphans;
+}
+
+/** A removal the database logged: the record's index and the range it covered. */
+interface Removal {
+  record: number;
+  range: [number, number];
+}
+
+/**
+ * Whether a verifier finding of missing payloads is the trace of a removal whose record is gone:
+ * the leaf of the record itself, or payloads in its range. The removal's own finding names it.
+ */
+function explainedBy(orphans: Removal[], f: Finding): boolean {
+  if (f.kind !== 'missing' || f.index === null) return false;
+  const [start, end] = f.range ?? [f.index, f.index + 1];
+  return orphans.some((o) => (start === o.record && end === o.record + 1) || (start >= o.range[0] && end <= o.range[1]));
 }
 
 export interface SelfAuditorOptions {
