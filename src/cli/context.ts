@@ -1,8 +1,13 @@
 /** Shared plumbing for CLI commands: configuration from env + global flags, a database session. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, parsePort, type Config, type ConfigOverrides } from '../config.ts';
+import { TrailproofError } from '../errors.ts';
 import { openDatabase, type Database } from '../store/database.ts';
 import type { Sql } from '../store/db.ts';
+import type { LedgerKeys } from '../tlog/keys.ts';
 
 export function configFrom(command: Command): Config {
   const opts = command.optsWithGlobals<{ dataDir?: string; port?: string; host?: string; databaseUrl?: string }>();
@@ -45,6 +50,24 @@ export async function withDatabase<T>(command: Command, fn: (sql: Sql, config: C
     if (interruptedBy) await new Promise(() => {});
     await db.close();
   }
+}
+
+/**
+ * The service's ledger keys, for a command that signs or checks with them: refused when none is
+ * configured or stored, so that such a command never creates a key of its own.
+ */
+export async function existingLedgerKeys(config: Config): Promise<LedgerKeys> {
+  const { DEFAULT_KEY_FILE, loadLedgerKeys } = await import('../tlog/keys.ts');
+  const { ledger } = config;
+  if (!ledger.signerKey && !ledger.signerKeyFile && !fs.existsSync(path.join(config.dataDir, DEFAULT_KEY_FILE))) {
+    throw new TrailproofError('CONFIG_INVALID', 'no ledger key found: set TRAILPROOF_LEDGER_KEY or TRAILPROOF_LEDGER_KEY_FILE as for `serve`');
+  }
+  return loadLedgerKeys(config);
+}
+
+/** The actor of changes made on the command line, in the records they leave. */
+export function cliActor(): { type: 'system'; id: string; name: string } {
+  return { type: 'system', id: `cli:${os.userInfo().username}`.slice(0, 256), name: 'trailproof CLI' };
 }
 
 /** The database of a CLI command (see withDatabase), its messages on stderr. */

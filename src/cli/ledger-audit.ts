@@ -1,12 +1,9 @@
 /** `trailproof ledger audit [--tenant T] [--json]`: one self-audit run now; exits 1 when it finds a problem. */
-import fs from 'node:fs';
-import path from 'node:path';
 import { Command } from 'commander';
 import { TrailproofError } from '../errors.ts';
-import { DEFAULT_KEY_FILE, loadLedgerKeys } from '../tlog/keys.ts';
 import { runSelfAudit, type AuditRun } from '../tlog/self-audit.ts';
 import { tenantExists } from '../tenant/tenant-repository.ts';
-import { withDatabase } from './context.ts';
+import { existingLedgerKeys, withDatabase } from './context.ts';
 
 export function ledgerAuditCommand(): Command {
   return new Command('audit')
@@ -15,14 +12,11 @@ export function ledgerAuditCommand(): Command {
     .option('--json', 'print the run as JSON')
     .action(async (opts: { tenant?: string; json?: boolean }, command: Command) => {
       const run = await withDatabase(command, async (sql, config) => {
-        const { ledger } = config;
         // The audit checks signatures with the service's keys; it must never create a new one.
-        if (!ledger.signerKey && !ledger.signerKeyFile && !fs.existsSync(path.join(config.dataDir, DEFAULT_KEY_FILE))) {
-          throw new TrailproofError('CONFIG_INVALID', 'no ledger key found: set TRAILPROOF_LEDGER_KEY or TRAILPROOF_LEDGER_KEY_FILE as for `serve`');
-        }
+        const keys = await existingLedgerKeys(config);
         if (opts.tenant !== undefined && !(await tenantExists(sql, opts.tenant)))
           throw new TrailproofError('TENANT_NOT_FOUND', `tenant "${opts.tenant}" does not exist`);
-        return runSelfAudit(sql, loadLedgerKeys(config), opts.tenant === undefined ? {} : { tenant: opts.tenant });
+        return runSelfAudit(sql, keys, opts.tenant === undefined ? {} : { tenant: opts.tenant });
       });
       process.stdout.write(opts.json ? `${JSON.stringify(run, null, 2)}\n` : describeRun(run));
       process.exitCode = run.ok ? 0 : 1;

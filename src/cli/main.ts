@@ -12,7 +12,10 @@ import { configFrom, openCliDatabase } from './context.ts';
 
 /** Each command's file, by the name it is run by (`serve` and `migrate` are defined below). */
 const COMMANDS: Record<string, () => Promise<Command[]>> = {
-  tenants: async () => [(await import('./tenants.ts')).tenantsCommand()],
+  tenants: async () => {
+    const [{ tenantsCommand }, { retentionCommand }] = await Promise.all([import('./tenants.ts'), import('./retention.ts')]);
+    return [tenantsCommand().addCommand(retentionCommand())];
+  },
   keys: async () => [(await import('./keys.ts')).keysCommand()],
   demo: async () => [(await import('./demo.ts')).demoCommand()],
   export: async () => [(await import('./export.ts')).exportCommand()],
@@ -24,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<Command[]>> = {
   },
   verify: async () => [(await import('./verify.ts')).verifyCommand()],
   capture: async () => [(await import('./capture.ts')).captureCommand()],
+  lifecycle: async () => [(await import('./lifecycle.ts')).lifecycleCommand()],
   'verify-proof': async () => [(await import('./verify.ts')).verifyProofCommand()],
 };
 

@@ -4,13 +4,12 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { POLICY_ACTION } from '../event/lifecycle-records.ts';
 import { TrailproofError } from '../errors.ts';
 import { authenticate, principalOf, requestContext, tenantFor } from '../http/authenticate.ts';
 import type { Services } from '../http/services.ts';
 import { createHold, getHold, listHolds, releaseHold } from './legal-holds.ts';
-import { withLifecycleLock } from './payload-removal.ts';
-import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS, policyMetadata, policyOf, setPolicy, type RetentionPolicy } from './retention-policy.ts';
+import { changeRetentionPolicy, type RetentionInput } from './retention-change.ts';
+import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS, policyOf, type RetentionPolicy } from './retention-policy.ts';
 
 const tags = ['lifecycle'];
 const security = [{ bearer: [] }];
@@ -47,27 +46,9 @@ const HoldQuery = Type.Object({ tenant: Type.Optional(Type.String({ minLength: 1
 const IdParams = Type.Object({ id: Type.String() });
 const ReleaseBody = Type.Object({ reason: Text(1024) }, { additionalProperties: false });
 
-/**
- * Sets the tenant's retention policy and records the change, under the lifecycle lock: a purge
- * under way finishes under the policy it recorded.
- */
-export async function changeRetention(
-  services: Services,
-  request: FastifyRequest,
-  tenant: string,
-  policy: { days: number; hot_days?: number | undefined },
-): Promise<RetentionPolicy> {
-  return withLifecycleLock(services.sql, tenant, async () => {
-    const set = await setPolicy(services.sql, tenant, policy);
-    await services.audit.record({
-      tenant,
-      principal: principalOf(request),
-      action: POLICY_ACTION,
-      metadata: policyMetadata(set),
-      context: requestContext(request),
-    });
-    return set;
-  });
+/** Sets the tenant's retention policy for the request's principal (retention-change.ts). */
+export function changeRetention(services: Services, request: FastifyRequest, tenant: string, policy: RetentionInput): Promise<RetentionPolicy> {
+  return changeRetentionPolicy(services, tenant, policy, principalOf(request), requestContext(request));
 }
 
 export function lifecycleRoutes(services: Services) {
@@ -90,13 +71,7 @@ export function lifecycleRoutes(services: Services) {
       { onRequest: admin, schema: { summary: "Set a tenant's retention policy", tags, security, params: TenantParams, body: RetentionBody } },
       async (request) => {
         const tenant = await tenantFor(services, request, (request.params as { tenant: string }).tenant, '/tenant');
-        const body = request.body as Static<typeof RetentionBody>;
-        if (body.hot_days !== undefined && body.hot_days > body.days) {
-          throw new TrailproofError('REQUEST_INVALID', '`hot_days` must not exceed `days`', {
-            details: [{ pointer: '/hot_days', code: 'out_of_range', message: `must be at most days (${body.days})` }],
-          });
-        }
-        const policy = await changeRetention(services, request, tenant, body);
+        const policy = await changeRetention(services, request, tenant, request.body as Static<typeof RetentionBody>);
         return { tenant, ...policy, default_days: services.lifecycle.defaultDays };
       },
     );

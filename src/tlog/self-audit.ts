@@ -13,7 +13,8 @@ import { bundleItems } from '../export/bundle.ts';
 import { type Metrics, rowsGauge } from '../metrics.ts';
 import type { Sql } from '../store/db.ts';
 import { BundleVerifier } from '../verify/bundle-verifier.ts';
-import { firstFinding, type Finding } from '../verify/report.ts';
+import { firstFinding, type Finding, type PurgedRange } from '../verify/report.ts';
+import { PURGE_ACTION } from '../event/lifecycle-records.ts';
 import { TILE_HEIGHT } from '../ledger/tiles.ts';
 import { checkDerivedColumns } from './derived-columns.ts';
 import type { LedgerKeys } from './keys.ts';
@@ -99,8 +100,9 @@ export async function auditTenant(sql: Sql, keys: LedgerKeys, tenant: string): P
   await checkStoredNodes(sql, tenant, nodes, report.leaves, findings);
   await checkStrayRows(sql, tenant, findings);
   await checkDerivedColumns(sql, tenant, findings);
+  const orphans = await checkRemovals(sql, tenant, report.purged_ranges, report.leaves, findings);
 
-  const all = [...report.findings, ...findings];
+  const all = [...report.findings.filter((f) => !explainedBy(orphans, f)), ...findings];
   const first = firstFinding(all);
   return {
     size: report.leaves,
@@ -171,6 +173,67 @@ async function checkStrayRows(sql: Sql, tenant: string, findings: Finding[]): Pr
       and not exists (select 1 from ledger_leaves l where l.tenant_id = e.tenant_id and l.seq = e.seq and l.occurred_at = e.occurred_at)
     order by e.seq limit 1`;
   if (orphan) findings.push({ kind: 'inserted', index: Number(orphan.seq), line: 0, detail: 'an event is stored without its leaf in the tree' });
+}
+
+/**
+ * The database's log of removals (payload_removals) against the purge records the verifier read:
+ * a removal whose record is gone from the trail, or payloads gone from a record's range that the
+ * removal function never acted on. Returns the removals whose record is gone.
+ */
+async function checkRemovals(sql: Sql, tenant: string, ranges: PurgedRange[], size: number, findings: Finding[]): Promise<Removal[]> {
+  const logged = await sql<{ record_seq: number; range_start: number; range_end: number }[]>`
+    select record_seq, range_start, range_end from payload_removals
+    where tenant_id = ${tenant} and action = ${PURGE_ACTION} and record_seq < ${size} order by record_seq`;
+  const read = new Map(ranges.map((r) => [r.record, r]));
+  const orphans: Removal[] = [];
+  for (const row of logged) {
+    const record = read.get(Number(row.record_seq));
+    if (!record) {
+      orphans.push({ record: Number(row.record_seq), range: [Number(row.range_start), Number(row.range_end)] });
+      findings.push({
+        kind: 'missing',
+        index: Number(row.record_seq),
+        line: 0,
+        detail: `the purge record at index ${row.record_seq} that the database removed payloads for is gone from the trail`,
+      });
+    } else if (record.range[0] !== Number(row.range_start) || record.range[1] !== Number(row.range_end)) {
+      findings.push({
+        kind: 'policy_violation',
+        index: record.record,
+        line: 0,
+        detail: `purge record ${record.record} covers [${record.range[0]}, ${record.range[1]}); the database removed for [${row.range_start}, ${row.range_end})`,
+      });
+    }
+  }
+  const acted = new Set(logged.map((r) => Number(r.record_seq)));
+  for (const record of ranges) {
+    if (record.removed > 0 && !acted.has(record.record)) {
+      findings.push({
+        kind: 'policy_violation',
+        index: record.range[0],
+        range: record.range,
+        line: 0,
+        detail: `payloads are gone from the range of purge record ${record.record}, which the database never removed for`,
+      });
+    }
+  }
+  return orphans;
+}
+
+/** A removal the database logged: the record's index and the range it covered. */
+interface Removal {
+  record: number;
+  range: [number, number];
+}
+
+/**
+ * Whether a verifier finding of missing payloads is the trace of a removal whose record is gone:
+ * the leaf of the record itself, or payloads in its range. The removal's own finding names it.
+ */
+function explainedBy(orphans: Removal[], f: Finding): boolean {
+  if (f.kind !== 'missing' || f.index === null) return false;
+  const [start, end] = f.range ?? [f.index, f.index + 1];
+  return orphans.some((o) => (start === o.record && end === o.record + 1) || (start >= o.range[0] && end <= o.range[1]));
 }
 
 export interface SelfAuditorOptions {
