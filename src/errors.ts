@@ -67,6 +67,10 @@ export const ERROR_STATUS = {
   ARCHIVE_CONFLICT: 409,
   /** An archive segment failed verification: modified, truncated or not covered by a trusted checkpoint. */
   ARCHIVE_SEGMENT_INVALID: 422,
+  /** An erasure would remove events a legal hold in force covers (docs/lifecycle.md#erasure): release the hold first. */
+  ERASURE_HELD: 409,
+  /** The event was erased (docs/lifecycle.md#erasure): its leaf stays, its content is gone; the message names the erasure. */
+  EVENT_ERASED: 410,
   /** Database capture (docs/capture.md): a table, column or option given to `capture install` does not fit the database. */
   CAPTURE_SETUP_INVALID: 400,
   /** A reversal plan's rows changed since it was made (docs/capture.md#reversal): make a new plan. */

@@ -8,6 +8,7 @@ import { readRecorded } from '../audit/recorded-read.ts';
 import { TrailproofError } from '../errors.ts';
 import { authenticate, principalOf, requestContext, tenantFor } from '../http/authenticate.ts';
 import type { Services } from '../http/services.ts';
+import { erasedEvent } from '../lifecycle/erasure.ts';
 import { findEventByUid, findEvents } from './event-repository.ts';
 import { parseEventQuery, type EventFilter } from './filters.ts';
 import { DEFAULT_BUCKETS, eventHistogram, MAX_BUCKETS } from './histogram.ts';
@@ -120,10 +121,10 @@ export function queryRoutes(services: Services) {
       async (request) => {
         const { uid } = request.params as { uid: string };
         // Another tenant's event answers exactly like a missing one: no existence oracle across tenants.
-        const { found, recorded } = await readRecorded(services.readRecords, principalOf(request), uid, (id) => findEventByUid(services.sql, id), {
-          context: requestContext(request),
-        });
+        const lookup = async (id: string) => (await findEventByUid(services.sql, id)) ?? (await erasedEvent(services.sql, id));
+        const { found, recorded } = await readRecorded(services.readRecords, principalOf(request), uid, lookup, { context: requestContext(request) });
         await recorded;
+        if ('erasure' in found) throw new TrailproofError('EVENT_ERASED', `event ${uid} was erased by erasure ${found.erasure} (record ${found.record})`);
         return found;
       },
     );

@@ -31,7 +31,7 @@ import { isLedgerError } from '../ledger/errors.ts';
 import { BUNDLE_FORMAT, BUNDLE_VERSION } from '../export/bundle-format.ts';
 import { compareUids, LeafHasher, uidOf } from './leaf-hasher.ts';
 import { newLeafOffsets, parseLeafLine, type LeafOffsets } from './leaf-line.ts';
-import { isRetentionRecord, PurgeCheck } from './purge-check.ts';
+import { isErasureRecord, isRetentionRecord, PurgeCheck } from './purge-check.ts';
 import { firstFinding, type Finding, type FindingKind, type VerifyReport } from './report.ts';
 import { VerifyingTree } from './tree.ts';
 import { trustedVerifiers } from './trusted-keys.ts';
@@ -255,6 +255,7 @@ export class BundleVerifier {
       unsigned_leaves: Math.max(0, size - (this.#latest?.size ?? 0)),
       purged: this.#purged,
       purged_ranges: this.#purges.ranges,
+      erased: this.#purges.erased,
       since: this.#since ? { size: this.#since.size, root: encodeBase64(this.#since.root), ok: this.#since.ok ?? false } : null,
       first,
       findings: this.#findings,
@@ -323,6 +324,7 @@ export class BundleVerifier {
     this.#leaf(index, this.#hasher!.keyFromFields(uid, receivedAt, commitment), matches);
     if (purged) this.#purges.payloadless(index, receivedAt);
     else if (matches && isRetentionRecord(event as Record<string, unknown>)) this.#purges.record(index, receivedAt, event as Record<string, unknown>);
+    else if (matches && isErasureRecord(event as Record<string, unknown>)) this.#purges.erasure(index, event as Record<string, unknown>);
   }
 
   /** One leaf: its key, whether its event matches its commitment (null: no payload), and its leaf hash if already known. */

@@ -2,8 +2,8 @@
  * Reading a leaf line in the writer's exact spelling (bundle-format.ts `leafLine`) on its bytes,
  * without decoding it: the fast path of verification. Every field is validated as strictly as the
  * slow path (JSON.parse) would; anything else — other key orders, spaces, escapes, a purged
- * payload — is left to the slow path, and so are retention records, whose content the engine reads
- * (purge-check.ts). Attacker-controlled input: never reads past `end`.
+ * payload — is left to the slow path, and so are retention and erasure records, whose content the
+ * engine reads (purge-check.ts). Attacker-controlled input: never reads past `end`.
  */
 
 /** Where the fields of one leaf line are, as byte offsets into the line's buffer. */
@@ -39,6 +39,8 @@ const P_EVENT = Buffer.from('","event":');
 const NULL = Buffer.from('null');
 /** How a retention record's event begins: JCS sorts `action` first. */
 const RETENTION_EVENT = Buffer.from('{"action":"retention.');
+/** How an erasure record's event begins. */
+const ERASURE_EVENT = Buffer.from('{"action":"erasure.');
 
 /** Value of each lowercase hex digit, -1 for any other byte. */
 export const HEX_VALUE = table('0123456789abcdef', (_c, i) => i);
@@ -81,7 +83,7 @@ export function parseLeafLine(bytes: Buffer, start: number, end: number, out: Le
   p += P_EVENT.length;
   // The event runs to the line's closing brace; an empty or `null` event is the slow path's.
   if (bytes[end - 1] !== 0x7d || end - 1 <= p || (end - 1 - p === NULL.length && matchAt(bytes, p, end, NULL))) return false;
-  if (matchAt(bytes, p, end, RETENTION_EVENT)) return false;
+  if (matchAt(bytes, p, end, RETENTION_EVENT) || matchAt(bytes, p, end, ERASURE_EVENT)) return false;
   // Field by field: an object literal merged in would be made for every line.
   out.index = index;
   out.indexStart = indexStart;

@@ -11,7 +11,12 @@
  * its range must all have been received before the cutoff and be no more than its count (fewer
  * while a removal is still under way). Anything else is reported: a payload gone without a record
  * as `missing`, a record the policy did not allow or a removal beyond one as `policy_violation`.
+ *
+ * An `erasure.completed` record (docs/lifecycle.md "Erasure") lists the indices it erased: those
+ * waiting here are covered by it and leave, whatever their receipt time; a later purge range
+ * neither counts nor needs them.
  */
+import { ERASURE_ACTION, parseErasureRecord } from '../event/erasure-records.ts';
 import { parsePolicyRecord, parsePurgeRecord, POLICY_ACTION, PURGE_ACTION, type PolicyRecord } from '../event/lifecycle-records.ts';
 import { SERVICE_SOURCE } from '../event/service-records.ts';
 import type { Finding, FindingKind, PurgedRange } from './report.ts';
@@ -27,6 +32,11 @@ const EXACT_SEGMENTS = 1 << 21;
 
 export type PurgeFinding = (kind: FindingKind, index: number, detail: string, extra?: Partial<Finding>) => void;
 
+/** Whether a committed event is an erasure record (PurgeCheck.erasure reads it). */
+export function isErasureRecord(event: Record<string, unknown>): boolean {
+  return event.source === SERVICE_SOURCE && event.action === ERASURE_ACTION;
+}
+
 /** Whether a committed event is one of the records this check reads (by its action's namespace). */
 export function isRetentionRecord(event: Record<string, unknown>): boolean {
   return event.source === SERVICE_SOURCE && (event.action === PURGE_ACTION || event.action === POLICY_ACTION);
@@ -35,12 +45,13 @@ export function isRetentionRecord(event: Record<string, unknown>): boolean {
 export class PurgeCheck {
   readonly #report: PurgeFinding;
   /** Payload-less leaves not yet covered, as segments [start, end) with the receipt time (ms) of their leaves. */
-  readonly #starts: number[] = [];
-  readonly #ends: number[] = [];
-  readonly #received: number[] = [];
+  #starts: number[] = [];
+  #ends: number[] = [];
+  #received: number[] = [];
   /** False for a segment merged from leaves received at different times (its time is the latest). */
-  readonly #exact: boolean[] = [];
+  #exact: boolean[] = [];
   #head = 0;
+  #erased = 0;
   #policy: PolicyRecord | undefined;
   #last: { index: number; rangeEnd: number } | undefined;
   readonly #ranges: PurgedRange[] = [];
@@ -113,6 +124,23 @@ export class PurgeCheck {
     this.#last = { index, rangeEnd: record.range_end };
   }
 
+  /** Payload-less leaves covered by erasure records. */
+  get erased(): number {
+    return this.#erased;
+  }
+
+  /** A committed `erasure.completed` record at `index`: the leaves it lists that wait here are covered. */
+  erasure(index: number, event: Record<string, unknown>): void {
+    const record = parseErasureRecord(event.metadata);
+    if (!record) {
+      this.#report('policy_violation', index, 'an erasure.completed record whose metadata is malformed');
+      return;
+    }
+    const beyond = record.indices.find((i) => i >= index);
+    if (beyond !== undefined) this.#report('policy_violation', index, `erasure record ${index} lists leaf ${beyond}, which is not before it`);
+    this.#erased += this.#take(record.indices.filter((i) => i < index));
+  }
+
   /** The bundle ended: payloads still waiting for a record were removed without one. */
   finish(): void {
     for (let i = this.#head; i < this.#starts.length; i++) this.#uncovered(this.#starts[i]!, this.#ends[i]!);
@@ -147,6 +175,35 @@ export class PurgeCheck {
     }
     this.#compact();
     return removed;
+  }
+
+  /** Takes these indices (ascending) out of the pending segments; returns how many were pending. */
+  #take(indices: number[]): number {
+    const [starts, ends, received, exact]: [number[], number[], number[], boolean[]] = [[], [], [], []];
+    let j = 0;
+    let taken = 0;
+    for (let i = this.#head; i < this.#starts.length; i++) {
+      let s = this.#starts[i]!;
+      const e = this.#ends[i]!;
+      const keep = (to: number) => {
+        starts.push(s);
+        ends.push(to);
+        received.push(this.#received[i]!);
+        exact.push(this.#exact[i]!);
+      };
+      while (j < indices.length && indices[j]! < s) j++;
+      while (j < indices.length && indices[j]! < e) {
+        const x = indices[j++]!;
+        if (x > s) keep(x);
+        s = x + 1;
+        taken += 1;
+      }
+      if (s < e) keep(e);
+    }
+    if (taken > 0) {
+      [this.#starts, this.#ends, this.#received, this.#exact, this.#head] = [starts, ends, received, exact, 0];
+    }
+    return taken;
   }
 
   #uncovered(start: number, end: number): void {

@@ -2,7 +2,7 @@
 
 /**
  * - `modified`: a leaf differs from what was committed or signed (event body, salt or envelope).
- * - `missing`: a leaf index is absent, or a leaf's payload is gone and no purge record covers it.
+ * - `missing`: a leaf index is absent, or a leaf's payload is gone and no purge or erasure record covers it.
  * - `inserted`: a leaf that the signed tree does not have (duplicate index, extra leaf).
  * - `reordered`: leaves out of their signed order.
  * - `truncated`: fewer leaves than a signed checkpoint (or the header) says there are.
@@ -60,6 +60,8 @@ export interface VerifyReport {
   purged: number;
   /** The purge records, in index order: the ranges purged by policy. */
   purged_ranges: PurgedRange[];
+  /** Leaves whose payload an erasure record later in the ledger lists as erased (counted in `purged` too). */
+  erased: number;
   /** The result against `--since-checkpoint`, if given. */
   since: { size: number; root: string; ok: boolean } | null;
   /** The finding with the smallest index (then the earliest), or null. */
@@ -97,6 +99,7 @@ export function formatReport(report: VerifyReport): string {
       `purged by policy: ${report.purged} payloads, in ${report.purged_ranges.length} purge records (${first.record}..${last.record}) covering leaves [${first.range[0]}, ${last.range[1]})`,
     );
   }
+  if (report.erased > 0) lines.push(`erased: ${report.erased} payloads, each listed by an erasure record`);
   if (report.since) lines.push(`saved checkpoint (size ${report.since.size}): ${report.since.ok ? 'consistent' : 'NOT consistent'}`);
   if (report.first) lines.push(`first problem: ${describe(report.first)}`);
   for (const finding of report.findings) if (finding !== report.first) lines.push(`  also: ${describe(finding)}`);

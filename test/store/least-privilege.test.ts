@@ -68,6 +68,9 @@ describe('the service role', () => {
     ['delete a tenant', () => `delete from tenants where id = 'acme'`],
     ['record a migration', () => `insert into schema_migrations (version, name, checksum) values (9999, 'x', 'x')`],
     ['truncate a ledger table', () => 'truncate ledger_leaves'],
+    ['shred an archive key', () => `delete from archive_event_keys where tenant_id = 'acme'`],
+    ['erase without an erasure record', () => `select trailproof_erase_payloads('acme', 0, '{}', null, '{}')`],
+    ['rewrite the stats', () => `delete from stat_rollups where tenant_id = 'acme'`],
   ];
 
   it.each(refused)('may not %s', async (_what, statement) => {
