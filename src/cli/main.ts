@@ -14,6 +14,7 @@ import { configFrom, openCliDatabase } from './context.ts';
 const COMMANDS: Record<string, () => Promise<Command[]>> = {
   tenants: async () => [(await import('./tenants.ts')).tenantsCommand()],
   keys: async () => [(await import('./keys.ts')).keysCommand()],
+  users: async () => [(await import('./users.ts')).usersCommand()],
   demo: async () => [(await import('./demo.ts')).demoCommand()],
   export: async () => [(await import('./export.ts')).exportCommand()],
   witness: async () => [(await import('./witness.ts')).witnessCommand()],
