@@ -10,6 +10,7 @@ import { DEFAULT_BODY_IDLE_TIMEOUT_MS } from './http/request-limits.ts';
 import { isValidKeyName } from './ledger/key-text.ts';
 import { parseSignerKey, parseVerifierKey } from './ledger/note.ts';
 import { parseWitnessList, type WitnessEndpoint } from './witness/endpoints.ts';
+import { DEFAULT_SESSION_IDLE_SECONDS, DEFAULT_SESSION_MAX_SECONDS } from './people/sessions.ts';
 
 export interface Config {
   /** `DATABASE_URL`; when absent the service runs its own embedded PostgreSQL under `dataDir`. */
@@ -73,6 +74,17 @@ export interface Config {
   archiveUrl: string | undefined;
   /** Alert delivery (docs/alerts.md). */
   alerts: AlertsConfig;
+  /**
+   * Console sessions (docs/security.md#sessions): `TRAILPROOF_SESSION_IDLE_SECONDS` (default 1800)
+   * ends a session after that long without a request; `TRAILPROOF_SESSION_MAX_SECONDS` (default
+   * 43200) ends it that long after sign-in, however active.
+   */
+  sessions: { idleSeconds: number; maxSeconds: number };
+  /**
+   * `TRAILPROOF_PUBLIC_URL`: the address people reach the console at (sign-in links, the OIDC
+   * redirect); default `http://<host>:<port>` (127.0.0.1 when listening on every interface).
+   */
+  publicUrl: string;
 }
 
 export interface AlertsConfig {
@@ -185,7 +197,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       .filter((u) => u !== '')
       .map((u) => new Secret(u)),
     archiveUrl: nonEmpty(env.TRAILPROOF_ARCHIVE_URL),
+    sessions: {
+      idleSeconds: integer(env, 'TRAILPROOF_SESSION_IDLE_SECONDS', DEFAULT_SESSION_IDLE_SECONDS, 1, 31_536_000),
+      maxSeconds: integer(env, 'TRAILPROOF_SESSION_MAX_SECONDS', DEFAULT_SESSION_MAX_SECONDS, 1, 31_536_000),
+    },
+    publicUrl: '',
   };
+  config.publicUrl = publicUrl(env, config);
   if (config.captureDatabaseUrls.some((u) => !/^postgres(ql)?:\/\//.test(u.reveal()))) {
     throw invalid('TRAILPROOF_CAPTURE_DATABASE_URL must be postgres:// or postgresql:// URLs, separated by spaces or commas');
   }
@@ -253,6 +271,16 @@ function loadStreamsConfig(env: NodeJS.ProcessEnv): StreamsConfig {
 /** Parses a port given as a CLI flag, with the same rules as `PORT`. */
 export function parsePort(value: string): number {
   return integer({ PORT: value }, 'PORT', 0, 0, 65535);
+}
+
+function publicUrl(env: NodeJS.ProcessEnv, config: Config): string {
+  const given = nonEmpty(env.TRAILPROOF_PUBLIC_URL);
+  if (given === undefined) {
+    const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
+    return `http://${host}:${config.port}`;
+  }
+  if (!/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(given)) throw invalid(`TRAILPROOF_PUBLIC_URL must be an http:// or https:// URL (got "${given}")`);
+  return given.replace(/\/+$/, '');
 }
 
 function readAuditCommit(value: string | undefined): 'flush' | 'async' {

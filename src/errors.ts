@@ -83,6 +83,8 @@ export const ERROR_STATUS = {
   SAVED_SEARCH_IN_USE: 409,
   /** An alert rule with this name already exists in the tenant. */
   ALERT_RULE_EXISTS: 409,
+  /** A user with this email address already exists. */
+  USER_EXISTS: 409,
   /** Anything unexpected; details are logged, not returned. */
   INTERNAL: 500,
 } as const;
@@ -132,6 +134,9 @@ export const DETAIL_CODES = [
   'invalid_email',
   'immutable',
   'unavailable',
+  // People (security.md#users-and-roles): a session's missing CSRF token or foreign origin, a role the caller may not grant.
+  'csrf',
+  'role_forbidden',
   // Batches.
   'id_conflict',
   'tenant_forbidden',

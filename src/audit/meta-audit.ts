@@ -19,7 +19,7 @@ export interface RequestContext {
 
 export interface AccessRecord {
   tenant: string;
-  /** Who acted: a key (or viewer token), or `actor` for the service itself (a paused stream). */
+  /** Who acted: a key (or viewer token), a person signed in (actor type `user`), or `actor` for the service itself (a paused stream). */
   principal: Principal | { actor: { type: 'system'; id: string; name: string } };
   action: string;
   targets?: { type: string; id: string; name?: string }[];
@@ -60,11 +60,18 @@ export class MetaAudit {
     if (entry.context?.ip) context.ip = entry.context.ip;
     if (entry.context?.userAgent) context.user_agent = entry.context.userAgent.slice(0, 1024);
     if (entry.context?.requestId) context.request_id = entry.context.requestId;
+    const user = 'user' in entry.principal ? entry.principal.user : undefined;
+    if (user) context.session_id = user.sessionId;
     const input = {
       ...(entry.id ? { id: entry.id } : {}),
       ...(entry.occurredAt ? { occurred_at: entry.occurredAt.toISOString() } : {}),
       action: entry.action,
-      actor: 'actor' in entry.principal ? entry.principal.actor : { type: 'api_key', id: entry.principal.keyId, name: entry.principal.name.slice(0, 256) },
+      actor:
+        'actor' in entry.principal
+          ? entry.principal.actor
+          : user
+            ? { type: 'user', id: user.id, name: user.email.slice(0, 256) }
+            : { type: 'api_key', id: entry.principal.keyId, name: entry.principal.name.slice(0, 256) },
       targets: entry.targets ?? [{ type: 'tenant', id: entry.tenant }],
       outcome: 'success',
       context,

@@ -15,11 +15,18 @@ export function requireScope(principal: Principal, scope: Scope): void {
  * key must name one. Existence is checked by the caller (it needs the database).
  */
 export function resolveTenant(principal: Principal, requested: string | undefined, pointer = '/tenant'): string {
+  if (principal.tenants !== undefined && principal.tenant === UNRESOLVED_TENANT) {
+    if (requested === undefined || requested === '') {
+      throw new TrailproofError('TENANT_REQUIRED', 'your roles allow this on several tenants: name one with `tenant`', {
+        details: [{ pointer, code: 'required', message: 'a tenant is required' }],
+      });
+    }
+    if (!principal.tenants.includes(requested)) throw tenantForbidden(pointer, 'your roles do not allow this on that tenant');
+    return requested;
+  }
   if (principal.tenant !== null) {
     if (requested !== undefined && requested !== principal.tenant) {
-      throw new TrailproofError('AUTH_FORBIDDEN', 'this key is bound to another tenant', {
-        details: [{ pointer, code: 'tenant_forbidden', message: 'this key is bound to another tenant' }],
-      });
+      throw tenantForbidden(pointer, principal.user ? 'your roles do not allow this on that tenant' : 'this key is bound to another tenant');
     }
     return principal.tenant;
   }
@@ -29,4 +36,14 @@ export function resolveTenant(principal: Principal, requested: string | undefine
     });
   }
   return requested;
+}
+
+/**
+ * The tenant of a person allowed a route on several tenants until the request names one of them:
+ * not a valid tenant id, so a listing filtered by it is empty and `resolveTenant` asks for a tenant.
+ */
+export const UNRESOLVED_TENANT = '(unresolved)';
+
+export function tenantForbidden(pointer: string, message: string): TrailproofError {
+  return new TrailproofError('AUTH_FORBIDDEN', message, { details: [{ pointer, code: 'tenant_forbidden', message }] });
 }

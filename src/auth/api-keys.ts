@@ -7,6 +7,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { TrailproofError } from '../errors.ts';
 import type { Sql } from '../store/db.ts';
 import type { ViewerGrant } from './viewer-tokens.ts';
+import type { SessionUser } from '../people/session-principal.ts';
 
 export type Scope = 'ingest' | 'read' | 'admin';
 export const SCOPES: readonly Scope[] = ['ingest', 'read', 'admin'];
@@ -28,6 +29,13 @@ export interface Principal {
   tenant: string | null;
   /** Set for a viewer token (`tpv_…`): read-only, one tenant, maybe narrowed (src/auth/viewer-tokens.ts). */
   viewer?: ViewerGrant;
+  /** Set for a person signed into the console with a session (src/people/session-principal.ts). */
+  user?: SessionUser;
+  /**
+   * Set for a person whose roles allow the route on several tenants but not all: those tenants.
+   * Until the request names one of them, `tenant` is UNRESOLVED_TENANT, which no tenant matches.
+   */
+  tenants?: readonly string[];
 }
 
 const KEY_PATTERN = /^tpk_([A-Za-z0-9]{16})_([A-Za-z0-9_-]{43})$/;

@@ -88,7 +88,10 @@ export function viewerRoutes(services: Services) {
         schema: { summary: 'The presenting key: id, name, scope and tenant (the console signs in with it)', tags: ['operator'], security: [{ bearer: [] }] },
       },
       async (request) => {
-        const { keyId, name, scope, tenant } = principalOf(request);
+        const { keyId, name, scope, tenant, user, tenants } = principalOf(request);
+        // A person signed in also gets who they are and their roles (src/people/).
+        if (user)
+          return { key_id: keyId, name, scope, tenant: tenants ? null : tenant, user: { id: user.id, email: user.email, name: user.name }, roles: user.grants };
         return { key_id: keyId, name, scope, tenant };
       },
     );

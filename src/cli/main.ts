@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command[]>> = {
     return [tenantsCommand().addCommand(retentionCommand())];
   },
   keys: async () => [(await import('./keys.ts')).keysCommand()],
+  users: async () => [(await import('./users.ts')).usersCommand()],
   demo: async () => [(await import('./demo.ts')).demoCommand()],
   export: async () => [(await import('./export.ts')).exportCommand()],
   witness: async () => [(await import('./witness.ts')).witnessCommand()],

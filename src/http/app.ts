@@ -32,6 +32,10 @@ import { schemaRoutes } from '../schema/routes.ts';
 import { workosRoutes } from '../workos/routes.ts';
 import { alertRoutes } from '../alert/alert-routes.ts';
 import type { Services } from './services.ts';
+import { userRoutes } from '../people/user-routes.ts';
+import { sessionRoutes } from '../people/session-routes.ts';
+import type { Scope } from '../auth/api-keys.ts';
+import { routeScope } from './authenticate.ts';
 
 export interface AppOptions {
   /**
@@ -57,6 +61,11 @@ export async function buildApp(services: Services, logger: Logger | false = fals
   app.addHook('onRequest', allowCrossOrigin);
   app.addHook('onRequest', refuseUnroutable);
   app.addHook('preParsing', bodyIdleTimeout(services.config.bodyIdleTimeoutMs));
+  const routes: RegisteredRoute[] = [];
+  ROUTES.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, scope: routeScope(route.onRequest ?? route.preHandler) });
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -85,8 +94,24 @@ export async function buildApp(services: Services, logger: Logger | false = fals
   await app.register(schemaRoutes(services));
   await app.register(workosRoutes(services));
   await app.register(alertRoutes(services));
+  await app.register(userRoutes(services));
+  await app.register(sessionRoutes(services));
   await app.register(webRoutes());
   return app;
+}
+
+/** A route as registered, with the key scope it authenticates for (undefined: public). */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  scope: Scope | undefined;
+}
+
+const ROUTES = new WeakMap<FastifyInstance, RegisteredRoute[]>();
+
+/** Every route of an app built by `buildApp` (the role matrix test walks them). */
+export function registeredRoutes(app: FastifyInstance): readonly RegisteredRoute[] {
+  return ROUTES.get(app) ?? [];
 }
 
 /** Gives Fastify a server of our own, with the timeouts Fastify sets on the servers it makes. */

@@ -1,6 +1,7 @@
 /**
  * Authentication for every `/v1` route: `Authorization: Bearer <key>`, verified (cached), rate
- * limited per key, and the scope checked. Routes run it as their `onRequest` hook, from the headers
+ * limited per key, and the scope checked; or, without that header, a console session cookie, whose
+ * roles are checked against the route instead of a scope (src/people/roles.ts). Routes run it as their `onRequest` hook, from the headers
  * alone, so no byte of a refused request's body is read (request-limits.ts). Routes then resolve
  * their tenant with `tenantFor`.
  */
@@ -12,6 +13,9 @@ import type { RequestContext } from '../audit/meta-audit.ts';
 import type { Services } from './services.ts';
 import { VIEWER_TOKEN_PREFIX } from '../auth/viewer-tokens.ts';
 import { assertViewerMaySee } from '../query/viewer-narrowing.ts';
+import { readCookie, SESSION_COOKIE } from '../people/session-cookies.ts';
+import { sessionPrincipal } from '../people/session-principal.ts';
+import { isUserActive } from '../people/users.ts';
 
 /**
  * The routes a viewer token may call: reading events (narrowed by the token in each handler or by
@@ -26,11 +30,22 @@ declare module 'fastify' {
   }
 }
 
+/** Marks a hook made by `authenticate` with the scope it requires (routeScope reads it). */
+const SCOPE = Symbol('trailproof.scope');
+
 export function authenticate(services: Services, scope: Scope) {
-  return async function authenticateRequest(request: FastifyRequest): Promise<void> {
+  return Object.assign(authenticateRequest, { [SCOPE]: scope });
+  async function authenticateRequest(request: FastifyRequest): Promise<void> {
     const header = request.headers.authorization;
+    const session = header === undefined ? readCookie(request, SESSION_COOKIE) : undefined;
+    if (session !== undefined) {
+      request.principal = await sessionPrincipal(services.sql, services.config.sessions, request, scope, session);
+      const wait = services.limiter.take(request.principal.keyId);
+      if (wait > 0) throw new TrailproofError('RATE_LIMITED', `rate limit exceeded; retry in ${wait}s`);
+      return;
+    }
     const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!match) throw new TrailproofError('AUTH_REQUIRED', 'send an API key as `Authorization: Bearer <key>`');
+    if (!match) throw new TrailproofError('AUTH_REQUIRED', 'send an API key as `Authorization: Bearer <key>`, or sign into the console');
     const presented = match[1]!;
     const principal = presented.startsWith(VIEWER_TOKEN_PREFIX)
       ? await viewerPrincipal(services, request, scope, presented)
@@ -42,13 +57,25 @@ export function authenticate(services: Services, scope: Scope) {
     const uid = (request.params as { uid?: string } | undefined)?.uid;
     if (principal.viewer && uid !== undefined) await assertViewerMaySee(services.sql, principal, uid);
     request.principal = principal;
-  };
+  }
+}
+
+/** The scope a route's hooks (`onRequest` or `preHandler`) authenticate for; undefined for a public route. */
+export function routeScope(hooks: unknown): Scope | undefined {
+  for (const hook of Array.isArray(hooks) ? hooks : [hooks]) {
+    const scope = (hook as { [SCOPE]?: Scope } | undefined)?.[SCOPE];
+    if (scope !== undefined) return scope;
+  }
+  return undefined;
 }
 
 async function viewerPrincipal(services: Services, request: FastifyRequest, scope: Scope, token: string): Promise<Principal> {
   const grant = services.viewerTokens.verify(token);
-  // A token lives no longer than the key that minted it.
-  if (!(await services.keys.isLive(grant.mintedBy))) {
+  // A token lives no longer than the key, or the user, that minted it.
+  const live = grant.mintedBy.startsWith(USER_PREFIX)
+    ? await isUserActive(services.sql, grant.mintedBy.slice(USER_PREFIX.length))
+    : await services.keys.isLive(grant.mintedBy);
+  if (!live) {
     throw new TrailproofError('VIEWER_TOKEN_REVOKED', 'the key that minted this viewer token was revoked; ask for a new token');
   }
   if (scope !== 'read' || !VIEWER_ROUTES.has(request.routeOptions.url ?? '')) {
@@ -56,6 +83,9 @@ async function viewerPrincipal(services: Services, request: FastifyRequest, scop
   }
   return { keyId: `tpv:${grant.id}`, name: 'viewer token', scope: 'read', tenant: grant.tenant, viewer: grant };
 }
+
+/** The `keyId` prefix of a session principal: `user:<user id>`. */
+const USER_PREFIX = 'user:';
 
 export function principalOf(request: FastifyRequest): Principal {
   if (!request.principal) throw new TrailproofError('AUTH_REQUIRED', 'not authenticated');

@@ -50,7 +50,10 @@ export function tenantRoutes(services: Services) {
       },
       async (request) => {
         const principal = principalOf(request);
-        const tenants = await listTenants(services.sql, principal.tenant ? { only: principal.tenant } : {});
+        // A person with roles on several tenants lists those (principal.tenants).
+        const tenants = principal.tenants
+          ? (await listTenants(services.sql)).filter((t) => principal.tenants!.includes(t.id))
+          : await listTenants(services.sql, principal.tenant ? { only: principal.tenant } : {});
         return { data: tenants.filter((t) => t.id !== SYSTEM_TENANT || principal.tenant === null) };
       },
     );
