@@ -1,9 +1,10 @@
 /**
- * The hourly rollups behind `GET /v1/stats` (migration 0090), kept by a committed-events follower:
+ * The rollups behind `GET /v1/stats` (migrations 0090, 0094), kept by a committed-events follower:
  * each range of a tenant's committed events is added to `stat_rollups` (by hour, action, outcome,
- * actor, address) and `stat_target_rollups` (the same per target) in the transaction that moves the
- * follower's cursor past it, so every event is counted exactly once. Events whose payload was purged
- * before the follower reached them are not counted; counts of events purged later stay.
+ * actor, address), `stat_target_rollups` (the same per target) and the per-target daily tables
+ * (target-days.ts) in the transaction that moves the follower's cursor past it, so every event is
+ * counted exactly once. Events whose payload was purged before the follower reached them are not
+ * counted; counts of events purged later stay.
  */
 import type { FollowerHandler } from '../query/committed-follower.ts';
 import type { TxSql } from '../store/db.ts';
@@ -14,21 +15,48 @@ export const ROLLUP_FOLLOWER = 'rollups';
 export const rollupHandler: FollowerHandler = {
   name: ROLLUP_FOLLOWER,
   async apply(tx: TxSql, tenant: string, from: number, to: number): Promise<void> {
-    const leaves = tx`ledger_leaves l join events e on e.tenant_id = l.tenant_id and e.occurred_at = l.occurred_at and e.seq = l.seq`;
-    const range = tx`l.tenant_id = ${tenant} and l.seq >= ${from} and l.seq < ${to}`;
+    // The range's events, read once through the ledger's (tenant, seq) key. Each event's targets come
+    // from its body: event_targets is indexed by target, not by event, so a lookup there per event scans.
+    await tx`
+      create temp table rollup_range on commit drop as
+      select e.seq, date_trunc('hour', e.occurred_at, 'UTC') as hour, e.action, e.outcome, e.actor_id, e.ip, e.body->'targets' as targets
+      from ledger_leaves l join events e on e.tenant_id = l.tenant_id and e.occurred_at = l.occurred_at and e.seq = l.seq
+      where l.tenant_id = ${tenant} and l.seq >= ${from} and l.seq < ${to}`;
     await tx`
       insert into stat_rollups (tenant_id, hour, action, outcome, actor_id, ip, events)
-      select ${tenant}, date_trunc('hour', e.occurred_at, 'UTC'), e.action, e.outcome, e.actor_id, e.ip, count(*)
-      from ${leaves} where ${range}
-      group by 2, 3, 4, 5, 6
+      select ${tenant}, hour, action, outcome, actor_id, ip, count(*)
+      from rollup_range group by 2, 3, 4, 5, 6
       on conflict (tenant_id, hour, action, outcome, actor_id, ip) do update set events = stat_rollups.events + excluded.events`;
     // An event naming one target twice counts once for it, as the events table answers it (stats.ts).
     await tx`
+      create temp table rollup_targets on commit drop as
+      select t->>'type' as target_type, t->>'id' as target_id, r.hour, r.action, r.outcome, r.actor_id, count(distinct r.seq) as events
+      from rollup_range r cross join lateral jsonb_array_elements(r.targets) t
+      group by 1, 2, 3, 4, 5, 6`;
+    await tx`
       insert into stat_target_rollups (tenant_id, target_type, target_id, hour, action, outcome, actor_id, events)
-      select ${tenant}, t.target_type, t.target_id, date_trunc('hour', e.occurred_at, 'UTC'), e.action, e.outcome, e.actor_id, count(distinct e.seq)
-      from ${leaves} join event_targets t on t.tenant_id = e.tenant_id and t.occurred_at = e.occurred_at and t.seq = e.seq
-      where ${range}
-      group by 2, 3, 4, 5, 6, 7
+      select ${tenant}, target_type, target_id, hour, action, outcome, actor_id, events from rollup_targets
       on conflict (tenant_id, target_type, target_id, hour, action, outcome, actor_id) do update set events = stat_target_rollups.events + excluded.events`;
+    // Per target and day: an actor new to the day (absent before this statement) adds one to its actors.
+    await tx`
+      with added as (
+        select target_type, target_id, (hour at time zone 'UTC')::date as day, actor_id, sum(events) as events
+        from rollup_targets group by 1, 2, 3, 4
+      ), fresh as (
+        select a.*, not exists (
+          select 1 from stat_target_day_actors d
+          where d.tenant_id = ${tenant} and d.target_type = a.target_type and d.target_id = a.target_id and d.day = a.day and d.actor_id = a.actor_id
+        ) as new_actor
+        from added a
+      ), actors as (
+        insert into stat_target_day_actors (tenant_id, target_type, target_id, day, actor_id, events)
+        select ${tenant}, target_type, target_id, day, actor_id, events from fresh
+        on conflict (tenant_id, target_type, target_id, day, actor_id) do update set events = stat_target_day_actors.events + excluded.events
+      )
+      insert into stat_target_days (tenant_id, target_type, target_id, day, events, actors)
+      select ${tenant}, target_type, target_id, day, sum(events), count(*) filter (where new_actor)
+      from fresh group by 2, 3, 4
+      on conflict (tenant_id, target_type, target_id, day) do update
+        set events = stat_target_days.events + excluded.events, actors = stat_target_days.actors + excluded.actors`;
   },
 };

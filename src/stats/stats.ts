@@ -15,6 +15,7 @@ import { conditions, escapeLike } from '../query/event-repository.ts';
 import { parseEventQuery, type EventFilter } from '../query/filters.ts';
 import type { Sql } from '../store/db.ts';
 import { ROLLUP_FOLLOWER } from './rollups.ts';
+import { targetDayStats, targetDaysAnswer } from './target-days.ts';
 
 export const GROUP_BY = ['actor', 'action', 'target', 'ip', 'day', 'hour'] as const;
 export type GroupBy = (typeof GROUP_BY)[number];
@@ -70,6 +71,7 @@ export function parseStatsQuery(params: Record<string, unknown>): StatsQuery {
 
 export async function eventStats(sql: Sql, tenant: string, query: StatsQuery): Promise<Stats> {
   const { groupBy, filter } = query;
+  if (targetDaysAnswer(filter, groupBy)) return targetDayStats(sql, tenant, filter, eventUnits(sql, tenant, filter, true, afterCursor(sql, tenant)));
   const byTarget = groupBy === 'target' || filter.targetType !== undefined || filter.targetId !== undefined;
   const fromRollups = rollupsAnswer(filter, groupBy, byTarget);
   const units = fromRollups ? rollupUnits(sql, tenant, filter, byTarget) : eventUnits(sql, tenant, filter, byTarget);
@@ -99,10 +101,13 @@ export async function eventStats(sql: Sql, tenant: string, query: StatsQuery): P
   };
 }
 
-/** Whether the rollups keep what the filters ask: whole hours, no full text, no address beside a target. */
+/** Filters the hourly rollups keep; any other (full text, kinds, viewer narrowing, redaction) is read from events. */
+const ROLLUP_FILTERS = new Set(['actor', 'action', 'actionPrefix', 'outcome', 'ip', 'targetType', 'targetId', 'since', 'until', 'relative']);
+
+/** Whether the rollups keep what the filters ask: whole hours, only kept filters, no address beside a target. */
 function rollupsAnswer(filter: EventFilter, groupBy: GroupBy, byTarget: boolean): boolean {
   const wholeHour = (t: string | undefined) => t === undefined || Date.parse(t) % 3_600_000 === 0;
-  if (filter.q !== undefined || filter.narrowActions !== undefined || filter.narrowTargets !== undefined) return false;
+  if (!Object.entries(filter).every(([k, v]) => v === undefined || ROLLUP_FILTERS.has(k))) return false;
   if (byTarget && (filter.ip !== undefined || groupBy === 'ip')) return false;
   return wholeHour(filter.since) && wholeHour(filter.until);
 }
@@ -123,11 +128,15 @@ function rollupUnits(sql: Sql, tenant: string, filter: EventFilter, byTarget: bo
     if (filter.targetId !== undefined) conds.push(sql`r.target_id = ${filter.targetId}`);
   } else if (filter.ip !== undefined) conds.push(sql`r.ip <<= ${filter.ip}::inet`);
   const where = conds.reduce((acc, c) => sql`${acc} and ${c}`);
-  const cursor = sql`(select coalesce(max(next_seq), 0) from follower_cursors where follower = ${ROLLUP_FOLLOWER} and tenant_id = ${tenant})`;
   const rolled = byTarget
     ? sql`select r.hour, r.action, r.actor_id, null::inet as ip, r.target_type, r.target_id, r.events from stat_target_rollups r where ${where}`
     : sql`select r.hour, r.action, r.actor_id, r.ip, null::text as target_type, null::text as target_id, r.events from stat_rollups r where ${where}`;
-  return sql`${rolled} union all ${eventUnits(sql, tenant, filter, byTarget, sql`l.seq >= ${cursor}`)}`;
+  return sql`${rolled} union all ${eventUnits(sql, tenant, filter, byTarget, afterCursor(sql, tenant))}`;
+}
+
+/** The ledger leaves the rollup follower has not applied yet. */
+function afterCursor(sql: Sql, tenant: string): Fragment {
+  return sql`l.seq >= (select coalesce(max(next_seq), 0) from follower_cursors where follower = ${ROLLUP_FOLLOWER} and tenant_id = ${tenant})`;
 }
 
 /** The same rows from the events table (with event_targets), through the ledger when `leaves` narrows it. */

@@ -118,6 +118,35 @@ describe('GET /v1/stats', () => {
     expect(await stats('group_by=day&target_type=document&target_id=x')).toEqual(before);
   });
 
+  it('adds an actor of the events after the cursor to a day once, whether or not the rollups hold it for that day', async () => {
+    await t.services.rollups.catchUp();
+    const q = 'group_by=day&target_type=document&target_id=x&since=2026-12-01T00:00:00Z&until=2027-01-01T00:00:00Z';
+    const before = await stats(q);
+    // carol is in the day's rollups already, erin is new to the target.
+    await ingest(ingestA, [ev('document.read', 'carol', day(700, 5), doc('x')), ev('document.read', 'erin', day(700, 6), doc('x'))]);
+    const live = await stats(q);
+    expect(live.groups).toEqual([{ key: '2026-12-02', events: before.groups[0].events + 2, actors: before.groups[0].actors + 1 }]);
+    expect(live.total).toEqual({ events: before.total.events + 2, actors: before.total.actors + 1 });
+    const events = await stats(q.replace('since=2026-12-01T00:00:00Z', 'since=2026-12-01T00:00:01Z'));
+    expect(events.source).toBe('events');
+    expect(live.groups).toEqual(events.groups);
+    await t.services.rollups.catchUp();
+    expect(await stats(q)).toEqual(live);
+  });
+
+  it('reads filters the rollups do not keep from the events table', async () => {
+    for (const q of [
+      'group_by=actor&kind=activity',
+      'group_by=day&target_type=document&target_id=x&has_changes=true',
+      'group_by=action&exclude_action=user.*',
+    ]) {
+      const res = await stats(q);
+      expect(res.source, q).toBe('events');
+    }
+    const changed = await stats('group_by=day&target_type=document&target_id=x&has_changes=true');
+    expect(changed.total.events).toBe(0);
+  });
+
   it('keeps each tenant to its own counts', async () => {
     expect((await t.request('GET', '/v1/stats?group_by=actor&tenant=globex', { key: readA })).statusCode).toBe(403);
     const globex = await stats('group_by=actor&tenant=globex&action=user.*', t.adminKey);

@@ -430,6 +430,67 @@ describe('console', () => {
     await settled();
   });
 
+  it('stats page: top actors by failed logins, and who accessed a target by day, as the seeded events count', async () => {
+    const rows = (section: string) =>
+      page
+        .locator(`tp-stats-page section[aria-labelledby=${section}] tr[data-group]`)
+        .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 3).map((td) => td.textContent!.trim())));
+    const totals = async (section: string) => ({
+      events: await page.locator(`tp-stats-page section[aria-labelledby=${section}] [data-total-events]`).textContent(),
+      actors: await page.locator(`tp-stats-page section[aria-labelledby=${section}] [data-total-actors]`).textContent(),
+    });
+    /** Groups as the API orders them (events descending, then key; days in time order) with distinct actors. */
+    const grouped = (events: Seeded[], keyOf: (e: Seeded) => string, byTime = false) => {
+      const groups = new Map<string, { events: number; actors: Set<string> }>();
+      for (const e of events) {
+        const g = groups.get(keyOf(e)) ?? { events: 0, actors: new Set<string>() };
+        g.events++;
+        g.actors.add(e.actor);
+        groups.set(keyOf(e), g);
+      }
+      return [...groups]
+        .sort(([a, x], [b, y]) => (byTime ? a.localeCompare(b) : y.events - x.events || a.localeCompare(b)))
+        .map(([k, g]) => [k, String(g.events), String(g.actors.size)]);
+    };
+
+    // As a read key bound to acme; the admin key of the other tests comes back at the end.
+    const readKey = (await request(`${server.url}/v1/keys`, adminKey, 'POST', { name: 'e2e stats', scope: 'read', tenant: 'acme' })).body.secret as string;
+    await page.goto(`${server.url}/`);
+    await page.evaluate((key) => sessionStorage.setItem('trailproof.key', key), readKey);
+    await page.goto(`${server.url}/?view=stats`);
+    const failed = acme.filter((e) => e.action === 'user.login_failed');
+    await expect.poll(() => rows('failed-h'), { timeout: 10_000 }).toEqual(grouped(failed, (e) => e.actor));
+    expect(await totals('failed-h')).toEqual({ events: String(failed.length), actors: String(new Set(failed.map((e) => e.actor)).size) });
+
+    // Who accessed doc-0, by day, over two years: one question in the Aggregate panel.
+    const form = page.locator('tp-stats-page form');
+    await form.locator('select[name=group_by]').selectOption('day');
+    await form.locator('input[name=target_type]').fill('document');
+    await form.locator('input[name=target_id]').fill('doc-0');
+    await form.locator('select[name=range]').selectOption('2y');
+    await form.getByRole('button', { name: 'Count' }).click();
+    const doc0 = acme.filter((e) => e.target === 'doc-0');
+    const byDay = grouped(doc0, (e) => new Date(e.at).toISOString().slice(0, 10), true);
+    await expect.poll(() => rows('aggregate-h'), { timeout: 10_000 }).toEqual(byDay);
+    expect(await totals('aggregate-h')).toEqual({ events: String(doc0.length), actors: String(new Set(doc0.map((e) => e.actor)).size) });
+    await page.screenshot({ path: path.join(SHOTS, 'console-stats.png') });
+    expect(page.url()).toContain('group_by=day');
+    expect(page.url()).toContain('target_id=doc-0');
+
+    // The URL shares the question; a day opens its events.
+    await page.reload();
+    await expect.poll(() => rows('aggregate-h'), { timeout: 10_000 }).toEqual(byDay);
+    await page.locator(`tp-stats-page section[aria-labelledby=aggregate-h] tr[data-group="${byDay[0]![0]}"] a`).click();
+    const opened = await settled();
+    expect(opened.rows.map((r) => r.uid).sort()).toEqual(
+      doc0
+        .filter((e) => new Date(e.at).toISOString().startsWith(byDay[0]![0]!))
+        .map((e) => e.uid)
+        .sort(),
+    );
+    await page.evaluate((key) => sessionStorage.setItem('trailproof.key', key), adminKey);
+  });
+
   it('works at phone width and in the dark theme', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('button', { name: 'Switch light/dark theme' }).click();

@@ -12,10 +12,11 @@ import './tp-events.ts';
 import './tp-operator.ts';
 import './tp-streams-page.ts';
 import './tp-alerts-page.ts';
+import './tp-stats-page.ts';
 
 const STORAGE_KEY = 'trailproof.key';
 const THEME_KEY = 'trailproof.theme';
-type View = 'events' | 'tenants' | 'keys' | 'streams' | 'alerts' | 'ledger';
+type View = 'events' | 'tenants' | 'keys' | 'streams' | 'alerts' | 'stats' | 'ledger';
 
 interface WhoAmI {
   key_id: string;
@@ -62,7 +63,7 @@ export class TpConsole extends LitElement {
     const theme = localStorage.getItem(THEME_KEY);
     if (theme) this.setAttribute('theme', theme);
     const p = new URLSearchParams(location.search);
-    this.view = (['events', 'tenants', 'keys', 'streams', 'alerts', 'ledger'] as const).find((v) => v === p.get('view')) ?? 'events';
+    this.view = (['events', 'tenants', 'keys', 'streams', 'alerts', 'stats', 'ledger'] as const).find((v) => v === p.get('view')) ?? 'events';
     this.tenant = p.get('tenant') ?? '';
     const key = sessionStorage.getItem(STORAGE_KEY);
     if (key) void this.signIn(key);
@@ -144,6 +145,7 @@ export class TpConsole extends LitElement {
           ] as [View, string][])
         : []),
       ['alerts', 'Alerts'],
+      ['stats', 'Stats'],
       ['ledger', 'Ledger'],
     ];
     return html`
@@ -177,7 +179,11 @@ export class TpConsole extends LitElement {
   private renderView() {
     const api = this.api!;
     const unbound = this.me!.tenant === null;
-    if (unbound && !this.tenant && (this.view === 'events' || this.view === 'streams' || this.view === 'alerts' || this.view === 'ledger'))
+    if (
+      unbound &&
+      !this.tenant &&
+      (this.view === 'events' || this.view === 'streams' || this.view === 'alerts' || this.view === 'stats' || this.view === 'ledger')
+    )
       return html`<p>Choose a tenant above.</p>`;
     switch (this.view) {
       case 'tenants':
@@ -188,6 +194,8 @@ export class TpConsole extends LitElement {
         return html`<tp-streams-page .api=${api} tenant=${unbound ? this.tenant : ''}></tp-streams-page>`;
       case 'alerts':
         return html`<tp-alerts-page .api=${api} tenant=${unbound ? this.tenant : ''} ?admin=${this.me!.scope === 'admin'}></tp-alerts-page>`;
+      case 'stats':
+        return html`<tp-stats-page .api=${api} tenant=${unbound ? this.tenant : ''}></tp-stats-page>`;
       case 'ledger':
         return html`<tp-ledger-page .api=${api} tenant=${unbound ? this.tenant : ''}></tp-ledger-page>`;
       default:
