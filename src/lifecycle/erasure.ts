@@ -10,7 +10,8 @@
  *   3. append `erasure.completed` records listing their indices, naming the subject only by its
  *      keyed hash (erasure-subject.ts);
  *   4. `trailproof_erase_payloads` (migration 0069) removes what each record lists: events and
- *      event_targets rows, and the archive keys (crypto-shredding the archived copies).
+ *      event_targets rows, and the archive keys (crypto-shredding the archived copies);
+ *      `trailproof_erase_target_day_stats` (migration 0095) anonymises the daily target rollups.
  *
  * A crash between 3 and 4 leaves records whose removal the next erasure of the tenant finishes first.
  */
@@ -215,7 +216,8 @@ async function removeErased(sql: Sql, tenant: string, recordSeq: number, subject
   const actors = subject.kind === 'actor' ? subject.ids : [];
   const targets = subject.kind === 'target' ? subject.ids : [];
   const [row] = await sql<{ removed: number }[]>`
-    select trailproof_erase_payloads(${tenant}, ${recordSeq}, ${actors}::text[], ${subject.type}, ${targets}::text[]) as removed`;
+    with r as (select trailproof_erase_payloads(${tenant}, ${recordSeq}, ${actors}::text[], ${subject.type}, ${targets}::text[]) as removed)
+    select removed, trailproof_erase_target_day_stats(${tenant}, ${recordSeq}, ${actors}::text[], ${subject.type}, ${targets}::text[]) from r`;
   return Number(row!.removed);
 }
 

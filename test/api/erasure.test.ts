@@ -87,6 +87,7 @@ describe('erasing an actor', () => {
       `/v1/erasures/${erasure.id}`,
       '/v1/stats?group_by=actor&since=2000-01-01T00:00:00Z',
       '/v1/stats?group_by=target&since=2000-01-01T00:00:00Z',
+      `/v1/stats?group_by=day&target_type=document&target_id=doc-4&since=2000-01-01T00:00:00Z&until=${new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10)}T00:00:00Z`,
     ];
     for (const url of answers) seen.push((await t.request('GET', url, { key: reader })).body);
     for (const format of [...EVENT_FORMATS.keys(), BUNDLE_EXPORT.name]) {
@@ -98,6 +99,13 @@ describe('erasing an actor', () => {
       seen.push(gunzipSync((await t.services.archive.read(segment)).bytes).toString('utf8'));
     }
     seen.push(await dumpAllRows(t.db.ownerSql));
+    // The daily target rollups keep the subject's counts under '(erased)', distinct actors recounted.
+    const days = await t.db.ownerSql`
+      select d.actors, (select count(*) from stat_target_day_actors a where a.tenant_id = d.tenant_id and a.target_type = d.target_type
+        and a.target_id = d.target_id and a.day = d.day)::bigint as rows from stat_target_days d where d.tenant_id = 'era' and d.target_id = 'doc-4'`;
+    expect(days.length).toBeGreaterThan(0);
+    for (const day of days) expect(Number(day.actors)).toBe(Number(day.rows));
+    expect(await t.db.ownerSql`select 1 from stat_target_day_actors where tenant_id = 'era' and target_id = 'doc-4' and actor_id = '(erased)'`).toHaveLength(1);
     for (const text of seen) {
       expect(text).not.toContain(X.id);
       expect(text).not.toContain(X.name);
