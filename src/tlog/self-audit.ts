@@ -99,10 +99,15 @@ export async function auditTenant(sql: Sql, keys: LedgerKeys, tenant: string): P
     findings.push({ kind: 'truncated', index: report.leaves, line: 0, detail: `the head says ${head.size} leaves; ${report.leaves} are stored below it` });
   await checkStoredNodes(sql, tenant, nodes, report.leaves, findings);
   await checkStrayRows(sql, tenant, findings);
-  await checkDerivedColumns(sql, tenant, findings);
   const orphans = await checkRemovals(sql, tenant, report.purged_ranges, report.leaves, findings);
-
-  const all = [...report.findings.filter((f) => !explainedBy(orphans, f)), ...findings];
+  // A row that disagrees with its body at or after a leaf the other checks already fault (or when
+  // they fault no leaf: a signature) follows from that, e.g. a forged event stored without its
+  // target rows: the first finding names the cause.
+  const derived: Finding[] = [];
+  await checkDerivedColumns(sql, tenant, derived);
+  const others = [...report.findings.filter((f) => !explainedBy(orphans, f)), ...findings];
+  const faulted = others.reduce((min, f) => Math.min(min, f.index ?? Number.NEGATIVE_INFINITY), Number.POSITIVE_INFINITY);
+  const all = [...others, ...derived.filter((f) => f.index! < faulted)];
   const first = firstFinding(all);
   return {
     size: report.leaves,
