@@ -57,6 +57,16 @@ export function refusedByDatabase(err: unknown): boolean {
   return err instanceof postgres.PostgresError && err.severity === 'ERROR';
 }
 
+/** Runs `write`; a unique violation (SQLSTATE 23505: the row's key is taken) throws `taken()` instead. */
+export async function uniqueOr<T>(write: () => Promise<T>, taken: () => Error): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505') throw taken();
+    throw err;
+  }
+}
+
 /**
  * Runs `work` on a connection of its own (for a transaction it writes out, pipelined or not), rolls
  * back if it throws, and gives the connection back.
