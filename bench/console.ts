@@ -2,7 +2,7 @@
  * The web console on a large trail (issue 4 targets: first meaningful paint ≤ 1.5 s with 1,000,000
  * events, a filter applied to the updated table ≤ 300 ms, JS shipped ≤ 150 kB gzipped). A real
  * server in its own process, Debian's Chromium driven by playwright-core.
- *   npx tsx bench/console.ts [--events 1000000] [--rounds 7] [--data-dir bench/.data]
+ *   npx tsx bench/console.ts [--events 1000000] [--rounds 7] [--data-dir bench/.data/demo-<events>]
  * Shares the data dir (and its one-time `trailproof demo` fill) with bench/query.ts and bench/proof.ts.
  *
  * First meaningful paint: navigation start → the first table row on screen (signed in, tenant demo-1,
@@ -14,12 +14,12 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium, type Page } from 'playwright-core';
 import { buildWeb, WEB_DIST } from '../web/build.ts';
-import { api, ensureDemoData, percentiles, startServer, writeResult } from './lib.ts';
+import { api, percentiles, startDemoServer, writeResult } from './lib.ts';
 
 const arg = (name: string, fallback: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : fallback);
 const events = Number(arg('--events', '1000000'));
 const rounds = Number(arg('--rounds', '7'));
-const dataDir = path.resolve(arg('--data-dir', 'bench/.data'));
+const template = process.argv.includes('--data-dir') ? arg('--data-dir', '') : undefined;
 
 await buildWeb({ quiet: true });
 const sizes = shippedSizes();
@@ -28,7 +28,7 @@ process.stdout.write(
 );
 process.stdout.write(`embed.js: ${kB(sizes.embed.raw)} kB, ${kB(sizes.embed.gzip)} kB gzipped\n`);
 
-const server = await startServer({ dataDir });
+const server = await startDemoServer({ events, ...(template ? { template } : {}) });
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
   headless: true,
@@ -43,9 +43,6 @@ const browser = await chromium.launch({
   ],
 });
 try {
-  await ensureDemoData(server, events);
-  const status = await api(server, server.adminKey, 'GET', '/v1/ledger/status?tenant=demo-1');
-  process.stdout.write(`tenant demo-1: ${status.size} events\n`);
   const { secret } = await api(server, server.adminKey, 'POST', '/v1/keys', { name: 'bench console', scope: 'read', tenant: 'demo-1' });
   const sample = (await api(server, secret, 'GET', '/v1/events?limit=200&action=document.*')).data as {
     actor: { id: string };
@@ -107,8 +104,7 @@ try {
     process.stdout.write(`filter ${name.padEnd(18)} → table updated  p50 ${filterResults[name]!.p50} ms  max ${filterResults[name]!.max} ms\n`);
   }
   await writeResult('console', {
-    events,
-    treeSize: status.size,
+    events: server.events,
     shipped: sizes,
     firstMeaningfulPaint: { cold: fmpCold, warm: fmpWarm },
     filterApply: filterResults,

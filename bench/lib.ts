@@ -7,6 +7,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { connect } from '../src/store/db.ts';
+import { openEmbeddedPostgres } from '../src/store/embedded-postgres.ts';
 
 // The benchmarks start `bin/trailproof.js`, which runs dist/: bring it up to date with the sources.
 execFileSync(process.execPath, ['scripts/build-dist.mjs'], { stdio: 'inherit' });
@@ -79,19 +81,72 @@ export async function api(server: { url: string }, key: string, method: string, 
   return text ? JSON.parse(text) : undefined;
 }
 
+/** A server on a private copy of the demo data set, and that data set's size. */
+export interface DemoServer extends BenchServer {
+  /** Events in `demo-1` when the run started: the data size every result of the run states. */
+  events: number;
+}
+
 /**
- * Makes sure the server's data holds the one-tenant demo data set (`demo-1`, `events` events),
- * filling it with `trailproof demo` the first time (minutes for a million events; the data dir is kept).
+ * Starts a server on a private copy of the one-tenant demo data set (`demo-1`, `events` events) kept
+ * in `template` (bench/.data/demo-<events> by default), filling the template with `trailproof demo`
+ * the first time (minutes for a million events). Reads are audited, so every run adds records to the
+ * tenant it reads; running on a copy, deleted when the server stops, keeps those records out of the
+ * data set the next run and the other benchmarks measure.
  */
-export async function ensureDemoData(server: BenchServer, events: number): Promise<void> {
-  const tenants = (await api(server, server.adminKey, 'GET', '/v1/tenants')).data as { id: string }[];
-  if (tenants.some((t) => t.id === 'demo-1')) return;
-  process.stdout.write(`filling ${events} demo events (once; kept in ${server.dataDir})\n`);
-  const t0 = Date.now();
-  execFileSync(process.execPath, ['bin/trailproof.js', 'demo', '--events', String(events), '--tenants', '1', '--data-dir', server.dataDir], {
-    stdio: 'inherit',
-  });
-  process.stdout.write(`fill: ${Math.round(events / ((Date.now() - t0) / 1000))} events/s\n`);
+export async function startDemoServer(options: { events: number; template?: string; env?: Record<string, string> }): Promise<DemoServer> {
+  const template = path.resolve(options.template ?? `bench/.data/demo-${options.events}`);
+  const marker = path.join(template, 'bench-demo.json');
+  if (!(await exists(marker))) {
+    if ((await exists(template)) && (await fs.readdir(template)).length > 0) {
+      throw new Error(`${template} holds data but was not filled by the benchmarks (no bench-demo.json): remove it or pick another --data-dir`);
+    }
+    await fs.mkdir(template, { recursive: true });
+    process.stdout.write(`filling ${options.events} demo events into ${template} (once; it is kept)\n`);
+    const t0 = Date.now();
+    execFileSync(process.execPath, ['bin/trailproof.js', 'demo', '--events', String(options.events), '--tenants', '1', '--data-dir', template], {
+      stdio: 'inherit',
+    });
+    process.stdout.write(`fill: ${Math.round(options.events / ((Date.now() - t0) / 1000))} events/s\n`);
+    await analyse(template);
+    await fs.writeFile(marker, `${JSON.stringify({ events: options.events, filledAt: new Date().toISOString() })}\n`);
+  }
+  const copy = await fs.mkdtemp(path.join(os.tmpdir(), 'trailproof-bench-run-'));
+  // cp -a keeps the owner of PostgreSQL's files (embedded PostgreSQL runs as another user under root).
+  execFileSync('cp', ['-a', `${template}/.`, copy]);
+  const server = await startServer({ dataDir: copy, ...(options.env ? { env: options.env } : {}) });
+  const status = await api(server, server.adminKey, 'GET', '/v1/ledger/status?tenant=demo-1');
+  process.stdout.write(`data set: demo-1, ${status.size} events (a copy of ${template})\n`);
+  return {
+    ...server,
+    events: status.size,
+    stop: async () => {
+      await server.stop();
+      await fs.rm(copy, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Vacuums and analyses a freshly filled data dir once, so that no run's copy plans its queries
+ * without statistics or has autovacuum's first pass land inside a measurement.
+ */
+export async function analyse(dataDir: string): Promise<void> {
+  const pg = await openEmbeddedPostgres({ dataDir, user: { role: 'cli', command: 'bench analyse' } });
+  const sql = connect(pg.url, { max: 1 });
+  try {
+    await sql`vacuum (analyze)`;
+  } finally {
+    await sql.end();
+    await pg.release();
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 export function percentiles(samples: number[]): { p50: number; p95: number; p99: number; max: number; n: number } {

@@ -91,12 +91,8 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
-/**
- * Every `details[].code` an error can carry: one vocabulary for event fields, query parameters and
- * request bodies (docs/errors.md). Stable: clients match on them.
- */
-export const DETAIL_CODES = [
-  // Field values (events.md#field-error-codes).
+/** Every `code` a field error of event validation can carry (events.md#field-error-codes). Stable: clients match on them. */
+export const EVENT_ERROR_CODES = [
   'required',
   'invalid_type',
   'too_long',
@@ -114,6 +110,14 @@ export const DETAIL_CODES = [
   'invalid_string',
   'tenant_not_allowed',
   'reserved',
+] as const;
+
+/**
+ * Every `details[].code` an error can carry: one vocabulary for event fields, query parameters and
+ * request bodies (docs/errors.md). Stable: clients match on them.
+ */
+export const DETAIL_CODES = [
+  ...EVENT_ERROR_CODES,
   // Query parameters and request bodies.
   'out_of_range',
   'invalid_range',
@@ -179,4 +183,14 @@ export class TrailproofError extends Error {
 
 export function isTrailproofError(err: unknown): err is TrailproofError {
   return err instanceof TrailproofError;
+}
+
+/** REQUEST_INVALID with one field error at `pointer`; `summary` is the error's message, the field's by default. */
+export function fieldInvalid(pointer: string, code: DetailCode, message: string, summary = message): TrailproofError {
+  return new TrailproofError('REQUEST_INVALID', summary, { details: [{ pointer, code, message }] });
+}
+
+/** `code` (a `*_EXISTS` conflict) for a name the tenant already gives another thing of its kind. */
+export function nameTaken(code: ErrorCode, message: string): TrailproofError {
+  return new TrailproofError(code, message, { details: [{ pointer: '/name', code: 'exists', message: 'name taken' }] });
 }

@@ -7,9 +7,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { MetaAudit } from '../audit/meta-audit.ts';
-import { type DetailCode, type ErrorDetail, TrailproofError } from '../errors.ts';
+import { type ErrorDetail, fieldInvalid, nameTaken, TrailproofError } from '../errors.ts';
 import { checkSavedFilter, savedSearchExists, type Changer, type SavedFilter } from '../query/saved-searches.ts';
-import type { Sql } from '../store/db.ts';
+import { type Sql, uniqueOr } from '../store/db.ts';
 import type { SecretBox } from '../stream/secret-box.ts';
 import { BUILTIN_RULES } from './builtin-rules.ts';
 
@@ -91,7 +91,7 @@ export class AlertRules {
     const id = `ar_${randomBytes(9).toString('base64url')}`;
     const builtin = given.builtin === undefined ? null : String(given.builtin);
     if (builtin !== null && !Object.hasOwn(BUILTIN_RULES, builtin))
-      throw invalid('/builtin', 'invalid_enum', `builtin must be one of ${Object.keys(BUILTIN_RULES).join(', ')}`);
+      throw fieldInvalid('/builtin', 'invalid_enum', `builtin must be one of ${Object.keys(BUILTIN_RULES).join(', ')}`);
     const { builtin: _, ...rest } = given;
     const input: AlertRuleInput = builtin === null ? rest : { ...BUILTIN_RULES[builtin]!.rule, ...rest };
     const rule = await this.check(tenant, input, undefined);
@@ -127,7 +127,7 @@ export class AlertRules {
   }
 
   async update(row: AlertRuleRow, input: AlertRuleInput, by: Changer): Promise<AlertRuleView> {
-    if (input.kind !== undefined && input.kind !== row.kind) throw invalid('/kind', 'immutable', 'the kind of a rule cannot change: create another rule');
+    if (input.kind !== undefined && input.kind !== row.kind) throw fieldInvalid('/kind', 'immutable', 'the kind of a rule cannot change: create another rule');
     const rule = await this.check(row.tenant_id, input, row);
     const secret = typeof input.secret === 'string' ? this.deps.secrets.seal(input.secret, row.id) : row.secret;
     const watches = (r: { filter: unknown; saved_search: unknown; params: unknown }) => JSON.stringify([r.filter, r.saved_search, r.params]);
@@ -196,14 +196,14 @@ export class AlertRules {
 
   private checkChannels(value: unknown): Channel[] {
     if (!Array.isArray(value) || value.length > MAX_CHANNELS)
-      throw invalid('/channels', 'invalid_type', `channels must be a list of at most ${MAX_CHANNELS} channels`);
+      throw fieldInvalid('/channels', 'invalid_type', `channels must be a list of at most ${MAX_CHANNELS} channels`);
     return value.map((c: unknown, i): Channel => {
       const at = `/channels/${i}`;
-      if (typeof c !== 'object' || c === null) throw invalid(at, 'invalid_type', 'a channel is an object with a type');
+      if (typeof c !== 'object' || c === null) throw fieldInvalid(at, 'invalid_type', 'a channel is an object with a type');
       const channel = c as Record<string, unknown>;
       const fields = (allowed: string[]) => {
         const extra = Object.keys(channel).find((k) => !allowed.includes(k));
-        if (extra) throw invalid(`${at}/${extra}`, 'unknown_field', `a ${String(channel.type)} channel takes ${allowed.join(', ')}`);
+        if (extra) throw fieldInvalid(`${at}/${extra}`, 'unknown_field', `a ${String(channel.type)} channel takes ${allowed.join(', ')}`);
       };
       if (channel.type === 'webhook' || channel.type === 'slack') {
         fields(['type', 'url']);
@@ -211,29 +211,22 @@ export class AlertRules {
       }
       if (channel.type === 'email') {
         fields(['type', 'to']);
-        if (!this.deps.emailEnabled) throw invalid(`${at}/type`, 'unavailable', 'email channels need TRAILPROOF_SMTP_URL set on the server (docs/alerts.md)');
+        if (!this.deps.emailEnabled)
+          throw fieldInvalid(`${at}/type`, 'unavailable', 'email channels need TRAILPROOF_SMTP_URL set on the server (docs/alerts.md)');
         const to = channel.to;
         if (!Array.isArray(to) || to.length === 0 || to.length > MAX_RECIPIENTS)
-          throw invalid(`${at}/to`, 'invalid_type', `to must list 1–${MAX_RECIPIENTS} addresses`);
+          throw fieldInvalid(`${at}/to`, 'invalid_type', `to must list 1–${MAX_RECIPIENTS} addresses`);
         to.forEach((a: unknown, j) => {
-          if (typeof a !== 'string' || a.length > 254 || !EMAIL.test(a)) throw invalid(`${at}/to/${j}`, 'invalid_email', 'must be an email address');
+          if (typeof a !== 'string' || a.length > 254 || !EMAIL.test(a)) throw fieldInvalid(`${at}/to/${j}`, 'invalid_email', 'must be an email address');
         });
         return { type: 'email', to: to as string[] };
       }
-      throw invalid(`${at}/type`, 'invalid_enum', 'type must be webhook, slack or email');
+      throw fieldInvalid(`${at}/type`, 'invalid_enum', 'type must be webhook, slack or email');
     });
   }
 
-  private async exclusive<T>(name: string, write: () => Promise<T>): Promise<T> {
-    try {
-      return await write();
-    } catch (err) {
-      if ((err as { code?: string }).code === '23505')
-        throw new TrailproofError('ALERT_RULE_EXISTS', `the tenant already has an alert rule named "${name}"`, {
-          details: [{ pointer: '/name', code: 'exists', message: 'name taken' }],
-        });
-      throw err;
-    }
+  private exclusive<T>(name: string, write: () => Promise<T>): Promise<T> {
+    return uniqueOr(write, () => nameTaken('ALERT_RULE_EXISTS', `the tenant already has an alert rule named "${name}"`));
   }
 
   private async record(row: AlertRuleRow, action: string, by: Changer): Promise<void> {
@@ -286,34 +279,34 @@ export function view(row: AlertRuleRow): AlertRuleView {
 
 function checkName(name: unknown): string {
   if (typeof name !== 'string' || !NAME_PATTERN.test(name))
-    throw invalid('/name', 'pattern', 'name: 1–100 letters, digits, spaces and . _ : ( ) / -, starting with a letter or digit');
+    throw fieldInvalid('/name', 'pattern', 'name: 1–100 letters, digits, spaces and . _ : ( ) / -, starting with a letter or digit');
   return name;
 }
 
 function checkKind(kind: unknown): RuleKind {
-  if (!(RULE_KINDS as readonly unknown[]).includes(kind)) throw invalid('/kind', 'invalid_enum', `kind must be ${RULE_KINDS.join(', ')}`);
+  if (!(RULE_KINDS as readonly unknown[]).includes(kind)) throw fieldInvalid('/kind', 'invalid_enum', `kind must be ${RULE_KINDS.join(', ')}`);
   return kind as RuleKind;
 }
 
 function checkParams(kind: RuleKind, value: unknown): RuleParams {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid('/params', 'invalid_type', 'params must be an object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fieldInvalid('/params', 'invalid_type', 'params must be an object');
   const p = value as Record<string, unknown>;
   const only = (allowed: string[]) => {
     const extra = Object.keys(p).find((k) => !allowed.includes(k));
-    if (extra) throw invalid(`/params/${extra}`, 'unknown_field', `a ${kind} rule takes ${allowed.join(', ')}`);
+    if (extra) throw fieldInvalid(`/params/${extra}`, 'unknown_field', `a ${kind} rule takes ${allowed.join(', ')}`);
   };
   if (kind === 'threshold') {
     only(['count', 'window_seconds', 'group_by']);
     if (!Number.isInteger(p.count) || (p.count as number) < 1 || (p.count as number) > 1_000_000)
-      throw invalid('/params/count', 'out_of_range', 'count must be a whole number from 1 to 1000000');
+      throw fieldInvalid('/params/count', 'out_of_range', 'count must be a whole number from 1 to 1000000');
     const groupBy = p.group_by ?? 'none';
     if (!(GROUP_FIELDS as readonly unknown[]).includes(groupBy))
-      throw invalid('/params/group_by', 'invalid_enum', `group_by must be ${GROUP_FIELDS.join(', ')}`);
+      throw fieldInvalid('/params/group_by', 'invalid_enum', `group_by must be ${GROUP_FIELDS.join(', ')}`);
     return { count: p.count as number, window_seconds: seconds(p.window_seconds, '/params/window_seconds', 60), group_by: groupBy as 'actor' };
   }
   if (kind === 'first_seen') {
     only(['field']);
-    if (!(SEEN_FIELDS as readonly unknown[]).includes(p.field)) throw invalid('/params/field', 'invalid_enum', `field must be ${SEEN_FIELDS.join(', ')}`);
+    if (!(SEEN_FIELDS as readonly unknown[]).includes(p.field)) throw fieldInvalid('/params/field', 'invalid_enum', `field must be ${SEEN_FIELDS.join(', ')}`);
     return { field: p.field as 'ip' };
   }
   only(['period_seconds']);
@@ -322,7 +315,7 @@ function checkParams(kind: RuleKind, value: unknown): RuleParams {
 
 function seconds(value: unknown, pointer: string, min: number): number {
   if (!Number.isInteger(value) || (value as number) < min || (value as number) > MAX_SECONDS)
-    throw invalid(pointer, 'out_of_range', `${pointer.split('/').pop()} must be a whole number of seconds from ${min} to ${MAX_SECONDS}`);
+    throw fieldInvalid(pointer, 'out_of_range', `${pointer.split('/').pop()} must be a whole number of seconds from ${min} to ${MAX_SECONDS}`);
   return value as number;
 }
 
@@ -333,11 +326,7 @@ function checkUrl(value: unknown, pointer: string): string {
   } catch {
     url = undefined;
   }
-  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) throw invalid(pointer, 'invalid_url', 'must be an https:// (or http://) URL');
-  if (url.username || url.password) throw invalid(pointer, 'invalid_url', 'must not carry credentials');
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) throw fieldInvalid(pointer, 'invalid_url', 'must be an https:// (or http://) URL');
+  if (url.username || url.password) throw fieldInvalid(pointer, 'invalid_url', 'must not carry credentials');
   return url.toString();
-}
-
-function invalid(pointer: string, code: DetailCode, message: string): TrailproofError {
-  return new TrailproofError('REQUEST_INVALID', message, { details: [{ pointer, code, message }] });
 }

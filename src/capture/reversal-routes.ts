@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { type DetailCode, TrailproofError } from '../errors.ts';
+import { type DetailCode, fieldInvalid, TrailproofError } from '../errors.ts';
 import { parseRfc3339 } from '../event/timestamp.ts';
 import { authenticate, principalOf, requestContext, tenantFor } from '../http/authenticate.ts';
 import type { Services } from '../http/services.ts';
@@ -80,5 +80,5 @@ function instant(text: string, pointer: string): number {
 }
 
 function invalid(pointer: string, code: DetailCode, message: string): TrailproofError {
-  return new TrailproofError('REQUEST_INVALID', `${pointer.slice(1) || 'request'} ${message}`, { details: [{ pointer, code, message }] });
+  return fieldInvalid(pointer, code, message, `${pointer.slice(1) || 'request'} ${message}`);
 }

@@ -137,8 +137,8 @@ async function withStreams<T>(
   command: Command,
   fn: (streams: StreamService, by: Changer, sql: Parameters<Parameters<typeof withDatabase>[1]>[0]) => Promise<T>,
 ): Promise<T> {
-  // Loaded here, not at the top: event validation (for the audit events) takes ~0.4 s to load, and
-  // every other command would pay it at start-up.
+  // Loaded here, not at the top: event validation (for the audit events) is slow to load, and every
+  // other command would pay for it at start-up.
   const [{ MetaAudit }, { GroupCommitter }, { SecretBox }, { StreamService }] = await Promise.all([
     import('../audit/meta-audit.ts'),
     import('../ingest/group-commit.ts'),

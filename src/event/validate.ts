@@ -12,7 +12,7 @@
 import { isIP } from 'node:net';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
-import { TrailproofError, type ErrorDetail } from '../errors.ts';
+import { EVENT_ERROR_CODES, TrailproofError, type ErrorDetail } from '../errors.ts';
 import { EVENT_LIMITS as L, MAX_BATCH } from './limits.ts';
 import { EventStructureSchema } from './schema.ts';
 import { isServiceAction, isServiceClientId, SERVICE_NAMESPACES, SERVICE_SOURCE } from './service-records.ts';
@@ -21,26 +21,7 @@ import type { Actor, ActorType, Change, EventBody, EventContext, Outcome, Target
 
 export { EventBatchInputSchema, EventInputSchema } from './schema.ts';
 
-/** Every `code` a field error of event validation can carry. Stable: clients match on them. */
-export const EVENT_ERROR_CODES = [
-  'required',
-  'invalid_type',
-  'too_long',
-  'pattern',
-  'invalid_enum',
-  'control_character',
-  'invalid_ip',
-  'invalid_timestamp',
-  'future_timestamp',
-  'too_many_items',
-  'too_many_keys',
-  'too_deep',
-  'too_large',
-  'unknown_field',
-  'invalid_string',
-  'tenant_not_allowed',
-  'reserved',
-] as const;
+export { EVENT_ERROR_CODES };
 
 export type EventErrorCode = (typeof EVENT_ERROR_CODES)[number];
 

@@ -10,7 +10,7 @@
  * commitment, the duplicate check and storage), the salt and commitment, the uid and the row's JSON
  * text. The group committer prepares a request as it arrives, while the previous transaction is in
  * PostgreSQL. Under the lock remain the envelope hashes, the tree and one statement that carries
- * every row in one JSON parameter (far cheaper to serialise than a dozen escaped text arrays).
+ * every row in one JSON parameter (one value to serialise and for PostgreSQL to parse).
  */
 import { canonicalBody, commitmentOfCanonical, envelopeText, SALT_SIZE } from '../ledger/envelope.ts';
 import { leafHash } from '../ledger/hash.ts';

@@ -8,8 +8,8 @@ import { randomFillSync } from 'node:crypto';
 let lastMs = 0;
 let counter = 0;
 
-// Random bits come from a pool refilled 256 uids at a time: one system call per event was a
-// measurable share of ingest.
+// Random bits come from a pool refilled 256 uids at a time, so ingest makes one system call per
+// pool, not one per event.
 const POOL_UIDS = 256;
 const pool = Buffer.alloc(16 * POOL_UIDS);
 let poolOffset = pool.length;

@@ -138,7 +138,7 @@ export function eventSource(sql: Sql, tenant: string, filter: EventFilter): { fr
   const from = byTarget
     ? // Each target row fetches its event (a nested loop over the targets index, in order, stopping at
       // the page's limit). `offset 0` keeps the planner from flattening it into a join it may then
-      // hash: after ANALYZE it misjudges the (occurred_at, seq) join and scanned every event (~900 ms).
+      // hash: after ANALYZE it misjudges the (occurred_at, seq) join, and a hash join scans every event.
       sql`event_targets t cross join lateral (
         select * from events e where e.tenant_id = t.tenant_id and e.occurred_at = t.occurred_at and e.seq = t.seq offset 0) e`
     : sql`events e`;

@@ -7,8 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AccessRecord, MetaAudit, RequestContext } from '../audit/meta-audit.ts';
-import { type DetailCode, type ErrorDetail, TrailproofError } from '../errors.ts';
-import type { Sql } from '../store/db.ts';
+import { type ErrorDetail, fieldInvalid, nameTaken, TrailproofError } from '../errors.ts';
+import { type Sql, uniqueOr } from '../store/db.ts';
 import { conditions, type Fragment } from './event-repository.ts';
 import { parseEventQuery, type EventFilter } from './filters.ts';
 
@@ -102,16 +102,8 @@ export class SavedSearches {
     await this.record(row, 'saved_search.deleted', by);
   }
 
-  private async exclusive<T>(name: string, write: () => Promise<T>): Promise<T> {
-    try {
-      return await write();
-    } catch (err) {
-      if ((err as { code?: string }).code === '23505')
-        throw new TrailproofError('SAVED_SEARCH_EXISTS', `the tenant already has a saved search named "${name}"`, {
-          details: [{ pointer: '/name', code: 'exists', message: 'name taken' }],
-        });
-      throw err;
-    }
+  private exclusive<T>(name: string, write: () => Promise<T>): Promise<T> {
+    return uniqueOr(write, () => nameTaken('SAVED_SEARCH_EXISTS', `the tenant already has a saved search named "${name}"`));
   }
 
   private async record(row: SavedSearchRow, action: string, by: Changer): Promise<void> {
@@ -129,7 +121,7 @@ export class SavedSearches {
 /** Validates a saved filter as `GET /v1/events` parameters; errors point under `pointer`. */
 export function checkSavedFilter(filter: unknown, pointer: string): SavedFilter {
   if (typeof filter !== 'object' || filter === null || Array.isArray(filter))
-    throw invalid(`${pointer}`, 'invalid_type', 'filter must be an object of event filters');
+    throw fieldInvalid(`${pointer}`, 'invalid_type', 'filter must be an object of event filters');
   const out: SavedFilter = {};
   const errors: ErrorDetail[] = [];
   for (const [k, v] of Object.entries(filter)) {
@@ -209,10 +201,6 @@ export function view(row: SavedSearchRow): SavedSearchView {
 
 function checkName(name: unknown): string {
   if (typeof name !== 'string' || !NAME_PATTERN.test(name))
-    throw invalid('/name', 'pattern', 'name: 1–100 letters, digits, spaces and . _ : ( ) / -, starting with a letter or digit');
+    throw fieldInvalid('/name', 'pattern', 'name: 1–100 letters, digits, spaces and . _ : ( ) / -, starting with a letter or digit');
   return name;
-}
-
-function invalid(pointer: string, code: DetailCode, message: string): TrailproofError {
-  return new TrailproofError('REQUEST_INVALID', message, { details: [{ pointer, code, message }] });
 }

@@ -28,8 +28,8 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
     max: options.max ?? 20,
     onnotice: () => {},
     // While the database is down, a query waits for its connection's next attempt: postgres.js
-    // spaces attempts by up to 20 s, which held requests that long before their 503. Attempts
-    // that are refused cost nothing, so they are spaced by a quarter second at most.
+    // spaces attempts by up to 20 s by default, holding requests that long before their 503.
+    // Attempts that are refused cost nothing, so they are spaced by a quarter second at most.
     backoff: (retries: number) => Math.min(0.01 * 2 ** retries, RECONNECT_BACKOFF_MAX_S),
     // A host that does not answer at all fails the attempt after this long.
     connect_timeout: CONNECT_TIMEOUT_S,
@@ -55,6 +55,16 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
  */
 export function refusedByDatabase(err: unknown): boolean {
   return err instanceof postgres.PostgresError && err.severity === 'ERROR';
+}
+
+/** Runs `write`; a unique violation (SQLSTATE 23505: the row's key is taken) throws `taken()` instead. */
+export async function uniqueOr<T>(write: () => Promise<T>, taken: () => Error): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505') throw taken();
+    throw err;
+  }
 }
 
 /**

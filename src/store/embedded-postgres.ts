@@ -52,8 +52,8 @@ const SERVER_SETTINGS = [
   'wal_compression=on',
   'log_min_messages=warning',
   // PostgreSQL 18 hands reads to I/O worker processes by default. With the data in the OS cache
-  // (the usual case for this single-node server) the hand-off only costs CPU: exports ran 10-20 %
-  // faster with synchronous reads, ingest and queries the same (docs/benchmarks.md).
+  // (the usual case for this single-node server) the hand-off only costs CPU, which exports feel
+  // most; synchronous reads skip it.
   'io_method=sync',
 ];
 

@@ -6,10 +6,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AccessRecord, MetaAudit, RequestContext } from '../audit/meta-audit.ts';
-import { type DetailCode, type ErrorDetail, TrailproofError } from '../errors.ts';
+import { fieldInvalid, nameTaken, TrailproofError } from '../errors.ts';
 import { parseRfc3339 } from '../event/timestamp.ts';
 import { EVENT_FORMATS } from '../export/formats.ts';
-import type { Sql } from '../store/db.ts';
+import { type Sql, uniqueOr } from '../store/db.ts';
 import { savedSearchExists } from '../query/saved-searches.ts';
 import { DESTINATION_KINDS } from './destinations.ts';
 import type { SecretBox } from './secret-box.ts';
@@ -94,37 +94,33 @@ export class StreamService {
 
   async create(tenant: string, input: CreateStreamInput, by: Changer): Promise<StreamView> {
     const kind = DESTINATION_KINDS.get(input.kind);
-    if (!kind) throw invalid('/kind', 'invalid_enum', `kind must be one of ${[...DESTINATION_KINDS.keys()].join(', ')}`);
+    if (!kind) throw fieldInvalid('/kind', 'invalid_enum', `kind must be one of ${[...DESTINATION_KINDS.keys()].join(', ')}`);
     checkName(input.name);
     const format = checkFormat(kind.formats, input.format ?? kind.formats[0]!);
     const config = kind.parseConfig(input.config ?? {});
-    if (kind.secret?.required && !input.secret) throw invalid('/secret', 'required', `a ${input.kind} destination needs a secret: ${kind.secret.description}`);
-    if (!kind.secret && input.secret !== undefined) throw invalid('/secret', 'unknown_field', `a ${input.kind} destination takes no secret`);
+    if (kind.secret?.required && !input.secret)
+      throw fieldInvalid('/secret', 'required', `a ${input.kind} destination needs a secret: ${kind.secret.description}`);
+    if (!kind.secret && input.secret !== undefined) throw fieldInvalid('/secret', 'unknown_field', `a ${input.kind} destination takes no secret`);
     const filter = await this.checkSavedSearch(tenant, checkFilter(input.filter ?? {}));
     const cursor =
       input.since === undefined ? await headSize(this.deps.sql, tenant) : await firstIndexSince(this.deps.sql, tenant, checkTime(input.since, '/since'));
     const id = `st_${randomBytes(9).toString('base64url')}`;
-    let row: StreamRow;
-    try {
-      row = await insertStream(this.deps.sql, {
-        id,
-        tenant_id: tenant,
-        name: input.name,
-        kind: kind.kind,
-        format,
-        filter,
-        config: config as Record<string, unknown>,
-        secret: input.secret === undefined ? null : this.deps.secrets.seal(input.secret, id),
-        cursor_seq: cursor,
-        status: 'active',
-      });
-    } catch (err) {
-      if ((err as { code?: string }).code === '23505')
-        throw new TrailproofError('STREAM_EXISTS', `tenant "${tenant}" already has a stream named "${input.name}"`, {
-          details: [{ pointer: '/name', code: 'exists', message: 'name taken' }],
-        });
-      throw err;
-    }
+    const row = await uniqueOr(
+      () =>
+        insertStream(this.deps.sql, {
+          id,
+          tenant_id: tenant,
+          name: input.name,
+          kind: kind.kind,
+          format,
+          filter,
+          config: config as Record<string, unknown>,
+          secret: input.secret === undefined ? null : this.deps.secrets.seal(input.secret, id),
+          cursor_seq: cursor,
+          status: 'active',
+        }),
+      () => nameTaken('STREAM_EXISTS', `tenant "${tenant}" already has a stream named "${input.name}"`),
+    );
     await this.record(row, 'stream.created', by, { kind: row.kind, format: row.format, cursor: row.cursor_seq });
     this.deps.onActivated?.();
     return view(row);
@@ -149,8 +145,8 @@ export class StreamService {
     if (input.filter !== undefined) changes.filter = await this.checkSavedSearch(row.tenant_id, checkFilter(input.filter));
     if (input.config !== undefined) changes.config = kind.parseConfig(input.config) as Record<string, unknown>;
     if (input.secret !== undefined) {
-      if (!kind.secret) throw invalid('/secret', 'unknown_field', `a ${row.kind} destination takes no secret`);
-      if (input.secret === '') throw invalid('/secret', 'required', 'the secret must not be empty');
+      if (!kind.secret) throw fieldInvalid('/secret', 'unknown_field', `a ${row.kind} destination takes no secret`);
+      if (input.secret === '') throw fieldInvalid('/secret', 'required', 'the secret must not be empty');
       changes.secret = this.deps.secrets.seal(input.secret, row.id);
     }
     if (input.status === 'paused') Object.assign(changes, { status: 'paused', paused_reason: 'paused by an operator' });
@@ -209,22 +205,17 @@ export class StreamService {
   /** A filter naming a saved search names one of the stream's own tenant. */
   private async checkSavedSearch(tenant: string, filter: StreamFilter): Promise<StreamFilter> {
     if (filter.saved_search !== undefined && !(await savedSearchExists(this.deps.sql, tenant, filter.saved_search)))
-      throw invalid('/filter/saved_search', 'not_found', `tenant "${tenant}" has no saved search "${filter.saved_search}"`);
+      throw fieldInvalid('/filter/saved_search', 'not_found', `tenant "${tenant}" has no saved search "${filter.saved_search}"`);
     return filter;
   }
 
   private async apply(row: StreamRow, changes: StreamChanges): Promise<StreamRow> {
-    try {
-      const updated = await updateStream(this.deps.sql, row.id, changes);
-      if (!updated) throw new TrailproofError('NOT_FOUND', `no stream "${row.id}"`);
-      return updated;
-    } catch (err) {
-      if ((err as { code?: string }).code === '23505')
-        throw new TrailproofError('STREAM_EXISTS', `tenant "${row.tenant_id}" already has a stream named "${changes.name}"`, {
-          details: [{ pointer: '/name', code: 'exists', message: 'name taken' }],
-        });
-      throw err;
-    }
+    const updated = await uniqueOr(
+      () => updateStream(this.deps.sql, row.id, changes),
+      () => nameTaken('STREAM_EXISTS', `tenant "${row.tenant_id}" already has a stream named "${changes.name}"`),
+    );
+    if (!updated) throw new TrailproofError('NOT_FOUND', `no stream "${row.id}"`);
+    return updated;
   }
 
   private async record(row: StreamRow, action: string, by: Changer, metadata: Record<string, unknown>): Promise<void> {
@@ -267,13 +258,13 @@ function iso(d: Date | null): string | null {
 
 function checkName(name: string): string {
   if (typeof name !== 'string' || !NAME_PATTERN.test(name))
-    throw invalid('/name', 'pattern', 'name: 1–100 letters, digits, spaces, ".", "_", ":", "-", starting with a letter or digit');
+    throw fieldInvalid('/name', 'pattern', 'name: 1–100 letters, digits, spaces, ".", "_", ":", "-", starting with a letter or digit');
   return name;
 }
 
 function checkFormat(allowed: readonly string[], format: string): string {
   if (!EVENT_FORMATS.has(format) || !allowed.includes(format))
-    throw invalid('/format', 'invalid_enum', `format must be one of ${allowed.join(', ')} for this kind`);
+    throw fieldInvalid('/format', 'invalid_enum', `format must be one of ${allowed.join(', ')} for this kind`);
   return format;
 }
 
@@ -281,33 +272,29 @@ function checkFilter(filter: StreamFilter): StreamFilter {
   const out: StreamFilter = {};
   if (filter.actions !== undefined) {
     if (!Array.isArray(filter.actions) || filter.actions.length > 100)
-      throw invalid('/filter/actions', 'invalid_type', 'filter.actions: up to 100 action names or prefixes (`user.*`)');
+      throw fieldInvalid('/filter/actions', 'invalid_type', 'filter.actions: up to 100 action names or prefixes (`user.*`)');
     filter.actions.forEach((a, i) => {
       if (typeof a !== 'string' || !/^[a-z0-9_.-]{0,127}\*?$/i.test(a) || a === '')
-        throw invalid(`/filter/actions/${i}`, 'pattern', 'an action name (`user.login`) or a prefix ending in `*` (`user.*`)');
+        throw fieldInvalid(`/filter/actions/${i}`, 'pattern', 'an action name (`user.login`) or a prefix ending in `*` (`user.*`)');
     });
     if (filter.actions.length > 0) out.actions = filter.actions;
   }
   if (filter.outcome !== undefined) {
-    if (filter.outcome !== 'success' && filter.outcome !== 'failure') throw invalid('/filter/outcome', 'invalid_enum', 'filter.outcome: success or failure');
+    if (filter.outcome !== 'success' && filter.outcome !== 'failure')
+      throw fieldInvalid('/filter/outcome', 'invalid_enum', 'filter.outcome: success or failure');
     out.outcome = filter.outcome;
   }
   if (filter.saved_search !== undefined) {
-    if (typeof filter.saved_search !== 'string') throw invalid('/filter/saved_search', 'invalid_type', 'filter.saved_search: the id of a saved search');
+    if (typeof filter.saved_search !== 'string') throw fieldInvalid('/filter/saved_search', 'invalid_type', 'filter.saved_search: the id of a saved search');
     out.saved_search = filter.saved_search;
   }
   const unknown = Object.keys(filter).find((k) => k !== 'actions' && k !== 'outcome' && k !== 'saved_search');
-  if (unknown) throw invalid(`/filter/${unknown}`, 'unknown_field', 'filter takes actions, outcome and saved_search');
+  if (unknown) throw fieldInvalid(`/filter/${unknown}`, 'unknown_field', 'filter takes actions, outcome and saved_search');
   return out;
 }
 
 function checkTime(text: string, pointer: string): Date {
   const ms = typeof text === 'string' ? parseRfc3339(text) : undefined;
-  if (ms === undefined) throw invalid(pointer, 'invalid_timestamp', `${pointer.slice(1)} must be an RFC 3339 date-time`);
+  if (ms === undefined) throw fieldInvalid(pointer, 'invalid_timestamp', `${pointer.slice(1)} must be an RFC 3339 date-time`);
   return new Date(ms);
-}
-
-function invalid(pointer: string, code: DetailCode, message: string): TrailproofError {
-  const detail: ErrorDetail = { pointer, code, message };
-  return new TrailproofError('REQUEST_INVALID', message, { details: [detail] });
 }

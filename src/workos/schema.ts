@@ -4,7 +4,7 @@
  * `boolean`) and no other key is accepted; each target must be of a listed type, its metadata as
  * that type lists. The WorkOS form is kept beside the definition so that it is answered as given.
  */
-import { type DetailCode, TrailproofError } from '../errors.ts';
+import { type DetailCode, fieldInvalid } from '../errors.ts';
 import type { ActionSchema } from '../schema/action-schemas.ts';
 import type { JsonSchema, SchemaDefinition } from '../schema/definition.ts';
 
@@ -22,7 +22,7 @@ export interface WorkosSchema {
 }
 
 function invalid(pointer: string, code: DetailCode, message: string): never {
-  throw new TrailproofError('REQUEST_INVALID', `the schema is invalid: ${pointer} ${message}`, { details: [{ pointer, code, message }] });
+  throw fieldInvalid(pointer, code, message, `the schema is invalid: ${pointer} ${message}`);
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
