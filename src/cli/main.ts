@@ -30,6 +30,7 @@ const COMMANDS: Record<string, () => Promise<Command[]>> = {
   capture: async () => [(await import('./capture.ts')).captureCommand()],
   lifecycle: async () => [(await import('./lifecycle.ts')).lifecycleCommand()],
   'verify-proof': async () => [(await import('./verify.ts')).verifyProofCommand()],
+  archive: async () => [(await import('./archive.ts')).archiveCommand()],
 };
 
 const program = new Command('trailproof')

@@ -133,7 +133,7 @@ function loadProof(text: string, opts: { envelope?: string; event?: string; salt
 }
 
 /** Runs a verification, mapping "could not verify" errors to exit code 2 with a message. */
-async function runChecked(run: () => Promise<number>): Promise<void> {
+export async function runChecked(run: () => Promise<number>): Promise<void> {
   try {
     process.exitCode = await run();
   } catch (err) {
@@ -144,7 +144,7 @@ async function runChecked(run: () => Promise<number>): Promise<void> {
 }
 
 /** Key arguments: each a key text, or a file holding key texts one per line (as GET /v1/ledger/key serves them). */
-function readKeys(values: string[]): string[] {
+export function readKeys(values: string[]): string[] {
   const keys = values.flatMap((value) =>
     fs.existsSync(value)
       ? readText(value)

@@ -24,6 +24,7 @@ import { viewerRoutes } from '../auth/viewer-routes.ts';
 import { streamRoutes } from '../stream/routes.ts';
 import { lifecycleRoutes } from '../lifecycle/routes.ts';
 import { erasureRoutes } from '../lifecycle/erasure-routes.ts';
+import { archiveRoutes } from '../lifecycle/archive/routes.ts';
 import { redactionRoutes } from '../redaction/routes.ts';
 import { reversalRoutes } from '../capture/reversal-routes.ts';
 import { statsRoutes } from '../stats/routes.ts';
@@ -87,6 +88,7 @@ export async function buildApp(services: Services, logger: Logger | false = fals
   await app.register(streamRoutes(services));
   await app.register(lifecycleRoutes(services));
   await app.register(erasureRoutes(services));
+  await app.register(archiveRoutes(services));
   await app.register(redactionRoutes(services));
   await app.register(reversalRoutes(services));
   await app.register(statsRoutes(services));

@@ -8,12 +8,16 @@ import { createHash, randomBytes } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { TrailproofError } from '../../errors.ts';
 import type { BundleCheckpoint } from '../../export/bundle-format.ts';
+import { ENVELOPE_VERSION, envelopeText } from '../../ledger/envelope.ts';
+import { leafHash } from '../../ledger/hash.ts';
 import { canonicalJson } from '../../ledger/jcs.ts';
+import { formatTlogProof } from '../../ledger/proof-text.ts';
 import { nodeHashes, type HashReader } from '../../ledger/proofs.ts';
 import type { Sql } from '../../store/db.ts';
 import type { TenantKeys } from '../../tenant/tenant-keys.ts';
 import type { Checkpointer } from '../../tlog/checkpointer.ts';
 import type { LedgerKeys } from '../../tlog/keys.ts';
+import { withCosignatures } from '../../witness/cosigned-note.ts';
 import { eventSubjectHashes } from '../erasure-subject.ts';
 import type { Archiver } from '../purge.ts';
 import type { ArchiveStore } from './archive-store.ts';
@@ -31,7 +35,7 @@ import {
   type SegmentLeaf,
   type SegmentManifest,
 } from './segment-format.ts';
-import { segmentProofRanges } from './segment-proof.ts';
+import { inclusionFromSegment, segmentProofRanges } from './segment-proof.ts';
 import { verifySegment, type SegmentReport } from './segment-verify.ts';
 
 /** Most leaves in one segment: bounds the memory of writing and reading one. */
@@ -58,6 +62,28 @@ export interface ArchivedSegment {
   created_at: string;
 }
 
+/** One archived event: the leaf's envelope in clear and its payload opened where its key remains. */
+export interface ArchivedEventLine {
+  tenant: string;
+  /** The segment object holding it. */
+  segment: string;
+  envelope: { v: number; tenant: string; index: number; uid: string; received_at: string; commitment: string };
+  /** The event as committed, and its salt (hex); null when erased or gone before it was archived. */
+  event: unknown;
+  salt: string | null;
+  /** The payload was archived, and its key has since been destroyed (erasure). */
+  erased: boolean;
+}
+
+/** An archived event with its inclusion proof: the JSON of GET /v1/events/{uid}/proof, so `trailproof verify-proof` checks it. */
+export interface ArchivedEvent extends ArchivedEventLine {
+  leaf_index: number;
+  /** The segment's checkpoint note with its witness cosignatures. */
+  checkpoint: string;
+  /** The c2sp.org/tlog-proof text. */
+  proof: string;
+}
+
 interface LeafRow {
   seq: number;
   uid: string;
@@ -82,6 +108,11 @@ export class ArchiveService implements Archiver {
 
   get location(): string {
     return this.deps.store.location;
+  }
+
+  /** Releases the store's connections. */
+  async close(): Promise<void> {
+    await this.deps.store.close?.();
   }
 
   /** Archives leaves [from, to) of the tenant as segments of at most SEGMENT_MAX_LEAVES; returns their manifests. */
@@ -147,6 +178,49 @@ export class ArchiveService implements Archiver {
     const open = await this.payloadOpener(tenant, seq, seq + 1);
     const payload = leaf.sealed === null ? null : (open(leaf) ?? null);
     return { leaf, payload, checkpoint: header.checkpoint };
+  }
+
+  /**
+   * An archived event as GET /v1/events/{uid}/proof gives a live one: its envelope, its payload
+   * opened (null when erased or already gone when archived), and its inclusion proof in the
+   * segment's checkpoint, computed from the segment alone. Undefined when no segment holds `seq`.
+   */
+  async archivedEvent(tenant: string, seq: number): Promise<ArchivedEvent | undefined> {
+    const segment = await this.segmentOf(tenant, seq);
+    if (!segment) return undefined;
+    const { header, leaves } = parseSegment((await this.read(segment)).bytes);
+    const leaf = leaves[seq - header.from];
+    if (!leaf || leaf.index !== seq || leaves.length !== header.to - header.from)
+      throw new TrailproofError('ARCHIVE_SEGMENT_INVALID', `${segment.name} does not hold leaf ${seq}`);
+    const hashes = leaves.map((l) => leafHash(Buffer.from(envelopeText(tenant, l.index, l.uid, l.received_at, l.commitment))));
+    const proof = inclusionFromSegment(
+      header.from,
+      header.to,
+      segment.checkpoint_size,
+      hashes,
+      header.proof.map((h) => Buffer.from(h, 'hex')),
+      seq,
+    );
+    const checkpoint = withCosignatures(header.checkpoint.note, header.checkpoint.cosignatures);
+    const open = await this.payloadOpener(tenant, seq, seq + 1);
+    return {
+      ...openedEvent(tenant, segment.name, leaf, open),
+      leaf_index: seq,
+      checkpoint,
+      proof: formatTlogProof({ index: seq, proof, checkpoint }),
+    };
+  }
+
+  /** The archived events of leaves [from, to), in index order, their payloads opened; leaves in no segment are skipped. */
+  async *exportRange(tenant: string, from: number, to: number): AsyncGenerator<ArchivedEventLine> {
+    for (const segment of await this.list(tenant)) {
+      if (segment.to <= from || segment.from >= to) continue;
+      const { leaves } = parseSegment((await this.read(segment)).bytes);
+      const start = Math.max(from, segment.from);
+      const end = Math.min(to, segment.to);
+      const open = await this.payloadOpener(tenant, start, end);
+      for (const leaf of leaves.slice(start - segment.from, end - segment.from)) yield openedEvent(tenant, segment.name, leaf, open);
+    }
   }
 
   private async archiveSegment(tenant: string, from: number, to: number, options: { retainUntil?: Date }): Promise<SegmentManifest> {
@@ -256,6 +330,19 @@ export class ArchiveService implements Archiver {
 /** An archived event's key: HMAC(tenant archive key, nonce). */
 function eventKey(archiveHash: (text: string) => string, nonce: Buffer): Buffer {
   return Buffer.from(archiveHash(nonce.toString('hex')), 'hex');
+}
+
+/** An archived leaf's envelope and opened payload. */
+function openedEvent(tenant: string, segment: string, leaf: SegmentLeaf, open: (leaf: SegmentLeaf) => SealedPayload | undefined): ArchivedEventLine {
+  const payload = leaf.sealed === null ? undefined : open(leaf);
+  return {
+    tenant,
+    segment,
+    envelope: { v: ENVELOPE_VERSION, tenant, index: leaf.index, uid: leaf.uid, received_at: leaf.received_at, commitment: leaf.commitment },
+    event: payload ? (JSON.parse(payload.event) as unknown) : null,
+    salt: payload?.salt ?? null,
+    erased: leaf.sealed !== null && payload === undefined,
+  };
 }
 
 function manifestName(segmentName: string): string {

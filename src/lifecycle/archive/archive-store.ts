@@ -26,6 +26,8 @@ export interface ArchiveStore {
   get(name: string): Promise<Buffer | undefined>;
   /** The names starting with `prefix`, sorted. */
   list(prefix: string): Promise<string[]>;
+  /** Optional: releases connections (a short-lived process closes it before it exits). */
+  close?(): Promise<void>;
 }
 
 /** The store TRAILPROOF_ARCHIVE_URL names: `s3://bucket/prefix[?endpoint=…&path_style=true&region=…]`, `file:///dir`, or the data dir's `archive`. */
