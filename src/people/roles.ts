@@ -72,7 +72,6 @@ export const ROUTE_ROLES: Readonly<Record<string, readonly Role[]>> = {
   'POST /audit_logs/events': KEYS_ONLY,
   'POST /audit_logs/exports': KEYS_ONLY,
   'GET /audit_logs/exports/:id': KEYS_ONLY,
-  'GET /audit_logs/exports/:id/download': KEYS_ONLY,
   'GET /audit_logs/actions/:action/schemas': KEYS_ONLY,
   'POST /audit_logs/actions/:action/schemas': KEYS_ONLY,
   'GET /organizations/:id/audit_logs_retention': KEYS_ONLY,
