@@ -49,7 +49,9 @@ export async function checkDerivedColumns(sql: Sql, tenant: string, findings: Fi
       select e.seq, e.occurred_at, t->>'type' as type, t->>'id' as id, 1 as wanted, 0 as stored
       from e cross join lateral jsonb_array_elements(case when jsonb_typeof(e.targets) = 'array' then e.targets else '[]' end) as t
       union all
-      select seq, occurred_at, target_type, target_id, 0, 1 from event_targets where tenant_id = ${tenant}
+      -- Target rows of an event row that is gone belong to the missing payload the other checks name.
+      select t.seq, t.occurred_at, t.target_type, t.target_id, 0, 1
+      from event_targets t join e on e.seq = t.seq and e.occurred_at = t.occurred_at where t.tenant_id = ${tenant}
     ), bad_targets as (
       -- Ingest stores each distinct target of the body once, with the event's occurred_at.
       select distinct seq from pairs group by seq, occurred_at, type, id having sum(stored) <> max(wanted)
