@@ -15,8 +15,22 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?
 export const RFC3339_PATTERN = RFC3339.source;
 
 /**
+ * The instants every part of the service can hold: PostgreSQL's `timestamptz` has no year 0, and
+ * `Date#toISOString` writes years beyond 9999 with a sign (`+010000-…`) that PostgreSQL does not read.
+ * An offset can move a date at either end out of them (`0001-01-01T00:00:00+01:00`).
+ */
+export const MIN_INSTANT_MS = Date.parse('0001-01-01T00:00:00.000Z');
+export const MAX_INSTANT_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
+/** Whether `ms` lies in [MIN_INSTANT_MS, MAX_INSTANT_MS]. */
+export function isStorableInstant(ms: number): boolean {
+  return ms >= MIN_INSTANT_MS && ms <= MAX_INSTANT_MS;
+}
+
+/**
  * Parses an RFC 3339 date-time to milliseconds since the epoch (UTC), or `undefined` when the text is
- * not one or names an impossible date or time (month 13, February 30, hour 24, offset +24:00).
+ * not one, names an impossible date or time (month 13, February 30, hour 24, offset +24:00), or an
+ * instant outside years 0001–9999 in UTC (isStorableInstant).
  * Fractional seconds beyond milliseconds are truncated, never rounded, so an instant never moves later.
  * Leap seconds (`:60`, RFC 3339 §5.7) are rejected: ECMAScript time cannot represent them.
  */
@@ -42,7 +56,8 @@ export function parseRfc3339(text: string): number | undefined {
   let utc = Date.UTC(year, month - 1, day, hour, minute, second, millis);
   // Date.UTC reads years 0–99 as 1900–1999.
   if (year < 100) utc = new Date(utc).setUTCFullYear(year);
-  return utc - offsetMinutes * 60_000;
+  const instant = utc - offsetMinutes * 60_000;
+  return isStorableInstant(instant) ? instant : undefined;
 }
 
 function daysInMonth(year: number, month: number): number {

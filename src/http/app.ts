@@ -20,6 +20,7 @@ import { metricsRoutes } from './metrics-routes.ts';
 import { allowCrossOrigin } from './cors.ts';
 import { bodyIdleTimeout, MAX_REQUEST_BODY_BYTES, REQUEST_TIMEOUT_MS, refuseUnroutable } from './request-limits.ts';
 import { webRoutes } from './web-routes.ts';
+import { formatsPlugin, refuseMalformedInput, refuseNonFiniteNumbers } from './input-checks.ts';
 import { viewerRoutes } from '../auth/viewer-routes.ts';
 import { streamRoutes } from '../stream/routes.ts';
 import { lifecycleRoutes } from '../lifecycle/routes.ts';
@@ -56,12 +57,16 @@ export async function buildApp(services: Services, logger: Logger | false = fals
     genReqId: () => uuidv7(),
     // Request log lines carry method, url, status and time, never headers or bodies.
     trustProxy: false,
+    // Unknown body fields are refused (additionalProperties: false), never silently dropped.
+    ajv: { customOptions: { removeAdditional: false }, plugins: [formatsPlugin] },
   }) as unknown as FastifyInstance;
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.addHook('onRequest', allowCrossOrigin);
   app.addHook('onRequest', refuseUnroutable);
   app.addHook('preParsing', bodyIdleTimeout(services.config.bodyIdleTimeoutMs));
+  app.addHook('preValidation', refuseMalformedInput);
+  app.addHook('preHandler', refuseNonFiniteNumbers);
   const routes: RegisteredRoute[] = [];
   ROUTES.set(app, routes);
   app.addHook('onRoute', (route) => {

@@ -40,6 +40,7 @@ export function ingestRoutes(services: Services) {
         bodyLimit: MAX_BODY_BYTES,
         // Validation is ours (validateBatch): it reports every field with its pointer, per event.
         validatorCompiler: () => () => true,
+        config: { checksOwnBody: true },
         schema: {
           summary: 'Record one event or a batch',
           tags: ['events'],

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { TrailproofError } from '../errors.ts';
+import { parseRfc3339 } from '../event/timestamp.ts';
 import type { EventFilter } from './filters.ts';
 
 export interface Position {
@@ -32,7 +33,7 @@ export function decodeCursor(cursor: string, sort: 'asc' | 'desc', filter: Event
     throw invalid('cursor is not one this server issued');
   }
   const c = parsed as { o?: unknown; s?: unknown; d?: unknown; f?: unknown; w?: unknown };
-  if (typeof c.o !== 'string' || Number.isNaN(Date.parse(c.o)) || !Number.isSafeInteger(c.s) || (c.s as number) < 0) {
+  if (!isInstant(c.o) || !Number.isSafeInteger(c.s) || (c.s as number) < 0) {
     throw invalid('cursor is not one this server issued');
   }
   if (c.d !== sort || c.f !== fingerprint(filter, tenant)) throw invalid('cursor belongs to a query with other filters or sort order');
@@ -51,7 +52,12 @@ function windowOf(filter: EventFilter): Window | undefined {
 
 function isWindow(w: unknown): w is Window {
   if (typeof w !== 'object' || w === null) return false;
-  return Object.entries(w).every(([k, v]) => (k === 'since' || k === 'until') && typeof v === 'string' && !Number.isNaN(Date.parse(v)));
+  return Object.entries(w).every(([k, v]) => (k === 'since' || k === 'until') && isInstant(v));
+}
+
+/** A time as this server writes it into cursors: RFC 3339, in the range every query can bind. */
+function isInstant(v: unknown): v is string {
+  return typeof v === 'string' && parseRfc3339(v) !== undefined;
 }
 
 /** Of the filter as given: a relative bound counts by its text (`-1h`), not by the time it resolved to. */

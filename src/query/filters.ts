@@ -4,6 +4,7 @@
  */
 import net from 'node:net';
 import { TrailproofError, type ErrorDetail } from '../errors.ts';
+import { isStorableInstant, parseRfc3339 } from '../event/timestamp.ts';
 
 export interface EventFilter {
   actor?: string;
@@ -62,7 +63,6 @@ export interface EventQuery {
 export const MAX_PAGE = 1000;
 export const DEFAULT_PAGE = 100;
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
 const ACTION_PATTERN = /^[a-z0-9_]+(\.[a-z0-9_]+)*(\.\*)?$|^\*(\.[a-z0-9_]+)+$/;
 /** `-30s`, `-15m`, `-1h`, `-7d`, `-2w`: that long before the request. */
 const RELATIVE_TIME = /^-(\d{1,6})([smhdw])$/;
@@ -176,12 +176,12 @@ export function parseEventQuery(params: Record<string, unknown>, extraAllowed: r
     const value = str(name, 64);
     if (value === undefined) continue;
     const relative = RELATIVE_TIME.exec(value);
-    const ms = relative ? now - Number(relative[1]) * UNIT_MS[relative[2]!]! : Date.parse(value);
-    if (!relative && (!RFC3339.test(value) || Number.isNaN(ms)))
+    const ms = relative ? now - Number(relative[1]) * UNIT_MS[relative[2]!]! : parseRfc3339(value);
+    if (ms === undefined || !isStorableInstant(ms))
       errors.push({
         pointer: `/${name}`,
         code: 'invalid_timestamp',
-        message: `${name} must be an RFC 3339 timestamp with an offset (2026-01-31T00:00:00Z) or a time before now (-1h, -7d)`,
+        message: `${name} must be an RFC 3339 timestamp with an offset (2026-01-31T00:00:00Z) in years 0001 to 9999, or a time before now (-1h, -7d)`,
       });
     else {
       filter[name] = new Date(ms).toISOString();

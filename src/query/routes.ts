@@ -13,6 +13,7 @@ import { findEventByUid, findEvents } from './event-repository.ts';
 import { parseEventQuery, type EventFilter } from './filters.ts';
 import { DEFAULT_BUCKETS, eventHistogram, MAX_BUCKETS } from './histogram.ts';
 import { narrowFilter } from './viewer-narrowing.ts';
+import { MIN_INSTANT_MS } from '../event/timestamp.ts';
 
 export const EventQuerySchema = Type.Object({
   tenant: Type.Optional(Type.String({ description: 'Required with a key bound to no tenant' })),
@@ -106,7 +107,7 @@ export function queryRoutes(services: Services) {
         }
         const tenant = await tenantFor(services, request, query.tenant);
         const until = query.filter.until ?? new Date().toISOString();
-        const since = query.filter.since ?? new Date(Date.parse(until) - 24 * 3600_000).toISOString();
+        const since = query.filter.since ?? new Date(Math.max(MIN_INSTANT_MS, Date.parse(until) - 24 * 3600_000)).toISOString();
         const filter = await services.redaction.searchable(tenant, narrowFilter(principalOf(request), query.filter));
         return eventHistogram(services.sql, tenant, { ...filter, since, until }, buckets);
       },
