@@ -8,6 +8,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { TrailproofError } from '../errors.ts';
 import { authenticate, principalOf, requestContext, tenantFor } from '../http/authenticate.ts';
 import type { Services } from '../http/services.ts';
+import { answer, listOf, NoContent, NullableTimestamp, Timestamp } from '../http/responses.ts';
 import type { Changer } from '../query/saved-searches.ts';
 import type { Sql } from '../store/db.ts';
 import { view, type AlertRuleInput } from './alert-rules.ts';
@@ -60,6 +61,43 @@ const UpdateBody = Type.Object(
   { additionalProperties: false },
 );
 const IdParams = Type.Object({ id: Type.String() });
+const Rule = answer(
+  {
+    id: Type.String(),
+    tenant: Type.String(),
+    name: fields.name,
+    kind: Type.String({ description: 'threshold, first_seen or absence' }),
+    filter: fields.filter,
+    saved_search: fields.saved_search,
+    params: fields.params,
+    cooldown_seconds: fields.cooldown_seconds,
+    channels: fields.channels,
+    has_secret: Type.Boolean(),
+    enabled: fields.enabled,
+    builtin: Type.Union([Type.String(), Type.Null()], { description: 'The built-in rule it was installed from' }),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  { title: 'AlertRule' },
+);
+const Firings = answer({
+  data: Type.Array(
+    answer({
+      id: Type.String(),
+      rule: Type.String(),
+      tenant: Type.String(),
+      group: Type.String(),
+      window_start: Timestamp,
+      fired_at: Timestamp,
+      summary: Type.String(),
+      details: Type.Record(Type.String(), Type.Unknown()),
+      delivered_at: NullableTimestamp,
+      attempts: Type.Integer(),
+      last_error: Type.Union([Type.String(), Type.Null()]),
+    }),
+  ),
+  next: Type.Optional(Type.String({ description: 'Give it as `before` for the next page' })),
+});
 const ListQuery = Type.Object({ tenant: Type.Optional(Type.String()) });
 const FiringsQuery = Type.Object({
   tenant: Type.Optional(Type.String()),
@@ -90,7 +128,10 @@ export function alertRoutes(services: Services) {
   return async function registerAlertRoutes(app: FastifyInstance): Promise<void> {
     app.post(
       '/v1/alert-rules',
-      { onRequest: authenticate(services, 'admin'), schema: { summary: 'Create an alert rule for the tenant', tags, security, body: CreateBody } },
+      {
+        onRequest: authenticate(services, 'admin'),
+        schema: { summary: 'Create an alert rule for the tenant', tags, security, body: CreateBody, response: { 201: Rule } },
+      },
       async (request, reply) => {
         const { tenant: named, ...body } = request.body as Static<typeof CreateBody>;
         const tenant = await tenantFor(services, request, named);
@@ -100,7 +141,10 @@ export function alertRoutes(services: Services) {
 
     app.get(
       '/v1/alert-rules',
-      { onRequest: authenticate(services, 'read'), schema: { summary: "The tenant's alert rules", tags, security, querystring: ListQuery } },
+      {
+        onRequest: authenticate(services, 'read'),
+        schema: { summary: "The tenant's alert rules", tags, security, querystring: ListQuery, response: { 200: listOf(Rule) } },
+      },
       async (request) => {
         const tenant = await tenantFor(services, request, (request.query as Static<typeof ListQuery>).tenant);
         return { data: await services.alertRules.list(tenant) };
@@ -109,13 +153,21 @@ export function alertRoutes(services: Services) {
 
     app.get(
       '/v1/alert-rules/builtin',
-      { onRequest: authenticate(services, 'read'), schema: { summary: 'The built-in rule pack (installed only on request)', tags, security } },
+      {
+        onRequest: authenticate(services, 'read'),
+        schema: {
+          summary: 'The built-in rule pack (installed only on request)',
+          tags,
+          security,
+          response: { 200: listOf(answer({ id: Type.String(), description: Type.String() })) },
+        },
+      },
       async () => ({ data: Object.entries(BUILTIN_RULES).map(([id, b]) => ({ id, description: b.description, ...b.rule })) }),
     );
 
     app.get(
       '/v1/alert-rules/:id',
-      { onRequest: authenticate(services, 'read'), schema: { summary: 'An alert rule', tags, security, params: IdParams } },
+      { onRequest: authenticate(services, 'read'), schema: { summary: 'An alert rule', tags, security, params: IdParams, response: { 200: Rule } } },
       async (request) => view(await load(request)),
     );
 
@@ -123,14 +175,17 @@ export function alertRoutes(services: Services) {
       '/v1/alert-rules/:id',
       {
         onRequest: authenticate(services, 'admin'),
-        schema: { summary: 'Change an alert rule (not its kind)', tags, security, params: IdParams, body: UpdateBody },
+        schema: { summary: 'Change an alert rule (not its kind)', tags, security, params: IdParams, body: UpdateBody, response: { 200: Rule } },
       },
       async (request) => services.alertRules.update(await load(request), request.body as AlertRuleInput, changer(request)),
     );
 
     app.delete(
       '/v1/alert-rules/:id',
-      { onRequest: authenticate(services, 'admin'), schema: { summary: 'Delete an alert rule and its firings', tags, security, params: IdParams } },
+      {
+        onRequest: authenticate(services, 'admin'),
+        schema: { summary: 'Delete an alert rule and its firings', tags, security, params: IdParams, response: { 204: NoContent } },
+      },
       async (request, reply) => {
         await services.alertRules.delete(await load(request), changer(request));
         return reply.code(204).send();
@@ -141,7 +196,7 @@ export function alertRoutes(services: Services) {
       '/v1/alert-rules/:id/firings',
       {
         onRequest: authenticate(services, 'read'),
-        schema: { summary: "An alert rule's firings, newest first", tags, security, params: IdParams, querystring: FiringsQuery },
+        schema: { summary: "An alert rule's firings, newest first", tags, security, params: IdParams, querystring: FiringsQuery, response: { 200: Firings } },
       },
       async (request) => {
         const rule = await load(request);
@@ -153,7 +208,7 @@ export function alertRoutes(services: Services) {
       '/v1/alert-firings',
       {
         onRequest: authenticate(services, 'read'),
-        schema: { summary: "The tenant's alert firings, newest first", tags, security, querystring: FiringsQuery },
+        schema: { summary: "The tenant's alert firings, newest first", tags, security, querystring: FiringsQuery, response: { 200: Firings } },
       },
       async (request) => {
         const query = request.query as Static<typeof FiringsQuery>;

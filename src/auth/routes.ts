@@ -9,6 +9,7 @@ import { SYSTEM_TENANT } from '../event/service-records.ts';
 import { TrailproofError } from '../errors.ts';
 import { authenticate, principalOf, requestContext, tenantFor } from '../http/authenticate.ts';
 import type { Services } from '../http/services.ts';
+import { answer, listOf, NoContent, NullableTimestamp, Timestamp } from '../http/responses.ts';
 import { createApiKey, getApiKey, listApiKeys, revokeApiKey, type ApiKey } from './api-keys.ts';
 
 const CreateKeyBody = Type.Object(
@@ -20,6 +21,18 @@ const CreateKeyBody = Type.Object(
   { additionalProperties: false },
 );
 
+const ApiKeySchema = answer(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    scope: Type.Union([Type.Literal('ingest'), Type.Literal('read'), Type.Literal('admin')]),
+    tenant: Type.Union([Type.String(), Type.Null()], { description: 'The one tenant the key is bound to; null: it names the tenant per request' }),
+    created_at: Timestamp,
+    revoked_at: NullableTimestamp,
+  },
+  { title: 'ApiKey' },
+);
+
 export function keyRoutes(services: Services) {
   return async function registerKeyRoutes(app: FastifyInstance): Promise<void> {
     const admin = authenticate(services, 'admin');
@@ -28,7 +41,13 @@ export function keyRoutes(services: Services) {
       '/v1/keys',
       {
         onRequest: admin,
-        schema: { summary: 'Create an API key (the secret is shown once)', tags: ['operator'], security: [{ bearer: [] }], body: CreateKeyBody },
+        schema: {
+          summary: 'Create an API key (the secret is shown once)',
+          tags: ['operator'],
+          security: [{ bearer: [] }],
+          body: CreateKeyBody,
+          response: { 201: Type.Composite([ApiKeySchema, Type.Object({ secret: Type.String({ description: 'The key itself; shown only in this answer' }) })]) },
+        },
       },
       async (request, reply) => {
         const body = request.body as Static<typeof CreateKeyBody>;
@@ -46,7 +65,7 @@ export function keyRoutes(services: Services) {
       '/v1/keys',
       {
         onRequest: admin,
-        schema: { summary: 'List API keys (never their secrets)', tags: ['operator'], security: [{ bearer: [] }] },
+        schema: { summary: 'List API keys (never their secrets)', tags: ['operator'], security: [{ bearer: [] }], response: { 200: listOf(ApiKeySchema) } },
       },
       async (request) => {
         const principal = principalOf(request);
@@ -58,7 +77,13 @@ export function keyRoutes(services: Services) {
       '/v1/keys/:id',
       {
         onRequest: admin,
-        schema: { summary: 'Revoke an API key', tags: ['operator'], security: [{ bearer: [] }], params: Type.Object({ id: Type.String({ maxLength: 64 }) }) },
+        schema: {
+          summary: 'Revoke an API key',
+          tags: ['operator'],
+          security: [{ bearer: [] }],
+          params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+          response: { 204: NoContent },
+        },
       },
       async (request, reply) => {
         const { id } = request.params as { id: string };

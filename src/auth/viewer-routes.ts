@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { authenticate, principalOf, requestContext, tenantFor } from '../http/authenticate.ts';
 import type { Services } from '../http/services.ts';
+import { answer, NullableTimestamp } from '../http/responses.ts';
 import { DEFAULT_VIEWER_TTL_SECONDS, MAX_VIEWER_TTL_SECONDS, type ViewerGrant } from './viewer-tokens.ts';
 
 const IDENT = '^[^\\u0000-\\u001f\\u007f-\\u009f]+$';
@@ -42,6 +43,15 @@ const MintBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** What a viewer token allows (or, for an API key's session, its tenant with no expiry). */
+const Grant = answer({
+  id: Type.Optional(Type.String({ description: 'The token id' })),
+  tenant: Type.String(),
+  expires_at: NullableTimestamp,
+  actions: Type.Optional(Type.Union([Type.Array(Type.String()), Type.Null()], { description: 'null: every action' })),
+  targets: Type.Optional(Type.Union([Type.Array(answer({ type: Type.String(), id: Type.String() })), Type.Null()], { description: 'null: every target' })),
+});
+
 export function viewerRoutes(services: Services) {
   return async function registerViewerRoutes(app: FastifyInstance): Promise<void> {
     app.post(
@@ -53,6 +63,7 @@ export function viewerRoutes(services: Services) {
           tags: ['viewer'],
           security: [{ bearer: [] }],
           body: MintBody,
+          response: { 201: Type.Composite([Type.Object({ token: Type.String({ description: 'The viewer token (`tpv_…`)' }) }), Grant]) },
         },
       },
       async (request, reply) => {
@@ -85,7 +96,19 @@ export function viewerRoutes(services: Services) {
       '/v1/whoami',
       {
         onRequest: authenticate(services, 'read'),
-        schema: { summary: 'The presenting key: id, name, scope and tenant (the console signs in with it)', tags: ['operator'], security: [{ bearer: [] }] },
+        schema: {
+          summary: 'The presenting key: id, name, scope and tenant (the console signs in with it)',
+          tags: ['operator'],
+          security: [{ bearer: [] }],
+          response: {
+            200: answer({
+              key_id: Type.String(),
+              name: Type.String(),
+              scope: Type.Union([Type.Literal('ingest'), Type.Literal('read'), Type.Literal('admin')]),
+              tenant: Type.Union([Type.String(), Type.Null()]),
+            }),
+          },
+        },
       },
       async (request) => {
         const { keyId, name, scope, tenant, user, tenants } = principalOf(request);
@@ -100,7 +123,12 @@ export function viewerRoutes(services: Services) {
       '/v1/viewer/sessions',
       {
         onRequest: authenticate(services, 'read'),
-        schema: { summary: 'Start a viewer session (records it; says what the token allows)', tags: ['viewer'], security: [{ bearer: [] }] },
+        schema: {
+          summary: 'Start a viewer session (records it; says what the token allows)',
+          tags: ['viewer'],
+          security: [{ bearer: [] }],
+          response: { 201: Grant },
+        },
       },
       async (request, reply) => {
         const principal = principalOf(request);

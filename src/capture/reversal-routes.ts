@@ -10,6 +10,7 @@ import { type DetailCode, fieldInvalid, TrailproofError } from '../errors.ts';
 import { parseRfc3339 } from '../event/timestamp.ts';
 import { authenticate, principalOf, requestContext, tenantFor } from '../http/authenticate.ts';
 import type { Services } from '../http/services.ts';
+import { answer, media, Timestamp } from '../http/responses.ts';
 import { planDigest, planReversal } from './reversal-plan.ts';
 import { MAX_PLANNED_ROWS, reversalHistory } from './reversal-history.ts';
 
@@ -37,6 +38,26 @@ export function reversalRoutes(services: Services) {
           security: [{ bearer: [] }],
           body: PlanBody,
           querystring: PlanQuery,
+          response: {
+            200: media('application/sql', 'With `format=sql`: the plan as one SQL script'),
+            201: answer(
+              {
+                id: Type.String(),
+                tenant: Type.String(),
+                actor: Type.String(),
+                since: Timestamp,
+                until: Timestamp,
+                created_at: Timestamp,
+                rows: Type.Array(Type.Object({}, { additionalProperties: true }), {
+                  description: 'Each row the actor changed: its state before, now and after',
+                }),
+                steps: Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'The statements that revert them, with their checks' }),
+                summary: answer({ steps: Type.Integer(), clean: Type.Integer(), conflicts: Type.Integer() }),
+                sql: Type.String({ description: 'The whole plan as one SQL script' }),
+              },
+              { title: 'ReversalPlan' },
+            ),
+          },
         },
       },
       async (request, reply) => {

@@ -133,3 +133,19 @@ export const EventBatchInputSchema = Type.Object(
 
 /** The structural subset that validate.ts compiles; see the module comment. */
 export const EventStructureSchema: TSchema = eventSchema(false);
+
+/** The documented JSON Schema of a stored event as the read API answers it (the input plus what the service adds). */
+export const StoredEventSchema = Type.Composite(
+  [
+    Type.Omit(EventInputSchema, ['tenant', 'occurred_at']),
+    Type.Object({
+      uid: Type.String({ description: 'Global id (UUIDv7)' }),
+      tenant: Type.String(),
+      seq: Type.Integer({ description: "0-based index of the event in its tenant's Merkle tree" }),
+      occurred_at: Type.String({ format: 'date-time' }),
+      received_at: Type.String({ format: 'date-time', description: 'When the service recorded it' }),
+      source: Type.Optional(Type.Literal('trailproof', { description: 'On the records Trailproof makes itself (docs/events.md#service-records)' })),
+    }),
+  ],
+  { title: 'StoredEvent', additionalProperties: true },
+);

@@ -16,6 +16,7 @@ import { assertNoFilters, BUNDLE_EXPORT, bundleStream, ledgerIdentityOf } from '
 import { exportRecords } from './export-records.ts';
 import { EVENT_FORMATS, unknownFormat } from './formats.ts';
 import { registersOf } from '../metrics.ts';
+import { media } from '../http/responses.ts';
 
 const { limit: _limit, cursor: _cursor, ...filterProperties } = EventQuerySchema.properties;
 const ExportQuery = Type.Object({
@@ -75,6 +76,12 @@ export function exportRoutes(services: Services) {
           tags: ['exports'],
           security: [{ bearer: [] }],
           querystring: ExportQuery,
+          response: {
+            200: media(
+              [...[...EVENT_FORMATS.values()].map((f) => f.mediaType), BUNDLE_EXPORT.mediaType],
+              'Every matching event in the chosen format, streamed (docs/exports.md)',
+            ),
+          },
         },
       },
       async (request, reply) => {

@@ -21,6 +21,7 @@ import { allowCrossOrigin } from './cors.ts';
 import { bodyIdleTimeout, MAX_REQUEST_BODY_BYTES, REQUEST_TIMEOUT_MS, refuseUnroutable } from './request-limits.ts';
 import { webRoutes } from './web-routes.ts';
 import { formatsPlugin, refuseMalformedInput, refuseNonFiniteNumbers } from './input-checks.ts';
+import { withErrorResponses } from './responses.ts';
 import { viewerRoutes } from '../auth/viewer-routes.ts';
 import { streamRoutes } from '../stream/routes.ts';
 import { lifecycleRoutes } from '../lifecycle/routes.ts';
@@ -72,6 +73,9 @@ export async function buildApp(services: Services, logger: Logger | false = fals
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url, scope: routeScope(route.onRequest ?? route.preHandler) });
   });
+  // Response schemas document the answers (responses.ts); the handlers' objects go out as they are.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.addHook('onRoute', withErrorResponses);
 
   await app.register(swagger, {
     openapi: {

@@ -12,6 +12,7 @@ import type { Registry } from 'prom-client';
 import { TrailproofError } from '../errors.ts';
 import { authenticate, principalOf } from './authenticate.ts';
 import type { Services } from './services.ts';
+import { media } from './responses.ts';
 
 export function metricsRoutes(services: Services) {
   const { registry } = services.metrics;
@@ -25,6 +26,7 @@ export function metricsRoutes(services: Services) {
           description: 'The text exposition format; every metric is described in docs/metrics.md. Reading them is not recorded as a read.',
           tags: ['operations'],
           security: [{ bearer: [] }],
+          response: { 200: media(registry.contentType, 'Prometheus text exposition format') },
         },
       },
       async (request, reply) => {

@@ -8,6 +8,7 @@ import { Type } from '@sinclair/typebox';
 import { TrailproofError, type ErrorDetail } from '../errors.ts';
 import { MAX_BODY_BYTES } from '../event/limits.ts';
 import { EventInputSchema } from '../event/validate.ts';
+import { answer, ErrorResponse, Timestamp } from '../http/responses.ts';
 import { validateBatch } from '../event/validate.ts';
 import { SYSTEM_TENANT } from '../event/service-records.ts';
 import type { EventBody } from '../event/types.ts';
@@ -31,6 +32,24 @@ interface Rejected {
   errors: ErrorDetail[];
 }
 
+/** One recorded event: where it is in the ledger. */
+const Recorded = answer({
+  uid: Type.String(),
+  seq: Type.Integer({ description: "Index in the tenant's ledger" }),
+  received_at: Timestamp,
+  duplicate: Type.Boolean({ description: 'Recorded before with this id and the same content' }),
+  redacted: Type.Optional(Type.Array(Type.String(), { description: 'Paths the redaction rules removed or hashed' })),
+});
+const BatchAnswer = answer({
+  accepted: Type.Array(Type.Composite([Type.Object({ index: Type.Integer() }), Recorded])),
+  rejected: Type.Array(
+    answer({
+      index: Type.Integer(),
+      errors: Type.Array(answer({ pointer: Type.String(), code: Type.String(), message: Type.String() })),
+    }),
+  ),
+});
+
 export function ingestRoutes(services: Services) {
   return async function registerIngestRoutes(app: FastifyInstance): Promise<void> {
     app.post(
@@ -46,6 +65,15 @@ export function ingestRoutes(services: Services) {
           tags: ['events'],
           security: [{ bearer: [] }],
           body: Type.Union([EventInputSchema, Type.Object({ events: Type.Array(EventInputSchema, { minItems: 1, maxItems: 1000 }) })]),
+          response: {
+            200: Type.Union([BatchAnswer, Type.Composite([Recorded, Type.Object({ duplicate: Type.Literal(true) })])], {
+              description: 'A batch (each event accepted or rejected), or a single event recorded before with the same id and content',
+            }),
+            201: Type.Composite([Recorded, Type.Object({ duplicate: Type.Literal(false) })], { description: 'A single event, recorded' }),
+            '4xx': Type.Composite([ErrorResponse, Type.Partial(BatchAnswer)], {
+              description: 'An error; for a batch none of whose events was accepted, with them all',
+            }),
+          },
         },
       },
       async (request, reply) => {

@@ -7,6 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { TrailproofError } from '../errors.ts';
 import { authenticate, principalOf, requestContext, tenantFor } from '../http/authenticate.ts';
 import type { Services } from '../http/services.ts';
+import { answer, listOf, NullableTimestamp, Timestamp } from '../http/responses.ts';
 import { createHold, getHold, listHolds, releaseHold } from './legal-holds.ts';
 import { changeRetentionPolicy, type RetentionInput } from './retention-change.ts';
 import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS, policyOf, type RetentionPolicy } from './retention-policy.ts';
@@ -45,6 +46,33 @@ const HoldBody = Type.Object(
 const HoldQuery = Type.Object({ tenant: Type.Optional(Type.String({ minLength: 1 })), active: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
 const IdParams = Type.Object({ id: Type.String() });
 const ReleaseBody = Type.Object({ reason: Text(1024) }, { additionalProperties: false });
+const Retention = answer({
+  tenant: Type.String(),
+  days: Type.Integer(),
+  hot_days: Type.Optional(Type.Integer({ description: 'Days an event stays in the database when an archive is configured; absent: `days`' })),
+  source: Type.Union([Type.Literal('tenant'), Type.Literal('default')]),
+  default_days: Type.Integer({ description: "The service's default" }),
+});
+const Hold = answer(
+  {
+    id: Type.String(),
+    tenant: Type.String(),
+    reason: Type.String(),
+    filter: Type.Object({}, { additionalProperties: true, description: 'Empty: every event of the tenant' }),
+    created_at: Timestamp,
+    created_by: Type.String(),
+    released_at: NullableTimestamp,
+    released_by: Type.Union([Type.String(), Type.Null()]),
+    release_reason: Type.Union([Type.String(), Type.Null()]),
+  },
+  { title: 'LegalHold' },
+);
+const RunResult = answer({
+  started_at: Timestamp,
+  finished_at: Timestamp,
+  tenants: Type.Array(answer({ tenant: Type.String(), removed: Type.Integer({ description: 'Events whose payload was purged' }) })),
+  failed: Type.Array(answer({ tenant: Type.String(), error: Type.String() })),
+});
 
 /** Sets the tenant's retention policy for the request's principal (retention-change.ts). */
 export function changeRetention(services: Services, request: FastifyRequest, tenant: string, policy: RetentionInput): Promise<RetentionPolicy> {
@@ -58,7 +86,7 @@ export function lifecycleRoutes(services: Services) {
 
     app.get(
       '/v1/tenants/:tenant/retention',
-      { onRequest: read, schema: { summary: "A tenant's retention policy", tags, security, params: TenantParams } },
+      { onRequest: read, schema: { summary: "A tenant's retention policy", tags, security, params: TenantParams, response: { 200: Retention } } },
       async (request) => {
         const tenant = await tenantFor(services, request, (request.params as { tenant: string }).tenant, '/tenant');
         const policy = await policyOf(services.sql, tenant, services.lifecycle.defaultDays);
@@ -68,7 +96,10 @@ export function lifecycleRoutes(services: Services) {
 
     app.put(
       '/v1/tenants/:tenant/retention',
-      { onRequest: admin, schema: { summary: "Set a tenant's retention policy", tags, security, params: TenantParams, body: RetentionBody } },
+      {
+        onRequest: admin,
+        schema: { summary: "Set a tenant's retention policy", tags, security, params: TenantParams, body: RetentionBody, response: { 200: Retention } },
+      },
       async (request) => {
         const tenant = await tenantFor(services, request, (request.params as { tenant: string }).tenant, '/tenant');
         const policy = await changeRetention(services, request, tenant, request.body as Static<typeof RetentionBody>);
@@ -78,7 +109,7 @@ export function lifecycleRoutes(services: Services) {
 
     app.post(
       '/v1/lifecycle/run',
-      { onRequest: admin, schema: { summary: 'Run the lifecycle now: purge what has expired (body optional)', tags, security } },
+      { onRequest: admin, schema: { summary: 'Run the lifecycle now: purge what has expired (body optional)', tags, security, response: { 200: RunResult } } },
       async (request) => {
         const principal = principalOf(request);
         const requested = runTenant(request.body);
@@ -88,25 +119,29 @@ export function lifecycleRoutes(services: Services) {
       },
     );
 
-    app.post('/v1/legal-holds', { onRequest: admin, schema: { summary: 'Place a legal hold', tags, security, body: HoldBody } }, async (request, reply) => {
-      const principal = principalOf(request);
-      const body = request.body as Static<typeof HoldBody>;
-      const tenant = await tenantFor(services, request, body.tenant);
-      const hold = await createHold(services.sql, { tenant, reason: body.reason, filter: body.filter ?? {}, by: principal.keyId });
-      await services.audit.record({
-        tenant,
-        principal,
-        action: 'legal_hold.created',
-        targets: [{ type: 'legal_hold', id: hold.id }],
-        metadata: { reason: hold.reason, filter: hold.filter },
-        context: requestContext(request),
-      });
-      return reply.code(201).send(hold);
-    });
+    app.post(
+      '/v1/legal-holds',
+      { onRequest: admin, schema: { summary: 'Place a legal hold', tags, security, body: HoldBody, response: { 201: Hold } } },
+      async (request, reply) => {
+        const principal = principalOf(request);
+        const body = request.body as Static<typeof HoldBody>;
+        const tenant = await tenantFor(services, request, body.tenant);
+        const hold = await createHold(services.sql, { tenant, reason: body.reason, filter: body.filter ?? {}, by: principal.keyId });
+        await services.audit.record({
+          tenant,
+          principal,
+          action: 'legal_hold.created',
+          targets: [{ type: 'legal_hold', id: hold.id }],
+          metadata: { reason: hold.reason, filter: hold.filter },
+          context: requestContext(request),
+        });
+        return reply.code(201).send(hold);
+      },
+    );
 
     app.get(
       '/v1/legal-holds',
-      { onRequest: read, schema: { summary: "A tenant's legal holds, newest first", tags, security, querystring: HoldQuery } },
+      { onRequest: read, schema: { summary: "A tenant's legal holds, newest first", tags, security, querystring: HoldQuery, response: { 200: listOf(Hold) } } },
       async (request) => {
         const query = request.query as Static<typeof HoldQuery>;
         const tenant = await tenantFor(services, request, query.tenant);
@@ -114,15 +149,22 @@ export function lifecycleRoutes(services: Services) {
       },
     );
 
-    app.get('/v1/legal-holds/:id', { onRequest: read, schema: { summary: 'A legal hold', tags, security, params: IdParams } }, async (request) => {
-      const hold = await getHold(services.sql, (request.params as { id: string }).id, principalOf(request).tenant);
-      if (!hold) throw new TrailproofError('NOT_FOUND', 'no such legal hold');
-      return hold;
-    });
+    app.get(
+      '/v1/legal-holds/:id',
+      { onRequest: read, schema: { summary: 'A legal hold', tags, security, params: IdParams, response: { 200: Hold } } },
+      async (request) => {
+        const hold = await getHold(services.sql, (request.params as { id: string }).id, principalOf(request).tenant);
+        if (!hold) throw new TrailproofError('NOT_FOUND', 'no such legal hold');
+        return hold;
+      },
+    );
 
     app.delete(
       '/v1/legal-holds/:id',
-      { onRequest: admin, schema: { summary: 'Release a legal hold (with a reason)', tags, security, params: IdParams, body: ReleaseBody } },
+      {
+        onRequest: admin,
+        schema: { summary: 'Release a legal hold (with a reason)', tags, security, params: IdParams, body: ReleaseBody, response: { 200: Hold } },
+      },
       async (request) => {
         const principal = principalOf(request);
         const { reason } = request.body as Static<typeof ReleaseBody>;

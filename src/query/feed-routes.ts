@@ -5,6 +5,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import { StoredEventSchema } from '../event/schema.ts';
+import { answer } from '../http/responses.ts';
 import { authenticate, principalOf, requestContext, tenantFor } from '../http/authenticate.ts';
 import type { Services } from '../http/services.ts';
 import { decodeFeedCursor, encodeFeedCursor, readFeed, type FeedPage } from './feed.ts';
@@ -43,7 +45,19 @@ export function feedRoutes(services: Services) {
       '/v1/events/feed',
       {
         onRequest: authenticate(services, 'read'),
-        schema: { summary: 'Tail events in commit order (long poll)', tags: ['events'], security: [{ bearer: [] }], querystring: FeedQuery },
+        schema: {
+          summary: 'Tail events in commit order (long poll)',
+          tags: ['events'],
+          security: [{ bearer: [] }],
+          querystring: FeedQuery,
+          response: {
+            200: answer({
+              data: Type.Array(StoredEventSchema),
+              events: Type.Array(StoredEventSchema, { description: 'The same list as `data`; deprecated', deprecated: true }),
+              next_cursor: Type.String({ description: 'Where the next request starts; also returned when no event was new' }),
+            }),
+          },
+        },
       },
       async (request): Promise<FeedPage> => {
         const query = request.query as { tenant?: string; after?: string; limit?: number; wait?: number; exclude_action?: unknown; kind?: unknown };

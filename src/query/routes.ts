@@ -4,6 +4,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import { StoredEventSchema } from '../event/schema.ts';
+import { answer, listOf, Timestamp } from '../http/responses.ts';
 import { readRecorded } from '../audit/recorded-read.ts';
 import { TrailproofError } from '../errors.ts';
 import { authenticate, principalOf, requestContext, tenantFor } from '../http/authenticate.ts';
@@ -55,7 +57,13 @@ export function queryRoutes(services: Services) {
       {
         onRequest: authenticate(services, 'read'),
         validatorCompiler: () => () => true,
-        schema: { summary: 'Search events', tags: ['events'], security: [{ bearer: [] }], querystring: EventQuerySchema },
+        schema: {
+          summary: 'Search events',
+          tags: ['events'],
+          security: [{ bearer: [] }],
+          querystring: EventQuerySchema,
+          response: { 200: listOf(StoredEventSchema, true) },
+        },
       },
       async (request) => {
         const query = parseEventQuery(request.query as Record<string, unknown>);
@@ -94,6 +102,20 @@ export function queryRoutes(services: Services) {
             Type.Omit(EventQuerySchema, ['sort', 'limit', 'cursor']),
             Type.Object({ buckets: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_BUCKETS, default: DEFAULT_BUCKETS })) }),
           ]),
+          response: {
+            200: answer({
+              since: Timestamp,
+              until: Timestamp,
+              bucket_ms: Type.Integer(),
+              counts: Type.Array(Type.Integer(), { description: 'Events per bucket, oldest first' }),
+              total: Type.Integer(),
+              newest: Type.Optional(
+                Type.Union([Timestamp, Type.Null()], {
+                  description: 'Only when the window holds no event: occurred_at of the newest event the filters select at any time; null when none does',
+                }),
+              ),
+            }),
+          },
         },
       },
       async (request) => {
@@ -117,7 +139,13 @@ export function queryRoutes(services: Services) {
       '/v1/events/:uid',
       {
         onRequest: authenticate(services, 'read'),
-        schema: { summary: 'Get one event', tags: ['events'], security: [{ bearer: [] }], params: Type.Object({ uid: Type.String() }) },
+        schema: {
+          summary: 'Get one event',
+          tags: ['events'],
+          security: [{ bearer: [] }],
+          params: Type.Object({ uid: Type.String() }),
+          response: { 200: StoredEventSchema },
+        },
       },
       async (request) => {
         const { uid } = request.params as { uid: string };

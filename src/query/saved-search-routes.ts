@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Static, Type } from '@sinclair/typebox';
 import { authenticate, principalOf, requestContext, tenantFor } from '../http/authenticate.ts';
 import type { Services } from '../http/services.ts';
+import { answer, listOf, NoContent, Timestamp } from '../http/responses.ts';
 import { view, type Changer } from './saved-searches.ts';
 
 const Filter = Type.Record(Type.String(), Type.String(), {
@@ -26,6 +27,19 @@ const UpdateBody = Type.Object(
 );
 const IdParams = Type.Object({ id: Type.String() });
 const ListQuery = Type.Object({ tenant: Type.Optional(Type.String()) });
+const SavedSearch = answer(
+  {
+    id: Type.String(),
+    tenant: Type.String(),
+    name: Type.String(),
+    filter: Filter,
+    url: Type.String({ description: "The console's events view with this filter (relative to the server)" }),
+    created_by: Type.String(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  { title: 'SavedSearch' },
+);
 
 export function savedSearchRoutes(services: Services) {
   const tags = ['saved searches'];
@@ -36,7 +50,10 @@ export function savedSearchRoutes(services: Services) {
   return async function registerSavedSearchRoutes(app: FastifyInstance): Promise<void> {
     app.post(
       '/v1/saved-searches',
-      { onRequest: authenticate(services, 'admin'), schema: { summary: 'Save a named filter for the tenant', tags, security, body: CreateBody } },
+      {
+        onRequest: authenticate(services, 'admin'),
+        schema: { summary: 'Save a named filter for the tenant', tags, security, body: CreateBody, response: { 201: SavedSearch } },
+      },
       async (request, reply) => {
         const body = request.body as Static<typeof CreateBody>;
         const tenant = await tenantFor(services, request, body.tenant);
@@ -46,7 +63,10 @@ export function savedSearchRoutes(services: Services) {
 
     app.get(
       '/v1/saved-searches',
-      { onRequest: authenticate(services, 'read'), schema: { summary: "The tenant's saved searches", tags, security, querystring: ListQuery } },
+      {
+        onRequest: authenticate(services, 'read'),
+        schema: { summary: "The tenant's saved searches", tags, security, querystring: ListQuery, response: { 200: listOf(SavedSearch) } },
+      },
       async (request) => {
         const tenant = await tenantFor(services, request, (request.query as Static<typeof ListQuery>).tenant);
         return { data: await services.savedSearches.list(tenant) };
@@ -55,7 +75,10 @@ export function savedSearchRoutes(services: Services) {
 
     app.get(
       '/v1/saved-searches/:id',
-      { onRequest: authenticate(services, 'read'), schema: { summary: 'A saved search, with its console URL', tags, security, params: IdParams } },
+      {
+        onRequest: authenticate(services, 'read'),
+        schema: { summary: 'A saved search, with its console URL', tags, security, params: IdParams, response: { 200: SavedSearch } },
+      },
       async (request) => view(await load(request)),
     );
 
@@ -63,7 +86,7 @@ export function savedSearchRoutes(services: Services) {
       '/v1/saved-searches/:id',
       {
         onRequest: authenticate(services, 'admin'),
-        schema: { summary: 'Rename a saved search or change its filter', tags, security, params: IdParams, body: UpdateBody },
+        schema: { summary: 'Rename a saved search or change its filter', tags, security, params: IdParams, body: UpdateBody, response: { 200: SavedSearch } },
       },
       async (request) => services.savedSearches.update(await load(request), request.body as Static<typeof UpdateBody>, changer(request)),
     );
@@ -72,7 +95,7 @@ export function savedSearchRoutes(services: Services) {
       '/v1/saved-searches/:id',
       {
         onRequest: authenticate(services, 'admin'),
-        schema: { summary: 'Delete a saved search no stream or alert rule uses', tags, security, params: IdParams },
+        schema: { summary: 'Delete a saved search no stream or alert rule uses', tags, security, params: IdParams, response: { 204: NoContent } },
       },
       async (request, reply) => {
         await services.savedSearches.delete(await load(request), changer(request));

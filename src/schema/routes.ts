@@ -11,6 +11,7 @@ import { EVENT_LIMITS } from '../event/limits.ts';
 import { isServiceAction } from '../event/service-records.ts';
 import { authenticate, principalOf, requestContext, tenantFor } from '../http/authenticate.ts';
 import type { Services } from '../http/services.ts';
+import { answer, listOf, Timestamp } from '../http/responses.ts';
 import type { ActionSchema } from './action-schemas.ts';
 import { parseDefinition, SCHEMA_PARTS } from './definition.ts';
 
@@ -23,6 +24,14 @@ const Definition = Type.Object(
   { description: 'JSON Schemas (draft 2020-12) for the parts of the event: metadata, actor_metadata, targets' },
 );
 const ACTION = new RegExp(EVENT_LIMITS.actionPattern);
+const SchemaVersion = Type.Composite(
+  [
+    Type.Object({ tenant: Type.String(), action: Type.String(), version: Type.Integer() }),
+    Definition,
+    Type.Object({ created_by: Type.String(), created_at: Timestamp }),
+  ],
+  { title: 'ActionSchema', additionalProperties: true },
+);
 
 /** The answer's form of one version. */
 export function schemaView(schema: ActionSchema) {
@@ -66,6 +75,7 @@ export function schemaRoutes(services: Services) {
           params: ActionParams,
           querystring: TenantQuery,
           body: Definition,
+          response: { 200: answer(SchemaVersion.properties, { description: 'The same definition was the newest already' }), 201: SchemaVersion },
         },
       },
       async (request, reply) => {
@@ -83,7 +93,13 @@ export function schemaRoutes(services: Services) {
       '/v1/schemas',
       {
         onRequest: authenticate(services, 'read'),
-        schema: { summary: "The newest schema of each of the tenant's actions", tags, security, querystring: TenantQuery },
+        schema: {
+          summary: "The newest schema of each of the tenant's actions",
+          tags,
+          security,
+          querystring: TenantQuery,
+          response: { 200: listOf(SchemaVersion) },
+        },
       },
       async (request) => ({ data: (await services.schemas.list(await tenantOf(request))).map(schemaView) }),
     );
@@ -92,7 +108,14 @@ export function schemaRoutes(services: Services) {
       '/v1/schemas/:action',
       {
         onRequest: authenticate(services, 'read'),
-        schema: { summary: "The newest version of an action's schema", tags, security, params: ActionParams, querystring: TenantQuery },
+        schema: {
+          summary: "The newest version of an action's schema",
+          tags,
+          security,
+          params: ActionParams,
+          querystring: TenantQuery,
+          response: { 200: SchemaVersion },
+        },
       },
       async (request) => {
         const action = actionOf(request);
@@ -104,7 +127,14 @@ export function schemaRoutes(services: Services) {
       '/v1/schemas/:action/versions',
       {
         onRequest: authenticate(services, 'read'),
-        schema: { summary: "Every version of an action's schema, newest first", tags, security, params: ActionParams, querystring: TenantQuery },
+        schema: {
+          summary: "Every version of an action's schema, newest first",
+          tags,
+          security,
+          params: ActionParams,
+          querystring: TenantQuery,
+          response: { 200: listOf(SchemaVersion) },
+        },
       },
       async (request) => {
         const action = actionOf(request);

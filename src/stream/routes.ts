@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { authenticate, principalOf, requestContext, tenantFor } from '../http/authenticate.ts';
 import type { Services } from '../http/services.ts';
+import { answer, listOf, NoContent, NullableTimestamp, Timestamp } from '../http/responses.ts';
 import { DESTINATION_KINDS } from './destinations.ts';
 import { view, type Changer } from './stream-service.ts';
 
@@ -56,6 +57,43 @@ const ReplayBody = Type.Object(
 );
 
 const IdParams = Type.Object({ id: Type.String() });
+const State = Type.Union([Type.Literal('active'), Type.Literal('paused')]);
+/** A destination as the API shows it: never its secret, only whether it has one. */
+const Stream = answer(
+  {
+    id: Type.String(),
+    tenant: Type.String(),
+    name: Type.String(),
+    kind: Type.String(),
+    format: Type.String(),
+    filter: Filter,
+    config: Type.Record(Type.String(), Type.Unknown()),
+    has_secret: Type.Boolean(),
+    status: State,
+    paused_reason: Type.Union([Type.String(), Type.Null()]),
+    cursor: Type.Integer({ description: 'Index of the next event to deliver' }),
+    last_success_at: NullableTimestamp,
+    last_error: Type.Union([Type.String(), Type.Null()]),
+    last_error_at: NullableTimestamp,
+    attempts: Type.Integer({ description: 'Failed deliveries in a row' }),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  { title: 'Stream' },
+);
+const Status = answer({
+  id: Type.String(),
+  status: State,
+  paused_reason: Type.Union([Type.String(), Type.Null()]),
+  cursor: Type.Integer(),
+  head: Type.Integer({ description: "The tenant's tree size" }),
+  lag_events: Type.Integer({ description: 'Events committed but not yet delivered (or skipped by the filter)' }),
+  lag_seconds: Type.Number({ description: 'Age of the oldest undelivered event; 0 when none' }),
+  last_success_at: NullableTimestamp,
+  last_error: Type.Union([Type.String(), Type.Null()]),
+  last_error_at: NullableTimestamp,
+  attempts: Type.Integer(),
+});
 const ListQuery = Type.Object({ tenant: Type.Optional(Type.String()) });
 
 export function streamRoutes(services: Services) {
@@ -68,7 +106,7 @@ export function streamRoutes(services: Services) {
   return async function registerStreamRoutes(app: FastifyInstance): Promise<void> {
     app.post(
       '/v1/streams',
-      { onRequest: admin, schema: { summary: 'Create a stream destination', tags, security, body: CreateBody } },
+      { onRequest: admin, schema: { summary: 'Create a stream destination', tags, security, body: CreateBody, response: { 201: Stream } } },
       async (request, reply) => {
         const body = request.body as Static<typeof CreateBody>;
         const tenant = await tenantFor(services, request, body.tenant);
@@ -77,16 +115,20 @@ export function streamRoutes(services: Services) {
       },
     );
 
-    app.get('/v1/streams', { onRequest: admin, schema: { summary: 'List stream destinations', tags, security, querystring: ListQuery } }, async (request) => {
-      const { tenant } = request.query as Static<typeof ListQuery>;
-      // An unbound key naming no tenant lists every tenant's streams.
-      const scope = principalOf(request).tenant === null && tenant === undefined ? undefined : await tenantFor(services, request, tenant);
-      return { data: await services.streams.list(scope) };
-    });
+    app.get(
+      '/v1/streams',
+      { onRequest: admin, schema: { summary: 'List stream destinations', tags, security, querystring: ListQuery, response: { 200: listOf(Stream) } } },
+      async (request) => {
+        const { tenant } = request.query as Static<typeof ListQuery>;
+        // An unbound key naming no tenant lists every tenant's streams.
+        const scope = principalOf(request).tenant === null && tenant === undefined ? undefined : await tenantFor(services, request, tenant);
+        return { data: await services.streams.list(scope) };
+      },
+    );
 
     app.get(
       '/v1/streams/:id',
-      { onRequest: admin, schema: { summary: 'A stream destination (without its secret)', tags, security, params: IdParams } },
+      { onRequest: admin, schema: { summary: 'A stream destination (without its secret)', tags, security, params: IdParams, response: { 200: Stream } } },
       async (request) => {
         return view(await load(request));
       },
@@ -94,7 +136,17 @@ export function streamRoutes(services: Services) {
 
     app.patch(
       '/v1/streams/:id',
-      { onRequest: admin, schema: { summary: 'Change a stream destination (pause with status=paused)', tags, security, params: IdParams, body: UpdateBody } },
+      {
+        onRequest: admin,
+        schema: {
+          summary: 'Change a stream destination (pause with status=paused)',
+          tags,
+          security,
+          params: IdParams,
+          body: UpdateBody,
+          response: { 200: Stream },
+        },
+      },
       async (request) => {
         return services.streams.update(await load(request), request.body as Static<typeof UpdateBody>, changer(request));
       },
@@ -102,7 +154,7 @@ export function streamRoutes(services: Services) {
 
     app.delete(
       '/v1/streams/:id',
-      { onRequest: admin, schema: { summary: 'Delete a stream destination', tags, security, params: IdParams } },
+      { onRequest: admin, schema: { summary: 'Delete a stream destination', tags, security, params: IdParams, response: { 204: NoContent } } },
       async (request, reply) => {
         await services.streams.delete(await load(request), changer(request));
         return reply.code(204).send();
@@ -111,7 +163,7 @@ export function streamRoutes(services: Services) {
 
     app.post(
       '/v1/streams/:id/resume',
-      { onRequest: admin, schema: { summary: 'Resume a paused stream from its cursor', tags, security, params: IdParams } },
+      { onRequest: admin, schema: { summary: 'Resume a paused stream from its cursor', tags, security, params: IdParams, response: { 200: Stream } } },
       async (request) => {
         return services.streams.resume(await load(request), changer(request));
       },
@@ -121,7 +173,14 @@ export function streamRoutes(services: Services) {
       '/v1/streams/:id/replay',
       {
         onRequest: admin,
-        schema: { summary: 'Move the cursor back (or forward) to the first event received since a time', tags, security, params: IdParams, body: ReplayBody },
+        schema: {
+          summary: 'Move the cursor back (or forward) to the first event received since a time',
+          tags,
+          security,
+          params: IdParams,
+          body: ReplayBody,
+          response: { 200: Stream },
+        },
       },
       async (request) => {
         return services.streams.replay(await load(request), (request.body as Static<typeof ReplayBody>).since, changer(request));
@@ -130,7 +189,7 @@ export function streamRoutes(services: Services) {
 
     app.get(
       '/v1/streams/:id/status',
-      { onRequest: admin, schema: { summary: 'Lag, last success and last error of a stream', tags, security, params: IdParams } },
+      { onRequest: admin, schema: { summary: 'Lag, last success and last error of a stream', tags, security, params: IdParams, response: { 200: Status } } },
       async (request) => {
         return services.streams.status(await load(request));
       },

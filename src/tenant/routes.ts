@@ -5,6 +5,7 @@ import { SYSTEM_TENANT } from '../event/service-records.ts';
 import { TrailproofError } from '../errors.ts';
 import { authenticate, principalOf, requestContext } from '../http/authenticate.ts';
 import type { Services } from '../http/services.ts';
+import { answer, listOf, Timestamp } from '../http/responses.ts';
 import { createTenant, listTenants, TENANT_ID_PATTERN } from './tenant-repository.ts';
 
 const CreateTenantBody = Type.Object(
@@ -18,13 +19,15 @@ const CreateTenantBody = Type.Object(
   { additionalProperties: false },
 );
 
+const TenantSchema = answer({ id: Type.String(), name: Type.String(), created_at: Timestamp }, { title: 'Tenant' });
+
 export function tenantRoutes(services: Services) {
   return async function registerTenantRoutes(app: FastifyInstance): Promise<void> {
     app.post(
       '/v1/tenants',
       {
         onRequest: authenticate(services, 'admin'),
-        schema: { summary: 'Create a tenant', tags: ['operator'], security: [{ bearer: [] }], body: CreateTenantBody },
+        schema: { summary: 'Create a tenant', tags: ['operator'], security: [{ bearer: [] }], body: CreateTenantBody, response: { 201: TenantSchema } },
       },
       async (request, reply) => {
         const principal = principalOf(request);
@@ -46,7 +49,7 @@ export function tenantRoutes(services: Services) {
       '/v1/tenants',
       {
         onRequest: authenticate(services, 'admin'),
-        schema: { summary: 'List tenants', tags: ['operator'], security: [{ bearer: [] }] },
+        schema: { summary: 'List tenants', tags: ['operator'], security: [{ bearer: [] }], response: { 200: listOf(TenantSchema) } },
       },
       async (request) => {
         const principal = principalOf(request);

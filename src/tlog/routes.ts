@@ -11,6 +11,8 @@ import { readRecorded } from '../audit/recorded-read.ts';
 import { TrailproofError } from '../errors.ts';
 import { authenticate, principalOf, requestContext, tenantFor } from '../http/authenticate.ts';
 import type { Services } from '../http/services.ts';
+import { answer, media, NullableTimestamp, Timestamp } from '../http/responses.ts';
+import { StoredEventSchema } from '../event/schema.ts';
 import { encodeBase64 } from '../ledger/encoding.ts';
 import { consistencyProof, inclusionProof } from '../ledger/proofs.ts';
 import { formatTlogProof } from '../ledger/proof-text.ts';
@@ -31,6 +33,44 @@ const TILE_CACHE = 'private, max-age=31536000, immutable';
 const read = { tags: ['ledger'], security: [{ bearer: [] }] };
 const TenantParams = Type.Object({ tenant: Type.String({ description: 'Tenant id' }) });
 const Size = (description: string) => Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description });
+const Note = Type.String({ description: 'A signed checkpoint (c2sp.org/tlog-checkpoint), with witness cosignatures when there are any' });
+const InclusionProof = answer({
+  event: StoredEventSchema,
+  salt: Type.Union([Type.String({ description: 'hex' }), Type.Null()]),
+  envelope: answer({ v: Type.Literal(1), tenant: Type.String(), index: Type.Integer(), uid: Type.String(), received_at: Timestamp, commitment: Type.String() }),
+  leaf_index: Type.Integer(),
+  checkpoint: Note,
+  proof: Type.String({ description: 'The `.tlog-proof` file (c2sp.org/tlog-proof)' }),
+});
+const LedgerStatus = answer({
+  tenant: Type.String(),
+  origin: Type.String(),
+  size: Type.Integer({ description: 'Tree size: events in the log' }),
+  root: Type.String({ description: 'base64' }),
+  checkpoint: Type.Union([
+    answer({
+      size: Type.Integer({ description: 'The tree size it signs' }),
+      root: Type.String(),
+      issued_at: Timestamp,
+      key_name: Type.String(),
+      key_id: Type.String(),
+    }),
+    Type.Null(),
+  ]),
+  checkpoint_lag: Type.Integer({ description: 'Events not yet in a checkpoint' }),
+  read_records_pending: Type.Integer(),
+  self_audit: Type.Union([
+    answer({
+      run: Type.Integer(),
+      started_at: Timestamp,
+      finished_at: NullableTimestamp,
+      ok: Type.Union([Type.Boolean(), Type.Null()], { description: 'null while running' }),
+      report: Type.Union([Type.Object({}, { additionalProperties: true, description: "This tenant's part of the run" }), Type.Null()]),
+    }),
+    Type.Null(),
+  ]),
+  witnesses: Type.Array(answer({ witness: Type.String(), checkpoint_size: Type.Integer(), received_at: Timestamp })),
+});
 
 export function ledgerRoutes(services: Services) {
   const { sql, checkpointer, ledgerKeys } = services;
@@ -48,6 +88,7 @@ export function ledgerRoutes(services: Services) {
             "Go `note` verifier keys, one per line, current first. With `tenant`: the keys under that tenant's origin `<host>/t/<tenant>`, which its checkpoints are signed with.",
           tags: ['ledger'],
           querystring: Type.Object({ tenant: Type.Optional(Type.String({ pattern: TENANT_ID_PATTERN.source })) }),
+          response: { 200: media(TEXT, 'Verifier keys, one per line') },
         },
       },
       async (request, reply) => {
@@ -65,7 +106,12 @@ export function ledgerRoutes(services: Services) {
       '/t/:tenant/checkpoint',
       {
         onRequest: authenticate(services, 'read'),
-        schema: { ...read, summary: 'The newest signed checkpoint (c2sp.org/tlog-checkpoint)', params: TenantParams },
+        schema: {
+          ...read,
+          summary: 'The newest signed checkpoint (c2sp.org/tlog-checkpoint)',
+          params: TenantParams,
+          response: { 200: media(TEXT, 'The signed checkpoint note') },
+        },
       },
       async (request, reply) => {
         const tenant = await tenantFor(services, request, (request.params as { tenant: string }).tenant);
@@ -88,6 +134,7 @@ export function ledgerRoutes(services: Services) {
           description:
             "`tile/<L>/<N>[.p/<W>]`: concatenated 32-byte hashes; `tile/entries/<N>[.p/<W>]`: the leaves' envelopes, each with a big-endian uint16 length. Only tiles within the newest checkpoint exist.",
           params: Type.Object({ tenant: Type.String(), '*': Type.String({ description: 'The rest of the tile path' }) }),
+          response: { 200: media(BINARY, 'The tile', true) },
         },
       },
       async (request, reply) => {
@@ -123,6 +170,12 @@ export function ledgerRoutes(services: Services) {
             'JSON with the event, its salt and envelope (to recompute the leaf) and the proof; with `format=tlog-proof` or `Accept: text/plain`, the `.tlog-proof` file itself.',
           params: Type.Object({ uid: Type.String() }),
           querystring: Type.Object({ format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('tlog-proof')])) }),
+          response: {
+            200: {
+              description: 'The proof as JSON, or the `.tlog-proof` file',
+              content: { 'application/json': { schema: InclusionProof }, 'text/plain': { schema: Type.String() } },
+            },
+          },
         },
       },
       async (request, reply) => {
@@ -169,6 +222,16 @@ export function ledgerRoutes(services: Services) {
             from: Size('The older tree size, ≥ 1'),
             to: Type.Optional(Size("The newer tree size; default the newest checkpoint's")),
           }),
+          response: {
+            200: answer({
+              tenant: Type.String(),
+              from: Type.Integer(),
+              to: Type.Integer(),
+              proof: Type.Array(Type.String({ description: 'base64 hash' })),
+              from_checkpoint: Type.Union([Note, Type.Null()]),
+              to_checkpoint: Type.Union([Note, Type.Null()]),
+            }),
+          },
         },
       },
       async (request) => {
@@ -203,6 +266,7 @@ export function ledgerRoutes(services: Services) {
           ...read,
           summary: "The tenant's tree, newest checkpoint, self-audit result and witness cosignatures",
           querystring: Type.Object({ tenant: Type.Optional(Type.String({ description: 'Required with a key bound to no tenant' })) }),
+          response: { 200: LedgerStatus },
         },
       },
       async (request) => {

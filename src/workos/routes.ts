@@ -15,6 +15,7 @@ import { exportRecords } from '../export/export-records.ts';
 import { authenticate, principalOf, requestContext, tenantFor } from '../http/authenticate.ts';
 import { errorHandlerAnswering } from '../http/error-handler.ts';
 import type { Services } from '../http/services.ts';
+import { answer, media, Timestamp } from '../http/responses.ts';
 import { admitEvent } from '../ingest/admit.ts';
 import { changeRetention } from '../lifecycle/routes.ts';
 import { MAX_RETENTION_DAYS, policyOf } from '../lifecycle/retention-policy.ts';
@@ -28,6 +29,24 @@ const security = [{ bearer: [] }];
 const Any = Type.Object({}, { additionalProperties: true });
 const ActionParams = Type.Object({ action: Type.String() });
 const IdParams = Type.Object({ id: Type.String() });
+/** The WorkOS error shape these routes answer (see the error handler below), not docs/errors.md's. */
+const WorkosError = answer({
+  code: Type.String(),
+  message: Type.String(),
+  errors: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'With 400s: the fields at fault' })),
+  details: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }))),
+});
+const ExportView = answer({
+  object: Type.Literal('audit_log_export'),
+  id: Type.String(),
+  state: Type.Literal('ready'),
+  url: Type.String({ description: 'Download URL of the CSV, valid 10 minutes' }),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+const SchemaView = answer({ object: Type.Literal('audit_log_schema') }, { description: 'A WorkOS audit-log schema' });
+const RetentionView = answer({ retention_period_in_days: Type.Integer() });
+const errors = { '4xx': WorkosError, '5xx': WorkosError };
 
 /** `1_MONTH`…`11_MONTHS`, `1_YEAR`…`10_YEARS`: a month counts 30 days, a year 365. */
 const RETENTION_PERIOD = /^(\d{1,2})_(MONTH|MONTHS|YEAR|YEARS)$/;
@@ -89,7 +108,13 @@ export function workosRoutes(services: Services) {
       {
         onRequest: authenticate(services, 'ingest'),
         validatorCompiler: () => () => true,
-        schema: { summary: 'WorkOS createEvent: record one event of an organization', tags, security, body: Any },
+        schema: {
+          summary: 'WorkOS createEvent: record one event of an organization',
+          tags,
+          security,
+          body: Any,
+          response: { 201: answer({ success: Type.Literal(true) }), ...errors },
+        },
       },
       async (request, reply) => {
         const body = (request.body ?? {}) as WorkosEventRequest;
@@ -132,7 +157,13 @@ export function workosRoutes(services: Services) {
       {
         onRequest: authenticate(services, 'read'),
         validatorCompiler: () => () => true,
-        schema: { summary: "WorkOS createExport: an organization's events in a date range, as CSV", tags, security, body: Any },
+        schema: {
+          summary: "WorkOS createExport: an organization's events in a date range, as CSV",
+          tags,
+          security,
+          body: Any,
+          response: { 201: ExportView, ...errors },
+        },
       },
       async (request, reply) => {
         const body = (request.body ?? {}) as Record<string, unknown>;
@@ -155,7 +186,13 @@ export function workosRoutes(services: Services) {
       '/audit_logs/exports/:id',
       {
         onRequest: authenticate(services, 'read'),
-        schema: { summary: 'WorkOS getExport: the export, with a fresh download URL (10 minutes)', tags, security, params: IdParams },
+        schema: {
+          summary: 'WorkOS getExport: the export, with a fresh download URL (10 minutes)',
+          tags,
+          security,
+          params: IdParams,
+          response: { 200: ExportView, ...errors },
+        },
       },
       async (request) => {
         const found = await findExport(services.sql, (request.params as { id: string }).id, principalOf(request).tenant);
@@ -171,6 +208,7 @@ export function workosRoutes(services: Services) {
           tags,
           params: IdParams,
           querystring: Type.Object({ token: Type.String({ maxLength: 128 }) }),
+          response: { 200: media('text/csv', 'The CSV (docs/exports.md)'), ...errors },
         },
       },
       async (request, reply) => {
@@ -190,7 +228,14 @@ export function workosRoutes(services: Services) {
       {
         onRequest: authenticate(services, 'admin'),
         validatorCompiler: () => () => true,
-        schema: { summary: "WorkOS createSchema: a new version of an action's schema, for the key's tenant", tags, security, params: ActionParams, body: Any },
+        schema: {
+          summary: "WorkOS createSchema: a new version of an action's schema, for the key's tenant",
+          tags,
+          security,
+          params: ActionParams,
+          body: Any,
+          response: { 201: SchemaView, ...errors },
+        },
       },
       async (request, reply) => {
         const action = actionParam((request.params as { action: string }).action);
@@ -206,7 +251,16 @@ export function workosRoutes(services: Services) {
       '/audit_logs/actions/:action/schemas',
       {
         onRequest: authenticate(services, 'read'),
-        schema: { summary: "WorkOS listSchemas: every version of an action's schema, newest first", tags, security, params: ActionParams },
+        schema: {
+          summary: "WorkOS listSchemas: every version of an action's schema, newest first",
+          tags,
+          security,
+          params: ActionParams,
+          response: {
+            200: answer({ object: Type.Literal('list'), data: Type.Array(SchemaView), list_metadata: Type.Object({}, { additionalProperties: true }) }),
+            ...errors,
+          },
+        },
       },
       async (request) => {
         const action = actionParam((request.params as { action: string }).action);
@@ -220,7 +274,13 @@ export function workosRoutes(services: Services) {
       '/organizations/:id/audit_logs_retention',
       {
         onRequest: authenticate(services, 'read'),
-        schema: { summary: "WorkOS getOrganizationAuditLogsRetention: the tenant's retention in days", tags, security, params: IdParams },
+        schema: {
+          summary: "WorkOS getOrganizationAuditLogsRetention: the tenant's retention in days",
+          tags,
+          security,
+          params: IdParams,
+          response: { 200: RetentionView, ...errors },
+        },
       },
       async (request) => retentionView(await orgTenant(request, (request.params as { id: string }).id, '/id')),
     );
@@ -230,7 +290,14 @@ export function workosRoutes(services: Services) {
       {
         onRequest: authenticate(services, 'admin'),
         validatorCompiler: () => () => true,
-        schema: { summary: "WorkOS updateOrganizationAuditLogsRetention: set the tenant's retention policy", tags, security, params: IdParams, body: Any },
+        schema: {
+          summary: "WorkOS updateOrganizationAuditLogsRetention: set the tenant's retention policy",
+          tags,
+          security,
+          params: IdParams,
+          body: Any,
+          response: { 200: RetentionView, ...errors },
+        },
       },
       async (request) => {
         const tenant = await orgTenant(request, (request.params as { id: string }).id, '/id');
