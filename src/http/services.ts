@@ -108,7 +108,15 @@ export function createServices(
   const secrets = new SecretBox(config);
   const keys = new KeyCache(sql);
   const tenantKeys = new TenantKeys(sql, secrets);
-  const archive = new ArchiveService({ sql, store: openArchiveStore(config.archiveUrl, config.dataDir), tenantKeys, ledgerKeys, checkpointer, hashReader });
+  const archive = new ArchiveService({
+    sql,
+    store: openArchiveStore(config.archiveUrl, config.dataDir),
+    tenantKeys,
+    ledgerKeys,
+    checkpointer,
+    hashReader,
+    defaultDays: config.lifecycle.defaultRetentionDays,
+  });
   const streamWorker = new StreamWorker({ sql, audit, secrets, config: config.streams, committer, metrics, ...(logger ? { logger } : {}) });
   return {
     ledgerKeys,

@@ -20,6 +20,7 @@ import type { LedgerKeys } from '../../tlog/keys.ts';
 import { withCosignatures } from '../../witness/cosigned-note.ts';
 import { eventSubjectHashes } from '../erasure-subject.ts';
 import type { Archiver } from '../purge.ts';
+import { policyOf } from '../retention-policy.ts';
 import type { ArchiveStore } from './archive-store.ts';
 import {
   leafText,
@@ -41,6 +42,7 @@ import { verifySegment, type SegmentReport } from './segment-verify.ts';
 /** Most leaves in one segment: bounds the memory of writing and reading one. */
 export const SEGMENT_MAX_LEAVES = 50_000;
 const BATCH = 2_000;
+const DAY_MS = 86_400_000;
 
 export interface ArchiveDeps {
   sql: Sql;
@@ -49,6 +51,12 @@ export interface ArchiveDeps {
   ledgerKeys: LedgerKeys;
   checkpointer: Pick<Checkpointer, 'issue'>;
   hashReader(tenant: string): HashReader;
+  /**
+   * TRAILPROOF_DEFAULT_RETENTION_DAYS. With it, a segment written for a purge is kept (S3 Object
+   * Lock, where the bucket has it) until the tenant's `days` have run out for its latest event.
+   * Default: no retention date.
+   */
+  defaultDays?: number;
 }
 
 export interface ArchivedSegment {
@@ -102,7 +110,8 @@ export class ArchiveService implements Archiver {
    * SEGMENT_MAX_LEAVES gets several). Throws (nothing is purged) when the store is unavailable.
    */
   async archive(tenant: string, [from, to]: [number, number]): Promise<{ segment: string }> {
-    const manifests = await this.archiveRange(tenant, from, to);
+    const retainUntil = await this.retainUntil(tenant, to);
+    const manifests = await this.archiveRange(tenant, from, to, retainUntil ? { retainUntil } : {});
     return { segment: manifests.map((m) => m.sha256).join(',') };
   }
 
@@ -281,6 +290,16 @@ export class ArchiveService implements Archiver {
       values (${tenant}, ${from}, ${to}, ${name}, ${Buffer.from(manifest.sha256, 'hex')}, ${bytes.length}, ${checkpoint.size})
       on conflict (tenant_id, from_seq) do nothing`;
     return manifest;
+  }
+
+  /** When the tenant's `days` run out for leaf `to - 1` (the range's latest), if that is still ahead. */
+  private async retainUntil(tenant: string, to: number): Promise<Date | undefined> {
+    if (this.deps.defaultDays === undefined) return undefined;
+    const { days } = await policyOf(this.deps.sql, tenant, this.deps.defaultDays);
+    const [leaf] = await this.deps.sql<{ received_at: Date }[]>`
+      select received_at from ledger_leaves where tenant_id = ${tenant} and seq = ${to - 1}`;
+    const until = leaf ? new Date(leaf.received_at.getTime() + days * DAY_MS) : undefined;
+    return until && until.getTime() > Date.now() ? until : undefined;
   }
 
   /** The earliest checkpoint holding leaf `to - 1`, issuing one when none does yet. Stable: the same range always gets the same one. */

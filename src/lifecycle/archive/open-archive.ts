@@ -20,5 +20,6 @@ export function openArchiveService(sql: Sql, config: Config): ArchiveService {
     ledgerKeys,
     checkpointer: new Checkpointer(sql, ledgerKeys),
     hashReader: (tenant) => databaseHashReader(sql, tenant, nodeCache),
+    defaultDays: config.lifecycle.defaultRetentionDays,
   });
 }
