@@ -11,6 +11,7 @@ import { isValidKeyName } from './ledger/key-text.ts';
 import { parseSignerKey, parseVerifierKey } from './ledger/note.ts';
 import { parseWitnessList, type WitnessEndpoint } from './witness/endpoints.ts';
 import { DEFAULT_SESSION_IDLE_SECONDS, DEFAULT_SESSION_MAX_SECONDS } from './people/sessions.ts';
+import { ROLES, type Role } from './people/roles.ts';
 
 export interface Config {
   /** `DATABASE_URL`; when absent the service runs its own embedded PostgreSQL under `dataDir`. */
@@ -85,6 +86,25 @@ export interface Config {
    * redirect); default `http://<host>:<port>` (127.0.0.1 when listening on every interface).
    */
   publicUrl: string;
+  /** OIDC sign-in to the console (docs/sso.md); undefined without `TRAILPROOF_OIDC_ISSUER`. */
+  oidc: OidcConfig | undefined;
+}
+
+export interface OidcConfig {
+  /** `TRAILPROOF_OIDC_ISSUER`: the provider's issuer URL (https, or http on a loopback host). */
+  issuer: string;
+  /** `TRAILPROOF_OIDC_CLIENT_ID`. */
+  clientId: string;
+  /** `TRAILPROOF_OIDC_CLIENT_SECRET`: absent for a public client (PKCE alone). */
+  clientSecret: Secret | undefined;
+  /** `TRAILPROOF_OIDC_REDIRECT_URL`: default `<TRAILPROOF_PUBLIC_URL>/v1/auth/oidc/callback`. */
+  redirectUrl: string;
+  /** `TRAILPROOF_OIDC_SCOPES`: default `openid email profile`. */
+  scopes: string;
+  /** `TRAILPROOF_OIDC_ROLE_CLAIM`: the claim whose values map to roles; default `groups`. */
+  roleClaim: string;
+  /** `TRAILPROOF_OIDC_ROLES`: `<claim value>=<role>[@<tenant>]`, space or comma separated; `*` matches everyone signed in. */
+  roleMap: { value: string; role: Role; tenant: string | null }[];
 }
 
 export interface AlertsConfig {
@@ -202,8 +222,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       maxSeconds: integer(env, 'TRAILPROOF_SESSION_MAX_SECONDS', DEFAULT_SESSION_MAX_SECONDS, 1, 31_536_000),
     },
     publicUrl: '',
+    oidc: undefined,
   };
   config.publicUrl = publicUrl(env, config);
+  config.oidc = loadOidcConfig(env, config.publicUrl);
   if (config.captureDatabaseUrls.some((u) => !/^postgres(ql)?:\/\//.test(u.reveal()))) {
     throw invalid('TRAILPROOF_CAPTURE_DATABASE_URL must be postgres:// or postgresql:// URLs, separated by spaces or commas');
   }
@@ -281,6 +303,45 @@ function publicUrl(env: NodeJS.ProcessEnv, config: Config): string {
   }
   if (!/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(given)) throw invalid(`TRAILPROOF_PUBLIC_URL must be an http:// or https:// URL (got "${given}")`);
   return given.replace(/\/+$/, '');
+}
+
+function loadOidcConfig(env: NodeJS.ProcessEnv, publicUrlText: string): OidcConfig | undefined {
+  const issuer = nonEmpty(env.TRAILPROOF_OIDC_ISSUER);
+  if (issuer === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    throw invalid(`TRAILPROOF_OIDC_ISSUER must be a URL (got "${issuer}")`);
+  }
+  // Plain HTTP only to a provider on this machine (a test or a local provider).
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))) {
+    throw invalid(`TRAILPROOF_OIDC_ISSUER must be an https:// URL (http:// only on a loopback host; got "${issuer}")`);
+  }
+  const clientId = nonEmpty(env.TRAILPROOF_OIDC_CLIENT_ID);
+  if (clientId === undefined) throw invalid('TRAILPROOF_OIDC_CLIENT_ID is required with TRAILPROOF_OIDC_ISSUER');
+  const secret = nonEmpty(env.TRAILPROOF_OIDC_CLIENT_SECRET);
+  const redirectUrl = nonEmpty(env.TRAILPROOF_OIDC_REDIRECT_URL) ?? `${publicUrlText}/v1/auth/oidc/callback`;
+  if (!/^https?:\/\/[^\s]+$/.test(redirectUrl)) throw invalid(`TRAILPROOF_OIDC_REDIRECT_URL must be an http:// or https:// URL (got "${redirectUrl}")`);
+  const roleMap = (nonEmpty(env.TRAILPROOF_OIDC_ROLES) ?? '')
+    .split(/[\s,]+/)
+    .filter((entry) => entry !== '')
+    .map((entry) => {
+      const match = /^([^=]+)=([a-z]+)(?:@([A-Za-z0-9][A-Za-z0-9_-]{0,62}))?$/.exec(entry);
+      if (!match || !(ROLES as readonly string[]).includes(match[2]!)) {
+        throw invalid(`TRAILPROOF_OIDC_ROLES: "${entry}" must be <claim value>=<role>[@<tenant>], the role one of ${ROLES.join(', ')}`);
+      }
+      return { value: match[1]!, role: match[2] as Role, tenant: match[3] ?? null };
+    });
+  return {
+    issuer,
+    clientId,
+    clientSecret: secret === undefined ? undefined : new Secret(secret),
+    redirectUrl,
+    scopes: nonEmpty(env.TRAILPROOF_OIDC_SCOPES) ?? 'openid email profile',
+    roleClaim: nonEmpty(env.TRAILPROOF_OIDC_ROLE_CLAIM) ?? 'groups',
+    roleMap,
+  };
 }
 
 function readAuditCommit(value: string | undefined): 'flush' | 'async' {

@@ -20,7 +20,7 @@ export interface RequestContext {
 export interface AccessRecord {
   tenant: string;
   /** Who acted: a key (or viewer token), a person signed in (actor type `user`), or `actor` for the service itself (a paused stream). */
-  principal: Principal | { actor: { type: 'system'; id: string; name: string } };
+  principal: Principal | { actor: { type: 'system' | 'user'; id: string; name: string } };
   action: string;
   targets?: { type: string; id: string; name?: string }[];
   metadata?: Record<string, unknown>;

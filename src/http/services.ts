@@ -34,6 +34,7 @@ import { openArchiveStore } from '../lifecycle/archive/archive-store.ts';
 import { ActionSchemas } from '../schema/action-schemas.ts';
 import { AlertRules } from '../alert/alert-rules.ts';
 import { AlertService } from '../alert/alert-notifier.ts';
+import { OidcSignIn } from '../people/oidc.ts';
 
 export interface Services {
   sql: Sql;
@@ -85,6 +86,8 @@ export interface Services {
   archive: ArchiveService;
   /** Per-action schemas that ingest checks events against (docs/schemas.md). */
   schemas: ActionSchemas;
+  /** OIDC sign-in to the console (docs/sso.md); absent without TRAILPROOF_OIDC_ISSUER. */
+  oidc: OidcSignIn | undefined;
 }
 
 export function createServices(
@@ -153,5 +156,6 @@ export function createServices(
     schemas: new ActionSchemas(sql),
     captureRelays: new CaptureRelays(config.captureDatabaseUrls, committer, { metrics, ...(logger ? { logger } : {}) }),
     archive,
+    oidc: config.oidc ? new OidcSignIn(config.oidc, secrets) : undefined,
   };
 }

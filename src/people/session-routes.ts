@@ -2,7 +2,8 @@
  * Signing people in and out of the console (docs/security.md#sessions): `GET /v1/auth/session` (who
  * is signed in, and the session's CSRF token), `POST /v1/auth/sign-out`, `POST
  * /v1/auth/sign-out-everywhere`, `GET /v1/auth/link` (a one-time sign-in link, `trailproof users
- * create`/`link`). Every sign-in makes a
+ * create`/`link`), `GET /v1/auth/providers` (what the sign-in page offers) and the OIDC flow,
+ * `GET /v1/auth/oidc/start` and `/callback` (oidc.ts). Every sign-in makes a
  * new session token and ends any session the browser presented (no session fixation).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -14,6 +15,7 @@ import { checkCsrf, readCookie, SESSION_COOKIE, setCookie } from './session-cook
 import { createSession, endSession, endUserSessions, lookupSession, redeemSignInLink, type Session } from './sessions.ts';
 import { recordForUser } from './user-routes.ts';
 import { getUser, type User } from './users.ts';
+import { PENDING_COOKIE, PENDING_COOKIE_PATH, userForIdentity, type OidcIdentity } from './oidc.ts';
 
 const tags = ['sessions'];
 
@@ -45,6 +47,41 @@ export function sessionRoutes(services: Services) {
       await record(request, 'trailproof.session.ended', session, { reason: 'signed out everywhere', sessions: ended });
       setCookie(request, reply, SESSION_COOKIE, '', 0);
       return reply.code(204).send();
+    });
+
+    app.get('/v1/auth/providers', { schema: { summary: 'How people can sign in (the sign-in page asks)', tags } }, async () => ({
+      oidc: services.oidc !== undefined,
+    }));
+
+    app.get('/v1/auth/oidc/start', { schema: { summary: 'Start an OIDC sign-in: redirects to the identity provider', tags } }, async (request, reply) => {
+      if (!services.oidc) throw new TrailproofError('NOT_FOUND', 'OIDC sign-in is not configured (TRAILPROOF_OIDC_ISSUER)');
+      const { url, pending } = await services.oidc.start();
+      setCookie(request, reply, PENDING_COOKIE, pending, 600, PENDING_COOKIE_PATH);
+      return reply.redirect(url, 302);
+    });
+
+    app.get('/v1/auth/oidc/callback', { schema: { summary: 'Where the identity provider sends the browser back', tags } }, async (request, reply) => {
+      if (!services.oidc) throw new TrailproofError('NOT_FOUND', 'OIDC sign-in is not configured (TRAILPROOF_OIDC_ISSUER)');
+      const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
+      setCookie(request, reply, PENDING_COOKIE, '', 0, PENDING_COOKIE_PATH);
+      let identity: OidcIdentity;
+      try {
+        identity = await services.oidc.finish(query, readCookie(request, PENDING_COOKIE));
+      } catch (err) {
+        request.log.warn({ err: (err as Error).message }, 'OIDC sign-in failed');
+        return reply.redirect('/?sign_in_error=oidc_failed', 303);
+      }
+      const found = await userForIdentity(services.sql, identity);
+      const user = (await getUser(services.sql, found.id))!;
+      const refusal = found.disabled ? 'user_disabled' : user.roles.length === 0 ? 'no_role' : undefined;
+      if (refusal) {
+        await recordForUser(services, request, 'trailproof.session.denied', user, { reason: refusal, method: 'oidc' }, undefined, {
+          actor: { type: 'user', id: user.id, name: user.email },
+        });
+        return reply.redirect(`/?sign_in_error=${refusal}`, 303);
+      }
+      await startSession(services, request, reply, user.id, 'oidc');
+      return reply.redirect('/', 303);
     });
 
     app.get(

@@ -8,6 +8,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Static, Type } from '@sinclair/typebox';
 import type { Principal } from '../auth/api-keys.ts';
+import type { AccessRecord } from '../audit/meta-audit.ts';
 import { SYSTEM_TENANT } from '../event/service-records.ts';
 import { TrailproofError } from '../errors.ts';
 import { authenticate, principalOf, requestContext } from '../http/authenticate.ts';
@@ -169,7 +170,7 @@ export async function recordForUser(
   user: User,
   metadata: Record<string, unknown>,
   before?: User,
-  principal: Principal | { actor: { type: 'system'; id: string; name: string } } = principalOf(request),
+  principal: AccessRecord['principal'] = principalOf(request),
 ): Promise<void> {
   const tenants = new Set<string>([SYSTEM_TENANT]);
   for (const g of [...user.roles, ...(before?.roles ?? [])]) if (g.tenant !== null) tenants.add(g.tenant);

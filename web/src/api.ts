@@ -59,10 +59,19 @@ export interface Histogram {
   newest?: string | null;
 }
 
+/** Dispatched on `window` when a request made with the session cookie is refused as unauthenticated. */
+export const SESSION_ENDED_EVENT = 'trailproof-session-ended';
+
 export class Api {
+  /**
+   * `credential`: an API key or viewer token, sent as `Authorization: Bearer`; empty for a person
+   * signed in, whose browser sends the session cookie, with `csrf` (the session's CSRF token) on
+   * every request that changes anything (docs/security.md#sessions).
+   */
   constructor(
     readonly base: string,
     private readonly credential: string,
+    private readonly csrf?: string,
   ) {}
 
   async get<T>(path: string, params?: URLSearchParams): Promise<T> {
@@ -75,6 +84,10 @@ export class Api {
 
   async post<T>(path: string, body?: unknown): Promise<T> {
     return (await this.request('POST', path, undefined, body)).json() as Promise<T>;
+  }
+
+  async put<T>(path: string, body: unknown): Promise<T> {
+    return (await this.request('PUT', path, undefined, body)).json() as Promise<T>;
   }
 
   async patch<T>(path: string, body: unknown): Promise<T> {
@@ -106,9 +119,12 @@ export class Api {
   private async request(method: string, path: string, params?: URLSearchParams, body?: unknown, auth = true, signal?: AbortSignal): Promise<Response> {
     const url = `${this.base}${path}${params && [...params].length ? `?${params}` : ''}`;
     const headers: Record<string, string> = {};
-    if (auth) headers.authorization = `Bearer ${this.credential}`;
+    if (auth && this.credential) headers.authorization = `Bearer ${this.credential}`;
+    if (!this.credential && this.csrf && method !== 'GET') headers['x-trailproof-csrf'] = this.csrf;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await fetch(url, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), ...(signal ? { signal } : {}) });
+    // A session that ended (signed out elsewhere, timed out, user disabled): the console signs out.
+    if (res.status === 401 && !this.credential && typeof window !== 'undefined') window.dispatchEvent(new Event(SESSION_ENDED_EVENT));
     if (!res.ok) {
       let code = 'HTTP_ERROR';
       let message = `${res.status} ${res.statusText}`;
