@@ -9,6 +9,10 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE_EXPORT } from '../../src/export/bundle-export.ts';
 import { EVENT_FORMATS } from '../../src/export/formats.ts';
+import { SecretBox } from '../../src/stream/secret-box.ts';
+import { makeTestCertificates } from '../../src/stream/testing/certificates.ts';
+import { startHttpReceiver } from '../../src/stream/testing/http-receiver.ts';
+import { StreamWorker } from '../../src/stream/worker.ts';
 import { runSelfAudit } from '../../src/tlog/self-audit.ts';
 import { BundleVerifier } from '../../src/verify/bundle-verifier.ts';
 import { appendReceivedAgo } from '../helpers/aged-events.ts';
@@ -33,7 +37,7 @@ let otherAdmin: string;
 let old: number[];
 
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await createTestApp({ TRAILPROOF_SECRET_KEY: 'test-secret-key-0123456789abcdef0123456789' });
   await t.createTenant('era');
   await t.createTenant('erb');
   old = await appendReceivedAgo(t.db.sql, 'era', 20, [byX(1), byBob(2), byX(3)]);
@@ -109,6 +113,40 @@ describe('erasing an actor', () => {
     for (const text of seen) {
       expect(text).not.toContain(X.id);
       expect(text).not.toContain(X.name);
+    }
+  });
+
+  it('streams nothing of the actor: a stream replayed from the start delivers the other events only', async () => {
+    const certs = makeTestCertificates();
+    const receiver = await startHttpReceiver({ tls: certs });
+    const worker = new StreamWorker({
+      sql: t.db.sql,
+      audit: t.services.audit,
+      secrets: new SecretBox(t.config),
+      committer: t.services.committer,
+      config: { ...t.config.streams, timeoutMs: 1000, retryMaxMs: 200 },
+      pollMs: 100,
+      retryBaseMs: 20,
+      batchSize: 50,
+    });
+    try {
+      const stream = await t.request('POST', '/v1/streams', {
+        key: admin,
+        body: { name: 'siem', kind: 'webhook', config: { url: `${receiver.url}/era`, ca: certs.caCert }, secret: 'signing-secret' },
+      });
+      expect(stream.statusCode, stream.body).toBe(201);
+      await t.request('POST', `/v1/streams/${stream.json().id}/replay`, { key: admin, body: { since: '2000-01-01T00:00:00Z' } });
+      worker.start();
+      const delivered = () => receiver.accepted.map((r) => r.body.toString()).join('\n');
+      const deadline = Date.now() + 15_000;
+      while (!delivered().includes('erasure.completed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(delivered()).toContain('"bob"');
+      expect(delivered()).toContain('erasure.completed');
+      expect(delivered()).not.toContain(X.id);
+      expect(delivered()).not.toContain(X.name);
+    } finally {
+      await worker.stop();
+      await receiver.close();
     }
   });
 
