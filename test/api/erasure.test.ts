@@ -291,5 +291,19 @@ describe('erasing a target', () => {
     const dump = await dumpAllRows(t.db.ownerSql);
     expect(dump).not.toContain('p-5521');
     expect(dump).not.toContain(patient.name);
+    await t.services.checkpointer.issue('erc');
+    const clean = await runSelfAudit(t.db.sql, t.services.ledgerKeys, { tenant: 'erc' });
+    expect(clean.ok, JSON.stringify(clean.tenants)).toBe(true);
+
+    // Without its record (deleted as the superuser), the erased payload is one gone without cover.
+    const [erased] = await t.db.sql<{ seq: number }[]>`select min(seq) as seq from ledger_leaves l where tenant_id = 'erc'
+      and not exists (select 1 from events e where e.tenant_id = l.tenant_id and e.seq = l.seq)`;
+    await t.db.ownerSql.begin(async (tx) => {
+      await tx`set local session_replication_role = replica`;
+      await tx`delete from events where tenant_id = 'erc' and action = 'erasure.completed'`;
+    });
+    const audit = await runSelfAudit(t.db.sql, t.services.ledgerKeys, { tenant: 'erc' });
+    expect(audit.ok).toBe(false);
+    expect(audit.tenants.erc!.first).toMatchObject({ kind: 'missing', index: Number(erased!.seq) });
   });
 });
