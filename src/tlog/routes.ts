@@ -12,6 +12,7 @@ import { TrailproofError } from '../errors.ts';
 import { authenticate, principalOf, requestContext, tenantFor } from '../http/authenticate.ts';
 import type { Services } from '../http/services.ts';
 import { encodeBase64 } from '../ledger/encoding.ts';
+import { erasedBy } from '../lifecycle/erasure.ts';
 import { consistencyProof, inclusionProof } from '../ledger/proofs.ts';
 import { formatTlogProof } from '../ledger/proof-text.ts';
 import { entryBundle, parseTilePath, tileWidthAt, TILE_WIDTH } from '../ledger/tiles.ts';
@@ -141,7 +142,7 @@ export function ledgerRoutes(services: Services) {
             covered ? withCosignatures(checkpoint.note, leaf.cosignatures) : cosignedCheckpoint(sql, checkpoint),
           ]);
         })();
-        const [[proof, note]] = await Promise.all([proven, recorded]);
+        const [[proof, note], erased] = await Promise.all([proven, leaf.body === null ? erasedBy(sql, leaf.tenant, index) : undefined, recorded]);
         const text = formatTlogProof({ index, proof, checkpoint: note });
         if (wantsTlogProof(request)) {
           return reply.type(TEXT).header('content-disposition', `attachment; filename="${leaf.envelope.uid}.tlog-proof"`).send(text);
@@ -149,6 +150,7 @@ export function ledgerRoutes(services: Services) {
         return {
           event: leaf.body,
           salt: leaf.salt?.toString('hex') ?? null,
+          ...(erased ? { erased } : {}),
           envelope: { v: 1, ...leaf.envelope, commitment: Buffer.from(leaf.envelope.commitment).toString('hex') },
           leaf_index: index,
           checkpoint: note,

@@ -178,8 +178,12 @@ describe('erasing an actor', () => {
     expect(res.statusCode).toBe(410);
     expect(res.json().error.code).toBe('EVENT_ERASED');
     expect(res.json().error.message).toContain(erasure.id);
+    // Its inclusion proof still stands, without the event, naming the erasure.
+    const proof = await t.request('GET', `/v1/events/${recentUid}/proof`, { key: reader });
+    expect(proof.json()).toMatchObject({ event: null, salt: null, erased: { erasure: erasure.id, record: erasure.records[0] } });
     // Another tenant learns nothing.
     expect((await t.request('GET', `/v1/events/${recentUid}`, { key: otherAdmin })).statusCode).toBe(404);
+    expect((await t.request('GET', `/v1/events/${recentUid}/proof`, { key: otherAdmin })).statusCode).toBe(404);
   });
 
   it('is recorded in the trail as erasure.completed, with the indices and the keyed hash only', async () => {
