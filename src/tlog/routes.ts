@@ -14,6 +14,7 @@ import type { Services } from '../http/services.ts';
 import { answer, media, NullableTimestamp, Timestamp } from '../http/responses.ts';
 import { StoredEventSchema } from '../event/schema.ts';
 import { encodeBase64 } from '../ledger/encoding.ts';
+import { erasedBy } from '../lifecycle/erasure.ts';
 import { consistencyProof, inclusionProof } from '../ledger/proofs.ts';
 import { formatTlogProof } from '../ledger/proof-text.ts';
 import { entryBundle, parseTilePath, tileWidthAt, TILE_WIDTH } from '../ledger/tiles.ts';
@@ -194,7 +195,7 @@ export function ledgerRoutes(services: Services) {
             covered ? withCosignatures(checkpoint.note, leaf.cosignatures) : cosignedCheckpoint(sql, checkpoint),
           ]);
         })();
-        const [[proof, note]] = await Promise.all([proven, recorded]);
+        const [[proof, note], erased] = await Promise.all([proven, leaf.body === null ? erasedBy(sql, leaf.tenant, index) : undefined, recorded]);
         const text = formatTlogProof({ index, proof, checkpoint: note });
         if (wantsTlogProof(request)) {
           return reply.type(TEXT).header('content-disposition', `attachment; filename="${leaf.envelope.uid}.tlog-proof"`).send(text);
@@ -202,6 +203,7 @@ export function ledgerRoutes(services: Services) {
         return {
           event: leaf.body,
           salt: leaf.salt?.toString('hex') ?? null,
+          ...(erased ? { erased } : {}),
           envelope: { v: 1, ...leaf.envelope, commitment: Buffer.from(leaf.envelope.commitment).toString('hex') },
           leaf_index: index,
           checkpoint: note,

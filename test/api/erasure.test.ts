@@ -9,6 +9,10 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE_EXPORT } from '../../src/export/bundle-export.ts';
 import { EVENT_FORMATS } from '../../src/export/formats.ts';
+import { SecretBox } from '../../src/stream/secret-box.ts';
+import { makeTestCertificates } from '../../src/stream/testing/certificates.ts';
+import { startHttpReceiver } from '../../src/stream/testing/http-receiver.ts';
+import { StreamWorker } from '../../src/stream/worker.ts';
 import { runSelfAudit } from '../../src/tlog/self-audit.ts';
 import { BundleVerifier } from '../../src/verify/bundle-verifier.ts';
 import { appendReceivedAgo } from '../helpers/aged-events.ts';
@@ -33,7 +37,7 @@ let otherAdmin: string;
 let old: number[];
 
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await createTestApp({ TRAILPROOF_SECRET_KEY: 'test-secret-key-0123456789abcdef0123456789' });
   await t.createTenant('era');
   await t.createTenant('erb');
   old = await appendReceivedAgo(t.db.sql, 'era', 20, [byX(1), byBob(2), byX(3)]);
@@ -112,6 +116,40 @@ describe('erasing an actor', () => {
     }
   });
 
+  it('streams nothing of the actor: a stream replayed from the start delivers the other events only', async () => {
+    const certs = makeTestCertificates();
+    const receiver = await startHttpReceiver({ tls: certs });
+    const worker = new StreamWorker({
+      sql: t.db.sql,
+      audit: t.services.audit,
+      secrets: new SecretBox(t.config),
+      committer: t.services.committer,
+      config: { ...t.config.streams, timeoutMs: 1000, retryMaxMs: 200 },
+      pollMs: 100,
+      retryBaseMs: 20,
+      batchSize: 50,
+    });
+    try {
+      const stream = await t.request('POST', '/v1/streams', {
+        key: admin,
+        body: { name: 'siem', kind: 'webhook', config: { url: `${receiver.url}/era`, ca: certs.caCert }, secret: 'signing-secret' },
+      });
+      expect(stream.statusCode, stream.body).toBe(201);
+      await t.request('POST', `/v1/streams/${stream.json().id}/replay`, { key: admin, body: { since: '2000-01-01T00:00:00Z' } });
+      worker.start();
+      const delivered = () => receiver.accepted.map((r) => r.body.toString()).join('\n');
+      const deadline = Date.now() + 15_000;
+      while (!delivered().includes('erasure.completed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(delivered()).toContain('"bob"');
+      expect(delivered()).toContain('erasure.completed');
+      expect(delivered()).not.toContain(X.id);
+      expect(delivered()).not.toContain(X.name);
+    } finally {
+      await worker.stop();
+      await receiver.close();
+    }
+  });
+
   it('shreds the archived copies: the keys are gone, other archived events still open', async () => {
     for (const seq of archivedX) expect((await t.services.archive.archivedLeaf('era', seq))?.payload).toBeNull();
     const bob = await t.services.archive.archivedLeaf('era', archivedBob);
@@ -140,8 +178,12 @@ describe('erasing an actor', () => {
     expect(res.statusCode).toBe(410);
     expect(res.json().error.code).toBe('EVENT_ERASED');
     expect(res.json().error.message).toContain(erasure.id);
+    // Its inclusion proof still stands, without the event, naming the erasure.
+    const proof = await t.request('GET', `/v1/events/${recentUid}/proof`, { key: reader });
+    expect(proof.json()).toMatchObject({ event: null, salt: null, erased: { erasure: erasure.id, record: erasure.records[0] } });
     // Another tenant learns nothing.
     expect((await t.request('GET', `/v1/events/${recentUid}`, { key: otherAdmin })).statusCode).toBe(404);
+    expect((await t.request('GET', `/v1/events/${recentUid}/proof`, { key: otherAdmin })).statusCode).toBe(404);
   });
 
   it('is recorded in the trail as erasure.completed, with the indices and the keyed hash only', async () => {
@@ -253,5 +295,19 @@ describe('erasing a target', () => {
     const dump = await dumpAllRows(t.db.ownerSql);
     expect(dump).not.toContain('p-5521');
     expect(dump).not.toContain(patient.name);
+    await t.services.checkpointer.issue('erc');
+    const clean = await runSelfAudit(t.db.sql, t.services.ledgerKeys, { tenant: 'erc' });
+    expect(clean.ok, JSON.stringify(clean.tenants)).toBe(true);
+
+    // Without its record (deleted as the superuser), the erased payload is one gone without cover.
+    const [erased] = await t.db.sql<{ seq: number }[]>`select min(seq) as seq from ledger_leaves l where tenant_id = 'erc'
+      and not exists (select 1 from events e where e.tenant_id = l.tenant_id and e.seq = l.seq)`;
+    await t.db.ownerSql.begin(async (tx) => {
+      await tx`set local session_replication_role = replica`;
+      await tx`delete from events where tenant_id = 'erc' and action = 'erasure.completed'`;
+    });
+    const audit = await runSelfAudit(t.db.sql, t.services.ledgerKeys, { tenant: 'erc' });
+    expect(audit.ok).toBe(false);
+    expect(audit.tenants.erc!.first).toMatchObject({ kind: 'missing', index: Number(erased!.seq) });
   });
 });
