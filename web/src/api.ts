@@ -77,6 +77,10 @@ export class Api {
     return (await this.request('POST', path, undefined, body)).json() as Promise<T>;
   }
 
+  async put<T>(path: string, body: unknown): Promise<T> {
+    return (await this.request('PUT', path, undefined, body)).json() as Promise<T>;
+  }
+
   async patch<T>(path: string, body: unknown): Promise<T> {
     return (await this.request('PATCH', path, undefined, body)).json() as Promise<T>;
   }
