@@ -60,7 +60,7 @@ export interface Config {
   readAuditCommit: 'flush' | 'async';
   /**
    * The data lifecycle (docs/lifecycle.md): `TRAILPROOF_DEFAULT_RETENTION_DAYS` (default 365),
-   * `TRAILPROOF_LIFECYCLE_INTERVAL_SECONDS` (between scheduled runs, default 0 = only on demand) and
+   * `TRAILPROOF_LIFECYCLE_INTERVAL_SECONDS` (between scheduled runs, default 3600; 0 = only on demand) and
    * `TRAILPROOF_LIFECYCLE_DELAY_SECONDS` (first run after start, default 300).
    */
   lifecycle: { defaultRetentionDays: number; intervalMs: number; initialDelayMs: number };
@@ -199,7 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     readAuditCommit: readAuditCommit(env.TRAILPROOF_READ_AUDIT_COMMIT),
     lifecycle: {
       defaultRetentionDays: integer(env, 'TRAILPROOF_DEFAULT_RETENTION_DAYS', 365, 1, 3650),
-      intervalMs: integer(env, 'TRAILPROOF_LIFECYCLE_INTERVAL_SECONDS', 0, 0, 31_536_000) * 1000,
+      intervalMs: integer(env, 'TRAILPROOF_LIFECYCLE_INTERVAL_SECONDS', 3600, 0, 31_536_000) * 1000,
       initialDelayMs: integer(env, 'TRAILPROOF_LIFECYCLE_DELAY_SECONDS', 300, 0, 86_400) * 1000,
     },
     metrics: {

@@ -3,11 +3,11 @@
  * the tenant's retention policy says has expired. Under the tenant's lifecycle lock it
  *
  *   1. finishes the removal of the latest purge record (a run killed midway left it unfinished);
- *   2. records the policy in force in the ledger if the ledger does not state it yet (the default);
- *   3. takes the next range: from where the latest purge ended to the first leaf received after the
- *      cutoff (now − days), counts what the database will remove there, hands the range to the
- *      archive (when one is configured) and appends the `retention.purged` record;
- *   4. removes the payloads the record covers (payload-removal.ts), in short transactions.
+ *   2. takes the next range: from where the latest purge ended to the first leaf received after the
+ *      cutoff (now − days) and counts what the database will remove there; if anything, records the
+ *      policy in force in the ledger if the ledger does not state it yet (the default), hands the
+ *      range to the archive (when one is configured) and appends the `retention.purged` record;
+ *   3. removes the payloads the record covers (payload-removal.ts), in short transactions.
  *
  * A crash anywhere leaves either no record (nothing removed; the next run starts over) or a record
  * whose removal the next run finishes: nothing is removed that a record does not cover, and what a
@@ -69,7 +69,7 @@ export async function purgeTenant(options: PurgeOptions, tenant: string): Promis
     const removal = { ...(options.chunk ? { chunk: options.chunk } : {}), ...(options.progress ? { progress: options.progress } : {}) };
     let last = await latestPurge(sql, tenant);
     if (last) result.removed += await removePayloads(sql, tenant, last.index, [last.record.range_start, last.record.range_end], removal);
-    await recordPolicy(options, tenant, result.policy);
+    let policyStated = false;
 
     const after = purgeAfterDays(result.policy, options.archiver !== undefined);
     const maxRange = options.maxRange ?? 1_000_000;
@@ -83,6 +83,11 @@ export async function purgeTenant(options: PurgeOptions, tenant: string): Promis
       const [counted] = await sql<{ count: number }[]>`select trailproof_purge_count(${tenant}, ${from}, ${to}, ${cutoff}, ${decided}) as count`;
       // Nothing to remove (only lifecycle records or held events expired): no record; the next run looks again.
       if (counted!.count === 0) break;
+      // Only a trail about to be purged needs its policy stated: the others stay as they are.
+      if (!policyStated) {
+        await recordPolicy(options, tenant, result.policy);
+        policyStated = true;
+      }
       const archived = options.archiver ? await options.archiver.archive(tenant, [from, to]) : undefined;
       await clockPast(decided);
       const record: PurgeRecord = {

@@ -89,6 +89,9 @@ describe('trailproof lifecycle run', () => {
     expect(all.stdout).toContain('  cli-a: 10 days (5 hot), purged 0 payloads\n');
     expect(all.stdout).toMatch(/ {2}cli-b: 10 days, purged 3 payloads; record \d+ \[0, 3\)\n/);
     expect(await documents('cli-b')).toEqual([]);
+    // A trail with nothing expired is left as it is: not even its policy is recorded.
+    const [system] = await t.db.sql<{ n: number }[]>`select count(*)::int as n from events where tenant_id = '_system' and action like 'retention.%'`;
+    expect(system!.n).toBe(0);
   });
 
   it('refuses an unknown tenant, and a service without its ledger key', async () => {

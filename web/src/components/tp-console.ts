@@ -256,7 +256,7 @@ export class TpConsole extends LitElement {
       return html`<p>Choose a tenant above.</p>`;
     switch (this.view) {
       case 'tenants':
-        return html`<tp-tenants-page .api=${api} @tenants-changed=${() => this.loadTenants()}></tp-tenants-page>`;
+        return html`<tp-tenants-page .api=${api} tenant=${this.tenant} @tenants-changed=${() => this.loadTenants()}></tp-tenants-page>`;
       case 'keys':
         return html`<tp-keys-page .api=${api} boundTenant=${this.me!.tenant ?? ''} ownKeyId=${this.me!.key_id} @sign-out=${this.signOut}></tp-keys-page>`;
       case 'users':

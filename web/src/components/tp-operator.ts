@@ -1,9 +1,14 @@
-/** Operator pages of the console: tenants, API keys (create — shown once — and revoke), ledger status (streams: tp-streams-page.ts). */
+/**
+ * Operator pages of the console: tenants (with the chosen tenant's retention and legal holds,
+ * tp-tenant-lifecycle.ts), API keys (create — shown once — and revoke), ledger status (streams:
+ * tp-streams-page.ts).
+ */
 import { LitElement, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { Api, errorText } from '../api.ts';
 import { TimeZoneController, timeText } from '../time-zone.ts';
 import { operatorPage } from '../theme.ts';
+import './tp-tenant-lifecycle.ts';
 
 interface Tenant {
   id: string;
@@ -24,6 +29,8 @@ export class TpTenantsPage extends LitElement {
   @property({ attribute: false }) api!: Api;
   /** Re-renders this element when the view's time zone changes. */
   protected readonly timeZone = new TimeZoneController(this);
+  /** The tenant chosen in the console, whose page (retention, legal holds) is shown below the list. */
+  @property() tenant = '';
   @state() private tenants: Tenant[] = [];
   @state() private error = '';
   static override styles = operatorPage;
@@ -65,7 +72,8 @@ export class TpTenantsPage extends LitElement {
       </form>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       <table><thead><tr><th scope="col">Id</th><th scope="col">Name</th><th scope="col">Created</th></tr></thead>
-        <tbody>${this.tenants.map((t) => html`<tr><td class="mono">${t.id}</td><td>${t.name ?? ''}</td><td>${t.created_at ? timeText(t.created_at) : ''}</td></tr>`)}</tbody></table>`;
+        <tbody>${this.tenants.map((t) => html`<tr><td class="mono">${t.id}</td><td>${t.name ?? ''}</td><td>${t.created_at ? timeText(t.created_at) : ''}</td></tr>`)}</tbody></table>
+      ${this.tenant ? html`<tp-tenant-lifecycle .api=${this.api} tenant=${this.tenant} admin></tp-tenant-lifecycle>` : nothing}`;
   }
 }
 

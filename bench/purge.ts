@@ -1,0 +1,86 @@
+/**
+ * Purge benchmark: a real server in its own process, one tenant holding `--events` events received
+ * 30 days ago (filled by `trailproof demo` with its clock set back), a 10-day retention.
+ *   npx tsx bench/purge.ts [--events 1000000] [--seconds 15]
+ * 1. ingest latency of single events into another tenant, 8 clients, without a purge → p50/p99
+ * 2. `POST /v1/lifecycle/run` of the expired tenant (archive to the local directory, record, remove)
+ *    → events purged per second; the same ingest load runs meanwhile → p50/p99 during the purge
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { demoEvents } from '../src/demo/generator.ts';
+import { api, percentiles, round, startServer, writeResult } from './lib.ts';
+
+const arg = (name: string, fallback: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
+const events = arg('--events', 1_000_000);
+const seconds = arg('--seconds', 15);
+const CLIENTS = 8;
+
+const server = await startServer({ env: { TRAILPROOF_LIFECYCLE_INTERVAL_SECONDS: '0' } });
+try {
+  process.stdout.write(`filling ${events} events received 30 days ago\n`);
+  const t0 = Date.now();
+  execFileSync(
+    process.execPath,
+    ['--import', path.resolve('bench/past-clock.mjs'), 'bin/trailproof.js', 'demo', '--events', String(events), '--tenants', '1', '--data-dir', server.dataDir],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, BENCH_CLOCK_OFFSET_DAYS: '30' },
+    },
+  );
+  process.stdout.write(`fill: ${Math.round(events / ((Date.now() - t0) / 1000))} events/s\n`);
+  await api(server, server.adminKey, 'POST', '/v1/tenants', { id: 'live' });
+  const key = (await api(server, server.adminKey, 'POST', '/v1/keys', { name: 'live', scope: 'ingest', tenant: 'live' })).secret as string;
+  const bodies = [...demoEvents(2000, { from: new Date(Date.now() - 3_600_000), to: new Date() })].map((b) => JSON.stringify(b));
+
+  const without = await ingestLatency(key, bodies, () => false, seconds * 1000);
+  process.stdout.write(`ingest without a purge: p50 ${without.p50} ms, p99 ${without.p99} ms (${without.n} requests, ${CLIENTS} clients)\n`);
+
+  await api(server, server.adminKey, 'PUT', '/v1/tenants/demo-1/retention', { days: 10 });
+  let done = false;
+  const started = Date.now();
+  const during = ingestLatency(key, bodies, () => done, Number.POSITIVE_INFINITY);
+  const run = await api(server, server.adminKey, 'POST', '/v1/lifecycle/run', { tenant: 'demo-1' });
+  const runSeconds = (Date.now() - started) / 1000;
+  done = true;
+  const duringPurge = await during;
+  const removed = run.tenants[0].removed as number;
+  const perSecond = round(removed / runSeconds, 0);
+  process.stdout.write(
+    `purge: ${removed} events in ${round(runSeconds, 1)} s = ${perSecond} events/s (archive + record + removal, ${run.tenants[0].records.length} records)\n`,
+  );
+  process.stdout.write(`ingest during the purge: p50 ${duringPurge.p50} ms, p99 ${duringPurge.p99} ms (${duringPurge.n} requests)\n`);
+  await writeResult('purge', {
+    events,
+    removed,
+    run_seconds: round(runSeconds, 1),
+    purged_per_second: perSecond,
+    ingest_without: without,
+    ingest_during: duringPurge,
+  });
+} finally {
+  await server.stop();
+}
+
+/** Single-event posts from CLIENTS clients until `stop()` or `ms` elapsed; latency percentiles (ms). */
+async function ingestLatency(key: string, bodies: string[], stop: () => boolean, ms: number) {
+  const samples: number[] = [];
+  const deadline = Date.now() + ms;
+  let n = 0;
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (!stop() && Date.now() < deadline) {
+        const t = performance.now();
+        const res = await fetch(`${server.url}/v1/events`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: bodies[n++ % bodies.length],
+        });
+        await res.arrayBuffer();
+        if (!res.ok) throw new Error(`ingest: ${res.status}`);
+        samples.push(performance.now() - t);
+      }
+    }),
+  );
+  return percentiles(samples);
+}

@@ -1,0 +1,91 @@
+/**
+ * Issue 18, the console's tenant page in a real browser against a real `trailproof serve`: it
+ * shows the tenant's retention policy, sets it (checked, with the API's error beside the field,
+ * recorded in the trail) and lists the tenant's legal holds with their releases, another tenant's
+ * holds never among them.
+ */
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { killStartedProcesses, randomAdminKey, request, startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+let db: TestDatabase;
+let server: ServerProcess;
+let browser: Browser;
+let page: Page;
+let adminKey: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  adminKey = randomAdminKey();
+  server = await startServerProcess({ env: { DATABASE_URL: db.url, TRAILPROOF_ADMIN_KEY: adminKey, LOG_LEVEL: 'warn' } });
+  const api = (path: string, method = 'GET', body?: unknown) => request(`${server.url}${path}`, adminKey, method, body);
+  for (const id of ['acme', 'globex']) expect((await api('/v1/tenants', 'POST', { id })).status).toBe(201);
+  expect((await api('/v1/legal-holds', 'POST', { tenant: 'acme', reason: 'case 42', filter: { actor: 'bob' } })).status).toBe(201);
+  const released = await api('/v1/legal-holds', 'POST', { tenant: 'acme', reason: 'audit 2026', filter: { target: { type: 'document', id: 'doc-7' } } });
+  expect((await api(`/v1/legal-holds/${released.body.id}`, 'DELETE', { reason: 'closed' })).status).toBe(200);
+  expect((await api('/v1/legal-holds', 'POST', { tenant: 'globex', reason: 'globex matter' })).status).toBe(201);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on('pageerror', (err) => console.error('page error:', err.message));
+  await page.goto(`${server.url}/?view=tenants&tenant=acme`);
+  await page.locator('#key').fill(adminKey);
+  await page.locator('button[type=submit]').click();
+});
+afterAll(async () => {
+  await browser?.close();
+  await killStartedProcesses();
+  await db?.drop();
+});
+
+const section = () => page.locator('tp-tenant-lifecycle');
+
+describe("the console's tenant page", () => {
+  it('shows the retention policy in force: the service default', async () => {
+    await expect.poll(() => section().locator('[data-retention]').textContent()).toMatch(/kept 365 days after they were received; the service default/);
+  });
+
+  it("lists the tenant's legal holds, in force and released, and not another tenant's", async () => {
+    const rows = section().locator('tbody tr');
+    await expect.poll(() => rows.count()).toBe(2);
+    const texts = await rows.allTextContents();
+    expect(texts[0]).toMatch(/audit 2026.*target document:doc-7.*released .*closed/s);
+    expect(texts[1]).toMatch(/case 42.*actor bob.*in force/s);
+    expect(texts.join()).not.toContain('globex matter');
+  });
+
+  it("refuses hot days beyond days with the API's message beside the field, and saves nothing", async () => {
+    await section().getByLabel('Days kept').fill('30');
+    await section().getByLabel('Days in the database (archived after)').fill('40');
+    await section().getByRole('button', { name: 'Save retention' }).click();
+    const hot = section().getByLabel('Days in the database (archived after)');
+    await expect.poll(() => hot.getAttribute('aria-invalid')).toBe('true');
+    expect(await section().locator('[data-error-for="/hot_days"]').textContent()).toContain('at most days (30)');
+    expect((await request(`${server.url}/v1/tenants/acme/retention`, adminKey)).body).toMatchObject({ days: 365, source: 'default' });
+  });
+
+  it('sets the policy: shown at once, served by the API, and recorded in the trail', async () => {
+    await section().getByLabel('Days in the database (archived after)').fill('7');
+    await section().getByRole('button', { name: 'Save retention' }).click();
+    await expect.poll(() => section().getByRole('status').textContent()).toContain('Saved');
+    expect(await section().locator('[data-retention]').textContent()).toMatch(
+      /kept 30 days after they were received, 7 of them in the database when archived; set for this tenant/,
+    );
+    expect((await request(`${server.url}/v1/tenants/acme/retention`, adminKey)).body).toMatchObject({ days: 30, hot_days: 7, source: 'tenant' });
+    const trail = await request(`${server.url}/v1/events?tenant=acme&action=retention.updated`, adminKey);
+    expect(trail.body.data.map((e: { metadata: unknown }) => e.metadata)).toEqual([{ days: 30, hot_days: 7, source: 'tenant' }]);
+  });
+
+  it("follows the tenant chosen in the header: another tenant's policy and holds", async () => {
+    await page.getByRole('combobox', { name: 'Tenant' }).selectOption('globex');
+    await expect.poll(() => section().locator('h3').first().textContent()).toBe('Retention of globex');
+    await expect.poll(() => section().locator('tbody tr').allTextContents()).toEqual([expect.stringContaining('globex matter')]);
+    expect(await section().locator('[data-retention]').textContent()).toContain('365 days');
+  });
+});

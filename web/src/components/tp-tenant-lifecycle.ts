@@ -1,0 +1,138 @@
+/**
+ * The lifecycle part of a tenant's page (docs/lifecycle.md): its retention policy, shown and set
+ * (admin keys), and its legal holds with their releases.
+ */
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import { Api, errorText } from '../api.ts';
+import { FieldErrors, fieldError } from '../field-errors.ts';
+import { operatorPage } from '../theme.ts';
+import { TimeZoneController, timeText } from '../time-zone.ts';
+
+interface Retention {
+  tenant: string;
+  days: number;
+  hot_days?: number;
+  source: 'tenant' | 'default';
+  default_days: number;
+}
+
+interface LegalHold {
+  id: string;
+  reason: string;
+  filter: { actor?: string; target?: { type: string; id: string }; since?: string; until?: string };
+  created_at: string;
+  released_at: string | null;
+  release_reason: string | null;
+}
+
+@customElement('tp-tenant-lifecycle')
+export class TpTenantLifecycle extends LitElement {
+  @property({ attribute: false }) api!: Api;
+  @property() tenant = '';
+  @property({ type: Boolean }) admin = false;
+  /** Re-renders this element when the view's time zone changes. */
+  protected readonly timeZone = new TimeZoneController(this);
+  @state() private retention: Retention | undefined;
+  @state() private holds: LegalHold[] = [];
+  @state() private errors = FieldErrors.none;
+  @state() private error = '';
+  @state() private saved = false;
+
+  static override styles = [
+    operatorPage,
+    css`
+      section { margin-top: 20px; }
+      .field { display: flex; flex-direction: column; gap: 2px; }
+      .field-error { color: var(--_bad); font-size: 12px; max-width: 40ch; }
+      .muted { color: var(--_muted); }
+    `,
+  ];
+
+  override updated(changed: Map<string, unknown>): void {
+    if (changed.has('tenant') || changed.has('api')) void this.load();
+  }
+
+  private async load(): Promise<void> {
+    if (!this.tenant) return;
+    const tenant = encodeURIComponent(this.tenant);
+    try {
+      const [retention, holds] = await Promise.all([
+        this.api.get<Retention>(`/v1/tenants/${tenant}/retention`),
+        this.api.get<{ data: LegalHold[] }>('/v1/legal-holds', new URLSearchParams({ tenant: this.tenant })),
+      ]);
+      this.retention = retention;
+      this.holds = holds.data;
+      this.error = '';
+    } catch (err) {
+      this.error = errorText(err);
+    }
+  }
+
+  private async save(e: Event): Promise<void> {
+    e.preventDefault();
+    const data = new FormData(e.target as HTMLFormElement);
+    const hot = String(data.get('hot_days') ?? '').trim();
+    this.saved = false;
+    try {
+      this.retention = await this.api.put<Retention>(`/v1/tenants/${encodeURIComponent(this.tenant)}/retention`, {
+        days: Number(data.get('days')),
+        ...(hot ? { hot_days: Number(hot) } : {}),
+      });
+      this.errors = FieldErrors.none;
+      this.error = '';
+      this.saved = true;
+    } catch (err) {
+      this.errors = FieldErrors.of(err);
+      this.error = this.errors.allPlaced(['/days', '/hot_days']) ? '' : errorText(err);
+    }
+  }
+
+  override render() {
+    const r = this.retention;
+    const errors = this.errors;
+    return html`<section aria-labelledby="retention-title">
+        <h3 id="retention-title">Retention of ${this.tenant}</h3>
+        ${
+          r
+            ? html`<p data-retention>Events are kept <strong>${r.days} days</strong> after they were received${
+                r.hot_days === undefined ? '' : html`, <strong>${r.hot_days}</strong> of them in the database when archived`
+              }; ${r.source === 'default' ? 'the service default' : html`set for this tenant <span class="muted">(service default ${r.default_days})</span>`}.</p>`
+            : nothing
+        }
+        ${
+          this.admin && r
+            ? html`<form @submit=${this.save} aria-label="Set the retention policy">
+            <div class="field"><label>Days kept<input name="days" type="number" inputmode="numeric" .value=${String(r.days)} aria-invalid=${errors.invalid('/days')} aria-describedby=${errors.describedBy('/days')}></label>${fieldError(errors, '/days')}</div>
+            <div class="field"><label>Days in the database (archived after)<input name="hot_days" type="number" inputmode="numeric" placeholder="all" .value=${r.hot_days === undefined ? '' : String(r.hot_days)} aria-invalid=${errors.invalid('/hot_days')} aria-describedby=${errors.describedBy('/hot_days')}></label>${fieldError(errors, '/hot_days')}</div>
+            <button class="primary" type="submit">Save retention</button>
+            ${this.saved ? html`<span role="status">Saved; recorded in the trail.</span>` : nothing}
+          </form>`
+            : nothing
+        }
+        ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+      </section>
+      <section aria-labelledby="holds-title">
+        <h3 id="holds-title">Legal holds</h3>
+        ${
+          this.holds.length === 0
+            ? html`<p class="muted">No legal holds: expired events are purged by policy.</p>`
+            : html`<table aria-labelledby="holds-title"><thead><tr><th scope="col">Reason</th><th scope="col">Covers</th><th scope="col">Placed</th><th scope="col">Status</th></tr></thead>
+          <tbody>${this.holds.map(
+            (h) => html`<tr data-hold=${h.id}><td>${h.reason}</td><td>${describeFilter(h.filter)}</td><td>${timeText(h.created_at)}</td>
+            <td>${h.released_at ? html`<span class="muted">released ${timeText(h.released_at)}: ${h.release_reason}</span>` : html`<span class="ok">in force</span>`}</td></tr>`,
+          )}</tbody></table>`
+        }
+      </section>`;
+  }
+}
+
+function describeFilter(f: LegalHold['filter']): string {
+  const parts = [
+    ...(f.actor ? [`actor ${f.actor}`] : []),
+    ...(f.target ? [`target ${f.target.type}:${f.target.id}`] : []),
+    ...(f.since ? [`since ${f.since}`] : []),
+    ...(f.until ? [`until ${f.until}`] : []),
+  ];
+  return parts.length ? parts.join(', ') : 'every event';
+}
