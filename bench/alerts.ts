@@ -1,11 +1,14 @@
 /**
  * Alert rules and aggregates benchmark: a real server in its own process, load over HTTP on loopback.
  *   npx tsx bench/alerts.ts [--seconds 10] [--rounds 3] [--events 10000000] [--only ingest|stats]
+ *     [--data-dir DIR --tenant demo-1]
  * 1. ingest: batch ingest (8 clients × 1,000-event batches) into a tenant with 20 active alert rules
  *    and into one with none, in alternating phases of one run so both see the same machine; after
  *    each phase, how long the alert follower takes to catch up (a sentinel rule's firing appears).
  * 2. stats: a tenant of `--events` demo events over two years, then `GET /v1/stats` p95 for
- *    "distinct actors per day on one target over two years".
+ *    "distinct actors per day on one target over two years". With `--data-dir` and `--tenant`, the
+ *    server runs on that data dir and asks of that tenant instead (filled before by
+ *    `trailproof demo --events N --tenants 1`, which appends through the ledger's batch append).
  */
 import { Pool } from 'undici';
 import { demoEvents } from '../src/demo/generator.ts';
@@ -15,7 +18,9 @@ const arg = (name: string) => (process.argv.includes(`--${name}`) ? process.argv
 const seconds = Number(arg('seconds')) || 10;
 const rounds = Number(arg('rounds')) || 3;
 const historyEvents = Number(arg('events')) || 10_000_000;
-const only = arg('only');
+const dataDir = arg('data-dir');
+const filled = arg('tenant');
+const only = dataDir ? 'stats' : arg('only');
 
 const HOUR = 3600;
 /** Twenty rules over the demo data's actions: every kind, every grouping. */
@@ -42,7 +47,7 @@ const RULES: Record<string, unknown>[] = [
 ];
 const SENTINEL = 'bench.sentinel';
 
-const server = await startServer({ env: { TRAILPROOF_ALERT_POLL_MS: '100' } });
+const server = await startServer({ env: { TRAILPROOF_ALERT_POLL_MS: '100' }, ...(dataDir ? { dataDir } : {}) });
 const pool = new Pool(server.url, { connections: 16, pipelining: 1 });
 try {
   const admin = (method: string, route: string, body?: unknown) => api(server, server.adminKey, method, route, body);
@@ -95,10 +100,11 @@ try {
 
   let statsResult: unknown = null;
   if (only !== 'ingest') {
-    const key = await tenant('history');
+    const history = filled ?? 'history';
+    const key = filled ? '' : await tenant(history);
     const t0 = Date.now();
     const gen = demoEvents(historyEvents, { from: new Date(now - 2 * 365 * 86_400_000), to: new Date(now), seed: 7 });
-    let sent = 0;
+    let sent = filled ? Number((await api(server, server.adminKey, 'GET', `/v1/stats?group_by=day&tenant=${history}&limit=1`)).total.events) : 0;
     const next = () => {
       const batch: unknown[] = [];
       for (let i = 0; i < 1000; i++) {
@@ -109,16 +115,19 @@ try {
       return batch;
     };
     await Promise.all(
-      Array.from({ length: 8 }, async () => {
+      Array.from({ length: filled ? 0 : 8 }, async () => {
         for (let batch = next(); batch.length > 0; batch = next()) {
           await post(key, JSON.stringify({ events: batch }));
           sent += batch.length;
         }
       }),
     );
-    process.stdout.write(`filled ${sent} events in ${round((Date.now() - t0) / 1000, 0)} s\n`);
-    const readKey = (await admin('POST', '/v1/keys', { name: 'history read', scope: 'read', tenant: 'history' })).secret as string;
-    const question = '/v1/stats?group_by=day&target_type=document&target_id=doc_payroll-2026';
+    if (!filled) process.stdout.write(`filled ${sent} events in ${round((Date.now() - t0) / 1000, 0)} s\n`);
+    const readKey = (await admin('POST', '/v1/keys', { name: 'history read', scope: 'read', tenant: history })).secret as string;
+    // Two years to the coming UTC midnight: whole days, as a dashboard asks it.
+    const until = Math.ceil(Date.now() / 86_400_000) * 86_400_000;
+    const window = `since=${new Date(until - 730 * 86_400_000).toISOString()}&until=${new Date(until).toISOString()}`;
+    const question = `/v1/stats?group_by=day&target_type=document&target_id=doc_payroll-2026&${window}`;
     // The rollups follower trails ingest: wait until the answer's cost settles (a warm, caught-up rollup).
     const time = async () => {
       const t = performance.now();
