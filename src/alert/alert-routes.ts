@@ -70,6 +70,8 @@ const FiringsQuery = Type.Object({
 export interface FiringView {
   id: string;
   rule: string;
+  /** The rule's name. */
+  rule_name: string;
   tenant: string;
   group: string;
   window_start: string;
@@ -157,7 +159,22 @@ export function alertRoutes(services: Services) {
       },
       async (request) => {
         const query = request.query as Static<typeof FiringsQuery>;
-        return firings(services.sql, await tenantFor(services, request, query.tenant), undefined, query);
+        const page = await firings(services.sql, await tenantFor(services, request, query.tenant), undefined, query);
+        // A viewer token (minted with alerts: true) sees what fired, not where it was sent nor how delivery went.
+        if (!principalOf(request).viewer) return page;
+        return {
+          ...page,
+          data: page.data.map(({ id, rule, rule_name, tenant, group, window_start, fired_at, summary }) => ({
+            id,
+            rule,
+            rule_name,
+            tenant,
+            group,
+            window_start,
+            fired_at,
+            summary,
+          })),
+        };
       },
     );
   };
@@ -168,15 +185,16 @@ async function firings(sql: Sql, tenant: string, rule: string | undefined, query
   if (!(limit >= 1 && limit <= 1000)) throw queryInvalid('/limit', 'limit must be a whole number from 1 to 1000');
   if (query.before !== undefined && !/^\d{1,18}$/.test(query.before)) throw queryInvalid('/before', 'before must be a firing id');
   const rows = await sql<(Omit<FiringView, 'rule' | 'tenant' | 'group' | 'window_start' | 'fired_at' | 'delivered_at'> & Record<string, unknown>)[]>`
-    select id::text, rule_id, tenant_id, group_key, window_start, fired_at, summary, details, delivered_at, attempts, last_error
-    from alert_firings where tenant_id = ${tenant}
-      ${rule === undefined ? sql`` : sql`and rule_id = ${rule}`}
-      ${query.before === undefined ? sql`` : sql`and id < ${query.before}`}
-    order by id desc limit ${limit + 1}`;
+    select f.id::text, f.rule_id, r.name as rule_name, f.tenant_id, f.group_key, f.window_start, f.fired_at, f.summary, f.details, f.delivered_at, f.attempts, f.last_error
+    from alert_firings f join alert_rules r on r.id = f.rule_id where f.tenant_id = ${tenant}
+      ${rule === undefined ? sql`` : sql`and f.rule_id = ${rule}`}
+      ${query.before === undefined ? sql`` : sql`and f.id < ${query.before}`}
+    order by f.id desc limit ${limit + 1}`;
   const data = rows.slice(0, limit).map(
     (r): FiringView => ({
       id: r.id,
       rule: r.rule_id as string,
+      rule_name: r.rule_name,
       tenant: r.tenant_id as string,
       group: r.group_key as string,
       window_start: (r.window_start as Date).toISOString(),

@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
+import { TrailproofError } from '../errors.ts';
 import { authenticate, principalOf, requestContext, tenantFor } from '../http/authenticate.ts';
 import type { Services } from '../http/services.ts';
 import { DEFAULT_VIEWER_TTL_SECONDS, MAX_VIEWER_TTL_SECONDS, type ViewerGrant } from './viewer-tokens.ts';
@@ -38,6 +39,12 @@ const MintBody = Type.Object(
         { minItems: 1, maxItems: 50, description: 'Only events naming one of these targets' },
       ),
     ),
+    alerts: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description: "Also show the tenant's alert firings (`GET /v1/alert-firings`); not with actions or targets",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -57,6 +64,11 @@ export function viewerRoutes(services: Services) {
       },
       async (request, reply) => {
         const body = request.body as Static<typeof MintBody>;
+        // A firing summarises events of the whole tenant, so a narrowed token cannot be shown them.
+        if (body.alerts && (body.actions || body.targets)) {
+          const message = 'alerts cannot be combined with actions or targets: firings summarise events outside the narrowing';
+          throw new TrailproofError('REQUEST_INVALID', message, { details: [{ pointer: '/alerts', code: 'conflict', message }] });
+        }
         const principal = principalOf(request);
         const tenant = await tenantFor(services, request, body.tenant);
         const issuedAt = new Date();
@@ -68,6 +80,7 @@ export function viewerRoutes(services: Services) {
           mintedBy: principal.keyId,
           ...(body.actions ? { actions: body.actions } : {}),
           ...(body.targets ? { targets: body.targets } : {}),
+          ...(body.alerts ? { alerts: true as const } : {}),
         });
         await services.audit.record({
           tenant,
@@ -124,6 +137,7 @@ function narrowing(grant: ViewerGrant): Record<string, string> {
   return {
     ...(grant.actions ? { actions: grant.actions.join(',') } : {}),
     ...(grant.targets ? { targets: grant.targets.map((t) => `${t.type}:${t.id}`).join(',') } : {}),
+    ...(grant.alerts ? { alerts: 'true' } : {}),
   };
 }
 
@@ -134,5 +148,6 @@ function describe(grant: ViewerGrant) {
     expires_at: grant.expiresAt.toISOString(),
     actions: grant.actions ?? null,
     targets: grant.targets ?? null,
+    alerts: grant.alerts ?? false,
   };
 }

@@ -30,6 +30,8 @@ export interface ViewerGrant {
   targets?: { type: string; id: string }[];
   /** The key that minted it. */
   mintedBy: string;
+  /** Whether it may also list the tenant's alert firings (`GET /v1/alert-firings`). Absent: no. */
+  alerts?: true;
 }
 
 interface Claims {
@@ -41,6 +43,7 @@ interface Claims {
   k: string;
   a?: string[];
   g?: [string, string][];
+  al?: 1;
 }
 
 export class ViewerTokens {
@@ -59,6 +62,7 @@ export class ViewerTokens {
       k: grant.mintedBy,
       ...(grant.actions ? { a: grant.actions } : {}),
       ...(grant.targets ? { g: grant.targets.map((t): [string, string] => [t.type, t.id]) } : {}),
+      ...(grant.alerts ? { al: 1 as const } : {}),
     };
     const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
     return { token: `${VIEWER_TOKEN_PREFIX}${payload}.${this.sign(payload)}`, grant: { ...grant, id } };
@@ -90,6 +94,7 @@ export class ViewerTokens {
       mintedBy: claims.k,
       ...(claims.a ? { actions: claims.a } : {}),
       ...(claims.g ? { targets: claims.g.map(([type, id]) => ({ type, id })) } : {}),
+      ...(claims.al === 1 ? { alerts: true as const } : {}),
     };
   }
 

@@ -23,6 +23,8 @@ import { isUserActive } from '../people/users.ts';
  * the whole tenant), never anything that writes.
  */
 const VIEWER_ROUTES = new Set(['/v1/events', '/v1/events/histogram', '/v1/events/:uid', '/v1/events/:uid/proof', '/v1/viewer/sessions', '/v1/exports']);
+/** The routes a viewer token minted with `alerts: true` may call besides. */
+const VIEWER_ALERT_ROUTES = new Set(['/v1/alert-firings']);
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -78,7 +80,8 @@ async function viewerPrincipal(services: Services, request: FastifyRequest, scop
   if (!live) {
     throw new TrailproofError('VIEWER_TOKEN_REVOKED', 'the key that minted this viewer token was revoked; ask for a new token');
   }
-  if (scope !== 'read' || !VIEWER_ROUTES.has(request.routeOptions.url ?? '')) {
+  const route = request.routeOptions.url ?? '';
+  if (scope !== 'read' || !(VIEWER_ROUTES.has(route) || (grant.alerts && VIEWER_ALERT_ROUTES.has(route)))) {
     throw new TrailproofError('AUTH_FORBIDDEN', 'a viewer token can only read events of its tenant');
   }
   return { keyId: `tpv:${grant.id}`, name: 'viewer token', scope: 'read', tenant: grant.tenant, viewer: grant };

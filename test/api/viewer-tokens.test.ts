@@ -190,6 +190,57 @@ describe('a viewer token', () => {
     expect((await t.request('GET', '/v1/events', { key: other })).statusCode).toBe(200);
   });
 
+  it("minted with alerts, also lists its tenant's alert firings, without their delivery; otherwise refused", async () => {
+    const rule = await t.request('POST', '/v1/alert-rules', {
+      key: adminA,
+      body: { name: 'viewer alarm', kind: 'threshold', filter: { action: 'alarm.raised' }, params: { count: 1, window_seconds: 60, group_by: 'actor' } },
+    });
+    expect(rule.statusCode, rule.body).toBe(201);
+    const ruleB = await t.request('POST', '/v1/alert-rules', {
+      body: {
+        tenant: 'globex',
+        name: 'globex alarm',
+        kind: 'threshold',
+        filter: { action: 'alarm.raised' },
+        params: { count: 1, window_seconds: 60, group_by: 'actor' },
+      },
+    });
+    expect(ruleB.statusCode, ruleB.body).toBe(201);
+    await t.request('POST', '/v1/events', { body: { tenant: 'acme', ...event('alarm.raised', 'alice') } });
+    await t.request('POST', '/v1/events', { body: { tenant: 'globex', ...event('alarm.raised', 'carol') } });
+    await t.services.alerts.follower.catchUp();
+
+    const token = await mint({ alerts: true });
+    const session = await t.request('POST', '/v1/viewer/sessions', { key: token });
+    expect(session.json()).toMatchObject({ tenant: 'acme', alerts: true });
+    const res = await t.request('GET', '/v1/alert-firings', { key: token });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().data).toEqual([
+      {
+        id: expect.any(String),
+        rule: rule.json().id,
+        rule_name: 'viewer alarm',
+        tenant: 'acme',
+        group: 'alice',
+        window_start: expect.any(String),
+        fired_at: expect.any(String),
+        summary: expect.any(String),
+      },
+    ]);
+    expect((await t.request('GET', '/v1/alert-firings?tenant=globex', { key: token })).statusCode).toBe(403);
+    expect((await t.request('GET', '/v1/alert-rules', { key: token })).statusCode).toBe(403);
+    expect((await t.request('GET', `/v1/alert-rules/${rule.json().id}/firings`, { key: token })).statusCode).toBe(403);
+    // API keys still see delivery.
+    expect((await t.request('GET', '/v1/alert-firings', { key: readA })).json().data[0]).toHaveProperty('attempts');
+
+    const plain = await t.request('GET', '/v1/alert-firings', { key: await mint({}) });
+    expect(plain.statusCode).toBe(403);
+    expect(plain.json().error.code).toBe('AUTH_FORBIDDEN');
+    const narrowed = await t.request('POST', '/v1/viewer-tokens', { key: adminA, body: { alerts: true, actions: ['user.*'] } });
+    expect(narrowed.statusCode).toBe(400);
+    expect(narrowed.json().error).toMatchObject({ code: 'REQUEST_INVALID', details: [{ pointer: '/alerts' }] });
+  });
+
   it('records each session start in its tenant', async () => {
     const token = await mint({ targets: [{ type: 'document', id: 'doc-1' }] });
     const res = await t.request('POST', '/v1/viewer/sessions', { key: token });

@@ -685,6 +685,40 @@ describe('embedded viewer', () => {
     expect(rows.every((r) => r.action === 'role.granted')).toBe(true);
   });
 
+  it("minted with alerts, shows its tenant's alert firings and no other tenant's; without, no Alerts tab", async () => {
+    for (const tenant of ['globex', 'acme']) {
+      const rule = await request(`${server.url}/v1/alert-rules`, adminKey, 'POST', {
+        tenant,
+        name: `${tenant} viewer alarm`,
+        kind: 'threshold',
+        filter: { action: 'door.alarm' },
+        params: { count: 1, window_seconds: 60, group_by: 'actor' },
+      });
+      expect(rule.status, rule.text).toBe(201);
+      const ingested = await request(`${server.url}/v1/events`, adminKey, 'POST', {
+        tenant,
+        action: 'door.alarm',
+        actor: { type: 'user', id: `${tenant}-user` },
+      });
+      expect(ingested.status, ingested.text).toBeLessThan(300);
+    }
+    await expect
+      .poll(async () => (await request(`${server.url}/v1/alert-firings?tenant=globex`, adminKey)).body.data.length, { timeout: 15_000 })
+      .toBeGreaterThan(0);
+    await page.goto(`${embedUrl}/?token=${encodeURIComponent(await mint({ tenant: 'globex', alerts: true }))}`);
+    await settled('trailproof-viewer');
+    await page.locator('trailproof-viewer').getByRole('button', { name: 'Alerts' }).click();
+    const firings = page.locator('trailproof-viewer tr[data-firing]');
+    await expect.poll(() => firings.allTextContents(), { timeout: 10_000 }).toEqual([expect.stringContaining('globex viewer alarm')]);
+    expect((await firings.allTextContents()).join()).toContain('globex-user');
+    await page.locator('trailproof-viewer').getByRole('button', { name: 'Events' }).click();
+    await settled('trailproof-viewer');
+
+    await page.goto(`${embedUrl}/?token=${encodeURIComponent(await mint({ tenant: 'globex' }))}`);
+    await settled('trailproof-viewer');
+    expect(await page.locator('trailproof-viewer').getByRole('button', { name: 'Alerts' }).count()).toBe(0);
+  });
+
   it('refuses an expired token and a forged one', async () => {
     const token = await mint({ tenant: 'globex' });
     const [payload] = token.slice(4).split('.') as [string];
