@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { TrailproofError } from '../errors.ts';
 import { authenticate, principalOf, requestContext, tenantFor } from '../http/authenticate.ts';
+import { answer, listOf, Timestamp } from '../http/responses.ts';
 import type { Services } from '../http/services.ts';
 import type { ErasureSubject } from './erasure-subject.ts';
 import { eraseSubject, getErasure, listErasures } from './erasure.ts';
@@ -33,6 +34,21 @@ const ErasureBody = Type.Object(
 );
 const ListQuery = Type.Object({ tenant: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false });
 const IdParams = Type.Object({ id: Type.String() });
+const ErasureAnswer = answer(
+  {
+    id: Type.String(),
+    tenant: Type.String(),
+    subject: answer({ kind: Type.Union([Type.Literal('actor'), Type.Literal('target')]), hash: Type.String({ description: 'Keyed hash of the subject' }) }),
+    reason: Type.String(),
+    decided_at: Timestamp,
+    erased_at: Timestamp,
+    requested_by: Type.String({ description: "The requesting key's or person's id" }),
+    events: Type.Integer({ description: 'Events whose payloads it erased' }),
+    records: Type.Array(Type.Integer(), { description: 'Leaf indices of its erasure.completed records' }),
+    status: Type.Union([Type.Literal('completed'), Type.Literal('pending')]),
+  },
+  { title: 'Erasure' },
+);
 
 export function erasureRoutes(services: Services) {
   return async function registerErasureRoutes(app: FastifyInstance): Promise<void> {
@@ -41,7 +57,10 @@ export function erasureRoutes(services: Services) {
 
     app.post(
       '/v1/erasures',
-      { onRequest: admin, schema: { summary: "Erase a person's events (actor or target)", tags, security, body: ErasureBody } },
+      {
+        onRequest: admin,
+        schema: { summary: "Erase a person's events (actor or target)", tags, security, body: ErasureBody, response: { 201: ErasureAnswer } },
+      },
       async (request, reply) => {
         const body = request.body as Static<typeof ErasureBody>;
         const subject = erasureSubject(body.subject);
@@ -59,18 +78,25 @@ export function erasureRoutes(services: Services) {
 
     app.get(
       '/v1/erasures',
-      { onRequest: read, schema: { summary: "A tenant's erasures, newest first", tags, security, querystring: ListQuery } },
+      {
+        onRequest: read,
+        schema: { summary: "A tenant's erasures, newest first", tags, security, querystring: ListQuery, response: { 200: listOf(ErasureAnswer) } },
+      },
       async (request) => {
         const tenant = await tenantFor(services, request, (request.query as Static<typeof ListQuery>).tenant);
         return { data: await listErasures(services.sql, tenant) };
       },
     );
 
-    app.get('/v1/erasures/:id', { onRequest: read, schema: { summary: 'An erasure', tags, security, params: IdParams } }, async (request) => {
-      const erasure = await getErasure(services.sql, (request.params as { id: string }).id, principalOf(request).tenant);
-      if (!erasure) throw new TrailproofError('NOT_FOUND', 'no such erasure');
-      return erasure;
-    });
+    app.get(
+      '/v1/erasures/:id',
+      { onRequest: read, schema: { summary: 'An erasure', tags, security, params: IdParams, response: { 200: ErasureAnswer } } },
+      async (request) => {
+        const erasure = await getErasure(services.sql, (request.params as { id: string }).id, principalOf(request).tenant);
+        if (!erasure) throw new TrailproofError('NOT_FOUND', 'no such erasure');
+        return erasure;
+      },
+    );
   };
 }
 

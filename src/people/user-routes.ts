@@ -12,6 +12,7 @@ import type { AccessRecord } from '../audit/meta-audit.ts';
 import { SYSTEM_TENANT } from '../event/service-records.ts';
 import { TrailproofError } from '../errors.ts';
 import { authenticate, principalOf, requestContext } from '../http/authenticate.ts';
+import { answer, listOf, NoContent, NullableTimestamp, Timestamp } from '../http/responses.ts';
 import type { Services } from '../http/services.ts';
 import { mayGrantOn, mayManage, mayView, visibleTenants } from './authority.ts';
 import { ROLES, type RoleGrant } from './roles.ts';
@@ -41,6 +42,25 @@ const UpdateBody = Type.Object(
 );
 const RolesBody = Type.Object({ roles: Roles }, { additionalProperties: false });
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+/** A user as the API shows it (users.ts `User`). */
+export const UserAnswer = answer(
+  {
+    id: Type.String(),
+    email: Type.String(),
+    name: Type.Union([Type.String(), Type.Null()]),
+    disabled: Type.Boolean(),
+    roles: Type.Array(
+      answer({
+        role: Type.Union(ROLES.map((r) => Type.Literal(r))),
+        tenant: Type.Union([Type.String(), Type.Null()], { description: 'null: every tenant' }),
+        source: Type.Union([Type.Literal('manual'), Type.Literal('oidc')]),
+      }),
+    ),
+    created_at: Timestamp,
+    last_sign_in_at: NullableTimestamp,
+  },
+  { title: 'User' },
+);
 
 export function userRoutes(services: Services) {
   const tags = ['users'];
@@ -49,32 +69,52 @@ export function userRoutes(services: Services) {
   return async function registerUserRoutes(app: FastifyInstance): Promise<void> {
     const admin = authenticate(services, 'admin');
 
-    app.post('/v1/users', { onRequest: admin, schema: { summary: 'Create a user with roles', tags, security, body: CreateBody } }, async (request, reply) => {
-      const body = request.body as Static<typeof CreateBody>;
-      const principal = principalOf(request);
-      const roles = await checkGrants(principal, body.roles);
-      const user = await createUser(services.sql, { email: body.email, name: body.name ?? null, roles, grantedBy: principal.keyId });
-      if (!user) {
-        throw new TrailproofError('USER_EXISTS', `a user with email ${body.email.toLowerCase()} exists already`, {
-          details: [{ pointer: '/email', code: 'exists', message: 'a user with this email exists already' }],
-        });
-      }
-      await recordUserChange(request, 'trailproof.user.created', user, { roles: describe(user.roles) });
-      return reply.code(201).send(user);
-    });
+    app.post(
+      '/v1/users',
+      { onRequest: admin, schema: { summary: 'Create a user with roles', tags, security, body: CreateBody, response: { 201: UserAnswer } } },
+      async (request, reply) => {
+        const body = request.body as Static<typeof CreateBody>;
+        const principal = principalOf(request);
+        const roles = await checkGrants(principal, body.roles);
+        const user = await createUser(services.sql, { email: body.email, name: body.name ?? null, roles, grantedBy: principal.keyId });
+        if (!user) {
+          throw new TrailproofError('USER_EXISTS', `a user with email ${body.email.toLowerCase()} exists already`, {
+            details: [{ pointer: '/email', code: 'exists', message: 'a user with this email exists already' }],
+          });
+        }
+        await recordUserChange(request, 'trailproof.user.created', user, { roles: describe(user.roles) });
+        return reply.code(201).send(user);
+      },
+    );
 
-    app.get('/v1/users', { onRequest: admin, schema: { summary: 'Users and their roles', tags, security } }, async (request) => {
-      const tenants = visibleTenants(principalOf(request));
-      return { data: await listUsers(services.sql, tenants === 'all' ? {} : { tenants }) };
-    });
+    app.get(
+      '/v1/users',
+      { onRequest: admin, schema: { summary: 'Users and their roles', tags, security, response: { 200: listOf(UserAnswer) } } },
+      async (request) => {
+        const tenants = visibleTenants(principalOf(request));
+        return { data: await listUsers(services.sql, tenants === 'all' ? {} : { tenants }) };
+      },
+    );
 
-    app.get('/v1/users/:id', { onRequest: admin, schema: { summary: 'A user and their roles', tags, security, params: IdParams } }, async (request) =>
-      visibleUser(request),
+    app.get(
+      '/v1/users/:id',
+      { onRequest: admin, schema: { summary: 'A user and their roles', tags, security, params: IdParams, response: { 200: UserAnswer } } },
+      async (request) => visibleUser(request),
     );
 
     app.patch(
       '/v1/users/:id',
-      { onRequest: admin, schema: { summary: 'Rename, disable (ending every session) or enable a user', tags, security, params: IdParams, body: UpdateBody } },
+      {
+        onRequest: admin,
+        schema: {
+          summary: 'Rename, disable (ending every session) or enable a user',
+          tags,
+          security,
+          params: IdParams,
+          body: UpdateBody,
+          response: { 200: UserAnswer },
+        },
+      },
       async (request) => {
         const body = request.body as Static<typeof UpdateBody>;
         const before = await manageableUser(request);
@@ -92,7 +132,17 @@ export function userRoutes(services: Services) {
 
     app.put(
       '/v1/users/:id/roles',
-      { onRequest: admin, schema: { summary: "Replace the user's roles (those the caller may grant)", tags, security, params: IdParams, body: RolesBody } },
+      {
+        onRequest: admin,
+        schema: {
+          summary: "Replace the user's roles (those the caller may grant)",
+          tags,
+          security,
+          params: IdParams,
+          body: RolesBody,
+          response: { 200: UserAnswer },
+        },
+      },
       async (request) => {
         const body = request.body as Static<typeof RolesBody>;
         const principal = principalOf(request);
@@ -109,7 +159,7 @@ export function userRoutes(services: Services) {
 
     app.delete(
       '/v1/users/:id/sessions',
-      { onRequest: admin, schema: { summary: 'Sign the user out everywhere', tags, security, params: IdParams } },
+      { onRequest: admin, schema: { summary: 'Sign the user out everywhere', tags, security, params: IdParams, response: { 204: NoContent } } },
       async (request, reply) => {
         const user = await manageableUser(request);
         const ended = await endUserSessions(services.sql, user.id, 'ended by an administrator');

@@ -22,30 +22,6 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
-/**
- * Operations that still lack response schemas (routes added while the rest were being described).
- * The list may only shrink: the test fails on any other operation without them, and on a listed one
- * that has gained them.
- */
-const NOT_YET_DESCRIBED = [
-  'POST /v1/erasures',
-  'GET /v1/erasures',
-  'GET /v1/erasures/{id}',
-  'GET /v1/archive/segments/{tenant}/{from}',
-  'GET /v1/archive/segments/{tenant}/{from}/manifest',
-  'GET /v1/archive/events/{tenant}/{index}',
-  'GET /v1/archive/export',
-  'POST /v1/users',
-  'GET /v1/users',
-  'GET /v1/users/{id}',
-  'PATCH /v1/users/{id}',
-  'PUT /v1/users/{id}/roles',
-  'DELETE /v1/users/{id}/sessions',
-  'GET /v1/auth/session',
-  'POST /v1/auth/sign-out',
-  'POST /v1/auth/sign-out-everywhere',
-  'GET /v1/auth/link',
-];
 const operations = () =>
   Object.entries(paths).flatMap(([path, item]) =>
     Object.entries(item)
@@ -61,6 +37,8 @@ describe('/openapi.json', () => {
   it('declares a 2xx response with a schema for every operation', () => {
     const missing = operations()
       .filter(({ op }) => {
+        // A browser sign-in route answers only a redirect, which it declares instead.
+        if (Object.keys(op.responses ?? {}).some((status) => /^3\d\d$/.test(status))) return false;
         const ok = Object.entries(op.responses ?? {}).filter(([status]) => /^2\d\d$/.test(status));
         // A 204 has no body to describe; every other 2xx names its media types, each with a schema.
         return (
@@ -69,11 +47,7 @@ describe('/openapi.json', () => {
         );
       })
       .map(({ name }) => name);
-    expect(missing.filter((name) => !NOT_YET_DESCRIBED.includes(name))).toEqual([]);
-    expect(
-      NOT_YET_DESCRIBED.filter((name) => !missing.includes(name)),
-      'described now: remove them from NOT_YET_DESCRIBED',
-    ).toEqual([]);
+    expect(missing).toEqual([]);
   });
 
   it('declares the error shape for 4xx and 5xx answers of every operation', () => {

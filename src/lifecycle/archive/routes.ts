@@ -9,6 +9,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TrailproofError } from '../../errors.ts';
 import { authenticate, principalOf, requestContext, tenantFor } from '../../http/authenticate.ts';
+import { answer, media } from '../../http/responses.ts';
 import type { Services } from '../../http/services.ts';
 import type { ArchivedSegment } from './archive-service.ts';
 
@@ -36,6 +37,35 @@ const Segment = Type.Object({
   checkpoint_size: Type.Integer(),
   created_at: Type.String({ format: 'date-time' }),
 });
+
+const Manifest = answer(
+  {
+    format: Type.Literal('trailproof-archive-manifest'),
+    version: Type.Integer(),
+    tenant: Type.String(),
+    from: Type.Integer(),
+    to: Type.Integer(),
+    segment: Type.String({ description: "The segment object's name" }),
+    sha256: Type.String({ description: "SHA-256 (hex) of the segment's bytes" }),
+    bytes: Type.Integer(),
+    checkpoint: answer({ size: Type.Integer({ description: 'Tree size' }), note: Type.String({ description: 'The signed checkpoint note' }) }),
+  },
+  { title: 'ArchiveManifest' },
+);
+const ArchivedEvent = answer(
+  {
+    tenant: Type.String(),
+    segment: Type.String(),
+    leaf_index: Type.Integer(),
+    envelope: answer({}, { description: 'The leaf envelope: v, tenant, index, uid, received_at, commitment' }),
+    event: Type.Union([answer({}, { description: 'The event as committed (JCS)' }), Type.Null()]),
+    salt: Type.Union([Type.String(), Type.Null()]),
+    erased: Type.Boolean(),
+    checkpoint: Type.String({ description: 'The signed checkpoint note the proof is in' }),
+    proof: Type.String({ description: 'c2sp.org/tlog-proof' }),
+  },
+  { title: 'ArchivedEvent' },
+);
 
 export function archiveRoutes(services: Services) {
   return async function registerArchiveRoutes(app: FastifyInstance): Promise<void> {
@@ -79,6 +109,7 @@ export function archiveRoutes(services: Services) {
           tags,
           security,
           params: SegmentParams,
+          response: { 200: media('application/gzip', 'The segment: gzip JSON Lines', true) },
         },
       },
       async (request, reply) => {
@@ -100,7 +131,7 @@ export function archiveRoutes(services: Services) {
 
     app.get(
       '/v1/archive/segments/:tenant/:from/manifest',
-      { onRequest: read, schema: { summary: "An archived segment's manifest", tags, security, params: SegmentParams } },
+      { onRequest: read, schema: { summary: "An archived segment's manifest", tags, security, params: SegmentParams, response: { 200: Manifest } } },
       async (request) => (await archive.read(await segmentAt(request))).manifest,
     );
 
@@ -115,6 +146,7 @@ export function archiveRoutes(services: Services) {
           tags,
           security,
           params: EventParams,
+          response: { 200: ArchivedEvent },
         },
       },
       async (request) => {
@@ -144,6 +176,7 @@ export function archiveRoutes(services: Services) {
           tags,
           security,
           querystring: ExportQuery,
+          response: { 200: media('application/x-ndjson', 'One archived leaf per line') },
         },
       },
       async (request, reply) => {
