@@ -489,6 +489,8 @@ describe('console', () => {
         .sort(),
     );
     await page.evaluate((key) => sessionStorage.setItem('trailproof.key', key), adminKey);
+    await page.goto(`${server.url}/`);
+    await expect.poll(() => page.getByRole('link', { name: 'Streams' }).count(), { timeout: 10_000 }).toBe(1);
   });
 
   it('works at phone width and in the dark theme', async () => {
