@@ -7,7 +7,7 @@
  */
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { type DetailCode, type ErrorDetail, TrailproofError } from '../errors.ts';
+import { type DetailCode, type ErrorDetail, fieldInvalid } from '../errors.ts';
 import type { EventBody } from '../event/types.ts';
 
 /** Each part's JSON Schema, as JSON text: at most this many bytes. */
@@ -76,7 +76,7 @@ const SUMMARY_KEYWORDS = new Set(['if', 'allOf', 'anyOf', 'oneOf', 'not', 'conta
  */
 export function parseDefinition(body: unknown, prefix = ''): SchemaDefinition {
   const fail = (pointer: string, code: DetailCode, message: string): never => {
-    throw new TrailproofError('REQUEST_INVALID', `the schema is invalid: ${message}`, { details: [{ pointer: `${prefix}${pointer}`, code, message }] });
+    throw fieldInvalid(`${prefix}${pointer}`, code, message, `the schema is invalid: ${message}`);
   };
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return fail('', 'invalid_type', 'must be an object');
   const definition: SchemaDefinition = {};

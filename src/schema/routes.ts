@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { type DetailCode, TrailproofError } from '../errors.ts';
+import { type DetailCode, fieldInvalid } from '../errors.ts';
 import { EVENT_LIMITS } from '../event/limits.ts';
 import { isServiceAction } from '../event/service-records.ts';
 import { authenticate, principalOf, requestContext, tenantFor } from '../http/authenticate.ts';
@@ -48,7 +48,7 @@ export function schemaView(schema: ActionSchema) {
 /** The action of the path, held to the event model's action rules. */
 export function actionParam(action: string, pointer = '/action'): string {
   const fail = (code: DetailCode, message: string): never => {
-    throw new TrailproofError('REQUEST_INVALID', `invalid action: ${message}`, { details: [{ pointer, code, message }] });
+    throw fieldInvalid(pointer, code, message, `invalid action: ${message}`);
   };
   if (action.length > EVENT_LIMITS.actionMaxLength) fail('too_long', `must be at most ${EVENT_LIMITS.actionMaxLength} characters`);
   if (!ACTION.test(action)) fail('pattern', `must match ${EVENT_LIMITS.actionPattern}`);
