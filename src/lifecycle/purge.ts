@@ -57,6 +57,8 @@ export interface PurgeResult {
   /** Purge records appended by this run. */
   records: { index: number; range: [number, number]; count: number }[];
   policy: RetentionPolicy;
+  /** Time this run spent archiving (writing segments) and removing payloads. */
+  seconds: { archive: number; removal: number };
 }
 
 const DAY_MS = 86_400_000;
@@ -65,10 +67,27 @@ const DAY_MS = 86_400_000;
 export async function purgeTenant(options: PurgeOptions, tenant: string): Promise<PurgeResult> {
   const { sql } = options;
   return withLifecycleLock(sql, tenant, async () => {
-    const result: PurgeResult = { tenant, removed: 0, records: [], policy: await policyOf(sql, tenant, options.defaultDays) };
+    const result: PurgeResult = {
+      tenant,
+      removed: 0,
+      records: [],
+      policy: await policyOf(sql, tenant, options.defaultDays),
+      seconds: { archive: 0, removal: 0 },
+    };
+    const timed = async <T>(phase: keyof PurgeResult['seconds'], work: () => Promise<T>): Promise<T> => {
+      const started = performance.now();
+      try {
+        return await work();
+      } finally {
+        result.seconds[phase] += (performance.now() - started) / 1000;
+      }
+    };
     const removal = { ...(options.chunk ? { chunk: options.chunk } : {}), ...(options.progress ? { progress: options.progress } : {}) };
     let last = await latestPurge(sql, tenant);
-    if (last) result.removed += await removePayloads(sql, tenant, last.index, [last.record.range_start, last.record.range_end], removal);
+    if (last) {
+      const { index, record } = last;
+      result.removed += await timed('removal', () => removePayloads(sql, tenant, index, [record.range_start, record.range_end], removal));
+    }
     let policyStated = false;
 
     const after = purgeAfterDays(result.policy, options.archiver !== undefined);
@@ -88,7 +107,8 @@ export async function purgeTenant(options: PurgeOptions, tenant: string): Promis
         await recordPolicy(options, tenant, result.policy);
         policyStated = true;
       }
-      const archived = options.archiver ? await options.archiver.archive(tenant, [from, to]) : undefined;
+      const archiver = options.archiver;
+      const archived = archiver ? await timed('archive', () => archiver.archive(tenant, [from, to])) : undefined;
       await clockPast(decided);
       const record: PurgeRecord = {
         range_start: from,
@@ -108,14 +128,19 @@ export async function purgeTenant(options: PurgeOptions, tenant: string): Promis
         metadata: record as unknown as Record<string, unknown>,
       });
       if (appended.status !== 'created') throw new TrailproofError('INTERNAL', `purge record of ${tenant} not appended (${appended.status})`);
-      const removed = await removePayloads(sql, tenant, appended.seq, [from, to], removal);
+      const removed = await timed('removal', () => removePayloads(sql, tenant, appended.seq, [from, to], removal));
       result.removed += removed;
       result.records.push({ index: appended.seq, range: [from, to], count: record.count });
       last = { index: appended.seq, record };
       if (to - from < maxRange) break;
     }
+    result.seconds = { archive: round3(result.seconds.archive), removal: round3(result.seconds.removal) };
     return result;
   });
+}
+
+function round3(seconds: number): number {
+  return Math.round(seconds * 1000) / 1000;
 }
 
 /** The tenant's latest purge record, or undefined. Refuses to go on if the database's log of removals knows a later one. */

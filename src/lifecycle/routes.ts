@@ -70,7 +70,16 @@ const Hold = answer(
 const RunResult = answer({
   started_at: Timestamp,
   finished_at: Timestamp,
-  tenants: Type.Array(answer({ tenant: Type.String(), removed: Type.Integer({ description: 'Events whose payload was purged' }) })),
+  tenants: Type.Array(
+    answer({
+      tenant: Type.String(),
+      removed: Type.Integer({ description: 'Events whose payload was purged' }),
+      seconds: answer(
+        { archive: Type.Number(), removal: Type.Number() },
+        { description: 'Time spent archiving the expired ranges and removing their payloads' },
+      ),
+    }),
+  ),
   failed: Type.Array(answer({ tenant: Type.String(), error: Type.String() })),
 });
 
