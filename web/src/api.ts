@@ -94,8 +94,9 @@ export class Api {
     return (await this.request('PATCH', path, undefined, body)).json() as Promise<T>;
   }
 
-  async delete(path: string): Promise<void> {
-    await this.request('DELETE', path);
+  /** `body`: what the route asks for a deletion, such as the reason a legal hold is released. */
+  async delete(path: string, body?: unknown): Promise<void> {
+    await this.request('DELETE', path, undefined, body);
   }
 
   /** A streamed download: calls `progress` with bytes and lines received so far; resolves to the whole body. */
