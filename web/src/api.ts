@@ -59,6 +59,11 @@ export interface Histogram {
   newest?: string | null;
 }
 
+/** The verifier keys a tenant's log publishes (GET /v1/ledger/key, no credential needed): one note key a line. */
+export async function publishedKeys(api: Api, tenant: string): Promise<string[]> {
+  return (await api.text('/v1/ledger/key', new URLSearchParams(tenant ? { tenant } : {}), false)).split('\n').filter(Boolean);
+}
+
 /** Dispatched on `window` when a request made with the session cookie is refused as unauthenticated. */
 export const SESSION_ENDED_EVENT = 'trailproof-session-ended';
 
