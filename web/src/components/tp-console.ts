@@ -1,6 +1,6 @@
 /**
  * The console at `/`: sign in as a person (SSO, or a one-time link; the session is an `HttpOnly`
- * cookie) or with an admin or read key (kept in sessionStorage, never in the URL), pick a tenant, then events, tenants, keys, streams, ledger and archive pages. The view, tenant and filters
+ * cookie) or with an admin or read key (kept in sessionStorage, never in the URL), pick a tenant, then events, tenants, keys, streams, ledger, archive and capture pages. The view, tenant and filters
  * live in the URL, so a link shares a view (but never the key).
  */
 import { LitElement, css, html, nothing } from 'lit';
@@ -15,10 +15,11 @@ import './tp-alerts-page.ts';
 import './tp-stats-page.ts';
 import './tp-users-page.ts';
 import './tp-archive-page.ts';
+import './tp-capture-page.ts';
 
 const STORAGE_KEY = 'trailproof.key';
 const THEME_KEY = 'trailproof.theme';
-type View = 'events' | 'tenants' | 'keys' | 'users' | 'streams' | 'alerts' | 'stats' | 'ledger' | 'archive';
+type View = 'events' | 'tenants' | 'keys' | 'users' | 'streams' | 'alerts' | 'stats' | 'ledger' | 'archive' | 'capture';
 
 interface WhoAmI {
   key_id: string;
@@ -81,7 +82,8 @@ export class TpConsole extends LitElement {
     if (theme) this.setAttribute('theme', theme);
     const p = new URLSearchParams(location.search);
     this.view =
-      (['events', 'tenants', 'keys', 'users', 'streams', 'alerts', 'stats', 'ledger', 'archive'] as const).find((v) => v === p.get('view')) ?? 'events';
+      (['events', 'tenants', 'keys', 'users', 'streams', 'alerts', 'stats', 'ledger', 'archive', 'capture'] as const).find((v) => v === p.get('view')) ??
+      'events';
     this.tenant = p.get('tenant') ?? '';
     const refused = p.get('sign_in_error');
     if (refused) {
@@ -214,6 +216,7 @@ export class TpConsole extends LitElement {
       ['stats', 'Stats'],
       ['ledger', 'Ledger'],
       ['archive', 'Archive'],
+      ['capture', 'Capture'],
     ];
     return html`
       <header>
@@ -259,7 +262,8 @@ export class TpConsole extends LitElement {
         this.view === 'alerts' ||
         this.view === 'stats' ||
         this.view === 'ledger' ||
-        this.view === 'archive')
+        this.view === 'archive' ||
+        this.view === 'capture')
     )
       return html`<p>Choose a tenant above.</p>`;
     switch (this.view) {
@@ -279,6 +283,8 @@ export class TpConsole extends LitElement {
         return html`<tp-ledger-page .api=${api} tenant=${unbound ? this.tenant : ''}></tp-ledger-page>`;
       case 'archive':
         return html`<tp-archive-page .api=${api} tenant=${this.tenant}></tp-archive-page>`;
+      case 'capture':
+        return html`<tp-capture-page .api=${api} tenant=${this.tenant} ?admin=${this.me!.scope === 'admin'}></tp-capture-page>`;
       default:
         // Keyed by tenant: a new tenant starts a fresh view (its own cursor, verifier key).
         return this.tenantKeyed(html`<tp-events .api=${api} tenant=${unbound ? this.tenant : ''} ledgerTenant=${this.tenant} sync-url></tp-events>`);
