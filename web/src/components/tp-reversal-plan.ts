@@ -134,7 +134,7 @@ export class TpReversalPlan extends LitElement {
         plan.steps.length === 0
           ? html`<p class="muted">The actor changed no captured row in this window.</p>`
           : html`<table aria-label="Reversal steps, newest first"><thead><tr>
-          <th scope="col">Changed</th><th scope="col">Row</th><th scope="col">Field</th><th scope="col">Now → restored</th><th scope="col">Status</th>
+          <th scope="col">Changed</th><th scope="col">Row</th><th scope="col">Field</th><th scope="col">Set then → restored</th><th scope="col">Status</th>
         </tr></thead>
         <tbody>${plan.steps.map((s) => this.renderStep(s))}</tbody></table>`
       }
