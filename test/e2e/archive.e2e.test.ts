@@ -91,7 +91,7 @@ describe("the console's Archive page", () => {
 
   it('shows a purged event by leaf index with its inclusion proof, verified in the browser', async () => {
     expect((await request(`${server.url}/v1/events?tenant=acme&actor=carol`, adminKey)).body.data).toEqual([]);
-    await archivePage().getByLabel('Leaf index').fill(String(indices[2]));
+    await archivePage().getByLabel('Leaf index or event uid').fill(String(indices[2]));
     await archivePage().getByRole('button', { name: 'Show' }).click();
     const shown = archivePage().locator('[data-archived-event]');
     await expect.poll(() => shown.locator('[data-verify]').getAttribute('data-verify')).toBe('ok');
@@ -101,8 +101,23 @@ describe("the console's Archive page", () => {
     expect(viewed.body.data.map((e: { metadata: { view?: string } }) => e.metadata.view)).toContain('archived_event');
   });
 
+  it('shows a purged event by its uid too', async () => {
+    const exported = await request(`${server.url}/v1/archive/export?tenant=acme`, adminKey);
+    const dave = exported.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .find((l) => l.event.actor.id === 'dave');
+    await archivePage().getByLabel('Leaf index or event uid').fill(dave.envelope.uid);
+    await archivePage().getByRole('button', { name: 'Show' }).click();
+    const shown = archivePage().locator('[data-archived-event]');
+    await expect.poll(() => shown.locator('[data-verify]').getAttribute('data-verify')).toBe('ok');
+    expect(JSON.parse((await shown.locator('[data-event-json]').textContent()) ?? '')).toMatchObject({ actor: { id: 'dave' } });
+    expect(await shown.locator('dd').first().textContent()).toBe(String(indices[3]));
+  });
+
   it("refuses an index no segment holds, with the API's message", async () => {
-    await archivePage().getByLabel('Leaf index').fill('999');
+    await archivePage().getByLabel('Leaf index or event uid').fill('999');
     await archivePage().getByRole('button', { name: 'Show' }).click();
     await expect.poll(() => archivePage().getByRole('alert').textContent()).toContain('NOT_FOUND');
     expect(await archivePage().locator('[data-archived-event]').count()).toBe(0);

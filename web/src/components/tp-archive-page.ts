@@ -1,7 +1,7 @@
 /**
  * The Archive page (docs/lifecycle.md#cold-archive): the chosen tenant's archived periods. Lists
  * its segments (leaf range, period, checkpoint, SHA-256), downloads a segment as stored or its
- * events as JSON Lines, and shows one archived event by leaf index with its inclusion proof,
+ * events as JSON Lines, and shows one archived event by leaf index or uid with its inclusion proof,
  * checked in this browser against the tenant's published key as the events view checks live ones.
  */
 import { LitElement, css, html, nothing } from 'lit';
@@ -27,6 +27,8 @@ interface Segment {
   first_received_at: string | null;
   last_received_at: string | null;
 }
+
+const UID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type ArchivedEvent = ProofResponse & { tenant: string; segment: string; erased: boolean };
 
@@ -97,12 +99,17 @@ export class TpArchivePage extends LitElement {
     return this.download('/v1/archive/export', params, `trailproof-${s.tenant}-archive-${s.from}-${s.to}.jsonl`);
   }
 
-  /** Fetches the archived event at the leaf index typed (the API judges it) and checks its proof here. */
+  /**
+   * Fetches the archived event at the leaf index typed (the API judges it), or of the event uid
+   * typed (its leaf stays in the log after a purge, so its proof names the index), and checks its
+   * proof here.
+   */
   private async lookUp(e: Event): Promise<void> {
     e.preventDefault();
-    const index = String(new FormData(e.target as HTMLFormElement).get('index') ?? '').trim();
+    const typed = String(new FormData(e.target as HTMLFormElement).get('index') ?? '').trim();
     this.event = undefined;
     try {
+      const index = UID.test(typed) ? await this.indexOf(typed) : typed;
       const event = await this.api.get<ArchivedEvent>(`/v1/archive/events/${encodeURIComponent(this.tenant)}/${encodeURIComponent(index)}`);
       this.lookupErrors = FieldErrors.none;
       this.lookupError = '';
@@ -115,6 +122,13 @@ export class TpArchivePage extends LitElement {
       this.lookupErrors = FieldErrors.of(err);
       this.lookupError = this.lookupErrors.allPlaced(['/index']) ? '' : errorText(err);
     }
+  }
+
+  /** The leaf index of the event `uid` of this tenant. */
+  private async indexOf(uid: string): Promise<string> {
+    const { envelope } = await this.api.get<ProofResponse>(`/v1/events/${encodeURIComponent(uid)}/proof`);
+    if (envelope.tenant !== this.tenant) throw new Error(`event ${uid} is in tenant ${envelope.tenant}, not ${this.tenant}`);
+    return String(envelope.index);
   }
 
   override render() {
@@ -154,7 +168,7 @@ export class TpArchivePage extends LitElement {
     return html`<section aria-labelledby="lookup-title">
       <h3 id="lookup-title">An archived event</h3>
       <form novalidate @submit=${this.lookUp} aria-label="Show an archived event">
-        <div class="field"><label>Leaf index<input name="index" inputmode="numeric" required placeholder=${this.segments?.[0] ? String(this.segments[0].from) : '0'}
+        <div class="field"><label>Leaf index or event uid<input name="index" required placeholder=${this.segments?.[0] ? String(this.segments[0].from) : '0'}
           aria-invalid=${errors.invalid('/index')} aria-describedby=${errors.describedBy('/index')}></label>${fieldError(errors, '/index')}</div>
         <button class="primary" type="submit">Show</button>
       </form>
