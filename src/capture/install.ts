@@ -113,12 +113,14 @@ export async function uninstallCapture(sql: Sql, options: { force?: boolean } = 
   });
 }
 
-export async function captureStatus(sql: Sql): Promise<CaptureStatus> {
+/** Capture's installation and outbox; with `tenant`, the outbox counts only that tenant's changes. */
+export async function captureStatus(sql: Sql, tenant?: string): Promise<CaptureStatus> {
   if (!(await isInstalled(sql))) return { installed: false, tables: [], backlog: 0, parked: 0, oldestAt: null };
   const [installation] = (await sql.unsafe(`select id, version from ${CAPTURE_SCHEMA}.installation`)) as unknown as [{ id: string; version: number }?];
   const [counts] = (await sql.unsafe(
     `select count(*) filter (where parked_at is null)::int as backlog, count(*) filter (where parked_at is not null)::int as parked,
-       min(captured_at) filter (where parked_at is null) as oldest from ${CAPTURE_SCHEMA}.outbox`,
+       min(captured_at) filter (where parked_at is null) as oldest from ${CAPTURE_SCHEMA}.outbox where $1::text is null or tenant = $1`,
+    [tenant ?? null],
   )) as unknown as [{ backlog: number; parked: number; oldest: Date | null }];
   return {
     installed: true,

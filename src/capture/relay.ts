@@ -23,6 +23,7 @@ import type { Sql, TxSql } from '../store/db.ts';
 import { CAPTURE_SCHEMA } from './capture-schema.ts';
 import { changeEvent, type OutboxRow } from './change-event.ts';
 import { type CaptureStatus, captureStatus, isInstalled } from './install.ts';
+import { RelayProgress, type TenantProgress } from './relay-progress.ts';
 
 export interface CaptureRelayOptions {
   /** The application's database (connected as the role that installed capture). */
@@ -39,6 +40,26 @@ export interface CaptureRelayOptions {
   pollMs?: number;
   /** How often parked changes are retried; default 60 s. */
   retryParkedMs?: number;
+}
+
+/** One relay as the console and `GET /v1/capture/status` see it, for one tenant. */
+export interface RelaySourceStatus {
+  source: string;
+  /** Whether this process runs the relay. */
+  running: boolean;
+  /** Whether the application's database answered; when not, the outbox figures are zeros. */
+  reachable: boolean;
+  installed: boolean;
+  /** The tenant's changes waiting in the outbox (parked ones excluded). */
+  backlog: number;
+  parked: number;
+  /** When the oldest waiting change was made, and its age in seconds (0 when none waits). */
+  oldestWaitingAt: string | null;
+  lagSeconds: number;
+  /** Changes this process relayed since it started, when it last did, and in the last minute. */
+  relayed: number;
+  lastRelayedAt: string | null;
+  relayedLastMinute: number;
 }
 
 export interface BatchResult {
@@ -58,6 +79,7 @@ export class CaptureRelay {
   private installationId: string | undefined;
   private lastRetry = 0;
   private readonly relayed: Counter<'source'>;
+  private readonly progress = new RelayProgress();
   private readonly batchSize: number;
   private readonly pollMs: number;
   private readonly retryParkedMs: number;
@@ -93,9 +115,35 @@ export class CaptureRelay {
     }
   }
 
+  /** The relay's outbox and progress for `tenant` (the outbox read from the application's database). */
+  async status(tenant: string): Promise<RelaySourceStatus> {
+    const outbox = await captureStatus(this.options.app, tenant).catch(() => undefined);
+    const progress = this.progress.of(tenant);
+    if (!outbox) {
+      const unknown = { installed: false, backlog: 0, parked: 0, oldestWaitingAt: null, lagSeconds: 0 };
+      return { source: this.options.source, running: !this.stopped, reachable: false, ...unknown, ...this.progressOf(progress) };
+    }
+    return {
+      source: this.options.source,
+      running: !this.stopped,
+      reachable: true,
+      installed: outbox.installed,
+      backlog: outbox.backlog,
+      parked: outbox.parked,
+      oldestWaitingAt: outbox.oldestAt,
+      lagSeconds: outbox.oldestAt ? Math.max(0, (Date.now() - Date.parse(outbox.oldestAt)) / 1000) : 0,
+      ...this.progressOf(progress),
+    };
+  }
+
+  private progressOf(progress: TenantProgress): Pick<RelaySourceStatus, 'relayed' | 'lastRelayedAt' | 'relayedLastMinute'> {
+    return { relayed: progress.relayed, lastRelayedAt: progress.lastRelayedAt, relayedLastMinute: progress.lastMinute };
+  }
+
   /** Relays one batch, in one transaction of the application's database. */
   async relayBatch(): Promise<BatchResult> {
-    return this.options.app.begin(async (tx) => {
+    const committed = new Map<string, number>();
+    const batch = await this.options.app.begin(async (tx) => {
       const [lock] = await tx`select pg_try_advisory_xact_lock(hashtext('trailproof_capture.relay')) as ok`;
       if (!lock?.ok) return { relayed: 0, parked: 0, busy: true };
       this.installationId ??= await installationOf(tx);
@@ -126,8 +174,10 @@ export class CaptureRelay {
       const done: number[] = [];
       results.forEach((result, i) => {
         const row = itemRows[i]!;
-        if (result.status === 'created' || result.status === 'duplicate') done.push(row.id);
-        else if (result.status === 'tenant_not_found') parks.set(row.id, `tenant ${JSON.stringify(row.tenant)} does not exist in Trailproof`);
+        if (result.status === 'created' || result.status === 'duplicate') {
+          done.push(row.id);
+          committed.set(items[i]!.tenant, (committed.get(items[i]!.tenant) ?? 0) + 1);
+        } else if (result.status === 'tenant_not_found') parks.set(row.id, `tenant ${JSON.stringify(row.tenant)} does not exist in Trailproof`);
         else parks.set(row.id, `event id already used by event ${result.uid} with different content`);
       });
       if (done.length > 0) await tx.unsafe(`delete from ${CAPTURE_SCHEMA}.outbox where id = any($1::bigint[])`, [done]);
@@ -143,6 +193,9 @@ export class CaptureRelay {
       this.relayed.inc({ source: this.options.source }, done.length);
       return { relayed: done.length, parked: parks.size, busy: false };
     });
+    // Counted once the outbox's transaction committed: before, the changes could come round again.
+    this.progress.record(committed);
+    return batch;
   }
 
   /** Puts parked changes back in line (their tenant may exist now). */

@@ -4,7 +4,7 @@ import type { Secret } from '../config.ts';
 import type { GroupCommitter } from '../ingest/group-commit.ts';
 import type { Metrics } from '../metrics.ts';
 import { connect, type Sql } from '../store/db.ts';
-import { CaptureRelay, sourceName } from './relay.ts';
+import { CaptureRelay, type RelaySourceStatus, sourceName } from './relay.ts';
 
 export class CaptureRelays {
   private readonly relays: { relay: CaptureRelay; app: Sql }[];
@@ -20,6 +20,11 @@ export class CaptureRelays {
 
   get size(): number {
     return this.relays.length;
+  }
+
+  /** Each relay's outbox and progress for `tenant`. */
+  status(tenant: string): Promise<RelaySourceStatus[]> {
+    return Promise.all(this.relays.map(({ relay }) => relay.status(tenant)));
   }
 
   start(): void {

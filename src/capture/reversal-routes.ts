@@ -24,6 +24,47 @@ const PlanBody = Type.Object(
   { additionalProperties: false },
 );
 
+const RowKey = Type.Record(Type.String(), Type.Unknown(), { description: "The row's key columns and values" });
+const RowState = answer(
+  {
+    schema: Type.String(),
+    table: Type.String(),
+    key: RowKey,
+    exists: Type.Boolean({ description: 'Whether the row exists now, as the trail knows it' }),
+    values: Type.Record(Type.String(), Type.Unknown(), { description: 'The values of the columns the trail has seen' }),
+  },
+  { title: 'ReversalRowState' },
+);
+const Conflict = answer(
+  {
+    event_uid: Type.String({ description: 'The later change' }),
+    occurred_at: Timestamp,
+    actor: answer({ type: Type.String(), id: Type.String() }, { description: 'Who made it' }),
+    reason: Type.Union([Type.Literal('later_change'), Type.Literal('value_truncated')]),
+  },
+  { title: 'ReversalConflict' },
+);
+const Step = answer(
+  {
+    schema: Type.String(),
+    table: Type.String(),
+    key: RowKey,
+    event_uid: Type.String({ description: 'The change this step undoes' }),
+    occurred_at: Timestamp,
+    op: Type.Union([Type.Literal('update'), Type.Literal('delete_row'), Type.Literal('insert_row')], {
+      description: '`update` sets a field back; `delete_row` undoes an insert; `insert_row` undoes a delete',
+    }),
+    field: Type.Optional(Type.String({ description: '`update`: the column' })),
+    set: Type.Optional(Type.Unknown({ description: '`update`: the value it restores' })),
+    expect: Type.Optional(Type.Unknown({ description: '`update`: the value the change set' })),
+    values: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: '`insert_row`: the values it inserts again' })),
+    status: Type.Union([Type.Literal('clean'), Type.Literal('conflict')]),
+    conflicts: Type.Array(Conflict),
+    sql: Type.String({ description: 'The statement that applies it' }),
+  },
+  { title: 'ReversalStep' },
+);
+
 const PlanQuery = Type.Object({ format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('sql')], { default: 'json' })) });
 
 export function reversalRoutes(services: Services) {
@@ -48,10 +89,8 @@ export function reversalRoutes(services: Services) {
                 since: Timestamp,
                 until: Timestamp,
                 created_at: Timestamp,
-                rows: Type.Array(Type.Object({}, { additionalProperties: true }), {
-                  description: 'Each row the actor changed: its state before, now and after',
-                }),
-                steps: Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'The statements that revert them, with their checks' }),
+                rows: Type.Array(RowState, { description: 'Each row the plan touches, as the trail says it is now' }),
+                steps: Type.Array(Step, { description: 'The inverse of each change, newest first' }),
                 summary: answer({ steps: Type.Integer(), clean: Type.Integer(), conflicts: Type.Integer() }),
                 sql: Type.String({ description: 'The whole plan as one SQL script' }),
               },

@@ -29,6 +29,7 @@ import { erasureRoutes } from '../lifecycle/erasure-routes.ts';
 import { archiveRoutes } from '../lifecycle/archive/routes.ts';
 import { redactionRoutes } from '../redaction/routes.ts';
 import { reversalRoutes } from '../capture/reversal-routes.ts';
+import { captureStatusRoutes } from '../capture/status-routes.ts';
 import { statsRoutes } from '../stats/routes.ts';
 import { savedSearchRoutes } from '../query/saved-search-routes.ts';
 import { schemaRoutes } from '../schema/routes.ts';
@@ -100,6 +101,7 @@ export async function buildApp(services: Services, logger: Logger | false = fals
   await app.register(archiveRoutes(services));
   await app.register(redactionRoutes(services));
   await app.register(reversalRoutes(services));
+  await app.register(captureStatusRoutes(services));
   await app.register(statsRoutes(services));
   await app.register(savedSearchRoutes(services));
   await app.register(schemaRoutes(services));

@@ -38,6 +38,11 @@ describe('GET /v1/archive/segments', () => {
     const res = await t.request('GET', '/v1/archive/segments', { key: keys.arc });
     expect(res.statusCode).toBe(200);
     expect(res.json().data).toEqual([expect.objectContaining({ tenant: 'arc', from: 0, to: 3, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) })]);
+    const [segment] = res.json().data as { first_received_at: string; last_received_at: string }[];
+    const ageDays = (at: string) => (Date.now() - Date.parse(at)) / 86_400_000;
+    expect(ageDays(segment!.first_received_at)).toBeGreaterThan(19.9);
+    expect(ageDays(segment!.last_received_at)).toBeGreaterThan(19.9);
+    expect(ageDays(segment!.last_received_at)).toBeLessThan(20.1);
   });
 
   it('downloads a segment as stored, and its manifest', async () => {

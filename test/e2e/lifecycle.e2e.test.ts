@@ -1,8 +1,9 @@
 /**
  * Issue 18, the console's tenant page in a real browser against a real `trailproof serve`: it
  * shows the tenant's retention policy, sets it (checked, with the API's error beside the field,
- * recorded in the trail) and lists the tenant's legal holds with their releases, another tenant's
- * holds never among them.
+ * recorded in the trail), lists the tenant's legal holds with their releases, another tenant's
+ * holds never among them, and releases a hold with a reason (refused without one, with the API's
+ * error beside the field; the release recorded in the tenant's trail).
  */
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,6 +81,31 @@ describe("the console's tenant page", () => {
     expect((await request(`${server.url}/v1/tenants/acme/retention`, adminKey)).body).toMatchObject({ days: 30, hot_days: 7, source: 'tenant' });
     const trail = await request(`${server.url}/v1/events?tenant=acme&action=retention.updated`, adminKey);
     expect(trail.body.data.map((e: { metadata: unknown }) => e.metadata)).toEqual([{ days: 30, hot_days: 7, source: 'tenant' }]);
+  });
+
+  it("releases a hold: the reason is required (the API's message beside the field), then the hold is released and recorded", async () => {
+    const created = await request(`${server.url}/v1/legal-holds`, adminKey, 'POST', { tenant: 'acme', reason: 'subpoena 9' });
+    expect(created.status).toBe(201);
+    await page.reload();
+    const row = section().locator(`tr[data-hold="${created.body.id}"]`);
+    await row.getByRole('button', { name: 'Release hold: subpoena 9' }).click();
+    const reason = row.getByLabel('Reason for the release (required)');
+    await row.getByRole('button', { name: 'Release hold', exact: true }).click();
+    await expect.poll(() => reason.getAttribute('aria-invalid')).toBe('true');
+    expect(await row.locator('[data-error-for="/reason"]').textContent()).toBeTruthy();
+    expect((await request(`${server.url}/v1/legal-holds/${created.body.id}`, adminKey)).body.released_at).toBeNull();
+
+    await reason.fill('matter settled');
+    await row.getByRole('button', { name: 'Release hold', exact: true }).click();
+    await expect.poll(() => row.textContent()).toMatch(/released .*matter settled/s);
+    expect(await row.getByRole('button', { name: /Release/ }).count()).toBe(0);
+    const active = await request(`${server.url}/v1/legal-holds?tenant=acme&active=true`, adminKey);
+    expect(active.body.data.map((h: { reason: string }) => h.reason)).toEqual(['case 42']);
+    const trail = await request(`${server.url}/v1/events?tenant=acme&action=legal_hold.released`, adminKey);
+    expect(trail.body.data.map((e: { targets: { id: string }[]; metadata: unknown }) => [e.targets[0]?.id, e.metadata])).toContainEqual([
+      created.body.id,
+      { reason: 'matter settled' },
+    ]);
   });
 
   it("follows the tenant chosen in the header: another tenant's policy and holds", async () => {

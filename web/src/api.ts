@@ -59,6 +59,11 @@ export interface Histogram {
   newest?: string | null;
 }
 
+/** The verifier keys a tenant's log publishes (GET /v1/ledger/key, no credential needed): one note key a line. */
+export async function publishedKeys(api: Api, tenant: string): Promise<string[]> {
+  return (await api.text('/v1/ledger/key', new URLSearchParams(tenant ? { tenant } : {}), false)).split('\n').filter(Boolean);
+}
+
 /** Dispatched on `window` when a request made with the session cookie is refused as unauthenticated. */
 export const SESSION_ENDED_EVENT = 'trailproof-session-ended';
 
@@ -94,8 +99,9 @@ export class Api {
     return (await this.request('PATCH', path, undefined, body)).json() as Promise<T>;
   }
 
-  async delete(path: string): Promise<void> {
-    await this.request('DELETE', path);
+  /** `body`: what the route asks for a deletion, such as the reason a legal hold is released. */
+  async delete(path: string, body?: unknown): Promise<void> {
+    await this.request('DELETE', path, undefined, body);
   }
 
   /** A streamed download: calls `progress` with bytes and lines received so far; resolves to the whole body. */

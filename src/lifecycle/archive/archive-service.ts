@@ -68,6 +68,9 @@ export interface ArchivedSegment {
   bytes: number;
   checkpoint_size: number;
   created_at: string;
+  /** The period it holds: when its first and last events were received (null if the leaf is unknown). */
+  first_received_at: string | null;
+  last_received_at: string | null;
 }
 
 /** One archived event: the leaf's envelope in clear and its payload opened where its key remains. */
@@ -134,10 +137,21 @@ export class ArchiveService implements Archiver {
   }
 
   async list(tenant: string): Promise<ArchivedSegment[]> {
-    const rows = await this.deps.sql<
-      (Omit<ArchivedSegment, 'sha256' | 'created_at' | 'tenant' | 'from' | 'to'> & { from_seq: number; to_seq: number; sha256: Buffer; created_at: Date })[]
-    >`
-      select from_seq, to_seq, name, sha256, bytes, checkpoint_size, created_at from archive_segments where tenant_id = ${tenant} order by from_seq`;
+    type Row = Pick<ArchivedSegment, 'name' | 'bytes' | 'checkpoint_size'> & {
+      from_seq: number;
+      to_seq: number;
+      sha256: Buffer;
+      created_at: Date;
+      first_received_at: Date | null;
+      last_received_at: Date | null;
+    };
+    const rows = await this.deps.sql<Row[]>`
+      select s.from_seq, s.to_seq, s.name, s.sha256, s.bytes, s.checkpoint_size, s.created_at,
+        f.received_at as first_received_at, l.received_at as last_received_at
+      from archive_segments s
+      left join ledger_leaves f on f.tenant_id = s.tenant_id and f.seq = s.from_seq
+      left join ledger_leaves l on l.tenant_id = s.tenant_id and l.seq = s.to_seq - 1
+      where s.tenant_id = ${tenant} order by s.from_seq`;
     return rows.map((r) => ({
       tenant,
       from: r.from_seq,
@@ -147,6 +161,8 @@ export class ArchiveService implements Archiver {
       bytes: r.bytes,
       checkpoint_size: r.checkpoint_size,
       created_at: r.created_at.toISOString(),
+      first_received_at: r.first_received_at?.toISOString() ?? null,
+      last_received_at: r.last_received_at?.toISOString() ?? null,
     }));
   }
 

@@ -36,6 +36,8 @@ const Segment = Type.Object({
   bytes: Type.Integer(),
   checkpoint_size: Type.Integer(),
   created_at: Type.String({ format: 'date-time' }),
+  first_received_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When its first event was received' }),
+  last_received_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When its last event was received' }),
 });
 
 const Manifest = answer(

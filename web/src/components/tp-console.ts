@@ -1,6 +1,6 @@
 /**
  * The console at `/`: sign in as a person (SSO, or a one-time link; the session is an `HttpOnly`
- * cookie) or with an admin or read key (kept in sessionStorage, never in the URL), pick a tenant, then events, tenants, keys, streams and ledger pages. The view, tenant and filters
+ * cookie) or with an admin or read key (kept in sessionStorage, never in the URL), pick a tenant, then events, tenants, keys, streams, ledger, archive and capture pages. The view, tenant and filters
  * live in the URL, so a link shares a view (but never the key).
  */
 import { LitElement, css, html, nothing } from 'lit';
@@ -14,10 +14,12 @@ import './tp-streams-page.ts';
 import './tp-alerts-page.ts';
 import './tp-stats-page.ts';
 import './tp-users-page.ts';
+import './tp-archive-page.ts';
+import './tp-capture-page.ts';
 
 const STORAGE_KEY = 'trailproof.key';
 const THEME_KEY = 'trailproof.theme';
-type View = 'events' | 'tenants' | 'keys' | 'users' | 'streams' | 'alerts' | 'stats' | 'ledger';
+type View = 'events' | 'tenants' | 'keys' | 'users' | 'streams' | 'alerts' | 'stats' | 'ledger' | 'archive' | 'capture';
 
 interface WhoAmI {
   key_id: string;
@@ -79,7 +81,9 @@ export class TpConsole extends LitElement {
     const theme = localStorage.getItem(THEME_KEY);
     if (theme) this.setAttribute('theme', theme);
     const p = new URLSearchParams(location.search);
-    this.view = (['events', 'tenants', 'keys', 'users', 'streams', 'alerts', 'stats', 'ledger'] as const).find((v) => v === p.get('view')) ?? 'events';
+    this.view =
+      (['events', 'tenants', 'keys', 'users', 'streams', 'alerts', 'stats', 'ledger', 'archive', 'capture'] as const).find((v) => v === p.get('view')) ??
+      'events';
     this.tenant = p.get('tenant') ?? '';
     const refused = p.get('sign_in_error');
     if (refused) {
@@ -211,6 +215,8 @@ export class TpConsole extends LitElement {
       ['alerts', 'Alerts'],
       ['stats', 'Stats'],
       ['ledger', 'Ledger'],
+      ['archive', 'Archive'],
+      ['capture', 'Capture'],
     ];
     return html`
       <header>
@@ -251,7 +257,13 @@ export class TpConsole extends LitElement {
     if (
       unbound &&
       !this.tenant &&
-      (this.view === 'events' || this.view === 'streams' || this.view === 'alerts' || this.view === 'stats' || this.view === 'ledger')
+      (this.view === 'events' ||
+        this.view === 'streams' ||
+        this.view === 'alerts' ||
+        this.view === 'stats' ||
+        this.view === 'ledger' ||
+        this.view === 'archive' ||
+        this.view === 'capture')
     )
       return html`<p>Choose a tenant above.</p>`;
     switch (this.view) {
@@ -269,6 +281,10 @@ export class TpConsole extends LitElement {
         return html`<tp-stats-page .api=${api} tenant=${unbound ? this.tenant : ''}></tp-stats-page>`;
       case 'ledger':
         return html`<tp-ledger-page .api=${api} tenant=${unbound ? this.tenant : ''}></tp-ledger-page>`;
+      case 'archive':
+        return html`<tp-archive-page .api=${api} tenant=${this.tenant}></tp-archive-page>`;
+      case 'capture':
+        return html`<tp-capture-page .api=${api} tenant=${this.tenant} ?admin=${this.me!.scope === 'admin'}></tp-capture-page>`;
       default:
         // Keyed by tenant: a new tenant starts a fresh view (its own cursor, verifier key).
         return this.tenantKeyed(html`<tp-events .api=${api} tenant=${unbound ? this.tenant : ''} ledgerTenant=${this.tenant} sync-url></tp-events>`);

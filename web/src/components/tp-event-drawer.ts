@@ -10,6 +10,7 @@ import { TimeZoneController, timeText } from '../time-zone.ts';
 import { controls } from '../theme.ts';
 import type { VerifyResult } from '../verify/proof.ts';
 import { serviceBadge } from './service-badge.ts';
+import { badgeStyles, verificationBadge } from './verify-badge.ts';
 
 export interface RelatedView {
   label: string;
@@ -26,6 +27,7 @@ export class TpEventDrawer extends LitElement {
 
   static override styles = [
     controls,
+    badgeStyles,
     css`
     :host { display: block; position: fixed; top: 0; right: 0; bottom: 0; width: min(560px, 100vw); background: var(--_bg); border-left: 1px solid var(--_border); box-shadow: -8px 0 24px rgb(0 0 0 / 0.15); overflow-y: auto; z-index: 10; }
     header { display: flex; align-items: center; justify-content: space-between; gap: 8px; padding: 12px 16px; border-bottom: 1px solid var(--_border); position: sticky; top: 0; background: var(--_bg); }
@@ -35,10 +37,6 @@ export class TpEventDrawer extends LitElement {
     dl { display: grid; grid-template-columns: 130px 1fr; gap: 4px 12px; margin: 0; }
     dt { color: var(--_muted); }
     dd { margin: 0; overflow-wrap: anywhere; }
-    .badge { display: inline-flex; gap: 6px; align-items: center; padding: 6px 10px; border-radius: var(--_radius); font-weight: 600; }
-    .badge.ok { color: var(--_ok); background: var(--_ok-bg); }
-    .badge.bad { color: var(--_bad); background: var(--_bad-bg); }
-    .badge.pending { color: var(--_muted); background: var(--_surface); }
     table.diff { width: 100%; border-collapse: collapse; font-size: 13px; }
     table.diff th { text-align: left; color: var(--_muted); font-weight: 600; padding: 4px; }
     table.diff td { vertical-align: top; padding: 4px; border-top: 1px solid var(--_border); }
@@ -76,7 +74,7 @@ export class TpEventDrawer extends LitElement {
         <h2 id="title">${serviceBadge(e)}${e.action}</h2>
         <button class="close" @click=${this.close} aria-label="Close event details">✕</button>
       </header>
-      <section aria-live="polite">${this.renderBadge()}</section>
+      <section aria-live="polite">${verificationBadge(this.verification)}</section>
       <section>
         <h3>Event</h3>
         <dl>
@@ -116,14 +114,6 @@ export class TpEventDrawer extends LitElement {
         <ul class="related">${this.related(e).map((r) => html`<li><a href="#" @click=${(ev: Event) => this.follow(ev, r)}>${r.label}</a></li>`)}</ul>
       </section>
     </div>`;
-  }
-
-  private renderBadge() {
-    const v = this.verification;
-    if (!v) return html`<span class="badge pending" data-verify="pending">Verifying inclusion proof…</span>`;
-    if (v.ok)
-      return html`<span class="badge ok" data-verify="ok" title=${`Leaf ${v.index} of ${v.origin}`}>✓ Verified against the checkpoint of tree size ${v.checkpointSize.toLocaleString()}</span>`;
-    return html`<span class="badge bad" data-verify="failed">✗ Verification failed (${v.step}): ${v.message}</span>`;
   }
 
   private related(e: StoredEvent): RelatedView[] {

@@ -6,7 +6,8 @@
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
-import { Api, errorText, type EventPage, type Histogram, type StoredEvent } from '../api.ts';
+import { Api, errorText, publishedKeys, type EventPage, type Histogram, type StoredEvent } from '../api.ts';
+import { saveBlob } from '../download.ts';
 import {
   apiQuery,
   emptyFilters,
@@ -166,7 +167,7 @@ export class TpEvents extends LitElement {
   private verifierKeyList(): Promise<string[]> {
     if (this.verifierKeys.length) return Promise.resolve(this.verifierKeys);
     const tenant = this.ledgerTenant || this.tenant;
-    return (this.keys ??= this.api.text('/v1/ledger/key', new URLSearchParams(tenant ? { tenant } : {}), false).then((t) => t.split('\n').filter(Boolean)));
+    return (this.keys ??= publishedKeys(this.api, tenant));
   }
 
   private async verifyOne(event: StoredEvent): Promise<VerifyResult> {
@@ -227,11 +228,7 @@ export class TpEvents extends LitElement {
       const blob = await this.api.download('/v1/exports', params, (bytes, lines) => {
         this.exportStatus = `Exporting ${EXPORT_LABELS[format] ?? format}… ${format === 'bundle' ? `${(bytes / 1024).toFixed(0)} KiB` : `${(format === 'csv' ? Math.max(0, lines - 1) : lines).toLocaleString()} events`}`;
       });
-      const a = document.createElement('a');
-      a.href = URL.createObjectURL(blob);
-      a.download = `trailproof-${this.ledgerTenant || this.tenant || 'events'}.${format === 'bundle' ? 'bundle' : format}`;
-      a.click();
-      setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
+      saveBlob(blob, `trailproof-${this.ledgerTenant || this.tenant || 'events'}.${format === 'bundle' ? 'bundle' : format}`);
       this.exportStatus = `Exported ${(blob.size / 1024).toFixed(1)} KiB`;
     } catch (err) {
       this.exportStatus = `Export failed: ${errorText(err)}`;

@@ -14,6 +14,7 @@ import { FieldErrors, fieldError } from '../field-errors.ts';
 import { inputToIso, TimeZoneController, timeText, zoneName } from '../time-zone.ts';
 import { STREAM_KINDS, configFrom, type ConfigField, type StreamKind } from '../stream-kinds.ts';
 import { operatorPage } from '../theme.ts';
+import { VisibleRefresh } from '../refresh.ts';
 
 const REFRESH_MS = 5000;
 
@@ -49,7 +50,8 @@ export class TpStreamsPage extends LitElement {
   @state() private creating = false;
   /** The last action's failure on one destination, shown in its card. */
   @state() private rowErrors = new Map<string, string>();
-  private timer: ReturnType<typeof setInterval> | undefined;
+  /** The status refreshes every REFRESH_MS while the tab is visible. */
+  protected readonly refresh = new VisibleRefresh(this, () => this.load(), REFRESH_MS);
   private generation = 0;
 
   static override styles = [
@@ -83,20 +85,6 @@ export class TpStreamsPage extends LitElement {
   `,
   ];
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    document.addEventListener('visibilitychange', this.onVisibility);
-    this.timer = setInterval(() => {
-      if (document.visibilityState === 'visible') void this.load();
-    }, REFRESH_MS);
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    document.removeEventListener('visibilitychange', this.onVisibility);
-    clearInterval(this.timer);
-  }
-
   override updated(changed: Map<string, unknown>): void {
     if (changed.has('tenant') || changed.has('api')) {
       this.streams = [];
@@ -105,10 +93,6 @@ export class TpStreamsPage extends LitElement {
       void this.load();
     }
   }
-
-  private readonly onVisibility = () => {
-    if (document.visibilityState === 'visible') void this.load();
-  };
 
   /** Fetches the list and every status, then swaps them in at once: one render, no flicker. */
   private async load(): Promise<void> {

@@ -1,6 +1,7 @@
 /**
  * The lifecycle part of a tenant's page (docs/lifecycle.md): its retention policy, shown and set
- * (admin keys), and its legal holds with their releases.
+ * (admin keys), and its legal holds with their releases; an admin releases a hold in force, giving
+ * the reason the API records with it.
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
@@ -38,6 +39,10 @@ export class TpTenantLifecycle extends LitElement {
   @state() private errors = FieldErrors.none;
   @state() private error = '';
   @state() private saved = false;
+  /** The hold whose release form is open, its errors, and any error not about the reason. */
+  @state() private releasing: string | undefined;
+  @state() private releaseErrors = FieldErrors.none;
+  @state() private releaseError = '';
 
   static override styles = [
     operatorPage,
@@ -88,6 +93,26 @@ export class TpTenantLifecycle extends LitElement {
     }
   }
 
+  private openRelease(hold: LegalHold): void {
+    this.releasing = hold.id;
+    this.releaseErrors = FieldErrors.none;
+    this.releaseError = '';
+  }
+
+  /** Releases the hold with the reason typed; the API judges the reason (required, at most 1024 characters). */
+  private async release(e: Event, hold: LegalHold): Promise<void> {
+    e.preventDefault();
+    const reason = String(new FormData(e.target as HTMLFormElement).get('reason') ?? '').trim();
+    try {
+      await this.api.delete(`/v1/legal-holds/${encodeURIComponent(hold.id)}`, { reason });
+      this.releasing = undefined;
+      await this.load();
+    } catch (err) {
+      this.releaseErrors = FieldErrors.of(err);
+      this.releaseError = this.releaseErrors.allPlaced(['/reason']) ? '' : errorText(err);
+    }
+  }
+
   override render() {
     const r = this.retention;
     const errors = this.errors;
@@ -120,10 +145,25 @@ export class TpTenantLifecycle extends LitElement {
             : html`<table aria-labelledby="holds-title"><thead><tr><th scope="col">Reason</th><th scope="col">Covers</th><th scope="col">Placed</th><th scope="col">Status</th></tr></thead>
           <tbody>${this.holds.map(
             (h) => html`<tr data-hold=${h.id}><td>${h.reason}</td><td>${describeFilter(h.filter)}</td><td>${timeText(h.created_at)}</td>
-            <td>${h.released_at ? html`<span class="muted">released ${timeText(h.released_at)}: ${h.release_reason}</span>` : html`<span class="ok">in force</span>`}</td></tr>`,
+            <td>${h.released_at ? html`<span class="muted">released ${timeText(h.released_at)}: ${h.release_reason}</span>` : html`<span class="ok">in force</span>${this.admin ? this.renderRelease(h) : nothing}`}</td></tr>`,
           )}</tbody></table>`
         }
       </section>`;
+  }
+
+  /** The release button of a hold in force, or its form (reason, with the API's message beside it). */
+  private renderRelease(hold: LegalHold) {
+    if (this.releasing !== hold.id) {
+      return html` <button type="button" @click=${() => this.openRelease(hold)} aria-label=${`Release hold: ${hold.reason}`}>Release</button>`;
+    }
+    const errors = this.releaseErrors;
+    return html`<form novalidate @submit=${(e: Event) => this.release(e, hold)} aria-label=${`Release hold: ${hold.reason}`}>
+      <div class="field"><label>Reason for the release (required)<input name="reason" aria-required="true" maxlength="1024" placeholder="case closed"
+        aria-invalid=${errors.invalid('/reason')} aria-describedby=${errors.describedBy('/reason')}></label>${fieldError(errors, '/reason')}</div>
+      <button class="primary" type="submit">Release hold</button>
+      <button type="button" @click=${() => (this.releasing = undefined)}>Cancel</button>
+      ${this.releaseError ? html`<p class="error" role="alert">${this.releaseError}</p>` : nothing}
+    </form>`;
   }
 }
 
