@@ -32,11 +32,6 @@ export const DEFAULT_FLUSH_INTERVAL_MS = 50;
 export const DEFAULT_MAX_QUEUE = 20_000;
 export const DEFAULT_CONCURRENCY = 2;
 
-interface Queued {
-  seq: number;
-  event: EventInput;
-}
-
 interface Waiter {
   seq: number;
   resolve: () => void;
@@ -48,8 +43,8 @@ export class TrailproofClient {
   readonly #batchSize: number;
   readonly #maxQueue: number;
   readonly #concurrency: number;
-  /** Events not yet in a request, oldest first. */
-  readonly #queue: Queued[] = [];
+  /** Events not yet in a request, oldest first; the last has seq `#seq`. */
+  readonly #queue: EventInput[] = [];
   /** Each batch in flight (including ones waiting to be retried) by its lowest seq. */
   readonly #inFlight = new Map<number, EventInput[]>();
   #inFlightEvents = 0;
@@ -128,7 +123,7 @@ export class TrailproofClient {
     this.#abandoned = true;
     for (const wake of this.#sleepers.splice(0)) wake();
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    return [...[...this.#inFlight.values()].flat(), ...this.#queue.map((q) => q.event)];
+    return [...[...this.#inFlight.values()].flat(), ...this.#queue];
   }
 
   #prepare(event: RecordInput): EventInput {
@@ -142,7 +137,8 @@ export class TrailproofClient {
   }
 
   #enqueue(event: EventInput): void {
-    this.#queue.push({ seq: ++this.#seq, event });
+    this.#queue.push(event);
+    this.#seq++;
     this.#dispatch(false);
   }
 
@@ -151,8 +147,8 @@ export class TrailproofClient {
     if (this.#abandoned) return;
     while (this.#queue.length > 0 && this.#inFlight.size < this.#concurrency) {
       if (!partial && this.#queue.length < this.#batchSize) break;
-      const batch = this.#queue.splice(0, this.#batchSize);
-      void this.#deliver(batch);
+      const first = this.#seq - this.#queue.length + 1;
+      void this.#deliver(first, this.#queue.splice(0, this.#batchSize));
     }
     if (this.#queue.length > 0 && this.#timer === undefined) {
       this.#timer = setTimeout(() => {
@@ -162,11 +158,9 @@ export class TrailproofClient {
     }
   }
 
-  async #deliver(batch: Queued[]): Promise<void> {
-    const first = batch[0]!.seq;
-    const events = batch.map((q) => q.event);
+  async #deliver(first: number, events: EventInput[]): Promise<void> {
     this.#inFlight.set(first, events);
-    this.#inFlightEvents += batch.length;
+    this.#inFlightEvents += events.length;
     for (let attempt = 0; !this.#abandoned; attempt++) {
       const result = await this.#transport.send(events);
       if (result.kind === 'done') {
@@ -180,7 +174,7 @@ export class TrailproofClient {
       await this.#sleep(Math.max(result.retryAfterMs ?? 0, backoffDelay(attempt, this.#options.backoff)));
     }
     this.#inFlight.delete(first);
-    this.#inFlightEvents -= batch.length;
+    this.#inFlightEvents -= events.length;
     this.#settle();
     this.#dispatch(this.#closed || this.#flushWaiters.length > 0);
   }
@@ -199,7 +193,7 @@ export class TrailproofClient {
 
   /** The highest seq such that it and every lower one is settled. */
   #settledThrough(): number {
-    let low = this.#queue[0]?.seq ?? this.#seq + 1;
+    let low = this.#seq - this.#queue.length + 1;
     for (const seq of this.#inFlight.keys()) low = Math.min(low, seq);
     return low - 1;
   }
