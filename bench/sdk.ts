@@ -1,14 +1,16 @@
 /**
  * Client benchmark: does one process using @trailproof/client keep up with the server's batch
  * ingest, and what does `record()` add to the calling request?
- *   npx tsx bench/sdk.ts [--seconds 10] [--rounds 2] [--baseline <client.ts>] [--options '<json>']
+ *   npx tsx bench/sdk.ts [--seconds 10] [--rounds 2] [--options '<json>']
+ *     [--baseline <client.ts>] [--baseline-options '<json>']
  * Rounds alternate, so that the machine's noise hits every contender alike:
  * - raw: 8 connections posting 1,000-event batches, bodies serialised ahead (the server's
  *   batch-ingest capacity, with as little client work as possible);
  * - sdk: one TrailproofClient with its defaults (or `--options`), fed with record() as fast as it
  *   takes events (recordAsync() when the queue is full); events/s counts until close() resolved;
  * - baseline (with `--baseline`): the same, with the TrailproofClient of another copy of the
- *   sources (e.g. the previous version, extracted with `git archive`).
+ *   sources (e.g. the previous version, extracted with `git archive`) and `--baseline-options`
+ *   (default: `--options`); with the same sources it compares two sets of options.
  * Both sides send the same events: demo events, each with a fresh client `id` and `occurred_at`,
  * into one tenant whose size at the start of each round is printed. The client's CPU time per
  * 1,000 events shows what the SDK costs the process that embeds it.
@@ -27,10 +29,14 @@ const seconds = Number(flag('--seconds')) || 10;
 const rounds = Number(flag('--rounds')) || 2;
 const baselinePath = flag('--baseline');
 const clientOptions = JSON.parse(flag('--options') ?? '{}') as Record<string, unknown>;
-const contenders: { name: string; Client?: ClientClass }[] = [{ name: 'raw' }, { name: 'sdk', Client: TrailproofClient }];
+const baselineOptions = JSON.parse(flag('--baseline-options') ?? JSON.stringify(clientOptions)) as Record<string, unknown>;
+const contenders: { name: string; Client?: ClientClass; options?: Record<string, unknown> }[] = [
+  { name: 'raw' },
+  { name: 'sdk', Client: TrailproofClient, options: clientOptions },
+];
 if (baselinePath) {
   const module = (await import(pathToFileURL(path.resolve(baselinePath)).href)) as { TrailproofClient: ClientClass };
-  contenders.push({ name: 'baseline', Client: module.TrailproofClient });
+  contenders.push({ name: 'baseline', Client: module.TrailproofClient, options: baselineOptions });
 }
 
 const server = await startServer();
@@ -43,7 +49,7 @@ try {
   const serialised = bodies.map((b) => JSON.stringify(b).slice(1));
   const eventBytes = round(serialised.reduce((n, s) => n + Buffer.byteLength(`{"id":"${randomUUID()}",${s}`), 0) / serialised.length, 0);
   process.stdout.write(
-    `events: demo events with client id and occurred_at, ${eventBytes} bytes each as JSON on average; options ${JSON.stringify(clientOptions)}\n`,
+    `events: demo events with client id and occurred_at, ${eventBytes} bytes each as JSON on average; sdk options ${JSON.stringify(clientOptions)}${baselinePath ? `, baseline options ${JSON.stringify(baselineOptions)}` : ''}\n`,
   );
 
   const results: Record<string, { eventsPerSecond: number; cpuMsPer1000: number; startSize: number }[]> = {};
@@ -53,7 +59,7 @@ try {
       const startSize = (await api(server, server.adminKey, 'GET', '/v1/ledger/status?tenant=bench-sdk')).size as number;
       const cpu0 = process.cpuUsage();
       const samples = (recordMs[contender.name] ??= []);
-      const run = contender.Client ? await viaClient(contender.Client, samples) : await rawIngest();
+      const run = contender.Client ? await viaClient(contender.Client, contender.options ?? {}, samples) : await rawIngest();
       const cpu = process.cpuUsage(cpu0);
       const result = {
         eventsPerSecond: round(run.events / run.seconds, 0),
@@ -80,7 +86,7 @@ try {
         '\n',
     );
   }
-  await writeResult('sdk', { ...summary, eventBytes, options: clientOptions, seconds, rounds });
+  await writeResult('sdk', { ...summary, eventBytes, options: clientOptions, ...(baselinePath && { baselineOptions }), seconds, rounds });
 
   async function rawIngest(): Promise<{ events: number; seconds: number }> {
     let events = 0;
@@ -104,8 +110,8 @@ try {
     return { events, seconds: (performance.now() - start) / 1000 };
   }
 
-  async function viaClient(Client: ClientClass, samples: number[]): Promise<{ events: number; seconds: number }> {
-    const audit = new Client({ url: server.url, apiKey: key, ...clientOptions });
+  async function viaClient(Client: ClientClass, options: Record<string, unknown>, samples: number[]): Promise<{ events: number; seconds: number }> {
+    const audit = new Client({ url: server.url, apiKey: key, ...options });
     let recorded = 0;
     const start = performance.now();
     while (performance.now() - start < seconds * 1000) {
