@@ -27,15 +27,17 @@ export interface ClientOptions extends TransportOptions {
   onError?: (error: ClientError) => void;
 }
 
-export const DEFAULT_BATCH_SIZE = 500;
+/*
+ * The defaults reach the server's batch-ingest capacity from one process without slowing a quiet
+ * app: a batch is the server's largest (fewest requests and transactions per event); a partial
+ * batch waits at most the flush interval; four requests in flight keep the server's group commit
+ * fed (one transaction committing while the next requests are read and checked) without a request
+ * queueing behind many others; the queue holds a few more rounds of requests beyond those in flight.
+ */
+export const DEFAULT_BATCH_SIZE = 1000;
 export const DEFAULT_FLUSH_INTERVAL_MS = 50;
 export const DEFAULT_MAX_QUEUE = 20_000;
-export const DEFAULT_CONCURRENCY = 2;
-
-interface Queued {
-  seq: number;
-  event: EventInput;
-}
+export const DEFAULT_CONCURRENCY = 4;
 
 interface Waiter {
   seq: number;
@@ -48,8 +50,8 @@ export class TrailproofClient {
   readonly #batchSize: number;
   readonly #maxQueue: number;
   readonly #concurrency: number;
-  /** Events not yet in a request, oldest first. */
-  readonly #queue: Queued[] = [];
+  /** Events not yet in a request, oldest first; the last has seq `#seq`. */
+  readonly #queue: EventInput[] = [];
   /** Each batch in flight (including ones waiting to be retried) by its lowest seq. */
   readonly #inFlight = new Map<number, EventInput[]>();
   #inFlightEvents = 0;
@@ -128,7 +130,7 @@ export class TrailproofClient {
     this.#abandoned = true;
     for (const wake of this.#sleepers.splice(0)) wake();
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    return [...[...this.#inFlight.values()].flat(), ...this.#queue.map((q) => q.event)];
+    return [...[...this.#inFlight.values()].flat(), ...this.#queue];
   }
 
   #prepare(event: RecordInput): EventInput {
@@ -142,7 +144,8 @@ export class TrailproofClient {
   }
 
   #enqueue(event: EventInput): void {
-    this.#queue.push({ seq: ++this.#seq, event });
+    this.#queue.push(event);
+    this.#seq++;
     this.#dispatch(false);
   }
 
@@ -151,8 +154,8 @@ export class TrailproofClient {
     if (this.#abandoned) return;
     while (this.#queue.length > 0 && this.#inFlight.size < this.#concurrency) {
       if (!partial && this.#queue.length < this.#batchSize) break;
-      const batch = this.#queue.splice(0, this.#batchSize);
-      void this.#deliver(batch);
+      const first = this.#seq - this.#queue.length + 1;
+      void this.#deliver(first, this.#queue.splice(0, this.#batchSize));
     }
     if (this.#queue.length > 0 && this.#timer === undefined) {
       this.#timer = setTimeout(() => {
@@ -162,11 +165,9 @@ export class TrailproofClient {
     }
   }
 
-  async #deliver(batch: Queued[]): Promise<void> {
-    const first = batch[0]!.seq;
-    const events = batch.map((q) => q.event);
+  async #deliver(first: number, events: EventInput[]): Promise<void> {
     this.#inFlight.set(first, events);
-    this.#inFlightEvents += batch.length;
+    this.#inFlightEvents += events.length;
     for (let attempt = 0; !this.#abandoned; attempt++) {
       const result = await this.#transport.send(events);
       if (result.kind === 'done') {
@@ -180,7 +181,7 @@ export class TrailproofClient {
       await this.#sleep(Math.max(result.retryAfterMs ?? 0, backoffDelay(attempt, this.#options.backoff)));
     }
     this.#inFlight.delete(first);
-    this.#inFlightEvents -= batch.length;
+    this.#inFlightEvents -= events.length;
     this.#settle();
     this.#dispatch(this.#closed || this.#flushWaiters.length > 0);
   }
@@ -199,7 +200,7 @@ export class TrailproofClient {
 
   /** The highest seq such that it and every lower one is settled. */
   #settledThrough(): number {
-    let low = this.#queue[0]?.seq ?? this.#seq + 1;
+    let low = this.#seq - this.#queue.length + 1;
     for (const seq of this.#inFlight.keys()) low = Math.min(low, seq);
     return low - 1;
   }
