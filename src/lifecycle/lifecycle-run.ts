@@ -5,6 +5,7 @@
  * what a run killed before it left unfinished.
  */
 import type { Logger } from 'pino';
+import { PeriodicJob } from '../periodic-job.ts';
 import { purgeTenant, type PurgeOptions, type PurgeResult } from './purge.ts';
 
 export interface LifecycleRunResult {
@@ -46,12 +47,15 @@ export interface LifecycleOptions extends PurgeOptions {
 /** The lifecycle of one service: runs on demand, and on a schedule once started (by `serve`). */
 export class Lifecycle {
   readonly #options: LifecycleOptions;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<unknown> | undefined;
-  #stopped = false;
+  readonly #job: PeriodicJob;
 
   constructor(options: LifecycleOptions) {
     this.#options = options;
+    this.#job = new PeriodicJob(() => this.run(), {
+      intervalMs: options.intervalMs,
+      initialDelayMs: options.initialDelayMs,
+      onError: (err) => options.logger?.error({ err }, 'lifecycle run failed'),
+    });
   }
 
   /** The service's default retention in days (TRAILPROOF_DEFAULT_RETENTION_DAYS). */
@@ -65,26 +69,11 @@ export class Lifecycle {
   }
 
   start(): void {
-    if (this.#options.intervalMs <= 0 || this.#stopped) return;
-    this.#schedule(this.#options.initialDelayMs);
+    this.#job.start();
   }
 
   /** Stops scheduling and waits for a scheduled run under way (its removals are short transactions). */
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    await this.#running;
-  }
-
-  #schedule(delayMs: number): void {
-    this.#timer = setTimeout(() => {
-      this.#running = this.run()
-        .catch((err: unknown) => this.#options.logger?.error({ err }, 'lifecycle run failed'))
-        .finally(() => {
-          this.#running = undefined;
-          if (!this.#stopped) this.#schedule(this.#options.intervalMs);
-        });
-    }, delayMs);
-    this.#timer.unref();
+  stop(): Promise<void> {
+    return this.#job.stop();
   }
 }

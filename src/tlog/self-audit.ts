@@ -11,6 +11,7 @@
 import type { Logger } from 'pino';
 import { bundleItems } from '../export/bundle.ts';
 import { type Metrics, rowsGauge } from '../metrics.ts';
+import { PeriodicJob } from '../periodic-job.ts';
 import type { Sql } from '../store/db.ts';
 import { BundleVerifier } from '../verify/bundle-verifier.ts';
 import { firstFinding, type Finding, type PurgedRange } from '../verify/report.ts';
@@ -257,37 +258,25 @@ export class SelfAuditor {
   readonly #sql: Sql;
   readonly #keys: LedgerKeys;
   readonly #options: SelfAuditorOptions;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
-  #stopped = false;
+  readonly #job: PeriodicJob;
 
   constructor(sql: Sql, keys: LedgerKeys, options: SelfAuditorOptions) {
     this.#sql = sql;
     this.#keys = keys;
     this.#options = options;
+    this.#job = new PeriodicJob(() => this.#tick(), {
+      intervalMs: options.intervalMs,
+      initialDelayMs: options.initialDelayMs,
+      onError: (err) => options.logger?.error({ err }, 'ledger self-audit failed to run'),
+    });
   }
 
   start(): void {
-    if (this.#options.intervalMs <= 0 || this.#stopped) return;
-    this.#schedule(this.#options.initialDelayMs);
+    this.#job.start();
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    await this.#running;
-  }
-
-  #schedule(delayMs: number): void {
-    this.#timer = setTimeout(() => {
-      this.#running = this.#tick()
-        .catch((err: unknown) => this.#options.logger?.error({ err }, 'ledger self-audit failed to run'))
-        .finally(() => {
-          this.#running = undefined;
-          if (!this.#stopped) this.#schedule(this.#options.intervalMs);
-        });
-    }, delayMs);
-    this.#timer.unref();
+  stop(): Promise<void> {
+    return this.#job.stop();
   }
 
   async #tick(): Promise<void> {
