@@ -35,7 +35,11 @@ type Column = (typeof CSV_COLUMNS)[number];
 // always removable: reading back, drop one leading apostrophe when /^'+[=+\-@\t\r]/ matches.
 const FORMULA_START = /^'*[=+\-@\t\r]/;
 
-const record = (event: StoredEvent) => `${CSV_COLUMNS.map((c) => csvCell(cellValue(event, c))).join(',')}\r\n`;
+function record(event: StoredEvent): string {
+  let row = csvCell(cellValue(event, CSV_COLUMNS[0]));
+  for (let i = 1; i < CSV_COLUMNS.length; i++) row += `,${csvCell(cellValue(event, CSV_COLUMNS[i]!))}`;
+  return `${row}\r\n`;
+}
 
 export const csv: EventFormat = {
   name: 'csv',
@@ -88,8 +92,12 @@ function cellValue(e: StoredEvent, column: Column): string {
   }
 }
 
+/** Either of the two: most cells have neither, and one test of them is cheaper than two. */
+const NEEDS_CARE = /^'*[=+\-@\t\r]|[",\r\n]/;
+
 /** One RFC 4180 field: formula-neutralised, quoted when it holds a comma, quote or line break. */
 export function csvCell(value: string): string {
+  if (!NEEDS_CARE.test(value)) return value;
   const safe = FORMULA_START.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }

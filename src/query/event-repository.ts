@@ -196,26 +196,25 @@ export function conditions(sql: Sql, filter: EventFilter): Fragment[] {
   return conds;
 }
 
-/** Builds the API shape with keys in the documented order (jsonb does not keep key order). */
+/**
+ * Builds the API shape with keys in the documented order (jsonb does not keep key order). Members
+ * are added one by one, without spreads: every reader and export builds one per event.
+ */
 export function toStoredEvent(row: EventRow): StoredEvent {
   const b = row.body;
-  const event: StoredEvent = {
-    uid: row.uid,
-    tenant: row.tenant_id,
-    seq: row.seq,
-    ...(b.id !== undefined ? { id: b.id } : {}),
-    action: b.action,
-    occurred_at: row.occurred_at.toISOString(),
-    received_at: row.received_at.toISOString(),
-    actor: b.actor,
-    targets: b.targets,
-    outcome: b.outcome,
-    ...(b.reason !== undefined ? { reason: b.reason } : {}),
-    context: b.context,
-    ...(b.changes !== undefined ? { changes: b.changes } : {}),
-    ...(b.metadata !== undefined ? { metadata: b.metadata } : {}),
-    ...(b.source !== undefined ? { source: b.source } : {}),
-  };
+  const event = { uid: row.uid, tenant: row.tenant_id, seq: row.seq } as StoredEvent;
+  if (b.id !== undefined) event.id = b.id;
+  event.action = b.action;
+  event.occurred_at = row.occurred_at.toISOString();
+  event.received_at = row.received_at.toISOString();
+  event.actor = b.actor;
+  event.targets = b.targets;
+  event.outcome = b.outcome;
+  if (b.reason !== undefined) event.reason = b.reason;
+  event.context = b.context;
+  if (b.changes !== undefined) event.changes = b.changes;
+  if (b.metadata !== undefined) event.metadata = b.metadata;
+  if (b.source !== undefined) event.source = b.source;
   return event;
 }
 
