@@ -9,7 +9,10 @@
  *    "distinct actors per day on one target over two years". With `--data-dir` and `--tenant`, the
  *    server runs on that data dir and asks of that tenant instead (filled before by
  *    `trailproof demo --events N --tenants 1`, which appends through the ledger's batch append).
+ *    Prints p50/p95 with the tenant's events and the data set's size on disk.
  */
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { Pool } from 'undici';
 import { demoEvents } from '../src/demo/generator.ts';
 import { api, percentiles, round, startServer, writeResult } from './lib.ts';
@@ -104,7 +107,7 @@ try {
     const key = filled ? '' : await tenant(history);
     const t0 = Date.now();
     const gen = demoEvents(historyEvents, { from: new Date(now - 2 * 365 * 86_400_000), to: new Date(now), seed: 7 });
-    let sent = filled ? Number((await api(server, server.adminKey, 'GET', `/v1/stats?group_by=day&tenant=${history}&limit=1`)).total.events) : 0;
+    let sent = filled ? Number((await api(server, server.adminKey, 'GET', `/v1/ledger/status?tenant=${history}`)).size) : 0;
     const next = () => {
       const batch: unknown[] = [];
       for (let i = 0; i < 1000; i++) {
@@ -134,25 +137,36 @@ try {
       await api(server, readKey, 'GET', question);
       return performance.now() - t;
     };
-    for (let last = Infinity, settled = 0; settled < 3; ) {
+    for (let last = Infinity, settled = 0, tries = 0; settled < 3; tries++) {
       await new Promise((r) => setTimeout(r, 1000));
       const ms = await time();
       settled = ms < last * 1.2 && ms < 200 ? settled + 1 : 0;
       last = ms;
+      if (tries % 10 === 9) process.stdout.write(`waiting for the answer to settle (the rollups to catch up): last ${round(ms, 0)} ms\n`);
     }
     const samples: number[] = [];
     for (let i = 0; i < 200; i++) samples.push(await time());
     const latency = percentiles(samples);
     const answer = await api(server, readKey, 'GET', question);
+    const bytes = await diskUsage(server.dataDir);
     process.stdout.write(
-      `stats "distinct actors per day on one target over two years" (${sent} events, ${answer.groups.length} days): p50 ${latency.p50} ms p95 ${latency.p95} ms\n`,
+      `stats "distinct actors per day on one target over two years" (${sent} events, ${round(bytes / 2 ** 30, 2)} GiB data dir, ${answer.groups.length} days, ${answer.total.events} events on the target): p50 ${latency.p50} ms p95 ${latency.p95} ms\n`,
     );
-    statsResult = { events: sent, days: answer.groups.length, latencyMs: latency };
+    statsResult = { events: sent, dataDirBytes: bytes, days: answer.groups.length, targetEvents: answer.total.events, latencyMs: latency };
   }
   await writeResult('alerts', { ingest: ingestResult, stats: statsResult });
 } finally {
   await pool.close();
   await server.stop();
+}
+
+/** Bytes of the files under `dir` (the data set's size on disk). */
+async function diskUsage(dir: string): Promise<number> {
+  let bytes = 0;
+  for (const entry of await fs.readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) bytes += (await fs.stat(path.join(entry.parentPath, entry.name)).catch(() => ({ size: 0 }))).size;
+  }
+  return bytes;
 }
 
 async function post(key: string, body: string): Promise<number> {

@@ -138,6 +138,7 @@ export const DETAIL_CODES = [
   'invalid_email',
   'immutable',
   'unavailable',
+  'invalid_timezone',
   // People (security.md#users-and-roles): a session's missing CSRF token or foreign origin, a role the caller may not grant.
   'csrf',
   'role_forbidden',

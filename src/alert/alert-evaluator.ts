@@ -21,17 +21,18 @@ import type { Fragment } from '../query/event-repository.ts';
 import { eventFilterOf, savedSearchCondition, type SavedFilter } from '../query/saved-searches.ts';
 import type { Sql, TxSql } from '../store/db.ts';
 import type { AlertRuleRow, RuleParams } from './alert-rules.ts';
+import { outsideHoursCondition } from './outside-hours.ts';
 
 /** The alert follower's name in `follower_cursors`. */
 export const ALERT_FOLLOWER = 'alerts';
 
-type Rule = Pick<AlertRuleRow, 'id' | 'tenant_id' | 'name' | 'kind' | 'params' | 'cooldown_seconds'> & { watched: SavedFilter };
+type Rule = Pick<AlertRuleRow, 'id' | 'tenant_id' | 'name' | 'kind' | 'params' | 'outside_hours' | 'cooldown_seconds'> & { watched: SavedFilter };
 
 export const alertHandler: FollowerHandler = {
   name: ALERT_FOLLOWER,
   async apply(tx: TxSql, tenant: string, from: number, to: number): Promise<void> {
     const rules = await tx<Rule[]>`
-      select r.id, r.tenant_id, r.name, r.kind, r.params, r.cooldown_seconds, coalesce(s.filter, r.filter) as watched
+      select r.id, r.tenant_id, r.name, r.kind, r.params, r.outside_hours, r.cooldown_seconds, coalesce(s.filter, r.filter) as watched
       from alert_rules r left join saved_searches s on s.id = r.saved_search
       where r.tenant_id = ${tenant} and r.enabled order by r.id`;
     if (rules.length === 0) return;
@@ -44,7 +45,8 @@ export const alertHandler: FollowerHandler = {
       from ledger_leaves l join events e on e.tenant_id = l.tenant_id and e.occurred_at = l.occurred_at and e.seq = l.seq
       where l.tenant_id = ${tenant} and l.seq >= ${from} and l.seq < ${to}`;
     for (const rule of rules) {
-      const matches = savedSearchCondition(sql, eventFilterOf(rule.watched));
+      const watched = savedSearchCondition(sql, eventFilterOf(rule.watched));
+      const matches = rule.outside_hours ? sql`${watched} and ${outsideHoursCondition(sql, rule.outside_hours)}` : watched;
       if (rule.kind === 'threshold') await threshold(sql, rule, matches);
       else if (rule.kind === 'first_seen') await firstSeen(sql, rule, matches);
       else await heartbeat(sql, rule, matches);

@@ -25,6 +25,21 @@ const fields = {
   params: Type.Record(Type.String(), Type.Unknown(), {
     description: 'threshold: {count, window_seconds, group_by}; first_seen: {field}; absence: {period_seconds}',
   }),
+  outside_hours: Type.Union(
+    [
+      Type.Object(
+        {
+          timezone: Type.Optional(Type.String({ description: 'An IANA time zone name; default UTC' })),
+          days: Type.Optional(Type.Array(Type.Integer(), { description: 'ISO weekdays with working hours (1 is Monday, 7 Sunday); default 1–5' })),
+          start: Type.Optional(Type.String({ description: 'HH:MM the working hours start at; default 08:00' })),
+          end: Type.Optional(Type.String({ description: 'HH:MM the working hours end at (24:00 for midnight); default 18:00' })),
+        },
+        { additionalProperties: true },
+      ),
+      Type.Null(),
+    ],
+    { description: 'Count only events whose occurred_at lies outside these working hours, on the wall clock of the time zone (null: every event)' },
+  ),
   cooldown_seconds: Type.Integer(),
   channels: Type.Array(Channel),
   secret: Type.String({ description: 'The webhook signing secret (16–256 characters); never shown' }),
@@ -38,6 +53,7 @@ const CreateBody = Type.Object(
     filter: Type.Optional(fields.filter),
     saved_search: Type.Optional(fields.saved_search),
     params: Type.Optional(fields.params),
+    outside_hours: Type.Optional(fields.outside_hours),
     name: Type.Optional(fields.name),
     cooldown_seconds: Type.Optional(fields.cooldown_seconds),
     channels: Type.Optional(fields.channels),
@@ -53,6 +69,7 @@ const UpdateBody = Type.Object(
     filter: Type.Optional(fields.filter),
     saved_search: Type.Optional(fields.saved_search),
     params: Type.Optional(fields.params),
+    outside_hours: Type.Optional(fields.outside_hours),
     cooldown_seconds: Type.Optional(fields.cooldown_seconds),
     channels: Type.Optional(fields.channels),
     secret: Type.Optional(fields.secret),
@@ -70,6 +87,7 @@ const Rule = answer(
     filter: fields.filter,
     saved_search: fields.saved_search,
     params: fields.params,
+    outside_hours: fields.outside_hours,
     cooldown_seconds: fields.cooldown_seconds,
     channels: fields.channels,
     has_secret: Type.Boolean(),

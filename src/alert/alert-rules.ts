@@ -12,6 +12,7 @@ import { checkSavedFilter, savedSearchExists, type Changer, type SavedFilter } f
 import { type Sql, uniqueOr } from '../store/db.ts';
 import type { SecretBox } from '../stream/secret-box.ts';
 import { BUILTIN_RULES } from './builtin-rules.ts';
+import { checkOutsideHours, type OutsideHours } from './outside-hours.ts';
 
 export const RULE_KINDS = ['threshold', 'first_seen', 'absence'] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];
@@ -34,6 +35,7 @@ export interface AlertRuleRow {
   filter: SavedFilter;
   saved_search: string | null;
   params: RuleParams;
+  outside_hours: OutsideHours | null;
   cooldown_seconds: number;
   channels: Channel[];
   secret: Uint8Array | null;
@@ -51,6 +53,8 @@ export interface AlertRuleView {
   filter: SavedFilter;
   saved_search: string | null;
   params: RuleParams;
+  /** When set, only events outside these working hours count (outside-hours.ts). */
+  outside_hours: OutsideHours | null;
   cooldown_seconds: number;
   channels: Channel[];
   /** Whether a webhook signing secret is set (the secret itself is never shown). */
@@ -68,6 +72,7 @@ export interface AlertRuleInput {
   filter?: unknown;
   saved_search?: unknown;
   params?: unknown;
+  outside_hours?: unknown;
   cooldown_seconds?: unknown;
   channels?: unknown;
   secret?: unknown;
@@ -100,9 +105,9 @@ export class AlertRules {
     const row = await this.exclusive(rule.name, () =>
       sql.begin(async (tx) => {
         const [created] = await tx<AlertRuleRow[]>`
-          insert into alert_rules (id, tenant_id, name, kind, filter, saved_search, params, cooldown_seconds, channels, secret, enabled, builtin)
+          insert into alert_rules (id, tenant_id, name, kind, filter, saved_search, params, outside_hours, cooldown_seconds, channels, secret, enabled, builtin)
           values (${id}, ${tenant}, ${rule.name}, ${rule.kind}, ${tx.json(rule.filter as never)}, ${rule.saved_search},
-                  ${tx.json(rule.params as never)}, ${rule.cooldown_seconds}, ${tx.json(rule.channels as never)}, ${secret}, ${rule.enabled}, ${builtin})
+                  ${tx.json(rule.params as never)}, ${rule.outside_hours && tx.json(rule.outside_hours as never)}, ${rule.cooldown_seconds}, ${tx.json(rule.channels as never)}, ${secret}, ${rule.enabled}, ${builtin})
           returning *`;
         // An absence rule measures silence from its creation.
         if (rule.kind === 'absence') await tx`insert into alert_heartbeats (rule_id, last_match_at) values (${id}, now())`;
@@ -130,14 +135,15 @@ export class AlertRules {
     if (input.kind !== undefined && input.kind !== row.kind) throw fieldInvalid('/kind', 'immutable', 'the kind of a rule cannot change: create another rule');
     const rule = await this.check(row.tenant_id, input, row);
     const secret = typeof input.secret === 'string' ? this.deps.secrets.seal(input.secret, row.id) : row.secret;
-    const watches = (r: { filter: unknown; saved_search: unknown; params: unknown }) => JSON.stringify([r.filter, r.saved_search, r.params]);
+    const watches = (r: { filter: unknown; saved_search: unknown; params: unknown; outside_hours: unknown }) =>
+      JSON.stringify([r.filter, r.saved_search, r.params, r.outside_hours]);
     const restart = watches(rule) !== watches(row);
     const { sql } = this.deps;
     const updated = await this.exclusive(rule.name, () =>
       sql.begin(async (tx) => {
         const [changed] = await tx<AlertRuleRow[]>`
           update alert_rules set name = ${rule.name}, filter = ${tx.json(rule.filter as never)}, saved_search = ${rule.saved_search},
-            params = ${tx.json(rule.params as never)}, cooldown_seconds = ${rule.cooldown_seconds}, channels = ${tx.json(rule.channels as never)},
+            params = ${tx.json(rule.params as never)}, outside_hours = ${rule.outside_hours && tx.json(rule.outside_hours as never)}, cooldown_seconds = ${rule.cooldown_seconds}, channels = ${tx.json(rule.channels as never)},
             secret = ${secret}, enabled = ${rule.enabled}, updated_at = now()
           where id = ${row.id} returning *`;
         if (changed && restart) await resetState(tx as unknown as Sql, row.id, row.kind);
@@ -179,6 +185,17 @@ export class AlertRules {
     if (savedSearch !== null && Object.keys(filter).length > 0)
       errors.push({ pointer: '/filter', code: 'conflict', message: 'give either filter or saved_search, not both' });
     const params = input.params === undefined && current ? current.params : attempt(() => checkParams(kind, input.params), { period_seconds: 0 });
+    let outsideHours = current?.outside_hours ?? null;
+    if (input.outside_hours !== undefined) {
+      try {
+        outsideHours = await checkOutsideHours(this.deps.sql, input.outside_hours);
+      } catch (err) {
+        if (!(err instanceof TrailproofError) || !err.details) throw err;
+        errors.push(...err.details);
+      }
+    }
+    if (outsideHours !== null && kind === 'absence')
+      errors.push({ pointer: '/outside_hours', code: 'conflict', message: 'an absence rule fires on silence, not on an event: it takes no outside_hours' });
     const cooldown =
       input.cooldown_seconds === undefined ? (current?.cooldown_seconds ?? 0) : attempt(() => seconds(input.cooldown_seconds, '/cooldown_seconds', 0), 0);
     const channels = input.channels === undefined ? (current?.channels ?? []) : attempt(() => this.checkChannels(input.channels), []);
@@ -191,7 +208,7 @@ export class AlertRules {
       errors.push({ pointer: '/enabled', code: 'invalid_type', message: 'enabled must be true or false' });
     if (errors.length > 0) throw new TrailproofError('REQUEST_INVALID', errors.map((e) => `${e.pointer}: ${e.message}`).join('; '), { details: errors });
     const enabled = typeof input.enabled === 'boolean' ? input.enabled : (current?.enabled ?? true);
-    return { name, kind, filter, saved_search: savedSearch, params, cooldown_seconds: cooldown, channels, enabled };
+    return { name, kind, filter, saved_search: savedSearch, params, outside_hours: outsideHours, cooldown_seconds: cooldown, channels, enabled };
   }
 
   private checkChannels(value: unknown): Channel[] {
@@ -241,6 +258,7 @@ export class AlertRules {
         enabled: v.enabled,
         filter: JSON.stringify(v.saved_search ? { saved_search: v.saved_search } : v.filter),
         params: JSON.stringify(v.params),
+        ...(v.outside_hours ? { outside_hours: JSON.stringify(v.outside_hours) } : {}),
         cooldown_seconds: v.cooldown_seconds,
         channels: v.channels.map((c) => c.type).join(','),
       },
@@ -267,6 +285,7 @@ export function view(row: AlertRuleRow): AlertRuleView {
     filter: row.filter,
     saved_search: row.saved_search,
     params: row.params,
+    outside_hours: row.outside_hours,
     cooldown_seconds: row.cooldown_seconds,
     channels: row.channels,
     has_secret: row.secret !== null,

@@ -5,10 +5,11 @@
  * `<resource>.<verb>` convention of docs/events.md, matched by suffix so any resource qualifies.
  */
 import type { AlertRuleInput } from './alert-rules.ts';
+import { WORKING_HOURS } from './outside-hours.ts';
 
 export interface BuiltinRule {
   description: string;
-  rule: Required<Pick<AlertRuleInput, 'name' | 'kind' | 'filter' | 'params'>> & { cooldown_seconds?: number };
+  rule: Required<Pick<AlertRuleInput, 'name' | 'kind' | 'filter' | 'params'>> & Pick<AlertRuleInput, 'outside_hours' | 'cooldown_seconds'>;
 }
 
 const HOUR = 3600;
@@ -53,6 +54,16 @@ export const BUILTIN_RULES: Readonly<Record<string, BuiltinRule>> = Object.freez
   audit_log_unusual_reader: {
     description: 'the audit trail read or exported by an actor that never read it before',
     rule: { name: 'Audit log read by a new actor', kind: 'first_seen', filter: { action: 'audit_log.*' }, params: { field: 'actor' } },
+  },
+  settings_changed_outside_hours: {
+    description: 'settings or configuration changed outside working hours (Monday to Friday, 08:00 to 18:00 UTC unless adjusted)',
+    rule: {
+      name: 'Settings changed outside working hours',
+      kind: 'threshold',
+      filter: { action: 'settings.*,*.settings_changed,*.settings_updated,config.*,*.config_changed,*.config_updated' },
+      params: { count: 1, window_seconds: 60, group_by: 'actor' },
+      outside_hours: WORKING_HOURS,
+    },
   },
   mfa_disabled: {
     description: 'multi-factor authentication disabled for an account',

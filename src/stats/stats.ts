@@ -4,8 +4,8 @@
  *
  * Answered from the hourly rollups (rollups.ts) when the filters are ones they keep: whole hours,
  * actor, action, outcome, and either an address or a target. The rollups hold the events up to the
- * rollup follower's cursor; the events after it (the few committed since its last pass) are read
- * from the ledger in the same statement, so the answer is exact as of one snapshot. Any other
+ * rollup follower's cursor; the events after it (the few committed since its last pass, tail.ts)
+ * are read by ledger position in the same snapshot, so the answer is exact. Any other
  * filter (full text, an address with a target, an instant inside an hour) is answered from the
  * events table.
  */
@@ -14,7 +14,7 @@ import type { Fragment } from '../query/event-repository.ts';
 import { conditions, escapeLike } from '../query/event-repository.ts';
 import { parseEventQuery, type EventFilter } from '../query/filters.ts';
 import type { Sql } from '../store/db.ts';
-import { ROLLUP_FOLLOWER } from './rollups.ts';
+import { readTail, tailUnits } from './tail.ts';
 import { targetDayStats, targetDaysAnswer } from './target-days.ts';
 
 export const GROUP_BY = ['actor', 'action', 'target', 'ip', 'day', 'hour'] as const;
@@ -71,10 +71,20 @@ export function parseStatsQuery(params: Record<string, unknown>): StatsQuery {
 
 export async function eventStats(sql: Sql, tenant: string, query: StatsQuery): Promise<Stats> {
   const { groupBy, filter } = query;
-  if (targetDaysAnswer(filter, groupBy)) return targetDayStats(sql, tenant, filter, eventUnits(sql, tenant, filter, true, afterCursor(sql, tenant)));
   const byTarget = groupBy === 'target' || filter.targetType !== undefined || filter.targetId !== undefined;
-  const fromRollups = rollupsAnswer(filter, groupBy, byTarget);
-  const units = fromRollups ? rollupUnits(sql, tenant, filter, byTarget) : eventUnits(sql, tenant, filter, byTarget);
+  if (!rollupsAnswer(filter, groupBy, byTarget)) return aggregate(sql, query, eventUnits(sql, tenant, filter, byTarget), 'events');
+  // The rollups and the tail after their cursor, read in one snapshot: each event counts once.
+  return sql.begin('isolation level repeatable read, read only', async (tx) => {
+    const snapshot = tx as unknown as Sql;
+    const tail = tailUnits(snapshot, tenant, filter, byTarget, await readTail(snapshot, tenant, filter));
+    if (targetDaysAnswer(filter, groupBy)) return targetDayStats(snapshot, tenant, filter, tail);
+    return aggregate(snapshot, query, sql`${rollupUnits(snapshot, tenant, filter, byTarget)} union all ${tail}`, 'rollups');
+  });
+}
+
+/** Groups rows of (hour, action, actor_id, ip, target, events) by the question's key, with the total over all groups. */
+async function aggregate(sql: Sql, query: StatsQuery, units: Fragment, source: Stats['source']): Promise<Stats> {
+  const { groupBy } = query;
   const key = keyOf(sql, groupBy);
   const time = groupBy === 'day' || groupBy === 'hour';
   const order = time ? sql`order by 1` : sql`order by events desc, 1`;
@@ -89,7 +99,7 @@ export async function eventStats(sql: Sql, tenant: string, query: StatsQuery): P
   const total = rows.find((r) => r.total)!;
   return {
     group_by: groupBy,
-    source: fromRollups ? 'rollups' : 'events',
+    source,
     groups: rows
       .filter((r) => !r.total)
       .map((r) =>
@@ -112,10 +122,7 @@ function rollupsAnswer(filter: EventFilter, groupBy: GroupBy, byTarget: boolean)
   return wholeHour(filter.since) && wholeHour(filter.until);
 }
 
-/**
- * Rows of (hour, action, actor_id, ip or target, events): the rollups up to the follower's cursor,
- * and the events from the cursor on, read through the ledger's (tenant, seq) key.
- */
+/** Rows of (hour, action, actor_id, ip or target, events) from the rollups: the events up to the follower's cursor. */
 function rollupUnits(sql: Sql, tenant: string, filter: EventFilter, byTarget: boolean): Fragment {
   const conds: Fragment[] = [sql`r.tenant_id = ${tenant}`];
   if (filter.actor !== undefined) conds.push(sql`r.actor_id = ${filter.actor}`);
@@ -128,26 +135,18 @@ function rollupUnits(sql: Sql, tenant: string, filter: EventFilter, byTarget: bo
     if (filter.targetId !== undefined) conds.push(sql`r.target_id = ${filter.targetId}`);
   } else if (filter.ip !== undefined) conds.push(sql`r.ip <<= ${filter.ip}::inet`);
   const where = conds.reduce((acc, c) => sql`${acc} and ${c}`);
-  const rolled = byTarget
+  return byTarget
     ? sql`select r.hour, r.action, r.actor_id, null::inet as ip, r.target_type, r.target_id, r.events from stat_target_rollups r where ${where}`
     : sql`select r.hour, r.action, r.actor_id, r.ip, null::text as target_type, null::text as target_id, r.events from stat_rollups r where ${where}`;
-  return sql`${rolled} union all ${eventUnits(sql, tenant, filter, byTarget, afterCursor(sql, tenant))}`;
 }
 
-/** The ledger leaves the rollup follower has not applied yet. */
-function afterCursor(sql: Sql, tenant: string): Fragment {
-  return sql`l.seq >= (select coalesce(max(next_seq), 0) from follower_cursors where follower = ${ROLLUP_FOLLOWER} and tenant_id = ${tenant})`;
-}
-
-/** The same rows from the events table (with event_targets), through the ledger when `leaves` narrows it. */
-function eventUnits(sql: Sql, tenant: string, filter: EventFilter, byTarget: boolean, leaves?: Fragment): Fragment {
+/** The same rows from the events table (with event_targets). */
+function eventUnits(sql: Sql, tenant: string, filter: EventFilter, byTarget: boolean): Fragment {
   const conds: Fragment[] = [sql`e.tenant_id = ${tenant}`, ...conditions(sql, filter)];
   if (filter.targetType !== undefined) conds.push(sql`t.target_type = ${filter.targetType}`);
   if (filter.targetId !== undefined) conds.push(sql`t.target_id = ${filter.targetId}`);
-  if (leaves !== undefined) conds.push(sql`l.tenant_id = ${tenant}`, leaves);
   const where = conds.reduce((acc, c) => sql`${acc} and ${c}`);
-  const from =
-    leaves === undefined ? sql`events e` : sql`ledger_leaves l join events e on e.tenant_id = l.tenant_id and e.occurred_at = l.occurred_at and e.seq = l.seq`;
+  const from = sql`events e`;
   const hour = sql`date_trunc('hour', e.occurred_at, 'UTC')`;
   return byTarget
     ? sql`select ${hour} as hour, e.action, e.actor_id, null::inet as ip, t.target_type, t.target_id, count(distinct e.seq) as events

@@ -141,6 +141,35 @@ describe('/v1/alert-rules', () => {
     expect((await createRule({ ...ok, name: 'by reader' }, readA)).statusCode).toBe(403);
   });
 
+  it('takes working hours in a time zone, refusing a bad zone, day or time at its field', async () => {
+    const base = { name: 'Night logins', kind: 'threshold', filter: { action: 'user.login' }, params: { count: 1, window_seconds: 60 } };
+    const bad = async (outside_hours: unknown, pointer: string, code: string, extra: Record<string, unknown> = {}) => {
+      const res = await createRule({ ...base, ...extra, outside_hours });
+      expect(res.statusCode, JSON.stringify(outside_hours)).toBe(400);
+      expect(res.json().error.details, JSON.stringify(outside_hours)).toContainEqual(expect.objectContaining({ pointer, code }));
+    };
+    await bad({ timezone: 'Mars/Olympus' }, '/outside_hours/timezone', 'invalid_timezone');
+    await bad({ timezone: '+01:00' }, '/outside_hours/timezone', 'invalid_timezone');
+    await bad({ timezone: 'UTC+3' }, '/outside_hours/timezone', 'invalid_timezone');
+    await bad({ days: [0, 1] }, '/outside_hours/days', 'invalid_value');
+    await bad({ days: [] }, '/outside_hours/days', 'invalid_value');
+    await bad({ days: [1, 1] }, '/outside_hours/days', 'invalid_value');
+    await bad({ start: '8am' }, '/outside_hours/start', 'pattern');
+    await bad({ end: '24:01' }, '/outside_hours/end', 'pattern');
+    await bad({ start: '18:00', end: '08:00' }, '/outside_hours/end', 'out_of_range');
+    await bad({ colour: 'red' }, '/outside_hours/colour', 'unknown_field');
+    await bad('always', '/outside_hours', 'invalid_type');
+    await bad({}, '/outside_hours', 'conflict', { kind: 'absence', params: { period_seconds: 3600 } });
+    const res = await createRule({ ...base, outside_hours: { timezone: 'europe/berlin', days: [5, 1], end: '24:00' } });
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json().outside_hours).toEqual({ timezone: 'Europe/Berlin', days: [1, 5], start: '08:00', end: '24:00' });
+    const cleared = await t.request('PATCH', `/v1/alert-rules/${res.json().id}`, { key: adminA, body: { outside_hours: null } });
+    expect(cleared.json().outside_hours).toBeNull();
+    const changed = await t.request('PATCH', `/v1/alert-rules/${res.json().id}`, { key: adminA, body: { outside_hours: { timezone: 'Nowhere/Land' } } });
+    expect(changed.json().error.details).toContainEqual(expect.objectContaining({ pointer: '/outside_hours/timezone', code: 'invalid_timezone' }));
+    expect((await t.request('DELETE', `/v1/alert-rules/${res.json().id}`, { key: adminA })).statusCode).toBe(204);
+  });
+
   it("never shows or changes another tenant's rules or firings, nor counts its events", async () => {
     const [rule] = (await t.request('GET', '/v1/alert-rules', { key: readA })).json().data;
     expect((await t.request('GET', `/v1/alert-rules/${rule.id}`, { key: adminB })).statusCode).toBe(404);
@@ -299,6 +328,39 @@ describe('evaluation and delivery', () => {
     expect(firings).toHaveLength(1);
     const keyIds = ((await t.request('GET', '/v1/keys', { key: adminA })).json().data as { id: string; name: string }[]).map((k) => k.id);
     expect(keyIds).toContain(firings[0]!.group);
+  });
+
+  it('fires the built-in "settings changed outside working hours" only outside the hours of its time zone, across a DST change', async () => {
+    const pack = (await t.request('GET', '/v1/alert-rules/builtin', { key: readA })).json().data as { id: string }[];
+    expect(pack.map((b) => b.id)).toContain('settings_changed_outside_hours');
+    const utc = await createRule({ builtin: 'settings_changed_outside_hours', name: 'Settings at night (UTC)' });
+    expect(utc.statusCode, utc.body).toBe(201);
+    expect(utc.json().outside_hours).toEqual({ timezone: 'UTC', days: [1, 2, 3, 4, 5], start: '08:00', end: '18:00' });
+    await t.request('DELETE', `/v1/alert-rules/${utc.json().id}`, { key: adminA });
+    const res = await createRule({ builtin: 'settings_changed_outside_hours', outside_hours: { timezone: 'Europe/Berlin' } });
+    expect(res.statusCode, res.body).toBe(201);
+    // Berlin: CET (UTC+1) until Sunday 2026-03-29 02:00, CEST (UTC+2) after. Each actor is one case.
+    const cases: [actor: string, utcInstant: string, fires: boolean][] = [
+      ['wednesday-1000', '2026-03-25T09:00:00Z', false],
+      ['wednesday-1930', '2026-03-25T18:30:00Z', true],
+      ['saturday-1100', '2026-03-28T10:00:00Z', true],
+      ['friday-0800-cet', '2026-03-27T07:00:00Z', false],
+      ['friday-0730-cet', '2026-03-27T06:30:00Z', true],
+      ['friday-1730-cet', '2026-03-27T16:30:00Z', false],
+      ['friday-1800-cet', '2026-03-27T17:00:00Z', true],
+      ['monday-0830-cest', '2026-03-30T06:30:00Z', false],
+      ['monday-0730-cest', '2026-03-30T05:30:00Z', true],
+      ['monday-1830-cest', '2026-03-30T16:30:00Z', true],
+      ['sunday-0300-cest', '2026-03-29T01:00:00Z', true],
+    ];
+    await ingest(ingestA, [
+      ...cases.map(([actor, at]) => ev('settings.updated', actor, at)),
+      ev('organization.settings_changed', 'tuesday-2300', '2026-03-24T22:00:00Z'),
+      ev('document.read', 'reader-at-night', '2026-03-25T23:00:00Z'),
+    ]);
+    await evaluate();
+    const groups = (await firingsOf(res.json().id)).map((f) => f.group).sort();
+    expect(groups).toEqual([...cases.filter(([, , fires]) => fires).map(([actor]) => actor), 'tuesday-2300'].sort());
   });
 
   it('fires an absence rule once per silence, and not while events keep arriving', async () => {
