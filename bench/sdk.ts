@@ -52,7 +52,7 @@ try {
     `events: demo events with client id and occurred_at, ${eventBytes} bytes each as JSON on average; sdk options ${JSON.stringify(clientOptions)}${baselinePath ? `, baseline options ${JSON.stringify(baselineOptions)}` : ''}\n`,
   );
 
-  const results: Record<string, { eventsPerSecond: number; cpuMsPer1000: number; startSize: number }[]> = {};
+  const results: Record<string, { eventsPerSecond: number; cpuMsPer1000: number; failedSends: number; startSize: number }[]> = {};
   const recordMs: Record<string, number[]> = {};
   for (let r = 0; r < rounds; r++) {
     for (const contender of contenders) {
@@ -64,11 +64,12 @@ try {
       const result = {
         eventsPerSecond: round(run.events / run.seconds, 0),
         cpuMsPer1000: round((cpu.user + cpu.system) / 1000 / (run.events / 1000), 1),
+        failedSends: run.failedSends,
         startSize,
       };
       (results[contender.name] ??= []).push(result);
       process.stdout.write(
-        `round ${r + 1} ${contender.name}: ${result.eventsPerSecond} events/s (${run.events} events in ${round(run.seconds, 1)} s, ledger held ${startSize}); client CPU ${result.cpuMsPer1000} ms per 1,000 events\n`,
+        `round ${r + 1} ${contender.name}: ${result.eventsPerSecond} events/s (${run.events} events in ${round(run.seconds, 1)} s, ledger held ${startSize}); client CPU ${result.cpuMsPer1000} ms per 1,000 events; ${run.failedSends} failed sends\n`,
       );
     }
   }
@@ -88,8 +89,9 @@ try {
   }
   await writeResult('sdk', { ...summary, eventBytes, options: clientOptions, ...(baselinePath && { baselineOptions }), seconds, rounds });
 
-  async function rawIngest(): Promise<{ events: number; seconds: number }> {
+  async function rawIngest(): Promise<Run> {
     let events = 0;
+    let failedSends = 0;
     let n = 0;
     const start = performance.now();
     await Promise.all(
@@ -104,14 +106,20 @@ try {
           });
           await res.text();
           if (res.ok) events += 1000;
+          else failedSends++;
         }
       }),
     );
-    return { events, seconds: (performance.now() - start) / 1000 };
+    return { events, seconds: (performance.now() - start) / 1000, failedSends };
   }
 
-  async function viaClient(Client: ClientClass, options: Record<string, unknown>, samples: number[]): Promise<{ events: number; seconds: number }> {
-    const audit = new Client({ url: server.url, apiKey: key, ...options });
+  /** Retried sends (timeouts, errors) count as failed; a full queue is the expected backpressure. */
+  async function viaClient(Client: ClientClass, options: Record<string, unknown>, samples: number[]): Promise<Run> {
+    let failedSends = 0;
+    const onError = (error: { code: string }) => {
+      if (error.code !== 'QUEUE_FULL') failedSends++;
+    };
+    const audit = new Client({ url: server.url, apiKey: key, onError, ...options });
     let recorded = 0;
     const start = performance.now();
     while (performance.now() - start < seconds * 1000) {
@@ -124,10 +132,17 @@ try {
       if (recorded % 1000 === 0) await new Promise((r) => setImmediate(r));
     }
     await audit.close();
-    return { events: recorded, seconds: (performance.now() - start) / 1000 };
+    return { events: recorded, seconds: (performance.now() - start) / 1000, failedSends };
   }
 } finally {
   await server.stop();
+}
+
+interface Run {
+  events: number;
+  seconds: number;
+  /** Requests that failed (raw) or were retried (SDK). */
+  failedSends: number;
 }
 
 function flag(name: string): string | undefined {

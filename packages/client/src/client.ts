@@ -28,16 +28,16 @@ export interface ClientOptions extends TransportOptions {
 }
 
 /*
- * The defaults reach the server's batch-ingest capacity from one process without slowing a quiet
- * app: a batch is the server's largest (fewest requests and transactions per event); a partial
- * batch waits at most the flush interval; four requests in flight keep the server's group commit
- * fed (one transaction committing while the next requests are read and checked) without a request
- * queueing behind many others; the queue holds a few more rounds of requests beyond those in flight.
+ * The defaults let one process keep the server's batch ingest busy without slowing a quiet app: a
+ * batch is the server's largest (fewest requests per event); a partial batch waits at most the
+ * flush interval; eight requests in flight keep the server's group commit fed (it commits up to
+ * five requests' events in one transaction while it reads and checks the next ones); the queue
+ * holds another round and a half of requests beyond those in flight.
  */
 export const DEFAULT_BATCH_SIZE = 1000;
 export const DEFAULT_FLUSH_INTERVAL_MS = 50;
 export const DEFAULT_MAX_QUEUE = 20_000;
-export const DEFAULT_CONCURRENCY = 4;
+export const DEFAULT_CONCURRENCY = 8;
 
 interface Waiter {
   seq: number;

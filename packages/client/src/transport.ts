@@ -17,7 +17,11 @@ export interface TransportOptions {
   timeoutMs?: number;
 }
 
-export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/**
+ * Long enough for a full batch queued at a busy server behind the client's other requests in
+ * flight: a timed-out request may still be stored, and its retry is then work the server does twice.
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 export type SendResult =
   /** Every event is either stored (or was already) or refused for good. */
