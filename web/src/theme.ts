@@ -111,5 +111,7 @@ export const operatorPage = [
   dd { margin: 0; overflow-wrap: anywhere; }
   .ok { color: var(--_ok); font-weight: 600; }
   .bad { color: var(--_bad); font-weight: 600; }
+  .field { display: flex; flex-direction: column; gap: 2px; }
+  .field-error { color: var(--_bad); font-size: 12px; max-width: 40ch; }
 `,
 ];

@@ -52,10 +52,6 @@ export class TpArchivePage extends LitElement {
     badgeStyles,
     css`
       section { margin-top: 20px; }
-      .field { display: flex; flex-direction: column; gap: 2px; }
-      .field-error { color: var(--_bad); font-size: 12px; max-width: 40ch; }
-      .muted { color: var(--_muted); }
-      .mono { font-family: var(--_mono); }
       pre { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; font-size: 12px; }
       td .actions { display: flex; gap: 6px; flex-wrap: wrap; }
     `,

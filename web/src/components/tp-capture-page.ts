@@ -44,8 +44,6 @@ export class TpCapturePage extends LitElement {
   static override styles = [
     operatorPage,
     css`
-      .muted { color: var(--_muted); }
-      .mono { font-family: var(--_mono); }
       td.number { text-align: right; font-variant-numeric: tabular-nums; }
       section { margin-top: 20px; }
     `,

@@ -61,10 +61,6 @@ export class TpReversalPlan extends LitElement {
     operatorPage,
     css`
       section { margin-top: 20px; }
-      .field { display: flex; flex-direction: column; gap: 2px; }
-      .field-error { color: var(--_bad); font-size: 12px; max-width: 40ch; }
-      .muted { color: var(--_muted); }
-      .mono { font-family: var(--_mono); }
       pre { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; font-size: 12px; }
       tr.conflict { background: var(--_bad-bg); }
       .conflict-with { color: var(--_bad); }

@@ -79,7 +79,6 @@ export class TpStreamsPage extends LitElement {
     textarea { min-height: 64px; font-family: var(--_mono); font-size: 12px; }
     label.check { flex-direction: row; align-items: center; gap: 6px; min-height: 32px; margin-top: 16px; }
     label.check input { min-height: 0; }
-    .field-error { color: var(--_bad); font-size: 12px; max-width: 40ch; }
     [aria-invalid='true'] { border-color: var(--_bad); }
     .submit { display: flex; gap: 8px; align-items: center; }
   `,

@@ -48,9 +48,6 @@ export class TpTenantLifecycle extends LitElement {
     operatorPage,
     css`
       section { margin-top: 20px; }
-      .field { display: flex; flex-direction: column; gap: 2px; }
-      .field-error { color: var(--_bad); font-size: 12px; max-width: 40ch; }
-      .muted { color: var(--_muted); }
     `,
   ];
 
