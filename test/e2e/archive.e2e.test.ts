@@ -9,13 +9,13 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, consolePage } from '../helpers/browser.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendReceivedAgo } from '../helpers/aged-events.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { killStartedProcesses, randomAdminKey, request, startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const event = (actor: string, n: number) => ({ action: 'document.read', actor: { type: 'user', id: actor }, targets: [{ type: 'document', id: `doc-${n}` }] });
 
 let db: TestDatabase;
@@ -42,13 +42,8 @@ beforeAll(async () => {
   expect(run.body.tenants[0]).toMatchObject({ removed: 4 });
   [segment] = (await api('/v1/archive/segments?tenant=acme')).body.data;
   expect(segment).toMatchObject({ from: indices[0], to: indices[3]! + 1 });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
-  page.on('pageerror', (err) => console.error('page error:', err.message));
+  browser = await launchChromium();
+  page = await consolePage(browser, { acceptDownloads: true });
   await page.goto(`${server.url}/?view=archive&tenant=acme`);
   await page.locator('#key').fill(adminKey);
   await page.locator('button[type=submit]').click();

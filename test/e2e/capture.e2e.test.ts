@@ -7,15 +7,14 @@
  * JSON to download for `trailproof capture revert`.
  */
 import fs from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, consolePage } from '../helpers/browser.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installCapture } from '../../src/capture/install.ts';
 import type { Sql } from '../../src/store/db.ts';
 import { createAppDatabase, type AppDatabase } from '../helpers/app-database.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { killStartedProcesses, randomAdminKey, request, startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let db: TestDatabase;
 let appDb: AppDatabase;
@@ -32,13 +31,8 @@ beforeAll(async () => {
     env: { DATABASE_URL: db.url, TRAILPROOF_ADMIN_KEY: adminKey, TRAILPROOF_CAPTURE_DATABASE_URL: appDb.url, LOG_LEVEL: 'warn' },
   });
   for (const id of ['acme', 'globex']) expect((await request(`${server.url}/v1/tenants`, adminKey, 'POST', { id })).status).toBe(201);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
-  page.on('pageerror', (err) => console.error('page error:', err.message));
+  browser = await launchChromium();
+  page = await consolePage(browser, { acceptDownloads: true });
 }, 180_000);
 afterAll(async () => {
   await browser?.close();

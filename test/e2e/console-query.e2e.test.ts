@@ -5,12 +5,12 @@
  * 11: the self-audit as a status, checkpoints named by tree size, one time zone per view with a
  * UTC toggle, and a confirmation before the signed-in key revokes itself.
  */
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { killStartedProcesses, randomAdminKey, request, runCli, startServerProcess, TEST_LEDGER_KEY, type ServerProcess } from '../helpers/server-process.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ZONE = 'America/New_York';
 /** The activity of tenant acme: [action, has changes], one every 10 minutes back from now. */
 const SEED: [string, boolean][] = [
@@ -62,7 +62,7 @@ beforeAll(async () => {
   });
   expect(old.status, old.text).toBeLessThan(300);
 
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: ZONE, locale: 'en-US' });
   page = await context.newPage();
   page.on('pageerror', (err) => console.error('page error:', err.message));

@@ -13,14 +13,14 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, consolePage } from '../helpers/browser.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpReceiver, type HttpReceiver } from '../../src/stream/testing/http-receiver.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, webhookSignature } from '../../src/stream/webhook.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { freePort, killStartedProcesses, randomAdminKey, request, startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
 const VIEWER_SECRET = `e2e-viewer-secret-${'s'.repeat(24)}`;
 const ACTORS = [
@@ -114,21 +114,8 @@ beforeAll(async () => {
   });
   globexUids.push(...(globex.body.accepted as { uid: string }[]).map((a) => a.uid));
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true, colorScheme: 'light' });
-  page.on('pageerror', (err) => console.error('page error:', err.message));
+  browser = await launchChromium();
+  page = await consolePage(browser, { acceptDownloads: true, colorScheme: 'light' });
 
   // The host page of the embedded viewer: another origin (its own port), loading embed.js from Trailproof.
   const port = await freePort();

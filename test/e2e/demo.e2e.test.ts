@@ -4,12 +4,12 @@
  * against a real `trailproof serve` process. A smaller demo than the issue's million: each tenant's
  * trail reaches up to now whatever its size, as long as it has more events than the demo has days.
  */
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, consolePage } from '../helpers/browser.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { killStartedProcesses, randomAdminKey, runCli, startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TENANTS = ['demo-1', 'demo-2', 'demo-3'];
 const DEMO_ACTIONS = ['user.login', 'user.login_failed', 'document.read', 'document.updated', 'document.exported', 'member.role_changed', 'api.called'];
 
@@ -24,9 +24,8 @@ beforeAll(async () => {
   server = await startServerProcess({ env: { DATABASE_URL: db.url, TRAILPROOF_ADMIN_KEY: adminKey, LOG_LEVEL: 'warn' } });
   const demo = await runCli(['demo', '--events', '6000', '--tenants', String(TENANTS.length)], { DATABASE_URL: db.url }, 120_000);
   expect(demo.code, demo.stderr).toBe(0);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.on('pageerror', (err) => console.error('page error:', err.message));
+  browser = await launchChromium();
+  page = await consolePage(browser);
 }, 180_000);
 
 afterAll(async () => {

@@ -5,12 +5,11 @@
  * holds never among them, and releases a hold with a reason (refused without one, with the API's
  * error beside the field; the release recorded in the tenant's trail).
  */
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, consolePage } from '../helpers/browser.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { killStartedProcesses, randomAdminKey, request, startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let db: TestDatabase;
 let server: ServerProcess;
@@ -28,13 +27,8 @@ beforeAll(async () => {
   const released = await api('/v1/legal-holds', 'POST', { tenant: 'acme', reason: 'audit 2026', filter: { target: { type: 'document', id: 'doc-7' } } });
   expect((await api(`/v1/legal-holds/${released.body.id}`, 'DELETE', { reason: 'closed' })).status).toBe(200);
   expect((await api('/v1/legal-holds', 'POST', { tenant: 'globex', reason: 'globex matter' })).status).toBe(201);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.on('pageerror', (err) => console.error('page error:', err.message));
+  browser = await launchChromium();
+  page = await consolePage(browser);
   await page.goto(`${server.url}/?view=tenants&tenant=acme`);
   await page.locator('#key').fill(adminKey);
   await page.locator('button[type=submit]').click();

@@ -8,12 +8,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { freePort, randomAdminKey, request, startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CLIENT_SECRET = `e2e-oidc-client-secret-${'c'.repeat(24)}`;
 const IDLE_SECONDS = 6;
 /** The people the provider knows, and their groups. */
@@ -72,19 +72,7 @@ beforeAll(async () => {
   issuerServer = http.createServer(provider.callback());
   await new Promise<void>((resolve) => issuerServer.listen(issuerPort, '127.0.0.1', resolve));
   expect((issuerServer.address() as AddressInfo).port).toBe(issuerPort);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
