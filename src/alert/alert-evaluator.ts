@@ -17,8 +17,9 @@
  * of an earlier firing's.
  */
 import type { FollowerHandler } from '../query/committed-follower.ts';
-import type { Fragment } from '../query/event-repository.ts';
-import { eventFilterOf, savedSearchCondition, type SavedFilter } from '../query/saved-searches.ts';
+import { conditions, type Fragment } from '../query/event-repository.ts';
+import type { EventFilter } from '../query/filters.ts';
+import { eventFilterOf, type SavedFilter } from '../query/saved-searches.ts';
 import type { Sql, TxSql } from '../store/db.ts';
 import type { AlertRuleRow, RuleParams } from './alert-rules.ts';
 import { outsideHoursCondition } from './outside-hours.ts';
@@ -38,14 +39,17 @@ export const alertHandler: FollowerHandler = {
     if (rules.length === 0) return;
     const sql = tx as unknown as Sql;
     await pruneCounts(sql, tenant);
-    // The range's events, read once for all the rules (the columns filters use, as `e`).
+    const filters = rules.map((r) => eventFilterOf(r.watched));
+    // The range's events, read once for all the rules (the columns filters use, as `e`); the
+    // full-text column only when a rule searches text.
+    const search = filters.some((f) => f.q !== undefined) ? sql`e.search` : sql`null::tsvector as search`;
     await sql`
       create temp table alert_range on commit drop as
-      select e.tenant_id, e.seq, e.occurred_at, e.received_at, e.action, e.actor_id, e.outcome, e.ip, e.body, e.search
+      select e.tenant_id, e.seq, e.occurred_at, e.received_at, e.action, e.actor_id, e.outcome, e.ip, e.body, ${search}
       from ledger_leaves l join events e on e.tenant_id = l.tenant_id and e.occurred_at = l.occurred_at and e.seq = l.seq
       where l.tenant_id = ${tenant} and l.seq >= ${from} and l.seq < ${to}`;
-    for (const rule of rules) {
-      const watched = savedSearchCondition(sql, eventFilterOf(rule.watched));
+    for (const [i, rule] of rules.entries()) {
+      const watched = rangeCondition(sql, filters[i]!);
       const matches = rule.outside_hours ? sql`${watched} and ${outsideHoursCondition(sql, rule.outside_hours)}` : watched;
       if (rule.kind === 'threshold') await threshold(sql, rule, matches);
       else if (rule.kind === 'first_seen') await firstSeen(sql, rule, matches);
@@ -55,6 +59,23 @@ export const alertHandler: FollowerHandler = {
 };
 
 const RANGE = (sql: Sql) => sql`alert_range e`;
+
+/**
+ * SQL over a range event `e` selecting what the rule's filter selects. A target is matched in the
+ * event's body, which the range holds: `event_targets` is indexed by target, so a lookup there per
+ * event would probe every partition's index.
+ */
+function rangeCondition(sql: Sql, filter: EventFilter): Fragment {
+  const conds = conditions(sql, filter);
+  if (filter.targetType !== undefined || filter.targetId !== undefined) {
+    const target = {
+      ...(filter.targetType !== undefined ? { type: filter.targetType } : {}),
+      ...(filter.targetId !== undefined ? { id: filter.targetId } : {}),
+    };
+    conds.push(sql`e.body->'targets' @> ${sql.json([target] as never)}`);
+  }
+  return conds.reduce((all, c) => sql`${all} and ${c}`, sql`true`);
+}
 
 async function threshold(sql: Sql, rule: Rule, matches: Fragment): Promise<void> {
   const { count, window_seconds: w, group_by: groupBy } = rule.params as Extract<RuleParams, { count: number }>;

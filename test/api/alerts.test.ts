@@ -308,6 +308,30 @@ describe('evaluation and delivery', () => {
     expect(firings.map((f) => f.group).sort()).toEqual(['alice', 'dave']);
   });
 
+  it('matches a target filter against every target an event names, by type and id', async () => {
+    const res = await createRule({
+      name: 'Payroll read twice',
+      kind: 'threshold',
+      filter: { target_type: 'document', target_id: 'payroll' },
+      params: { count: 2, window_seconds: 3600, group_by: 'actor' },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    const at = '2025-08-01T10:00:00Z';
+    const on = (...targets: [string, string][]) => ({ targets: targets.map(([type, id]) => ({ type, id })) });
+    await ingest(ingestA, [
+      ev('document.read', 'alice', at, on(['document', 'payroll'])),
+      ev('document.read', 'alice', at, on(['document', 'payroll'])),
+      ev('document.read', 'bob', at, on(['document', 'payroll'])),
+      ev('document.read', 'bob', at, on(['document', 'plans'])),
+      ev('document.read', 'carol', at, on(['document', 'plans'], ['document', 'payroll'])),
+      ev('document.read', 'carol', at, on(['document', 'payroll'])),
+      ev('folder.read', 'dave', at, on(['folder', 'payroll'])),
+      ev('folder.read', 'dave', at, on(['folder', 'payroll'])),
+    ]);
+    await evaluate();
+    expect((await firingsOf(res.json().id)).map((f) => f.group).sort()).toEqual(['alice', 'carol']);
+  });
+
   it('installs rules of the built-in pack on request: a new reader of the audit log fires', async () => {
     const pack = (await t.request('GET', '/v1/alert-rules/builtin', { key: readA })).json().data as { id: string }[];
     expect(pack.map((b) => b.id)).toEqual(expect.arrayContaining(['failed_login_burst', 'audit_log_unusual_reader', 'mfa_disabled']));
