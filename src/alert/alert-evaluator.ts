@@ -19,6 +19,7 @@
 import type { FollowerHandler } from '../query/committed-follower.ts';
 import { conditions, type Fragment } from '../query/event-repository.ts';
 import type { EventFilter } from '../query/filters.ts';
+import { ledgerRange, rangeEvents } from '../query/ledger-range.ts';
 import { eventFilterOf, type SavedFilter } from '../query/saved-searches.ts';
 import type { Sql, TxSql } from '../store/db.ts';
 import type { AlertRuleRow, RuleParams } from './alert-rules.ts';
@@ -43,11 +44,15 @@ export const alertHandler: FollowerHandler = {
     // The range's events, read once for all the rules (the columns filters use, as `e`); the
     // full-text column only when a rule searches text.
     const search = filters.some((f) => f.q !== undefined) ? sql`e.search` : sql`null::tsvector as search`;
-    await sql`
-      create temp table alert_range on commit drop as
-      select e.tenant_id, e.seq, e.occurred_at, e.received_at, e.action, e.actor_id, e.outcome, e.ip, e.body, ${search}
-      from ledger_leaves l join events e on e.tenant_id = l.tenant_id and e.occurred_at = l.occurred_at and e.seq = l.seq
-      where l.tenant_id = ${tenant} and l.seq >= ${from} and l.seq < ${to}`;
+    const range = await ledgerRange(sql, tenant, from, to);
+    if (range === null) return;
+    const events = rangeEvents(
+      sql,
+      tenant,
+      range,
+      sql`e.tenant_id, e.seq, e.occurred_at, e.received_at, e.action, e.actor_id, e.outcome, e.ip, e.body, ${search}`,
+    );
+    await sql`create temp table alert_range on commit drop as select e.* from ${events.from} where ${events.where}`;
     for (const [i, rule] of rules.entries()) {
       const watched = rangeCondition(sql, filters[i]!);
       const matches = rule.outside_hours ? sql`${watched} and ${outsideHoursCondition(sql, rule.outside_hours)}` : watched;

@@ -7,7 +7,8 @@
  * counted; counts of events purged later stay.
  */
 import type { FollowerHandler } from '../query/committed-follower.ts';
-import type { TxSql } from '../store/db.ts';
+import { ledgerRange, rangeEvents } from '../query/ledger-range.ts';
+import type { Sql, TxSql } from '../store/db.ts';
 
 /** The rollup follower's name in `follower_cursors`. */
 export const ROLLUP_FOLLOWER = 'rollups';
@@ -15,13 +16,16 @@ export const ROLLUP_FOLLOWER = 'rollups';
 export const rollupHandler: FollowerHandler = {
   name: ROLLUP_FOLLOWER,
   async apply(tx: TxSql, tenant: string, from: number, to: number): Promise<void> {
-    // The range's events, read once through the ledger's (tenant, seq) key. Each event's targets come
+    // The range's events, read once by ledger position (ledger-range.ts). Each event's targets come
     // from its body: event_targets is indexed by target, not by event, so a lookup there per event scans.
-    await tx`
+    const sql = tx as unknown as Sql;
+    const range = await ledgerRange(sql, tenant, from, to);
+    if (range === null) return;
+    const events = rangeEvents(sql, tenant, range, sql`e.seq, e.occurred_at, e.action, e.outcome, e.actor_id, e.ip, e.body`);
+    await sql`
       create temp table rollup_range on commit drop as
       select e.seq, date_trunc('hour', e.occurred_at, 'UTC') as hour, e.action, e.outcome, e.actor_id, e.ip, e.body->'targets' as targets
-      from ledger_leaves l join events e on e.tenant_id = l.tenant_id and e.occurred_at = l.occurred_at and e.seq = l.seq
-      where l.tenant_id = ${tenant} and l.seq >= ${from} and l.seq < ${to}`;
+      from ${events.from} where ${events.where}`;
     await tx`
       insert into stat_rollups (tenant_id, hour, action, outcome, actor_id, ip, events)
       select ${tenant}, hour, action, outcome, actor_id, ip, count(*)
