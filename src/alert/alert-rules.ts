@@ -10,6 +10,7 @@ import type { MetaAudit } from '../audit/meta-audit.ts';
 import { type ErrorDetail, fieldInvalid, nameTaken, TrailproofError } from '../errors.ts';
 import { checkSavedFilter, savedSearchExists, type Changer, type SavedFilter } from '../query/saved-searches.ts';
 import { type Sql, uniqueOr } from '../store/db.ts';
+import { type TenantTable, tenantRow, tenantRows } from '../store/tenant-rows.ts';
 import type { SecretBox } from '../stream/secret-box.ts';
 import { BUILTIN_RULES } from './builtin-rules.ts';
 import { checkOutsideHours, type OutsideHours } from './outside-hours.ts';
@@ -82,7 +83,7 @@ export interface AlertRuleInput {
 }
 
 const NAME_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N} ._:()/-]{0,99}$/u;
-const ID_PATTERN = /^ar_[A-Za-z0-9_-]{12}$/;
+const RULES: TenantTable = { table: 'alert_rules', noun: 'alert rule', idPattern: /^ar_[A-Za-z0-9_-]{12}$/ };
 const EMAIL = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/;
 const MAX_CHANNELS = 10;
 const MAX_RECIPIENTS = 20;
@@ -119,16 +120,12 @@ export class AlertRules {
   }
 
   async list(tenant: string): Promise<AlertRuleView[]> {
-    const rows = await this.deps.sql<AlertRuleRow[]>`select * from alert_rules where tenant_id = ${tenant} order by name`;
-    return rows.map(view);
+    return (await tenantRows<AlertRuleRow>(this.deps.sql, RULES, tenant)).map(view);
   }
 
   /** The rule, if it exists and `tenant` (a bound key's tenant, null for unbound) may see it. */
-  async get(id: string, tenant: string | null): Promise<AlertRuleRow> {
-    const [row] = ID_PATTERN.test(id) ? await this.deps.sql<AlertRuleRow[]>`select * from alert_rules where id = ${id}` : [];
-    // Another tenant's rule answers exactly like a missing one.
-    if (!row || (tenant !== null && row.tenant_id !== tenant)) throw new TrailproofError('NOT_FOUND', `no alert rule "${id}"`);
-    return row;
+  get(id: string, tenant: string | null): Promise<AlertRuleRow> {
+    return tenantRow<AlertRuleRow>(this.deps.sql, RULES, id, tenant);
   }
 
   async update(row: AlertRuleRow, input: AlertRuleInput, by: Changer): Promise<AlertRuleView> {

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { AccessRecord, MetaAudit, RequestContext } from '../audit/meta-audit.ts';
 import { type ErrorDetail, fieldInvalid, nameTaken, TrailproofError } from '../errors.ts';
 import { type Sql, uniqueOr } from '../store/db.ts';
+import { type TenantTable, tenantRow, tenantRows } from '../store/tenant-rows.ts';
 import { conditions, type Fragment } from './event-repository.ts';
 import { parseEventQuery, type EventFilter } from './filters.ts';
 
@@ -17,7 +18,7 @@ const FILTER_FIELDS = ['actor', 'action', 'target_type', 'target_id', 'outcome',
 export type SavedFilter = Partial<Record<(typeof FILTER_FIELDS)[number], string>>;
 
 const NAME_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N} ._:()/-]{0,99}$/u;
-const ID_PATTERN = /^ss_[A-Za-z0-9_-]{12}$/;
+const SAVED_SEARCHES: TenantTable = { table: 'saved_searches', noun: 'saved search', idPattern: /^ss_[A-Za-z0-9_-]{12}$/ };
 
 export interface SavedSearchRow {
   id: string;
@@ -67,16 +68,12 @@ export class SavedSearches {
   }
 
   async list(tenant: string): Promise<SavedSearchView[]> {
-    const rows = await this.deps.sql<SavedSearchRow[]>`select * from saved_searches where tenant_id = ${tenant} order by name`;
-    return rows.map(view);
+    return (await tenantRows<SavedSearchRow>(this.deps.sql, SAVED_SEARCHES, tenant)).map(view);
   }
 
   /** The saved search, if it exists and `tenant` (a bound key's tenant, null for unbound) may see it. */
-  async get(id: string, tenant: string | null): Promise<SavedSearchRow> {
-    const [row] = ID_PATTERN.test(id) ? await this.deps.sql<SavedSearchRow[]>`select * from saved_searches where id = ${id}` : [];
-    // Another tenant's saved search answers exactly like a missing one.
-    if (!row || (tenant !== null && row.tenant_id !== tenant)) throw new TrailproofError('NOT_FOUND', `no saved search "${id}"`);
-    return row;
+  get(id: string, tenant: string | null): Promise<SavedSearchRow> {
+    return tenantRow<SavedSearchRow>(this.deps.sql, SAVED_SEARCHES, id, tenant);
   }
 
   async update(row: SavedSearchRow, input: { name?: unknown; filter?: unknown }, by: Changer): Promise<SavedSearchView> {
