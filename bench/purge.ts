@@ -9,6 +9,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { demoEvents } from '../src/demo/generator.ts';
 import { api, percentiles, round, startServer, writeResult } from './lib.ts';
 
@@ -41,7 +42,13 @@ try {
   let done = false;
   const started = Date.now();
   const during = ingestLatency(key, bodies, () => done, Number.POSITIVE_INFINITY);
-  const run = await api(server, server.adminKey, 'POST', '/v1/lifecycle/run', { tenant: 'demo-1' });
+  // A failed ingest request must not hide why the run ended: both are reported.
+  during.catch(() => {});
+  const run = await lifecycleRun('demo-1').catch((err: unknown) => {
+    process.stdout.write(`lifecycle run failed after ${round((Date.now() - started) / 1000, 1)} s: ${String(err)} ${String((err as Error).cause ?? '')}\n`);
+    throw err;
+  });
+  if (run.failed.length > 0) throw new Error(`lifecycle run failed: ${JSON.stringify(run.failed)}`);
   const runSeconds = (Date.now() - started) / 1000;
   done = true;
   const duringPurge = await during;
@@ -69,6 +76,19 @@ try {
   });
 } finally {
   await server.stop();
+}
+
+/** `POST /v1/lifecycle/run`, waiting as long as the run takes (a million events outlast fetch's five minutes). */
+async function lifecycleRun(tenant: string) {
+  const res = await undiciFetch(`${server.url}/v1/lifecycle/run`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.adminKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ tenant }),
+    dispatcher: new Agent({ headersTimeout: 0, bodyTimeout: 0 }),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`POST /v1/lifecycle/run: ${res.status} ${text}`);
+  return JSON.parse(text) as any;
 }
 
 /** Single-event posts from CLIENTS clients until `stop()` or `ms` elapsed; latency percentiles (ms). */

@@ -5,7 +5,8 @@
  * range before it purges it; archiving a range again is harmless (same names, same bytes).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { constants as zlib, gunzipSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { constants as zlib, gunzipSync, gzip } from 'node:zlib';
 import { TrailproofError } from '../../errors.ts';
 import type { BundleCheckpoint } from '../../export/bundle-format.ts';
 import { ENVELOPE_VERSION, envelopeText } from '../../ledger/envelope.ts';
@@ -42,6 +43,7 @@ import { verifySegment, type SegmentReport } from './segment-verify.ts';
 /** Most leaves in one segment: bounds the memory of writing and reading one. */
 export const SEGMENT_MAX_LEAVES = 50_000;
 const BATCH = 2_000;
+const gzipAsync = promisify(gzip);
 const DAY_MS = 86_400_000;
 
 export interface ArchiveDeps {
@@ -298,8 +300,9 @@ export class ArchiveService implements Archiver {
     }
     parts.push(`${JSON.stringify({ type: 'end', leaves: to - from })}\n`);
     // Sealed payloads are ciphertext, where gzip's string matching finds nothing: Huffman coding alone
-    // takes their base64 back toward six bits a character, at a fraction of the work.
-    const bytes = gzipSync(parts.join(''), { strategy: zlib.Z_HUFFMAN_ONLY });
+    // takes their base64 back toward six bits a character, at a fraction of the work. It runs off the
+    // event loop, which keeps serving requests meanwhile.
+    const bytes = await gzipAsync(parts.join(''), { strategy: zlib.Z_HUFFMAN_ONLY });
     const manifest: SegmentManifest = {
       format: 'trailproof-archive-manifest',
       version: SEGMENT_VERSION,
