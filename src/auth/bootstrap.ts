@@ -9,7 +9,12 @@ import { createApiKey, hasAdminKey, keyIdentity, getApiKey } from './api-keys.ts
 export async function bootstrapAdminKey(sql: Sql, configuredKey: string | undefined): Promise<string | undefined> {
   if (configuredKey !== undefined) {
     const existing = await getApiKey(sql, keyIdentity(configuredKey).id);
-    if (!existing) await createApiKey(sql, { name: 'admin (TRAILPROOF_ADMIN_KEY)', scope: 'admin', secret: configuredKey });
+    if (!existing) {
+      // Processes starting together on one database race to install it: the first insert wins.
+      await createApiKey(sql, { name: 'admin (TRAILPROOF_ADMIN_KEY)', scope: 'admin', secret: configuredKey }).catch((err: unknown) => {
+        if ((err as { code?: string }).code !== '23505') throw err;
+      });
+    }
     return undefined;
   }
   if (await hasAdminKey(sql)) return undefined;
