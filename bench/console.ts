@@ -12,7 +12,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchChromium } from '../test/helpers/browser.ts';
 import { buildWeb, WEB_DIST } from '../web/build.ts';
 import { api, percentiles, startDemoServer, writeResult } from './lib.ts';
 
@@ -29,19 +30,7 @@ process.stdout.write(
 process.stdout.write(`embed.js: ${kB(sizes.embed.raw)} kB, ${kB(sizes.embed.gzip)} kB gzipped\n`);
 
 const server = await startDemoServer({ events, ...(template ? { template } : {}) });
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+const browser = await launchChromium();
 try {
   const { secret } = await api(server, server.adminKey, 'POST', '/v1/keys', { name: 'bench console', scope: 'read', tenant: 'demo-1' });
   const sample = (await api(server, secret, 'GET', '/v1/events?limit=200&action=document.*')).data as {
