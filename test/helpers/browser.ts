@@ -1,6 +1,7 @@
 /**
- * The browser the console tests and bench/console.ts drive: Debian's Chromium through playwright-core (`CHROMIUM_PATH`
- * says where it is when not at /usr/bin/chromium), headless, with its background traffic off.
+ * The browser the console tests and bench/console.ts drive: Debian's Chromium through
+ * playwright-core (`CHROMIUM_PATH` says where it is when not at /usr/bin/chromium), headless, with
+ * its background traffic off.
  */
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 
