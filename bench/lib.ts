@@ -21,7 +21,12 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts a server on `dataDir`, or on a scratch data dir that `stop()` deletes, since a run leaves
+ * gigabytes in it.
+ */
 export async function startServer(options: { dataDir?: string; env?: Record<string, string> } = {}): Promise<BenchServer> {
+  const scratch = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'trailproof-bench-')));
   const adminKey = `bench-admin-${'x'.repeat(32)}`;
   const port = 20000 + Math.floor(Math.random() * 20000);
@@ -48,11 +53,13 @@ export async function startServer(options: { dataDir?: string; env?: Record<stri
     adminKey,
     dataDir,
     process: child,
-    stop: () =>
-      new Promise((resolve) => {
+    stop: async () => {
+      await new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
-      }),
+      });
+      if (scratch) await fs.rm(dataDir, { recursive: true, force: true });
+    },
   };
 }
 

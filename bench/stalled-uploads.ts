@@ -85,5 +85,4 @@ try {
   await writeResult(`stalled-uploads-${keyKind}`, result);
 } finally {
   await server.stop();
-  fs.rmSync(server.dataDir, { recursive: true, force: true });
 }
