@@ -3,13 +3,12 @@
  * 30 days ago (filled by `trailproof demo` with its clock set back), a 10-day retention.
  *   npx tsx bench/purge.ts [--events 1000000] [--seconds 15]
  * 1. ingest latency of single events into another tenant, 8 clients, without a purge → p50/p99
- * 2. `POST /v1/lifecycle/run` of the expired tenant (archive to the local directory, record, remove)
+ * 2. a lifecycle run (`POST /v1/lifecycle/run`, followed to its end) of the expired tenant (archive to the local directory, record, remove)
  *    → events per second for the whole run, and for its archive and removal phases apart; the same
  *    ingest load runs meanwhile → p50/p99 during the purge
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { Agent, fetch as undiciFetch } from 'undici';
 import { demoEvents } from '../src/demo/generator.ts';
 import { api, percentiles, round, startServer, writeResult } from './lib.ts';
 
@@ -78,17 +77,15 @@ try {
   await server.stop();
 }
 
-/** `POST /v1/lifecycle/run`, waiting as long as the run takes (a million events outlast fetch's five minutes). */
+/** `POST /v1/lifecycle/run`, then its run followed to its end, with its progress printed as it goes. */
 async function lifecycleRun(tenant: string) {
-  const res = await undiciFetch(`${server.url}/v1/lifecycle/run`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${server.adminKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ tenant }),
-    dispatcher: new Agent({ headersTimeout: 0, bodyTimeout: 0 }),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`POST /v1/lifecycle/run: ${res.status} ${text}`);
-  return JSON.parse(text) as any;
+  let run = await api(server, server.adminKey, 'POST', '/v1/lifecycle/run', { tenant });
+  while (run.status === 'running') {
+    run = await api(server, server.adminKey, 'GET', `/v1/lifecycle/runs/${run.id}?wait=10`);
+    const at = run.progress;
+    if (at) process.stdout.write(`  ${at.phase} ${at.done}/${at.range[1] - at.range[0]} of [${at.range[0]}, ${at.range[1]})\n`);
+  }
+  return run;
 }
 
 /** Single-event posts from CLIENTS clients until `stop()` or `ms` elapsed; latency percentiles (ms). */

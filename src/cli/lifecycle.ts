@@ -27,7 +27,9 @@ export function lifecycleCommand(): Command {
         const { createServices } = await import('../http/services.ts');
         const services = createServices(sql, config, undefined, keys);
         try {
-          return await services.lifecycle.run(opts.tenant);
+          return await services.lifecycle.run(opts.tenant, 'cli', (at) =>
+            process.stderr.write(`${at.tenant}: ${at.phase} ${at.done}/${at.range[1] - at.range[0]} of [${at.range[0]}, ${at.range[1]})\n`),
+          );
         } finally {
           await services.committer.close();
         }
@@ -38,8 +40,8 @@ export function lifecycleCommand(): Command {
   return cmd;
 }
 
-function describeRun(run: LifecycleRunResult): string {
-  const lines = [`lifecycle run ${run.started_at} .. ${run.finished_at}: ${run.failed.length === 0 ? 'OK' : 'FAILED'}`];
+function describeRun(run: LifecycleRunResult & { id: string }): string {
+  const lines = [`lifecycle run ${run.id} ${run.started_at} .. ${run.finished_at}: ${run.failed.length === 0 ? 'OK' : 'FAILED'}`];
   for (const t of run.tenants) {
     const policy = `${t.policy.days} days${t.policy.hot_days === undefined ? '' : ` (${t.policy.hot_days} hot)`}`;
     const records = t.records.map((r) => `record ${r.index} [${r.range[0]}, ${r.range[1]})`).join(', ');

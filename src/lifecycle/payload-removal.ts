@@ -30,8 +30,8 @@ export const DEFAULT_REMOVAL_CHUNK = 20_000;
 export interface RemovalOptions {
   /** Leaf indices per transaction (default DEFAULT_REMOVAL_CHUNK). */
   chunk?: number;
-  /** Called after each transaction with the payloads it removed. */
-  progress?: (removed: number) => void;
+  /** Called after each transaction with how many of the range's indices are done. */
+  progress?: (done: number) => void;
 }
 
 /**
@@ -48,7 +48,7 @@ export async function removePayloads(sql: Sql, tenant: string, recordSeq: number
     const end = Math.min(to, start + chunk);
     const [row] = await sql<{ removed: number }[]>`select trailproof_remove_payloads(${tenant}, ${recordSeq}, ${start}, ${end}) as removed`;
     removed += row!.removed;
-    options.progress?.(row!.removed);
+    options.progress?.(end - from);
     if (end >= to) break;
   }
   return removed;

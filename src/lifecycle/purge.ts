@@ -33,7 +33,14 @@ export interface Archiver {
    * the hash naming the segment. Called again with the same range after a crash, it must succeed
    * (rewriting or finding the segment). Throws if the range could not be archived: nothing is purged.
    */
-  archive(tenant: string, range: [number, number]): Promise<{ segment: string }>;
+  archive(tenant: string, range: [number, number], progress?: (done: number) => void): Promise<{ segment: string }>;
+}
+
+/** How far a purge is: the phase, the range it works on, and how many of the range's indices it has done. */
+export interface PurgeStep {
+  phase: 'archive' | 'removal';
+  range: [number, number];
+  done: number;
 }
 
 export interface PurgeOptions {
@@ -46,8 +53,8 @@ export interface PurgeOptions {
   maxRange?: number;
   /** Leaf indices removed per transaction (payload-removal.ts). */
   chunk?: number;
-  /** Called after each transaction of removal with the payloads it removed. */
-  progress?: (removed: number) => void;
+  /** Called after each archived batch and each transaction of removal; what it throws stops the purge there. */
+  progress?: (step: PurgeStep) => void;
 }
 
 export interface PurgeResult {
@@ -82,11 +89,15 @@ export async function purgeTenant(options: PurgeOptions, tenant: string): Promis
         result.seconds[phase] += (performance.now() - started) / 1000;
       }
     };
-    const removal = { ...(options.chunk ? { chunk: options.chunk } : {}), ...(options.progress ? { progress: options.progress } : {}) };
+    const removal = (range: [number, number]) => ({
+      ...(options.chunk ? { chunk: options.chunk } : {}),
+      progress: (done: number) => options.progress?.({ phase: 'removal', range, done }),
+    });
     let last = await latestPurge(sql, tenant);
     if (last) {
       const { index, record } = last;
-      result.removed += await timed('removal', () => removePayloads(sql, tenant, index, [record.range_start, record.range_end], removal));
+      const range: [number, number] = [record.range_start, record.range_end];
+      result.removed += await timed('removal', () => removePayloads(sql, tenant, index, range, removal(range)));
     }
     let policyStated = false;
 
@@ -108,7 +119,9 @@ export async function purgeTenant(options: PurgeOptions, tenant: string): Promis
         policyStated = true;
       }
       const archiver = options.archiver;
-      const archived = archiver ? await timed('archive', () => archiver.archive(tenant, [from, to])) : undefined;
+      const archived = archiver
+        ? await timed('archive', () => archiver.archive(tenant, [from, to], (done) => options.progress?.({ phase: 'archive', range: [from, to], done })))
+        : undefined;
       await clockPast(decided);
       const record: PurgeRecord = {
         range_start: from,
@@ -128,7 +141,7 @@ export async function purgeTenant(options: PurgeOptions, tenant: string): Promis
         metadata: record as unknown as Record<string, unknown>,
       });
       if (appended.status !== 'created') throw new TrailproofError('INTERNAL', `purge record of ${tenant} not appended (${appended.status})`);
-      const removed = await timed('removal', () => removePayloads(sql, tenant, appended.seq, [from, to], removal));
+      const removed = await timed('removal', () => removePayloads(sql, tenant, appended.seq, [from, to], removal([from, to])));
       result.removed += removed;
       result.records.push({ index: appended.seq, range: [from, to], count: record.count });
       last = { index: appended.seq, record };

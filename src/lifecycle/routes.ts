@@ -9,10 +9,15 @@ import { authenticate, principalOf, requestContext, tenantFor } from '../http/au
 import type { Services } from '../http/services.ts';
 import { answer, listOf, NullableTimestamp, Timestamp } from '../http/responses.ts';
 import { createHold, getHold, listHolds, releaseHold } from './legal-holds.ts';
+import { getRun, listRuns } from './lifecycle-run.ts';
 import { changeRetentionPolicy, type RetentionInput } from './retention-change.ts';
 import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS, policyOf, type RetentionPolicy } from './retention-policy.ts';
 
 const tags = ['lifecycle'];
+/** Longest `GET /v1/lifecycle/runs/{id}?wait=` holds a request open. */
+const MAX_WAIT_SECONDS = 60;
+/** Between looks at a run a request waits for. */
+const WAIT_POLL_MS = 250;
 const security = [{ bearer: [] }];
 
 const TenantParams = Type.Object({ tenant: Type.String() });
@@ -67,21 +72,53 @@ const Hold = answer(
   },
   { title: 'LegalHold' },
 );
-const RunResult = answer({
-  started_at: Timestamp,
-  finished_at: Timestamp,
-  tenants: Type.Array(
-    answer({
-      tenant: Type.String(),
-      removed: Type.Integer({ description: 'Events whose payload was purged' }),
-      seconds: answer(
-        { archive: Type.Number(), removal: Type.Number() },
-        { description: 'Time spent archiving the expired ranges and removing their payloads' },
-      ),
-    }),
-  ),
-  failed: Type.Array(answer({ tenant: Type.String(), error: Type.String() })),
+const TenantResult = answer({
+  tenant: Type.String(),
+  removed: Type.Integer({ description: 'Events whose payload was purged' }),
+  records: Type.Array(answer({ index: Type.Integer(), range: Type.Array(Type.Integer()), count: Type.Integer() }), {
+    description: 'The `retention.purged` records appended',
+  }),
+  seconds: answer({ archive: Type.Number(), removal: Type.Number() }, { description: 'Time spent archiving the expired ranges and removing their payloads' }),
 });
+const Run = answer(
+  {
+    id: Type.String(),
+    tenant: Type.Union([Type.String(), Type.Null()], { description: 'The one tenant the run covers; null: every tenant' }),
+    trigger: Type.Union([Type.Literal('schedule'), Type.Literal('api'), Type.Literal('cli')]),
+    requested_by: Type.Union([Type.String(), Type.Null()], { description: 'The API key that asked for it' }),
+    status: Type.Union([Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('interrupted')], {
+      description: '`failed`: some tenant failed (see `failed`); `interrupted`: its process died while it ran (the next run finishes its work)',
+    }),
+    started_at: Timestamp,
+    finished_at: NullableTimestamp,
+    progress: Type.Union(
+      [
+        answer({
+          tenant: Type.String(),
+          phase: Type.Union([Type.Literal('archive'), Type.Literal('removal')]),
+          range: Type.Array(Type.Integer(), { description: 'The leaf indices [from, to) the phase works on' }),
+          done: Type.Integer({ description: 'Indices of the range done' }),
+          tenants_done: Type.Integer(),
+          tenants_total: Type.Integer(),
+        }),
+        Type.Null(),
+      ],
+      { description: 'Where a running run is; null once it ended' },
+    ),
+    tenants: Type.Array(TenantResult, { description: 'Per tenant purged, once the run ended' }),
+    failed: Type.Array(answer({ tenant: Type.String(), error: Type.String() })),
+  },
+  { title: 'LifecycleRun' },
+);
+const RunParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+const RunQuery = Type.Object(
+  { wait: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_WAIT_SECONDS, description: 'Seconds to wait for a running run to end' })) },
+  { additionalProperties: false },
+);
+const RunsQuery = Type.Object(
+  { tenant: Type.Optional(Type.String({ minLength: 1 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })) },
+  { additionalProperties: false },
+);
 
 /** Sets the tenant's retention policy for the request's principal (retention-change.ts). */
 export function changeRetention(services: Services, request: FastifyRequest, tenant: string, policy: RetentionInput): Promise<RetentionPolicy> {
@@ -118,13 +155,55 @@ export function lifecycleRoutes(services: Services) {
 
     app.post(
       '/v1/lifecycle/run',
-      { onRequest: admin, schema: { summary: 'Run the lifecycle now: purge what has expired (body optional)', tags, security, response: { 200: RunResult } } },
-      async (request) => {
+      {
+        onRequest: admin,
+        schema: {
+          summary: 'Start a lifecycle run now: archive, then purge, what has expired (body optional); follow it at its Location',
+          tags,
+          security,
+          response: { 202: Run },
+        },
+      },
+      async (request, reply) => {
         const principal = principalOf(request);
         const requested = runTenant(request.body);
         // An unbound key naming no tenant runs every tenant.
         const tenant = principal.tenant === null && requested === undefined ? undefined : await tenantFor(services, request, requested);
-        return services.lifecycle.run(tenant);
+        const run = await services.lifecycle.begin(tenant, principal.keyId);
+        return reply.code(202).header('location', `/v1/lifecycle/runs/${run.id}`).send(run);
+      },
+    );
+
+    app.get(
+      '/v1/lifecycle/runs',
+      {
+        onRequest: admin,
+        schema: { summary: 'The latest lifecycle runs, newest first', tags, security, querystring: RunsQuery, response: { 200: listOf(Run) } },
+      },
+      async (request) => {
+        const query = request.query as Static<typeof RunsQuery>;
+        const principal = principalOf(request);
+        // An unbound key naming no tenant sees every run, those of all tenants included.
+        const tenant = principal.tenant === null && query.tenant === undefined ? null : await tenantFor(services, request, query.tenant);
+        return { data: await listRuns(services.sql, tenant, query.limit ?? 20) };
+      },
+    );
+
+    app.get(
+      '/v1/lifecycle/runs/:id',
+      {
+        onRequest: admin,
+        schema: { summary: 'A lifecycle run: its progress, or its result', tags, security, params: RunParams, querystring: RunQuery, response: { 200: Run } },
+      },
+      async (request) => {
+        const { id } = request.params as Static<typeof RunParams>;
+        const deadline = Date.now() + ((request.query as Static<typeof RunQuery>).wait ?? 0) * 1000;
+        for (;;) {
+          const run = await getRun(services.sql, id, principalOf(request).tenant);
+          if (!run) throw new TrailproofError('NOT_FOUND', 'no such lifecycle run');
+          if (run.status !== 'running' || Date.now() >= deadline || request.raw.destroyed) return run;
+          await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+        }
       },
     );
 

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendReceivedAgo } from '../helpers/aged-events.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { startS3, type S3Server } from '../helpers/s3rver.ts';
+import { runLifecycle } from '../helpers/lifecycle-run.ts';
 
 const event = (actor: string, n: number) => ({ action: 'document.read', actor: { type: 'user', id: actor }, targets: [{ type: 'document', id: `doc-${n}` }] });
 const old = [event('alice', 1), event('bob', 2), event('carol', 3), event('alice', 4)];
@@ -18,7 +19,7 @@ const old = [event('alice', 1), event('bob', 2), event('carol', 3), event('alice
 async function runPurge(t: TestApp, tenant: string) {
   const key = await t.createKey('admin', tenant);
   expect((await t.request('PUT', `/v1/tenants/${tenant}/retention`, { key, body: { days: 10 } })).statusCode).toBe(200);
-  return (await t.request('POST', '/v1/lifecycle/run', { key })).json() as {
+  return (await runLifecycle(t, { key })) as {
     tenants: { removed: number; records: { index: number; range: [number, number] }[] }[];
     failed: { tenant: string; error: string }[];
   };
@@ -95,7 +96,7 @@ describe('an unavailable archive', () => {
     expect(kept?.count).toBe(4);
 
     fs.rmSync(path.join(dir, 'store'));
-    const again = (await t.request('POST', '/v1/lifecycle/run', { body: { tenant: 'down' } })).json();
+    const again = await runLifecycle(t, { body: { tenant: 'down' } });
     expect(again.failed).toEqual([]);
     expect(again.tenants[0]).toMatchObject({ removed: 4 });
     const [segment] = await t.services.archive.list('down');

@@ -12,6 +12,7 @@ import { type EventProofInput, verifyEventProof } from '../../src/verify/event-p
 import { appendReceivedAgo } from '../helpers/aged-events.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { hashLeaf, verifyTlogProof } from '../independent/spec-verifier.ts';
+import { runLifecycle } from '../helpers/lifecycle-run.ts';
 
 const event = (actor: string, n: number) => ({ action: 'document.read', actor: { type: 'user', id: actor }, targets: [{ type: 'document', id: `doc-${n}` }] });
 
@@ -25,7 +26,7 @@ beforeAll(async () => {
     await t.createTenant(tenant);
     await appendReceivedAgo(t.db.sql, tenant, 20, [event(`${tenant}-alice`, 1), event(`${tenant}-bob`, 2), event(`${tenant}-carol`, 3)]);
     await t.request('PUT', `/v1/tenants/${tenant}/retention`, { body: { days: 10 } });
-    const run = (await t.request('POST', '/v1/lifecycle/run', { body: { tenant } })).json();
+    const run = await runLifecycle(t, { body: { tenant } });
     expect(run.tenants[0]).toMatchObject({ removed: 3 });
     keys[tenant] = await t.createKey('read', tenant);
   }

@@ -18,6 +18,7 @@ import { BundleVerifier } from '../../src/verify/bundle-verifier.ts';
 import { appendReceivedAgo } from '../helpers/aged-events.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { dumpAllRows } from '../helpers/dump.ts';
+import { runLifecycle } from '../helpers/lifecycle-run.ts';
 
 /** The person to erase: their id and name must be gone from everything afterwards. */
 const X = { id: 'xavier-7d1f0c', name: 'Xavier Quillfeather' };
@@ -59,7 +60,7 @@ describe('erasing an actor', () => {
     archivedBob = old[1]!;
     await t.services.rollups.catchUp();
     expect((await t.request('PUT', '/v1/tenants/era/retention', { key: admin, body: { days: 10 } })).statusCode).toBe(200);
-    const run = (await t.request('POST', '/v1/lifecycle/run', { key: admin })).json();
+    const run = await runLifecycle(t, { key: admin });
     expect(run.tenants[0].removed).toBe(3);
     // Recent events, in the database.
     const res = await t.request('POST', '/v1/events', { key: admin, body: { events: [byX(4), byBob(5), byX(6)] } });

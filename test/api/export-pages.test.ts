@@ -15,6 +15,7 @@ import { findEvents } from '../../src/query/event-repository.ts';
 import { parseEventQuery } from '../../src/query/filters.ts';
 import { appendReceivedAgo } from '../helpers/aged-events.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { runLifecycle } from '../helpers/lifecycle-run.ts';
 
 const TENANT = 'pages-a';
 const TEXT = ['ünïcødé — 東京 🙂', 'quote " comma , backslash \\', '=cmd|" /C calc"!A0', '+1', '-2+3', '@SUM(1)', "'=x", 'tab\u00a0nbsp', ' spaced '];
@@ -72,7 +73,7 @@ beforeAll(async () => {
   );
   admin = await t.createKey('admin', TENANT);
   expect((await t.request('PUT', `/v1/tenants/${TENANT}/retention`, { key: admin, body: { days: 10 } })).statusCode).toBe(200);
-  expect((await t.request('POST', '/v1/lifecycle/run', { key: admin })).json().tenants[0].removed).toBe(2);
+  expect((await runLifecycle(t, { key: admin })).tenants[0].removed).toBe(2);
   const res = await t.request('POST', '/v1/events', { body: { events: Array.from({ length: 47 }, (_, i) => event(i)) } });
   expect((res.json() as { rejected: unknown[] }).rejected).toEqual([]);
   // Erasing an actor removes their events and adds the erasure's records.

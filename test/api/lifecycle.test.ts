@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendReceivedAgo } from '../helpers/aged-events.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { runLifecycle } from '../helpers/lifecycle-run.ts';
 
 let t: TestApp;
 let adminA: string;
@@ -88,9 +89,10 @@ describe('lifecycle runs and legal holds', () => {
     expect((await t.request('DELETE', `/v1/legal-holds/${releasedId}`, { key: adminB, body: { reason: 'settled' } })).statusCode).toBe(200);
     expect((await t.request('DELETE', `/v1/legal-holds/${releasedId}`, { key: adminB, body: { reason: 'again' } })).statusCode).toBe(404);
 
-    const run = await t.request('POST', '/v1/lifecycle/run', { key: adminB });
-    expect(run.statusCode).toBe(200);
-    const result = run.json() as { tenants: { tenant: string; removed: number; records: { count: number }[] }[]; failed: unknown[] };
+    const result = (await runLifecycle(t, { key: adminB })) as {
+      tenants: { tenant: string; removed: number; records: { count: number }[] }[];
+      failed: unknown[];
+    };
     expect(result.failed).toEqual([]);
     expect(result.tenants).toHaveLength(1);
     expect(result.tenants[0]).toMatchObject({ tenant: 'life-b', removed: 3, records: [{ count: 3 }] });
@@ -115,7 +117,7 @@ describe('lifecycle runs and legal holds', () => {
     expect(documentsIn(feed.json().data)).toEqual(['doc-2', 'doc-5']);
     expect((await actions('life-c')).map((e) => e.actor.id)).toEqual(['alice']);
     // A second run finds nothing more.
-    const again = (await t.request('POST', '/v1/lifecycle/run', { key: adminB, body: { tenant: 'life-b' } })).json();
+    const again = await runLifecycle(t, { key: adminB, body: { tenant: 'life-b' } });
     expect(again.tenants[0]).toMatchObject({ removed: 0, records: [] });
   });
 
@@ -159,5 +161,54 @@ describe('lifecycle runs and legal holds', () => {
     const run = await t.request('POST', '/v1/lifecycle/run', { key: adminB, body: { tenants: ['x'] } });
     expect(run.statusCode).toBe(400);
     expect(run.json().error.details[0].pointer).toBe('/tenants');
+  });
+});
+
+describe('lifecycle runs', () => {
+  it('answer at once with the run, which is followed to its result and listed per tenant', async () => {
+    const started = await t.request('POST', '/v1/lifecycle/run', { key: adminA, body: { tenant: 'life-a' } });
+    expect(started.statusCode).toBe(202);
+    const run = started.json();
+    expect(run).toMatchObject({ tenant: 'life-a', trigger: 'api', status: 'running', finished_at: null, tenants: [], failed: [] });
+    expect(started.headers.location).toBe(`/v1/lifecycle/runs/${run.id}`);
+    const ended = (await t.request('GET', `/v1/lifecycle/runs/${run.id}?wait=30`, { key: adminA })).json();
+    expect(ended).toMatchObject({ id: run.id, status: 'succeeded', progress: null, tenants: [{ tenant: 'life-a', removed: 0 }], failed: [] });
+    expect(Date.parse(ended.finished_at)).toBeGreaterThanOrEqual(Date.parse(ended.started_at));
+
+    const mine = (await t.request('GET', '/v1/lifecycle/runs', { key: adminA })).json().data as { id: string; tenant: string }[];
+    expect(mine.map((r) => r.id)).toContain(run.id);
+    expect(mine.every((r) => r.tenant === 'life-a')).toBe(true);
+    // The operator's key sees the runs of every tenant.
+    expect(((await t.request('GET', '/v1/lifecycle/runs?limit=100')).json().data as { id: string }[]).map((r) => r.id)).toContain(run.id);
+  });
+
+  it('are another tenant’s key’s to neither see nor list', async () => {
+    const run = await runLifecycle(t, { key: adminA, body: { tenant: 'life-a' } });
+    expect((await t.request('GET', `/v1/lifecycle/runs/${run.id}`, { key: adminB })).statusCode).toBe(404);
+    expect((await t.request('GET', '/v1/lifecycle/runs', { key: adminB })).json().data.map((r: { id: string }) => r.id)).not.toContain(run.id);
+    expect((await t.request('GET', '/v1/lifecycle/runs?tenant=life-a', { key: adminB })).statusCode).toBe(403);
+    expect((await t.request('GET', `/v1/lifecycle/runs/${run.id}`, { key: readA })).statusCode).toBe(403);
+    expect((await t.request('GET', `/v1/lifecycle/runs/${run.id}`, { key: null })).statusCode).toBe(401);
+  });
+
+  it('read as interrupted when their process stopped moving them', async () => {
+    const run = await runLifecycle(t, { key: adminA, body: { tenant: 'life-a' } });
+    // A run whose process died: still `running` in its row, its heartbeat old.
+    await t.db.sql`update lifecycle_runs set status = 'running', finished_at = null, heartbeat_at = now() - interval '5 minutes' where id = ${run.id}`;
+    expect((await t.request('GET', `/v1/lifecycle/runs/${run.id}`, { key: adminA })).json()).toMatchObject({ status: 'interrupted' });
+  });
+
+  it.each([
+    ['/v1/lifecycle/runs/not-a-uuid', 'GET', '/id'],
+    ['/v1/lifecycle/runs/00000000-0000-4000-8000-000000000000?wait=61', 'GET', '/wait'],
+    ['/v1/lifecycle/runs?limit=0', 'GET', '/limit'],
+  ] as const)('refuse %s %s, naming %s', async (url, method, pointer) => {
+    const res = await t.request(method, url, { key: adminA });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.details[0].pointer).toBe(pointer);
+  });
+
+  it('of an unknown id is 404', async () => {
+    expect((await t.request('GET', '/v1/lifecycle/runs/00000000-0000-4000-8000-000000000000', { key: adminA })).statusCode).toBe(404);
   });
 });

@@ -15,6 +15,7 @@ import { appendReceivedAgo } from '../helpers/aged-events.ts';
 import { createTestApp, TEST_LEDGER_KEY, type TestApp } from '../helpers/app.ts';
 import { startS3, type S3Server } from '../helpers/s3rver.ts';
 import { killStartedProcesses, runCli } from '../helpers/server-process.ts';
+import { runLifecycle } from '../helpers/lifecycle-run.ts';
 
 const SECRET = 'archive-cli-test-secret-0123456789abcdef';
 const event = (actor: string, n: number) => ({ action: 'document.read', actor: { type: 'user', id: actor }, targets: [{ type: 'document', id: `doc-${n}` }] });
@@ -40,7 +41,7 @@ beforeAll(async () => {
   await t.createTenant('arc');
   await appendReceivedAgo(t.db.sql, 'arc', 20, [event('alice', 1), event('bob', 2), event('carol', 3), event('dave', 4)]);
   await t.request('PUT', '/v1/tenants/arc/retention', { body: { days: 10 } });
-  const run = (await t.request('POST', '/v1/lifecycle/run', { body: { tenant: 'arc' } })).json();
+  const run = await runLifecycle(t, { body: { tenant: 'arc' } });
   expect(run.tenants[0]).toMatchObject({ removed: 4, records: [{ range: [0, 4] }] });
   keyFile = file('arc.vkey', (await t.request('GET', '/v1/ledger/key?tenant=arc')).body);
   segmentFile = path.join(archiveDir, (await t.services.archive.list('arc'))[0]!.name);

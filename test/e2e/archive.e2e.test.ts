@@ -38,8 +38,10 @@ beforeAll(async () => {
   for (const id of ['acme', 'globex']) expect((await api('/v1/tenants', 'POST', { id })).status).toBe(201);
   indices = await appendReceivedAgo(db.sql, 'acme', 20, [event('alice', 1), event('bob', 2), event('carol', 3), event('dave', 4)]);
   expect((await api('/v1/tenants/acme/retention', 'PUT', { days: 10 })).status).toBe(200);
-  const run = await api('/v1/lifecycle/run', 'POST', { tenant: 'acme' });
-  expect(run.body.tenants[0]).toMatchObject({ removed: 4 });
+  const started = await api('/v1/lifecycle/run', 'POST', { tenant: 'acme' });
+  expect(started.status).toBe(202);
+  const run = await api(`/v1/lifecycle/runs/${started.body.id}?wait=60`);
+  expect(run.body).toMatchObject({ status: 'succeeded', tenants: [{ removed: 4 }] });
   [segment] = (await api('/v1/archive/segments?tenant=acme')).body.data;
   expect(segment).toMatchObject({ from: indices[0], to: indices[3]! + 1 });
   browser = await launchChromium();

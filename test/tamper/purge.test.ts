@@ -19,6 +19,7 @@ import { createTestApp } from '../helpers/app.ts';
 import { killStartedProcesses } from '../helpers/server-process.ts';
 import { hashLeaf, verifyTlogProof } from '../independent/spec-verifier.ts';
 import { selfAudit, tamper, TENANT, verifyInProcess, verifyWithCli, type TamperLog } from './fixture.ts';
+import { runLifecycle } from '../helpers/lifecycle-run.ts';
 
 const OLD = 40; // events received 30 days ago: expired
 const HELD = 'bob'; // the actor a legal hold covers
@@ -72,9 +73,8 @@ async function purgedLog(): Promise<PurgedLog> {
   expect(ingested.statusCode).toBe(200);
   const checkpointSizes = [(await checkpointer.issue(TENANT)).size];
   expect((await t.request('PUT', `/v1/tenants/${TENANT}/retention`, { key: admin, body: { days: 10 } })).statusCode).toBe(200);
-  const run = await t.request('POST', '/v1/lifecycle/run', { key: admin, body: { tenant: TENANT } });
-  expect(run.statusCode).toBe(200);
-  const [purged] = run.json().tenants as { records: { index: number; range: [number, number]; count: number }[] }[];
+  const run = await runLifecycle(t, { key: admin, body: { tenant: TENANT } });
+  const [purged] = run.tenants as { records: { index: number; range: [number, number]; count: number }[] }[];
   const held = old.filter((i) => event(i).actor.id === HELD);
   expect(purged!.records).toEqual([{ index: expect.any(Number), range: [0, OLD], count: OLD - held.length }]);
   checkpointSizes.push((await checkpointer.issue(TENANT)).size);

@@ -114,9 +114,9 @@ export class ArchiveService implements Archiver {
    * by the SHA-256 of their bytes, comma-separated in index order (a range longer than
    * SEGMENT_MAX_LEAVES gets several). Throws (nothing is purged) when the store is unavailable.
    */
-  async archive(tenant: string, [from, to]: [number, number]): Promise<{ segment: string }> {
+  async archive(tenant: string, [from, to]: [number, number], progress?: (done: number) => void): Promise<{ segment: string }> {
     const retainUntil = await this.retainUntil(tenant, to);
-    const manifests = await this.archiveRange(tenant, from, to, retainUntil ? { retainUntil } : {});
+    const manifests = await this.archiveRange(tenant, from, to, { ...(retainUntil ? { retainUntil } : {}), ...(progress ? { progress } : {}) });
     return { segment: manifests.map((m) => m.sha256).join(',') };
   }
 
@@ -129,11 +129,20 @@ export class ArchiveService implements Archiver {
     await this.deps.store.close?.();
   }
 
-  /** Archives leaves [from, to) of the tenant as segments of at most SEGMENT_MAX_LEAVES; returns their manifests. */
-  async archiveRange(tenant: string, from: number, to: number, options: { retainUntil?: Date } = {}): Promise<SegmentManifest[]> {
+  /**
+   * Archives leaves [from, to) of the tenant as segments of at most SEGMENT_MAX_LEAVES; returns their
+   * manifests. `progress` hears how many of the range's leaves are sealed, after each batch.
+   */
+  async archiveRange(
+    tenant: string,
+    from: number,
+    to: number,
+    options: { retainUntil?: Date; progress?: (done: number) => void } = {},
+  ): Promise<SegmentManifest[]> {
     const manifests: SegmentManifest[] = [];
     for (let start = from; start < to; start += SEGMENT_MAX_LEAVES) {
-      manifests.push(await this.archiveSegment(tenant, start, Math.min(to, start + SEGMENT_MAX_LEAVES), options));
+      const sealed = (end: number) => options.progress?.(end - from);
+      manifests.push(await this.archiveSegment(tenant, start, Math.min(to, start + SEGMENT_MAX_LEAVES), { ...options, sealed }));
     }
     return manifests;
   }
@@ -250,7 +259,12 @@ export class ArchiveService implements Archiver {
     }
   }
 
-  private async archiveSegment(tenant: string, from: number, to: number, options: { retainUntil?: Date }): Promise<SegmentManifest> {
+  private async archiveSegment(
+    tenant: string,
+    from: number,
+    to: number,
+    options: { retainUntil?: Date; sealed: (end: number) => void },
+  ): Promise<SegmentManifest> {
     const { sql, store } = this.deps;
     const base = segmentBase(tenant, from, to);
     const name = `${base}.${SEGMENT_EXTENSION}`;
@@ -296,6 +310,7 @@ export class ArchiveService implements Archiver {
           present && nonce ? seal(eventKey(archiveHash, nonce), tenant, row.seq, { salt: row.salt!.toString('hex'), event: canonicalJson(row.body) }) : null;
         parts.push(leafText({ index: row.seq, uid: row.uid, received_at: row.received_at.toISOString(), commitment: row.commitment.toString('hex'), sealed }));
       }
+      options.sealed(end);
       if (end >= to) break;
     }
     parts.push(`${JSON.stringify({ type: 'end', leaves: to - from })}\n`);
@@ -314,8 +329,9 @@ export class ArchiveService implements Archiver {
       bytes: bytes.length,
       checkpoint: { size: checkpoint.size, note: checkpoint.note },
     };
-    await store.put(name, bytes, options);
-    await store.put(`${base}.${MANIFEST_EXTENSION}`, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`), options);
+    const put = options.retainUntil ? { retainUntil: options.retainUntil } : {};
+    await store.put(name, bytes, put);
+    await store.put(`${base}.${MANIFEST_EXTENSION}`, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`), put);
     await sql`
       insert into archive_segments (tenant_id, from_seq, to_seq, name, sha256, bytes, checkpoint_size)
       values (${tenant}, ${from}, ${to}, ${name}, ${Buffer.from(manifest.sha256, 'hex')}, ${bytes.length}, ${checkpoint.size})
