@@ -64,6 +64,8 @@ export async function createTestApp(env: Record<string, string> = {}, options: {
     },
     async close() {
       await app.close();
+      // Runs started through the API end at their next step, before the database goes.
+      await services.lifecycle.stop();
       await services.readRecords.stop();
       await services.committer.close();
       await services.witnessPusher?.close(0);
