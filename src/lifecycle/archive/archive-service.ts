@@ -287,22 +287,23 @@ export class ArchiveService implements Archiver {
     const subjectHashes = memoised(subjectHash);
     const read = (start: number) => {
       const end = Math.min(to, start + BATCH);
-      const rows = sql<LeafRow[]>`
+      const batch = sql<LeafRow[]>`
         select l.seq, l.uid, l.received_at, l.commitment, e.body, e.salt
         from ledger_leaves l
         left join events e on e.tenant_id = l.tenant_id and e.occurred_at = l.occurred_at and e.seq = l.seq
         where l.tenant_id = ${tenant} and l.seq >= ${start} and l.seq < ${end}
-        order by l.seq`.then((r) => r);
-      rows.catch(() => {}); // surfaces at its await
-      return { start, end, rows };
+        order by l.seq`.then(async (rows) => {
+        if (rows.length !== end - start) throw new TrailproofError('INTERNAL', `tenant ${tenant} has no leaves [${start}, ${end}) to archive`);
+        return { rows, nonces: await this.eventNonces(tenant, rows, subjectHashes) };
+      });
+      batch.catch(() => {}); // surfaces at its await
+      return { end, batch };
     };
-    // The next batch is read while this one is sealed: database and CPU overlap.
+    // The next batch is read, and its keys stored, while this one is sealed: database and CPU overlap.
     for (let next = read(from); ; ) {
-      const { start, end } = next;
-      const rows = await next.rows;
+      const { end } = next;
+      const { rows, nonces } = await next.batch;
       if (end < to) next = read(end);
-      if (rows.length !== end - start) throw new TrailproofError('INTERNAL', `tenant ${tenant} has no leaves [${start}, ${end}) to archive`);
-      const nonces = await this.eventNonces(tenant, rows, subjectHashes);
       for (const row of rows) {
         const present = row.body !== null && row.salt !== null;
         const nonce = nonces.get(row.seq);
@@ -362,22 +363,33 @@ export class ArchiveService implements Archiver {
     }
   }
 
-  /** Each archived event's nonce, made on first archiving and kept (so a second archiving gives the same bytes). */
+  /**
+   * Each archived event's nonce, made on first archiving and kept (so a second archiving gives the
+   * same bytes): the fresh ones are stored and used as made; those stored before are read back.
+   */
   private async eventNonces(tenant: string, rows: LeafRow[], subjectHash: (text: string) => string): Promise<Map<number, Buffer>> {
+    const nonces = new Map<number, Buffer>();
     const fresh = rows.filter((r) => r.body !== null);
     if (fresh.length > 0) {
+      const made = freshNonces(fresh.length);
       const subjects = fresh.map((r) => `{${eventSubjectHashes(subjectHash, { actor_id: r.body!.actor.id, targets: r.body!.targets }).join(',')}}`);
-      await this.deps.sql`
+      const inserted = await this.deps.sql<{ seq: number }[]>`
         insert into archive_event_keys (tenant_id, seq, nonce, subjects)
         select ${tenant}, seq, decode(nonce, 'hex'), subjects::text[]
-        from unnest(${fresh.map((r) => r.seq)}::int8[], ${freshNonces(fresh.length)}::text[], ${subjects}::text[]) as k(seq, nonce, subjects)
-        on conflict (tenant_id, seq) do nothing`;
+        from unnest(${fresh.map((r) => r.seq)}::int8[], ${made}::text[], ${subjects}::text[]) as k(seq, nonce, subjects)
+        on conflict (tenant_id, seq) do nothing
+        returning seq`;
+      const position = new Map(fresh.map((r, i) => [r.seq, i]));
+      for (const { seq } of inserted) nonces.set(seq, Buffer.from(made[position.get(seq)!]!, 'hex'));
+      // Everything new: nothing stored before to read back.
+      if (inserted.length === rows.length) return nonces;
     }
     const first = rows[0]!.seq;
     const last = rows.at(-1)!.seq;
     const stored = await this.deps.sql<{ seq: number; nonce: Buffer }[]>`
       select seq, nonce from archive_event_keys where tenant_id = ${tenant} and seq between ${first} and ${last}`;
-    return new Map(stored.map((r) => [r.seq, r.nonce]));
+    for (const r of stored) if (!nonces.has(r.seq)) nonces.set(r.seq, r.nonce);
+    return nonces;
   }
 
   /** Opens archived payloads of leaves in [from, to) whose keys remain (not erased). */
