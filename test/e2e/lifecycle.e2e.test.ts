@@ -3,11 +3,13 @@
  * shows the tenant's retention policy, sets it (checked, with the API's error beside the field,
  * recorded in the trail), lists the tenant's legal holds with their releases, another tenant's
  * holds never among them, and releases a hold with a reason (refused without one, with the API's
- * error beside the field; the release recorded in the tenant's trail).
+ * error beside the field; the release recorded in the tenant's trail). An admin starts a lifecycle
+ * run there and sees it end with what it purged.
  */
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, consolePage } from '../helpers/browser.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendReceivedAgo } from '../helpers/aged-events.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { killStartedProcesses, randomAdminKey, request, startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
 
@@ -22,7 +24,10 @@ beforeAll(async () => {
   adminKey = randomAdminKey();
   server = await startServerProcess({ env: { DATABASE_URL: db.url, TRAILPROOF_ADMIN_KEY: adminKey, LOG_LEVEL: 'warn' } });
   const api = (path: string, method = 'GET', body?: unknown) => request(`${server.url}${path}`, adminKey, method, body);
-  for (const id of ['acme', 'globex']) expect((await api('/v1/tenants', 'POST', { id })).status).toBe(201);
+  for (const id of ['acme', 'globex', 'initech']) expect((await api('/v1/tenants', 'POST', { id })).status).toBe(201);
+  // Beyond the default retention of 365 days.
+  const old = (n: number) => ({ action: 'document.read', actor: { type: 'user', id: 'alice' }, targets: [{ type: 'document', id: `doc-${n}` }] });
+  await appendReceivedAgo(db.sql, 'initech', 400, [old(1), old(2)]);
   expect((await api('/v1/legal-holds', 'POST', { tenant: 'acme', reason: 'case 42', filter: { actor: 'bob' } })).status).toBe(201);
   const released = await api('/v1/legal-holds', 'POST', { tenant: 'acme', reason: 'audit 2026', filter: { target: { type: 'document', id: 'doc-7' } } });
   expect((await api(`/v1/legal-holds/${released.body.id}`, 'DELETE', { reason: 'closed' })).status).toBe(200);
@@ -107,5 +112,17 @@ describe("the console's tenant page", () => {
     await expect.poll(() => section().locator('h3').first().textContent()).toBe('Retention of globex');
     await expect.poll(() => section().locator('tbody tr').allTextContents()).toEqual([expect.stringContaining('globex matter')]);
     expect(await section().locator('[data-retention]').textContent()).toContain('365 days');
+  });
+
+  it('starts a lifecycle run and shows it end with what it purged', async () => {
+    await page.getByRole('combobox', { name: 'Tenant' }).selectOption('initech');
+    await expect.poll(() => section().locator('h3').first().textContent()).toBe('Retention of initech');
+    await expect.poll(() => section().getByText('No runs of this tenant yet.').count()).toBe(1);
+    await section().getByRole('button', { name: 'Run now' }).click();
+    const run = section().locator('tr[data-run]');
+    await expect.poll(() => run.locator('[data-status]').textContent(), { timeout: 30_000 }).toBe('succeeded');
+    expect(await run.locator('td').allTextContents()).toEqual([expect.any(String), 'api', 'succeeded', '2']);
+    const runs = (await request(`${server.url}/v1/lifecycle/runs?tenant=initech`, adminKey)).body.data;
+    expect(runs).toMatchObject([{ id: await run.getAttribute('data-run'), trigger: 'api', status: 'succeeded', tenants: [{ removed: 2 }] }]);
   });
 });

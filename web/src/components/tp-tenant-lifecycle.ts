@@ -1,7 +1,8 @@
 /**
  * The lifecycle part of a tenant's page (docs/lifecycle.md): its retention policy, shown and set
  * (admin keys), and its legal holds with their releases; an admin releases a hold in force, giving
- * the reason the API records with it.
+ * the reason the API records with it. Admins also see the tenant's latest lifecycle runs and start
+ * one, followed with its progress until it ends.
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
@@ -27,6 +28,17 @@ interface LegalHold {
   release_reason: string | null;
 }
 
+interface LifecycleRun {
+  id: string;
+  trigger: 'schedule' | 'api' | 'cli';
+  status: 'running' | 'succeeded' | 'failed' | 'interrupted';
+  started_at: string;
+  finished_at: string | null;
+  progress: { phase: 'archive' | 'removal'; range: [number, number]; done: number } | null;
+  tenants: { removed: number }[];
+  failed: { error: string }[];
+}
+
 @customElement('tp-tenant-lifecycle')
 export class TpTenantLifecycle extends LitElement {
   @property({ attribute: false }) api!: Api;
@@ -43,6 +55,8 @@ export class TpTenantLifecycle extends LitElement {
   @state() private releasing: string | undefined;
   @state() private releaseErrors = FieldErrors.none;
   @state() private releaseError = '';
+  @state() private runs: LifecycleRun[] = [];
+  @state() private runError = '';
 
   static override styles = [
     operatorPage,
@@ -65,6 +79,8 @@ export class TpTenantLifecycle extends LitElement {
       ]);
       this.retention = retention;
       this.holds = holds.data;
+      if (this.admin)
+        this.runs = (await this.api.get<{ data: LifecycleRun[] }>('/v1/lifecycle/runs', new URLSearchParams({ tenant: this.tenant, limit: '5' }))).data;
       this.error = '';
     } catch (err) {
       this.error = errorText(err);
@@ -110,6 +126,21 @@ export class TpTenantLifecycle extends LitElement {
     }
   }
 
+  /** Starts a run of this tenant and follows it, the list showing its progress, until it ends. */
+  private async startRun(): Promise<void> {
+    this.runError = '';
+    try {
+      let run = await this.api.post<LifecycleRun>('/v1/lifecycle/run', { tenant: this.tenant });
+      while (run.status === 'running') {
+        this.runs = [run, ...this.runs.filter((r) => r.id !== run.id)].slice(0, 5);
+        run = await this.api.get<LifecycleRun>(`/v1/lifecycle/runs/${encodeURIComponent(run.id)}`, new URLSearchParams({ wait: '5' }));
+      }
+      await this.load();
+    } catch (err) {
+      this.runError = errorText(err);
+    }
+  }
+
   override render() {
     const r = this.retention;
     const errors = this.errors;
@@ -145,7 +176,27 @@ export class TpTenantLifecycle extends LitElement {
             <td>${h.released_at ? html`<span class="muted">released ${timeText(h.released_at)}: ${h.release_reason}</span>` : html`<span class="ok">in force</span>${this.admin ? this.renderRelease(h) : nothing}`}</td></tr>`,
           )}</tbody></table>`
         }
-      </section>`;
+      </section>
+      ${this.admin ? this.renderRuns() : nothing}`;
+  }
+
+  private renderRuns() {
+    const running = this.runs.some((r) => r.status === 'running');
+    return html`<section aria-labelledby="runs-title">
+      <h3 id="runs-title">Lifecycle runs</h3>
+      <p class="muted">A run archives, then purges, what has expired under the policy; it also runs on the service's schedule.</p>
+      <button type="button" @click=${this.startRun} ?disabled=${running}>Run now</button>
+      ${this.runError ? html`<p class="error" role="alert">${this.runError}</p>` : nothing}
+      ${
+        this.runs.length === 0
+          ? html`<p class="muted">No runs of this tenant yet.</p>`
+          : html`<table aria-labelledby="runs-title"><thead><tr><th scope="col">Started</th><th scope="col">By</th><th scope="col">Status</th><th scope="col">Purged</th></tr></thead>
+        <tbody>${this.runs.map(
+          (r) => html`<tr data-run=${r.id}><td>${timeText(r.started_at)}</td><td>${r.trigger}</td><td data-status>${runStatus(r)}</td>
+          <td>${r.status === 'running' ? nothing : r.tenants.reduce((n, t) => n + t.removed, 0).toLocaleString('en')}</td></tr>`,
+        )}</tbody></table>`
+      }
+    </section>`;
   }
 
   /** The release button of a hold in force, or its form (reason, with the API's message beside it). */
@@ -162,6 +213,14 @@ export class TpTenantLifecycle extends LitElement {
       ${this.releaseError ? html`<p class="error" role="alert">${this.releaseError}</p>` : nothing}
     </form>`;
   }
+}
+
+/** A run's status; while it runs, its phase and how far through the range it is. */
+function runStatus(run: LifecycleRun): string {
+  if (run.status === 'failed') return `failed: ${run.failed.map((f) => f.error).join('; ')}`;
+  if (run.status !== 'running') return run.status;
+  const at = run.progress;
+  return at ? `running: ${at.phase} ${at.done.toLocaleString('en')} of ${(at.range[1] - at.range[0]).toLocaleString('en')}` : 'running';
 }
 
 function describeFilter(f: LegalHold['filter']): string {
