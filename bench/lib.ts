@@ -99,10 +99,17 @@ export interface DemoServer extends BenchServer {
  * in `template` (bench/.data/demo-<events> by default), filling the template with `trailproof demo`
  * the first time (minutes for a million events). Reads are audited, so every run adds records to the
  * tenant it reads; running on a copy, deleted when the server stops, keeps those records out of the
- * data set the next run and the other benchmarks measure.
+ * data set the next run and the other benchmarks measure. With `receivedDaysAgo`, the events were
+ * received that many days ago (bench/past-clock.mjs), in a template of their own.
  */
-export async function startDemoServer(options: { events: number; template?: string; env?: Record<string, string> }): Promise<DemoServer> {
-  const template = path.resolve(options.template ?? `bench/.data/demo-${options.events}`);
+export async function startDemoServer(options: {
+  events: number;
+  template?: string;
+  receivedDaysAgo?: number;
+  env?: Record<string, string>;
+}): Promise<DemoServer> {
+  const aged = options.receivedDaysAgo ? `-received-${options.receivedDaysAgo}-days-ago` : '';
+  const template = path.resolve(options.template ?? `bench/.data/demo-${options.events}${aged}`);
   const marker = path.join(template, 'bench-demo.json');
   if (!(await exists(marker))) {
     if ((await exists(template)) && (await fs.readdir(template)).length > 0) {
@@ -111,8 +118,10 @@ export async function startDemoServer(options: { events: number; template?: stri
     await fs.mkdir(template, { recursive: true });
     process.stdout.write(`filling ${options.events} demo events into ${template} (once; it is kept)\n`);
     const t0 = Date.now();
-    execFileSync(process.execPath, ['bin/trailproof.js', 'demo', '--events', String(options.events), '--tenants', '1', '--data-dir', template], {
+    const pastClock = options.receivedDaysAgo ? ['--import', path.resolve('bench/past-clock.mjs')] : [];
+    execFileSync(process.execPath, [...pastClock, 'bin/trailproof.js', 'demo', '--events', String(options.events), '--tenants', '1', '--data-dir', template], {
       stdio: 'inherit',
+      env: { ...process.env, BENCH_CLOCK_OFFSET_DAYS: String(options.receivedDaysAgo ?? 0) },
     });
     process.stdout.write(`fill: ${Math.round(options.events / ((Date.now() - t0) / 1000))} events/s\n`);
     await analyse(template);

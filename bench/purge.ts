@@ -1,35 +1,24 @@
 /**
- * Purge benchmark: a real server in its own process, one tenant holding `--events` events received
- * 30 days ago (filled by `trailproof demo` with its clock set back), a 10-day retention.
+ * Purge benchmark: a real server in its own process, on a copy of one tenant holding `--events`
+ * events received 30 days ago (filled once by `trailproof demo` with its clock set back), a 10-day
+ * retention.
  *   npx tsx bench/purge.ts [--events 1000000] [--seconds 15]
  * 1. ingest latency of single events into another tenant, 8 clients, without a purge → p50/p99
  * 2. a lifecycle run (`POST /v1/lifecycle/run`, followed to its end) of the expired tenant (archive to the local directory, record, remove)
  *    → events per second for the whole run, and for its archive and removal phases apart; the same
  *    ingest load runs meanwhile → p50/p99 during the purge
  */
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import { demoEvents } from '../src/demo/generator.ts';
-import { api, percentiles, round, startServer, writeResult } from './lib.ts';
+import { api, percentiles, round, startDemoServer, writeResult } from './lib.ts';
 
 const arg = (name: string, fallback: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
 const events = arg('--events', 1_000_000);
 const seconds = arg('--seconds', 15);
 const CLIENTS = 8;
 
-const server = await startServer({ env: { TRAILPROOF_LIFECYCLE_INTERVAL_SECONDS: '0' } });
+// A copy of the data set, filled once into bench/.data/ and kept: a million events take minutes to fill.
+const server = await startDemoServer({ events, receivedDaysAgo: 30, env: { TRAILPROOF_LIFECYCLE_INTERVAL_SECONDS: '0' } });
 try {
-  process.stdout.write(`filling ${events} events received 30 days ago\n`);
-  const t0 = Date.now();
-  execFileSync(
-    process.execPath,
-    ['--import', path.resolve('bench/past-clock.mjs'), 'bin/trailproof.js', 'demo', '--events', String(events), '--tenants', '1', '--data-dir', server.dataDir],
-    {
-      stdio: 'inherit',
-      env: { ...process.env, BENCH_CLOCK_OFFSET_DAYS: '30' },
-    },
-  );
-  process.stdout.write(`fill: ${Math.round(events / ((Date.now() - t0) / 1000))} events/s\n`);
   await api(server, server.adminKey, 'POST', '/v1/tenants', { id: 'live' });
   const key = (await api(server, server.adminKey, 'POST', '/v1/keys', { name: 'live', scope: 'ingest', tenant: 'live' })).secret as string;
   const bodies = [...demoEvents(2000, { from: new Date(Date.now() - 3_600_000), to: new Date() })].map((b) => JSON.stringify(b));
