@@ -25,6 +25,13 @@ ensureSystemPackages();
 step('typecheck', 'npm', ['run', '--silent', 'typecheck']);
 step('lint', 'npm', ['run', '--silent', 'lint']);
 const reports = fs.mkdtempSync(path.join(os.tmpdir(), 'trailproof-test-'));
+// The suites' temporary files (data dirs, certificates, archives, browser profiles) go under the
+// run's own directory, removed with it, so no run leaves any behind.
+// Open to all like /tmp: embedded PostgreSQL runs as another user under root, in data dirs there.
+const scratch = path.join(reports, 'tmp');
+fs.mkdirSync(scratch);
+fs.chmodSync(reports, 0o755);
+fs.chmodSync(scratch, 0o1777);
 const suites = [
   ['vitest suite', []],
   ['end-to-end suite', ['--config', 'test/e2e/vitest.config.ts']],
@@ -34,7 +41,10 @@ let failed = 0;
 let failedSuites = 0;
 for (const [i, [name, args]] of suites.entries()) {
   const report = path.join(reports, `${i}.json`);
-  const ok = run(name, 'npx', ['vitest', 'run', ...args, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`]);
+  const ok = run(name, 'npx', ['vitest', 'run', ...args, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], {
+    ...process.env,
+    TMPDIR: scratch,
+  });
   if (!ok) failedSuites++;
   const counts = readCounts(report);
   passed += counts.passed;
