@@ -28,14 +28,24 @@ export async function ledgerRange(sql: Sql, tenant: string, from: number, to?: n
   return { from, to: Number(row.to), first: row.first!, last: row.last! };
 }
 
-/** FROM and WHERE over the range's leaves `l`, each with its event as `e` carrying `columns` (of `events e`). */
-export function rangeEvents(sql: Sql, tenant: string, range: LedgerRange, columns: Fragment): { from: Fragment; where: Fragment } {
-  return {
-    from: sql`ledger_leaves l cross join lateral (
+/**
+ * FROM and WHERE over the range's leaves `l`, each with its event as `e` carrying `columns` (of
+ * `events e`); with `everyLeaf`, a leaf without an event row is kept, its columns null.
+ */
+export function rangeEvents(
+  sql: Sql,
+  tenant: string,
+  range: LedgerRange,
+  columns: Fragment,
+  options: { everyLeaf?: boolean } = {},
+): { from: Fragment; where: Fragment } {
+  const lookup = sql`(
       select ${columns} from events e
       where e.tenant_id = l.tenant_id and e.occurred_at = l.occurred_at and e.seq = l.seq
         and e.occurred_at >= ${range.first}::timestamptz and e.occurred_at <= ${range.last}::timestamptz
-      limit 1) e`,
+      limit 1) e`;
+  return {
+    from: options.everyLeaf ? sql`ledger_leaves l left join lateral ${lookup} on true` : sql`ledger_leaves l cross join lateral ${lookup}`,
     where: sql`l.tenant_id = ${tenant} and l.seq >= ${range.from} and l.seq < ${range.to}`,
   };
 }

@@ -14,6 +14,7 @@ import { leafHash } from '../../ledger/hash.ts';
 import { canonicalJson } from '../../ledger/jcs.ts';
 import { formatTlogProof } from '../../ledger/proof-text.ts';
 import { nodeHashes, type HashReader } from '../../ledger/proofs.ts';
+import { ledgerRange, rangeEvents } from '../../query/ledger-range.ts';
 import type { Sql } from '../../store/db.ts';
 import type { TenantKeys } from '../../tenant/tenant-keys.ts';
 import type { Checkpointer } from '../../tlog/checkpointer.ts';
@@ -43,8 +44,6 @@ import { verifySegment, type SegmentReport } from './segment-verify.ts';
 /** Most leaves in one segment: bounds the memory of writing and reading one. */
 export const SEGMENT_MAX_LEAVES = 50_000;
 const BATCH = 2_000;
-/** Leaves sealed between turns to the event loop. */
-const YIELD_EVERY = 200;
 const gzipAsync = promisify(gzip);
 const DAY_MS = 86_400_000;
 
@@ -289,12 +288,7 @@ export class ArchiveService implements Archiver {
     const subjectHashes = memoised(subjectHash);
     const read = (start: number) => {
       const end = Math.min(to, start + BATCH);
-      const batch = sql<LeafRow[]>`
-        select l.seq, l.uid, l.received_at, l.commitment, e.body, e.salt
-        from ledger_leaves l
-        left join events e on e.tenant_id = l.tenant_id and e.occurred_at = l.occurred_at and e.seq = l.seq
-        where l.tenant_id = ${tenant} and l.seq >= ${start} and l.seq < ${end}
-        order by l.seq`.then(async (rows) => {
+      const batch = leafRows(sql, tenant, start, end).then(async (rows) => {
         if (rows.length !== end - start) throw new TrailproofError('INTERNAL', `tenant ${tenant} has no leaves [${start}, ${end}) to archive`);
         return { rows, nonces: await this.eventNonces(tenant, rows, subjectHashes) };
       });
@@ -306,10 +300,10 @@ export class ArchiveService implements Archiver {
       const { end } = next;
       const { rows, nonces } = await next.batch;
       if (end < to) next = read(end);
-      for (const [i, row] of rows.entries()) {
-        // Turns to the event loop now and then: the next batch's queries go out at once and run
-        // in PostgreSQL while this one is sealed, and requests are served meanwhile.
-        if (i % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
+      // Turns to the event loop first: the next batch's queries go out at once and run in
+      // PostgreSQL while this one is sealed (the driver writes them from a setImmediate callback).
+      await new Promise((resolve) => setImmediate(resolve));
+      for (const row of rows) {
         const present = row.body !== null && row.salt !== null;
         const nonce = nonces.get(row.seq);
         const sealed =
@@ -408,6 +402,14 @@ export class ArchiveService implements Archiver {
       return nonce && leaf.sealed !== null ? unseal(eventKey(archiveHash, nonce), tenant, leaf.index, leaf.sealed) : undefined;
     };
   }
+}
+
+/** The tenant's leaves [start, end) with their events' payloads (null where gone), in index order. */
+async function leafRows(sql: Sql, tenant: string, start: number, end: number): Promise<LeafRow[]> {
+  const range = await ledgerRange(sql, tenant, start, end);
+  if (!range) return [];
+  const { from, where } = rangeEvents(sql, tenant, range, sql`e.body, e.salt`, { everyLeaf: true });
+  return sql<LeafRow[]>`select l.seq, l.uid, l.received_at, l.commitment, e.body, e.salt from ${from} where ${where} order by l.seq`;
 }
 
 /** `n` random 16-byte nonces, hex: one draw from the system's generator for the lot. */
