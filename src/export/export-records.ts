@@ -13,7 +13,7 @@ export async function* exportRecords(
   query: Omit<EventQuery, 'limit' | 'cursor'>,
   format: EventFormat,
   counted: (events: number) => void = () => {},
-): AsyncGenerator<string> {
+): AsyncGenerator<Buffer> {
   yield* formatPages(format, countPages(pagesMatching(sql, tenant, query), counted));
 }
 
