@@ -28,10 +28,10 @@ export interface EventFormat {
 const CHUNK_BYTES = 1 << 18;
 
 /**
- * The format's records of each page of events as UTF-8, a page's chunks ending with it; the preamble comes first
- * even with no events. Each record is written into a buffer as soon as it is made, instead of a
- * page's records being joined into one string and encoded after: the record's string is garbage
- * at once, and no page-sized string is ever built, flattened or copied.
+ * The format's records of pages of events as UTF-8 chunks, each page's last record ending a chunk;
+ * the preamble comes first even with no events. Each record is written into a buffer as soon as it
+ * is made, instead of a page's records being joined into one string and encoded after: the record's
+ * string is garbage at once, and no page-sized string is ever built, flattened or copied.
  */
 export async function* formatPages(format: EventFormat, pages: AsyncIterable<StoredEvent[]> | Iterable<StoredEvent[]>): AsyncGenerator<Buffer> {
   let buffer = Buffer.allocUnsafe(CHUNK_BYTES);
