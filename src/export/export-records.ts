@@ -1,5 +1,5 @@
 /**
- * The records of an export, a chunk per page, for the API route and the CLI alike: the matching
+ * The records of an export as UTF-8 chunks, for the API route and the CLI alike: the matching
  * events read page by page (event-source.ts) and written by the format's `record`.
  */
 import type { EventQuery } from '../query/filters.ts';
@@ -13,7 +13,7 @@ export async function* exportRecords(
   query: Omit<EventQuery, 'limit' | 'cursor'>,
   format: EventFormat,
   counted: (events: number) => void = () => {},
-): AsyncGenerator<string> {
+): AsyncGenerator<Buffer> {
   yield* formatPages(format, countPages(pagesMatching(sql, tenant, query), counted));
 }
 

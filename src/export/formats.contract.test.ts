@@ -165,9 +165,10 @@ const readers: Record<string, (output: string) => Fields[]> = {
     }),
 };
 
-async function chunksOf(chunks: AsyncIterable<string>): Promise<string[]> {
+/** The chunks as text: each ends with a whole record, so each decodes on its own. */
+async function chunksOf(chunks: AsyncIterable<Buffer>): Promise<string[]> {
   const all: string[] = [];
-  for await (const chunk of chunks) all.push(chunk);
+  for await (const chunk of chunks) all.push(chunk.toString('utf8'));
   return all;
 }
 
@@ -184,6 +185,23 @@ describe.each([...EVENT_FORMATS.values()])('export format $name', (format) => {
     expect(chunks).toHaveLength(3);
     expect(chunks.join('')).toBe((format.preamble ?? '') + events.map((e) => format.record(e)).join(''));
     expect(await chunksOf(formatPages(format, []))).toEqual(format.preamble ? [format.preamble] : []);
+  });
+
+  it('writes the exact UTF-8 of multi-byte records across chunk boundaries, a record longer than a chunk too', async () => {
+    // Two, three and four bytes a character: records that fit a chunk's length in characters but not in bytes.
+    const long = { ...event(1), metadata: { note: 'é€😀'.repeat(20_000) } };
+    const huge = { ...event(2), metadata: { note: 'é€😀x'.repeat(40_000) } };
+    const many = Array.from({ length: 3000 }, (_, n) => event(n));
+    const pages = [many.slice(0, 1500), [long, ...many.slice(1500)], [huge, long, long]];
+    const bytes: Buffer[] = [];
+    for await (const chunk of formatPages(format, pages)) bytes.push(chunk);
+    const text =
+      (format.preamble ?? '') +
+      pages
+        .flat()
+        .map((e) => format.record(e))
+        .join('');
+    expect(Buffer.concat(bytes).equals(Buffer.from(text))).toBe(true);
   });
 
   it('reads back every field it was given, hostile characters included', async () => {

@@ -94,10 +94,10 @@ async function readApiEvents(params: Record<string, string>): Promise<StoredEven
   return events;
 }
 
-const join = async (chunks: AsyncIterable<string>) => {
-  let text = '';
-  for await (const chunk of chunks) text += chunk;
-  return text;
+const join = async (chunks: AsyncIterable<Buffer>) => {
+  const bytes: Buffer[] = [];
+  for await (const chunk of chunks) bytes.push(chunk);
+  return Buffer.concat(bytes).toString('utf8');
 };
 
 describe('export pages', () => {
