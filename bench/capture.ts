@@ -9,10 +9,14 @@
  * UPDATE of `--rows-per-tx` random accounts. Every database first takes a warm-up of the same load
  * (connections opened, plans and trigger functions compiled); then each round measures plain and
  * captured with the relay stopped, in the opposite order in every other round so drift hits both,
- * then captured with the relay running in this process, its backlog's age sampled every 250 ms.
+ * then captured with the relay running, its backlog's age sampled every 250 ms. The relay runs as
+ * `trailproof capture relay` in its own process, as an operator runs it (or `serve` does): in this
+ * process it would share the event loop of the clients and slow their round trips.
  * `--baseline` adds `app_baseline`, captured by another checkout's `installCapture` (say, main's),
  * measured the same way with the relay stopped: the trigger before and after a change, in one run.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -117,9 +121,14 @@ for (let r = 0; r < rounds; r++) {
     }
   }
 
-  const relay = new CaptureRelay({ app: apps.captured, append: (items) => committer.append(items), source: 'bench', pollMs: 50 });
+  const relay = spawn(process.execPath, ['bin/trailproof.js', 'capture', 'relay', '--database-url', url('app_captured')], {
+    env: { ...process.env, DATABASE_URL: url('trail'), LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  // Running once it has relayed a change made before the load starts.
+  await apps.captured`update accounts set updated_at = now() where id = 1`;
+  await waitForEmptyOutbox();
   const started = Date.now();
-  relay.start();
   const sampler = setInterval(() => {
     void captureStatus(apps.captured).then((s) => lags.push(s.oldestAt ? (Date.now() - Date.parse(s.oldestAt)) / 1000 : 0));
   }, 250);
@@ -127,18 +136,20 @@ for (let r = 0; r < rounds; r++) {
   clearInterval(sampler);
   throughput.capturedRelaying.push(captured);
   const drainStart = Date.now();
-  for (;;) {
-    const s = await captureStatus(apps.captured);
-    if (s.backlog === 0) break;
-    await new Promise((res) => setTimeout(res, 50));
-  }
-  drainMs += Date.now() - drainStart;
-  await relay.stop();
+  await waitForEmptyOutbox();
+  const drained = Date.now() - drainStart;
+  drainMs += drained;
   relayMs += Date.now() - started;
+  relay.kill('SIGTERM');
+  await once(relay, 'exit');
   relayed += Math.round(captured * seconds * rowsPerTx);
   process.stdout.write(
-    `round ${r + 1}: with capture and the relay running ${round(captured, 0)} tx/s (drained ${Date.now() - drainStart} ms after the load)\n`,
+    `round ${r + 1}: with capture and the relay running ${round(captured, 0)} tx/s (drained ${drained} ms after the load)\n`,
   );
+}
+
+async function waitForEmptyOutbox(): Promise<void> {
+  while ((await captureStatus(apps.captured)).backlog > 0) await new Promise((res) => setTimeout(res, 20));
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
