@@ -59,6 +59,7 @@ beforeAll(async () => {
   await appDb.sql.unsafe(`
     create trigger trailproof_capture after insert or update or delete on accounts for each row execute function trailproof_capture.record_change(${ACCOUNTS_ARGS});
     create trigger trailproof_capture after insert or update or delete on documents for each row execute function trailproof_capture.record_change(${DOCUMENTS_ARGS});
+    alter table accounts add column "odd ""name'" text;
     create table accounts_reference (like accounts including all);
     create trigger reference after insert or update or delete on accounts_reference for each row execute function reference_record_change(${ACCOUNTS_ARGS});`);
 });
@@ -97,6 +98,7 @@ describe('capture install', () => {
     const statements = [
       `insert into T (id, org_id, name, balance, password_hash) values (1, 'acme', 'One', 10, 'h1'), (2, 'acme', 'Two', 0, null), (3, 'globex', '${big}', 1.50, 'h3')`,
       `update T set balance = balance + 1 where id = 1`,
+      `update T set "odd ""name'" = 'it''s' where id = 2`,
       `update T set balance = 1.5000 where id = 3`,
       `update T set name = name where id <= 3`,
       `update T set password_hash = 'changed' where id = 1`,
