@@ -79,8 +79,10 @@ async function load(sql: Sql, duration = seconds): Promise<number> {
     Array.from({ length: clients }, async (_, c) => {
       const context = JSON.stringify({ actor: { type: 'user', id: `user-${c}` }, context: { request_id: `bench-${c}` } });
       while (Date.now() < until) {
-        // Sorted, so that concurrent transactions lock their rows in the same order.
-        const ids = Array.from({ length: rowsPerTx }, () => 1 + Math.floor(Math.random() * ACCOUNTS)).sort((a, b) => a - b);
+        // Distinct, and sorted so that concurrent transactions lock their rows in the same order.
+        const picked = new Set<number>();
+        while (picked.size < rowsPerTx) picked.add(1 + Math.floor(Math.random() * ACCOUNTS));
+        const ids = [...picked].sort((a, b) => a - b);
         await sql.begin(async (tx) => {
           await tx`select set_config('trailproof.context', ${context}, true)`;
           await tx`update accounts set balance = balance + 1, updated_at = now() where id = any(${ids}::int[])`;
@@ -143,9 +145,7 @@ for (let r = 0; r < rounds; r++) {
   relay.kill('SIGTERM');
   await once(relay, 'exit');
   relayed += Math.round(captured * seconds * rowsPerTx);
-  process.stdout.write(
-    `round ${r + 1}: with capture and the relay running ${round(captured, 0)} tx/s (drained ${drained} ms after the load)\n`,
-  );
+  process.stdout.write(`round ${r + 1}: with capture and the relay running ${round(captured, 0)} tx/s (drained ${drained} ms after the load)\n`);
 }
 
 async function waitForEmptyOutbox(): Promise<void> {

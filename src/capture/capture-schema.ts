@@ -1,7 +1,8 @@
 /**
  * What `trailproof capture install` creates in the application's database (docs/capture.md): the
- * `trailproof_capture` schema with the outbox, the list of captured tables, and the trigger function
- * that records each row change into the outbox inside the application's own transaction.
+ * `trailproof_capture` schema with the outbox and the list of captured tables, and each table's
+ * trigger function, which records each row change into the outbox inside the application's own
+ * transaction.
  *
  * Triggers rather than logical decoding: the record commits or rolls back with the change itself,
  * install needs no superuser, replication slot or `wal_level = logical` (which managed PostgreSQL
@@ -89,14 +90,17 @@ export interface TriggerSpec {
   maxValueBytes: number;
 }
 
-/** The trigger function of one table: one per table, since its columns are written into it. */
+/** The name of a table's trigger function: one per table, since its columns are written into it. */
 export function triggerFunction(schema: string, table: string): string {
-  return `${CAPTURE_SCHEMA}.record_${createHash('sha256').update(`${schema}.${table}`).digest('hex').slice(0, 16)}`;
+  return `${CAPTURE_SCHEMA}.record_${createHash('sha256')
+    .update(JSON.stringify([schema, table]))
+    .digest('hex')
+    .slice(0, 16)}`;
 }
 
 /**
- * The trigger function of one table (docs/architecture.md#database-capture). It records what a
- * generic function reading the table's columns at run time would, at a fraction of its cost:
+ * The trigger function of one table (docs/capture.md#install). It records what a generic function
+ * reading the table's columns at run time would, for less work per change:
  * - the key, tenant and column names are literals, so no statement looks them up per change;
  * - an update finds its changed columns by one comparison per known column, in one expression,
  *   and keeps them with jsonb's `-`; a column added since install falls back to comparing every
