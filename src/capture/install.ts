@@ -1,7 +1,7 @@
 /**
  * `trailproof capture install|uninstall|status` on the application's database (docs/capture.md):
- * creates the outbox and functions (capture-schema.ts) and one trigger per captured table, in one
- * transaction, so a failed install leaves nothing behind.
+ * creates the outbox (capture-schema.ts) and, for each captured table, its trigger function and
+ * trigger, in one transaction, so a failed install leaves nothing behind.
  */
 import { TrailproofError } from '../errors.ts';
 import type { Sql, TxSql } from '../store/db.ts';
