@@ -1,11 +1,11 @@
 /**
  * `trailproof capture install|uninstall|status` on the application's database (docs/capture.md):
- * creates the outbox and functions (capture-schema.ts) and one trigger per captured table, in one
- * transaction, so a failed install leaves nothing behind.
+ * creates the outbox (capture-schema.ts) and, for each captured table, its trigger function and
+ * trigger, in one transaction, so a failed install leaves nothing behind.
  */
 import { TrailproofError } from '../errors.ts';
 import type { Sql, TxSql } from '../store/db.ts';
-import { CAPTURE_SCHEMA, CAPTURE_SCHEMA_SQL, CAPTURE_SCHEMA_VERSION, CAPTURE_TRIGGER } from './capture-schema.ts';
+import { CAPTURE_SCHEMA, CAPTURE_SCHEMA_SQL, CAPTURE_SCHEMA_VERSION, CAPTURE_TRIGGER, ident, triggerFunction, triggerFunctionSql } from './capture-schema.ts';
 
 /** Default of `--max-value-bytes`: longer values (as JSON text) leave the database as length and hash. */
 export const DEFAULT_MAX_VALUE_BYTES = 2048;
@@ -75,14 +75,13 @@ export async function installCapture(sql: Sql, options: InstallOptions): Promise
         insert into ${tx(CAPTURE_SCHEMA)}.tables ${tx({ schema_name: t.schema, table_name: t.table, tenant_column: options.tenantColumn, key_columns: keyColumns, excluded_columns: excludedHere, max_value_bytes: maxValueBytes })}
         on conflict (schema_name, table_name) do update set tenant_column = excluded.tenant_column, key_columns = excluded.key_columns,
           excluded_columns = excluded.excluded_columns, max_value_bytes = excluded.max_value_bytes`;
-      const args = [options.tenantColumn, textArray(keyColumns), textArray(excludedHere), String(maxValueBytes)].map(literal).join(', ');
-      const target = `${ident(t.schema)}.${ident(t.table)}`;
-      await tx.unsafe(`drop trigger if exists ${CAPTURE_TRIGGER} on ${target}`);
-      await tx.unsafe(
-        `create trigger ${CAPTURE_TRIGGER} after insert or update or delete on ${target} for each row execute function ${CAPTURE_SCHEMA}.record_change(${args})`,
-      );
     }
-    return capturedTables(tx);
+    // Every captured table's trigger is written again, not only the named ones: running install
+    // again upgrades the triggers of an older version.
+    const captured = await capturedTables(tx);
+    for (const t of captured) await writeTrigger(tx, t);
+    await tx.unsafe(DROP_VERSION_1_FUNCTION);
+    return captured;
   });
 }
 
@@ -143,15 +142,37 @@ export async function capturedTables(sql: Sql | TxSql): Promise<CapturedTable[]>
   )) as unknown as CapturedTable[];
 }
 
-/** A double-quoted SQL identifier. */
-export function ident(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
+/** (Re)creates the trigger function of a captured table and its trigger; skips a table dropped since. */
+async function writeTrigger(tx: TxSql, t: CapturedTable): Promise<void> {
+  const columns = await columnsOf(tx, t.schema_name, t.table_name);
+  if (columns.length === 0) return;
+  const spec = {
+    schema: t.schema_name,
+    table: t.table_name,
+    tenantColumn: t.tenant_column,
+    keyColumns: t.key_columns,
+    excludedColumns: t.excluded_columns,
+    columns: columns.map((c) => c.name),
+    maxValueBytes: t.max_value_bytes,
+  };
+  const target = `${ident(t.schema_name)}.${ident(t.table_name)}`;
+  await tx.unsafe(triggerFunctionSql(spec));
+  await tx.unsafe(`drop trigger if exists ${CAPTURE_TRIGGER} on ${target}`);
+  await tx.unsafe(
+    `create trigger ${CAPTURE_TRIGGER} after insert or update or delete on ${target} for each row execute function ${triggerFunction(t.schema_name, t.table_name)}()`,
+  );
 }
 
-/** A single-quoted SQL string literal (standard_conforming_strings, the default since PostgreSQL 9.1). */
-export function literal(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
-}
+/**
+ * Version 1 ran one shared trigger function for every table; it goes once no trigger runs it (a
+ * table renamed since its install keeps it until install names the table again).
+ */
+const DROP_VERSION_1_FUNCTION = `do $$ begin
+  if to_regprocedure('${CAPTURE_SCHEMA}.record_change()') is not null
+    and not exists (select 1 from pg_trigger where tgfoid = to_regprocedure('${CAPTURE_SCHEMA}.record_change()')) then
+    drop function ${CAPTURE_SCHEMA}.record_change();
+  end if;
+end $$`;
 
 interface TableName {
   schema: string;
@@ -181,11 +202,6 @@ async function columnsOf(sql: TxSql, schema: string, table: string): Promise<{ n
     left join pg_index i on i.indrelid = c.oid and i.indisprimary
     where n.nspname = ${schema} and c.relname = ${table} and a.attnum > 0 and not a.attisdropped
     order by a.attnum`) as unknown as { name: string; key: boolean }[];
-}
-
-/** A text[] literal: `{"a","b"}`. */
-function textArray(values: string[]): string {
-  return `{${values.map((v) => `"${v.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
 }
 
 function invalid(message: string): TrailproofError {

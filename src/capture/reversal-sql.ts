@@ -3,7 +3,7 @@
  * turned into the column's type by `jsonb_populate_record(null::<table>, …)`, the inverse of the
  * `to_jsonb(row)` the capture trigger recorded them with; a row is found by its key the same way.
  */
-import { ident, literal } from './install.ts';
+import { ident, literal } from './capture-schema.ts';
 import type { ReversalPlan, RowRef, RowState } from './reversal-plan.ts';
 
 type StepInput = RowRef & ({ op: 'update'; field: string; set: unknown } | { op: 'delete_row' } | { op: 'insert_row'; values: Record<string, unknown> });

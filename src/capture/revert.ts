@@ -7,9 +7,9 @@
  */
 import { TrailproofError, type ErrorDetail } from '../errors.ts';
 import type { Sql, TxSql } from '../store/db.ts';
-import { CAPTURE_SCHEMA } from './capture-schema.ts';
+import { CAPTURE_SCHEMA, literal } from './capture-schema.ts';
 import type { CaptureContext } from './change-event.ts';
-import { isInstalled, literal } from './install.ts';
+import { isInstalled } from './install.ts';
 import type { ReversalPlan, RowState } from './reversal-plan.ts';
 import { keyMatch, stepSql, tableOf } from './reversal-sql.ts';
 
