@@ -20,6 +20,6 @@ create index lifecycle_runs_by_start on lifecycle_runs (started_at desc);
 do $$
 begin
   if exists (select 1 from pg_roles where rolname = 'trailproof_app') then
-    grant select, insert, update on lifecycle_runs to trailproof_app;
+    grant select, insert, update (status, heartbeat_at, finished_at, progress, result) on lifecycle_runs to trailproof_app;
   end if;
 end $$;
