@@ -44,6 +44,8 @@ import { verifySegment, type SegmentReport } from './segment-verify.ts';
 /** Most leaves in one segment: bounds the memory of writing and reading one. */
 export const SEGMENT_MAX_LEAVES = 50_000;
 const BATCH = 2_000;
+/** Leaves sealed between turns to the event loop: short enough not to hold up requests. */
+const YIELD_EVERY = 200;
 const gzipAsync = promisify(gzip);
 const DAY_MS = 86_400_000;
 
@@ -300,10 +302,11 @@ export class ArchiveService implements Archiver {
       const { end } = next;
       const { rows, nonces } = await next.batch;
       if (end < to) next = read(end);
-      // Turns to the event loop first: the next batch's queries go out at once and run in
-      // PostgreSQL while this one is sealed (the driver writes them from a setImmediate callback).
-      await new Promise((resolve) => setImmediate(resolve));
-      for (const row of rows) {
+      for (const [i, row] of rows.entries()) {
+        // Turns to the event loop now and then: the next batch's queries go out at once (the driver
+        // writes them from a setImmediate callback) and run in PostgreSQL while this one is sealed,
+        // and requests are served in between.
+        if (i % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
         const present = row.body !== null && row.salt !== null;
         const nonce = nonces.get(row.seq);
         const sealed =
