@@ -23,7 +23,7 @@ try {
   const key = (await api(server, server.adminKey, 'POST', '/v1/keys', { name: 'live', scope: 'ingest', tenant: 'live' })).secret as string;
   const bodies = [...demoEvents(2000, { from: new Date(Date.now() - 3_600_000), to: new Date() })].map((b) => JSON.stringify(b));
 
-  const without = await ingestLatency(key, bodies, () => false, seconds * 1000);
+  const without = (await ingestLatency(key, bodies, () => false, seconds * 1000)).all;
   process.stdout.write(`ingest without a purge: p50 ${without.p50} ms, p99 ${without.p99} ms (${without.n} requests, ${CLIENTS} clients)\n`);
 
   await api(server, server.adminKey, 'PUT', '/v1/tenants/demo-1/retention', { days: 10 });
@@ -39,7 +39,7 @@ try {
   if (run.failed.length > 0) throw new Error(`lifecycle run failed: ${JSON.stringify(run.failed)}`);
   const runSeconds = (Date.now() - started) / 1000;
   done = true;
-  const duringPurge = await during;
+  const { all: duringPurge, byPhase } = await during;
   const removed = run.tenants[0].removed as number;
   const phases = run.tenants[0].seconds as { archive: number; removal: number };
   const perSecond = round(removed / runSeconds, 0);
@@ -50,6 +50,7 @@ try {
       `  archive: ${round(phases.archive, 1)} s = ${archivePerSecond} events/s; purge (payload removal): ${round(phases.removal, 1)} s = ${removalPerSecond} events/s\n`,
   );
   process.stdout.write(`ingest during the purge: p50 ${duringPurge.p50} ms, p99 ${duringPurge.p99} ms (${duringPurge.n} requests)\n`);
+  for (const [name, p] of Object.entries(byPhase)) process.stdout.write(`  during ${name}: p50 ${p.p50} ms, p99 ${p.p99} ms (${p.n} requests)\n`);
   await writeResult('purge', {
     events,
     removed,
@@ -61,25 +62,31 @@ try {
     removed_per_second: removalPerSecond,
     ingest_without: without,
     ingest_during: duringPurge,
+    ingest_during_phase: byPhase,
   });
 } finally {
   await server.stop();
 }
 
+/** The phase the run was last seen in: the ingest samples are told apart by it (to within a poll). */
+let phase = 'archive';
+
 /** `POST /v1/lifecycle/run`, then its run followed to its end, with its progress printed as it goes. */
 async function lifecycleRun(tenant: string) {
   let run = await api(server, server.adminKey, 'POST', '/v1/lifecycle/run', { tenant });
   while (run.status === 'running') {
-    run = await api(server, server.adminKey, 'GET', `/v1/lifecycle/runs/${run.id}?wait=10`);
+    run = await api(server, server.adminKey, 'GET', `/v1/lifecycle/runs/${run.id}?wait=2`);
     const at = run.progress;
+    if (at) phase = at.phase;
     if (at) process.stdout.write(`  ${at.phase} ${at.done}/${at.range[1] - at.range[0]} of [${at.range[0]}, ${at.range[1]})\n`);
   }
   return run;
 }
 
-/** Single-event posts from CLIENTS clients until `stop()` or `ms` elapsed; latency percentiles (ms). */
+/** Single-event posts from CLIENTS clients until `stop()` or `ms` elapsed; latency percentiles (ms), in all and per phase of the run. */
 async function ingestLatency(key: string, bodies: string[], stop: () => boolean, ms: number) {
   const samples: number[] = [];
+  const phases = new Map<string, number[]>();
   const deadline = Date.now() + ms;
   let n = 0;
   await Promise.all(
@@ -93,9 +100,12 @@ async function ingestLatency(key: string, bodies: string[], stop: () => boolean,
         });
         await res.arrayBuffer();
         if (!res.ok) throw new Error(`ingest: ${res.status}`);
-        samples.push(performance.now() - t);
+        const latency = performance.now() - t;
+        samples.push(latency);
+        if (!phases.has(phase)) phases.set(phase, []);
+        phases.get(phase)!.push(latency);
       }
     }),
   );
-  return percentiles(samples);
+  return { all: percentiles(samples), byPhase: Object.fromEntries([...phases].map(([name, s]) => [name, percentiles(s)])) };
 }
