@@ -15,6 +15,8 @@ const arg = (name: string, fallback: number) => (process.argv.includes(name) ? N
 const events = arg('--events', 1_000_000);
 const seconds = arg('--seconds', 15);
 const CLIENTS = 8;
+/** The phase the run was last seen in: the ingest samples are told apart by it (to within a poll). */
+let phase = 'archive';
 
 // A copy of the data set, filled once into bench/.data/ and kept: a million events take minutes to fill.
 const server = await startDemoServer({ events, receivedDaysAgo: 30, env: { TRAILPROOF_LIFECYCLE_INTERVAL_SECONDS: '0' } });
@@ -67,9 +69,6 @@ try {
 } finally {
   await server.stop();
 }
-
-/** The phase the run was last seen in: the ingest samples are told apart by it (to within a poll). */
-let phase = 'archive';
 
 /** `POST /v1/lifecycle/run`, then its run followed to its end, with its progress printed as it goes. */
 async function lifecycleRun(tenant: string) {
