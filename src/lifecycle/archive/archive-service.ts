@@ -5,8 +5,7 @@
  * range before it purges it; archiving a range again is harmless (same names, same bytes).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
-import { constants as zlib, gunzipSync, gzip } from 'node:zlib';
+import { gunzipSync } from 'node:zlib';
 import { TrailproofError } from '../../errors.ts';
 import type { BundleCheckpoint } from '../../export/bundle-format.ts';
 import { ENVELOPE_VERSION, envelopeText } from '../../ledger/envelope.ts';
@@ -38,6 +37,7 @@ import {
   type SegmentLeaf,
   type SegmentManifest,
 } from './segment-format.ts';
+import { SegmentBytes } from './segment-bytes.ts';
 import { inclusionFromSegment, segmentProofRanges } from './segment-proof.ts';
 import { verifySegment, type SegmentReport } from './segment-verify.ts';
 
@@ -46,7 +46,6 @@ export const SEGMENT_MAX_LEAVES = 50_000;
 const BATCH = 2_000;
 /** Leaves sealed between turns to the event loop: short enough not to hold up requests. */
 const YIELD_EVERY = 200;
-const gzipAsync = promisify(gzip);
 const DAY_MS = 86_400_000;
 
 export interface ArchiveDeps {
@@ -284,7 +283,8 @@ export class ArchiveService implements Archiver {
       checkpoint: { note: checkpoint.note, issued_at: checkpoint.issued_at.toISOString(), cosignatures: checkpoint.cosignatures },
       proof: proof.map((h) => h.toString('hex')),
     };
-    const parts: string[] = [`${JSON.stringify(header)}\n`];
+    const segment = new SegmentBytes();
+    await segment.add(`${JSON.stringify(header)}\n`);
     const archiveHash = await this.deps.tenantKeys.hasher(tenant, 'archive');
     const subjectHash = await this.deps.tenantKeys.hasher(tenant, 'erasure');
     const subjectHashes = memoised(subjectHash);
@@ -302,6 +302,7 @@ export class ArchiveService implements Archiver {
       const { end } = next;
       const { rows, nonces } = await next.batch;
       if (end < to) next = read(end);
+      const lines: string[] = [];
       for (const [i, row] of rows.entries()) {
         // Turns to the event loop now and then: the next batch's queries go out at once (the driver
         // writes them from a setImmediate callback) and run in PostgreSQL while this one is sealed,
@@ -311,16 +312,13 @@ export class ArchiveService implements Archiver {
         const nonce = nonces.get(row.seq);
         const sealed =
           present && nonce ? seal(eventKey(archiveHash, nonce), tenant, row.seq, { salt: row.salt!.toString('hex'), event: canonicalJson(row.body) }) : null;
-        parts.push(leafText({ index: row.seq, uid: row.uid, received_at: row.received_at.toISOString(), commitment: row.commitment.toString('hex'), sealed }));
+        lines.push(leafText({ index: row.seq, uid: row.uid, received_at: row.received_at.toISOString(), commitment: row.commitment.toString('hex'), sealed }));
       }
+      await segment.add(lines.join(''));
       options.sealed(end);
       if (end >= to) break;
     }
-    parts.push(`${JSON.stringify({ type: 'end', leaves: to - from })}\n`);
-    // Sealed payloads are ciphertext, where gzip's string matching finds nothing: Huffman coding alone
-    // takes their base64 back toward six bits a character, at a fraction of the work. It runs off the
-    // event loop, which keeps serving requests meanwhile.
-    const bytes = await gzipAsync(parts.join(''), { strategy: zlib.Z_HUFFMAN_ONLY });
+    const { bytes, sha256 } = await segment.end(`${JSON.stringify({ type: 'end', leaves: to - from })}\n`);
     const manifest: SegmentManifest = {
       format: 'trailproof-archive-manifest',
       version: SEGMENT_VERSION,
@@ -328,7 +326,7 @@ export class ArchiveService implements Archiver {
       from,
       to,
       segment: name,
-      sha256: createHash('sha256').update(bytes).digest('hex'),
+      sha256,
       bytes: bytes.length,
       checkpoint: { size: checkpoint.size, note: checkpoint.note },
     };
