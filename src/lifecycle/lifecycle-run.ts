@@ -172,7 +172,7 @@ export interface LifecycleOptions extends PurgeOptions {
 export class Lifecycle {
   readonly #options: LifecycleOptions;
   readonly #job: PeriodicJob;
-  /** Runs started by `start` and still working: `stop` waits for them. */
+  /** Runs started by `begin` and still working: `stop` waits for them. */
   readonly #background = new Set<Promise<unknown>>();
   readonly #stopping = new AbortController();
 

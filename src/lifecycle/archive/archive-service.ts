@@ -142,8 +142,8 @@ export class ArchiveService implements Archiver {
     options: { retainUntil?: Date; progress?: (done: number) => void } = {},
   ): Promise<SegmentManifest[]> {
     const manifests: SegmentManifest[] = [];
+    const sealed = (end: number) => options.progress?.(end - from);
     for (let start = from; start < to; start += SEGMENT_MAX_LEAVES) {
-      const sealed = (end: number) => options.progress?.(end - from);
       manifests.push(await this.archiveSegment(tenant, start, Math.min(to, start + SEGMENT_MAX_LEAVES), { ...options, sealed }));
     }
     return manifests;
