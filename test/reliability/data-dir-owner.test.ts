@@ -85,11 +85,17 @@ describe('one owner per data dir', () => {
     expect(demo.stderr).not.toMatch(/adopting|PostgreSQL/);
     const key = await cli('keys', 'create', '--scope', 'read', '--tenant', 'demo-1', '--json');
     expect(key, key.stderr).toMatchObject({ code: 0, stderr: '' });
+    // The server checkpoints what the command wrote (it polls for new leaves); the audit needs that.
+    const readKey = JSON.parse(key.stdout).secret as string;
+    await waitUntil(async () => {
+      const status = (await request(`${server.url}/v1/ledger/status`, readKey)).body;
+      return status.size >= 300 && status.checkpoint_lag === 0;
+    }, 30_000);
     const audit = await cli('ledger', 'audit', '--tenant', 'demo-1');
     expect(audit.code, audit.stderr + audit.stdout).toBe(0);
 
     expect(await postmasterPid(pgDir)).toBe(postmaster);
-    const page = await request(`${server.url}/v1/events?limit=1`, JSON.parse(key.stdout).secret);
+    const page = await request(`${server.url}/v1/events?limit=1`, readKey);
     expect(page.status, page.text).toBe(200);
     expect(page.body.data).toHaveLength(1);
     await ingest(server, 5);
