@@ -82,6 +82,20 @@ describe('redactEvent with path rules', () => {
   });
 });
 
+describe('redactEvent with key rules', () => {
+  it('matches each glob whole and literally, and the first rule that matches decides', () => {
+    const rules = [
+      { key: 'a|b', action: 'remove' as const },
+      { key: 'x.y', action: 'remove' as const },
+      { key: 'user*', action: 'hash' as const },
+      { key: '*name', action: 'remove' as const },
+    ];
+    const metadata = { a: 1, b: 2, 'a|b': 3, xzy: 4, 'x.y': 5, username: 'u', nickname: 'n', 'the user': 6 };
+    const { body } = redactEvent(event({ metadata }), rules, hash);
+    expect(body.metadata).toEqual({ a: 1, b: 2, xzy: 4, username: hmac('u'), 'the user': 6 });
+  });
+});
+
 describe('containsCardNumber', () => {
   it('takes Luhn-valid runs of 13-19 digits, with spaces or dashes', () => {
     expect(containsCardNumber('4111111111111111')).toBe(true);

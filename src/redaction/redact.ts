@@ -57,9 +57,7 @@ export function redactEvent(input: EventBody, rules: readonly RedactionRule[], h
     for (const { parent, key, at } of locate(body, rule.path.split('.'))) apply(parent, key, at, rule.action);
   }
 
-  const byKey = rules.flatMap((r) => ('key' in r ? [{ match: keyMatcher(r.key), action: r.action }] : []));
-  const detector = rules.find((r): r is Extract<RedactionRule, { detect: string }> => 'detect' in r);
-  const keyAction = (name: string) => byKey.find((k) => k.match(name))?.action;
+  const { keyAction, detector } = compiled(rules);
   // Members of free-form objects: a matching name redacts the member; otherwise its value is
   // checked by the detector, or walked into.
   const walk = (value: unknown, at: string[], parent: Container | undefined, key: string | number | undefined, named: boolean) => {
@@ -97,6 +95,32 @@ export function redactEvent(input: EventBody, rules: readonly RedactionRule[], h
 }
 
 type Container = Record<string, unknown> | unknown[] | object;
+
+interface CompiledRules {
+  /** The action of the first `key` rule that matches a member name. */
+  keyAction: (name: string) => RedactionAction | undefined;
+  detector: Extract<RedactionRule, { detect: string }> | undefined;
+}
+
+/**
+ * Rule lists compiled once each: the redaction service keeps one list per tenant for a while, and
+ * every event of that tenant is walked with it.
+ */
+const compiledRules = new WeakMap<readonly RedactionRule[], CompiledRules>();
+
+function compiled(rules: readonly RedactionRule[]): CompiledRules {
+  let found = compiledRules.get(rules);
+  if (found) return found;
+  const byKey = rules.flatMap((r) => ('key' in r ? [{ match: keyMatcher(r.key), action: r.action }] : []));
+  // Most member names match no rule: one test of every glob at once rules them out.
+  const any = byKey.length === 0 ? undefined : keyMatcher(rules.flatMap((r) => ('key' in r ? [r.key] : [])));
+  found = {
+    keyAction: (name) => (any?.(name) ? byKey.find((k) => k.match(name))?.action : undefined),
+    detector: rules.find((r): r is Extract<RedactionRule, { detect: string }> => 'detect' in r),
+  };
+  compiledRules.set(rules, found);
+  return found;
+}
 
 /** Every existing location a dotted path names (`*`: each member or element). */
 function locate(root: unknown, segments: string[]): { parent: Container; key: string | number; at: string[] }[] {
