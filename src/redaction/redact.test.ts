@@ -49,6 +49,7 @@ describe('redactEvent with the default rules', () => {
     expect(body.reason).toBeUndefined();
     expect(body.changes).toEqual([{ field: 'password' }, { field: 'plan', before: 'free', after: 'pro' }]);
     expect(input.metadata?.password).toBe('hunter2');
+    expect(input.context.session_id).toBe('sess-123');
   });
 
   it('leaves an event with nothing to redact as it is', () => {

@@ -35,7 +35,17 @@ export function rulesInForce(settings: RedactionSettings): readonly RedactionRul
 
 export function redactEvent(input: EventBody, rules: readonly RedactionRule[], hash: KeyedHash): Redacted {
   if (rules.length === 0) return { body: input, redacted: [] };
-  const body = structuredClone(input) as EventBody & Record<string, unknown>;
+  // Most events hold nothing to redact: a walk that only looks finds that out, and only an event
+  // that holds something is copied and redacted. Until the first field is redacted the two walks
+  // are the same, so the look finds something exactly when the redaction will.
+  if (redactInPlace(input, rules, undefined).length === 0) return { body: input, redacted: [] };
+  const body = structuredClone(input);
+  return { body, redacted: redactInPlace(body, rules, hash) };
+}
+
+/** Redacts `input` itself, or with no `hash` only looks; the pointers of what it redacted (would redact). */
+function redactInPlace(input: EventBody, rules: readonly RedactionRule[], hash: KeyedHash | undefined): string[] {
+  const body = input as EventBody & Record<string, unknown>;
   const done = new Set<string>();
   const redacted: string[] = [];
   const apply = (parent: Container, key: string | number, at: string[], action: RedactionAction) => {
@@ -46,10 +56,11 @@ export function redactEvent(input: EventBody, rules: readonly RedactionRule[], h
     const effective = REQUIRED_PATHS.has(shape) ? 'hash' : REMOVE_ONLY_PATHS.has(shape) ? 'remove' : action;
     const value = (parent as Record<string | number, unknown>)[key];
     if (value === undefined) return;
+    redacted.push(pointer);
+    if (hash === undefined) return;
     if (effective === 'hash') (parent as Record<string | number, unknown>)[key] = redactedForm(hash, value);
     else if (Array.isArray(parent)) parent[key as number] = null;
     else delete (parent as Record<string, unknown>)[key as string];
-    redacted.push(pointer);
   };
 
   for (const rule of rules) {
@@ -91,7 +102,7 @@ export function redactEvent(input: EventBody, rules: readonly RedactionRule[], h
       else walk(change[side], at, change, side, false);
     }
   });
-  return { body, redacted };
+  return redacted;
 }
 
 type Container = Record<string, unknown> | unknown[] | object;
