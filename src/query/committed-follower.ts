@@ -7,7 +7,10 @@
  * sharing a database never apply one tenant's range at the same time.
  *
  * Followers run beside ingest, not in its transaction: what they derive (rollups, alert state)
- * costs ingest nothing, and trails the commit by one wake-up.
+ * costs ingest nothing, and trails the commit by one wake-up. A commit wakes the follower at once
+ * when its last pass started `minIntervalMs` ago or more, else when that much time has passed: under
+ * load, commits (a read's record among them) come faster than passes, and a pass per commit, with
+ * its own round trips and transaction, would take the database's time from ingest and reads.
  */
 import type { Logger } from 'pino';
 import type { GroupCommitter } from '../ingest/group-commit.ts';
@@ -34,13 +37,22 @@ export interface FollowerOptions {
   pollMs?: number;
   /** Events applied per transaction at most; default 5000. */
   batchSize?: number;
+  /** Least time between the starts of two passes; default DEFAULT_MIN_INTERVAL_MS. */
+  minIntervalMs?: number;
 }
+
+/** The default least time between the starts of two passes. */
+export const DEFAULT_MIN_INTERVAL_MS = 500;
 
 export class CommittedFollower {
   private stopped = true;
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private running: Promise<unknown> | undefined;
   private again = false;
+  /** When the last pass started (performance.now()). */
+  private lastStart = -Infinity;
+  /** Whether `timer` is a wake-up held back by minIntervalMs (not the poll). */
+  private held = false;
   private unsubscribe: (() => void) | undefined;
 
   constructor(readonly options: FollowerOptions) {}
@@ -66,8 +78,21 @@ export class CommittedFollower {
       this.again = true;
       return;
     }
+    const wait = this.lastStart + (this.options.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS) - performance.now();
+    if (wait > 0) {
+      if (this.held) return;
+      clearTimeout(this.timer);
+      this.held = true;
+      this.timer = setTimeout(() => {
+        this.held = false;
+        this.wake();
+      }, wait);
+      return;
+    }
     clearTimeout(this.timer);
-    this.running = this.catchUp()
+    this.held = false;
+    this.lastStart = performance.now();
+    this.running = this.pass()
       .catch((err: unknown) => this.options.logger?.error({ err, follower: this.options.handler.name }, 'follower pass failed; retried at the next poll'))
       .finally(() => {
         this.running = undefined;
@@ -81,16 +106,26 @@ export class CommittedFollower {
 
   /** Applies every committed event of every tenant up to the heads seen now; resolves when caught up. */
   async catchUp(): Promise<void> {
+    while (await this.pass());
+  }
+
+  /**
+   * Applies each tenant's events up to its head seen now, and again while a range was cut at
+   * `batchSize` (a backlog); whether it applied any. A tenant behind whose cursor another process
+   * holds is left to that process.
+   */
+  private async pass(): Promise<boolean> {
+    const batch = this.options.batchSize ?? 5000;
+    let applied = false;
     for (;;) {
-      const behind = await this.tenantsBehind();
-      if (behind.length === 0) return;
-      let progressed = false;
-      for (const tenant of behind) {
-        if (this.stopped && this.running) return;
-        if (await this.step(tenant)) progressed = true;
+      let backlog = false;
+      for (const tenant of await this.tenantsBehind()) {
+        if (this.stopped && this.running) return false;
+        const events = await this.step(tenant, batch);
+        if (events > 0) applied = true;
+        if (events === batch) backlog = true;
       }
-      // Every tenant behind is held by another process: it catches them up.
-      if (!progressed) return;
+      if (!backlog) return applied;
     }
   }
 
@@ -104,22 +139,21 @@ export class CommittedFollower {
     return rows.map((r) => r.tenant_id);
   }
 
-  /** Applies the tenant's next range; false when another process holds its cursor or none is new. */
-  private async step(tenant: string): Promise<boolean> {
+  /** Applies the tenant's next range; how many events (0 when another process holds its cursor or none is new). */
+  private async step(tenant: string, batch: number): Promise<number> {
     const { sql, handler } = this.options;
-    const batch = this.options.batchSize ?? 5000;
     await sql`insert into follower_cursors (follower, tenant_id) values (${handler.name}, ${tenant}) on conflict do nothing`;
     return sql.begin(async (tx) => {
       const [cursor] = await tx<{ next_seq: number; size: number }[]>`
         select c.next_seq, h.size from follower_cursors c join ledger_heads h on h.tenant_id = c.tenant_id
         where c.follower = ${handler.name} and c.tenant_id = ${tenant}
         for update of c skip locked`;
-      if (!cursor || cursor.size <= cursor.next_seq) return false;
+      if (!cursor || cursor.size <= cursor.next_seq) return 0;
       const from = cursor.next_seq;
       const to = Math.min(cursor.size, from + batch);
       await handler.apply(tx, tenant, from, to);
       await tx`update follower_cursors set next_seq = ${to}, updated_at = now() where follower = ${handler.name} and tenant_id = ${tenant}`;
-      return true;
+      return to - from;
     });
   }
 }

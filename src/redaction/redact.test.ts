@@ -49,6 +49,7 @@ describe('redactEvent with the default rules', () => {
     expect(body.reason).toBeUndefined();
     expect(body.changes).toEqual([{ field: 'password' }, { field: 'plan', before: 'free', after: 'pro' }]);
     expect(input.metadata?.password).toBe('hunter2');
+    expect(input.context.session_id).toBe('sess-123');
   });
 
   it('leaves an event with nothing to redact as it is', () => {
@@ -79,6 +80,20 @@ describe('redactEvent with path rules', () => {
     expect(body.metadata).toEqual({ password: hmac('p') });
     const alone = redactEvent(event({ metadata: { token: 't' } }), rulesInForce({ defaults: false, rules: [] }), hash);
     expect(alone.body.metadata).toEqual({ token: 't' });
+  });
+});
+
+describe('redactEvent with key rules', () => {
+  it('matches each glob whole and literally, and the first rule that matches decides', () => {
+    const rules = [
+      { key: 'a|b', action: 'remove' as const },
+      { key: 'x.y', action: 'remove' as const },
+      { key: 'user*', action: 'hash' as const },
+      { key: '*name', action: 'remove' as const },
+    ];
+    const metadata = { a: 1, b: 2, 'a|b': 3, xzy: 4, 'x.y': 5, username: 'u', nickname: 'n', 'the user': 6 };
+    const { body } = redactEvent(event({ metadata }), rules, hash);
+    expect(body.metadata).toEqual({ a: 1, b: 2, xzy: 4, username: hmac('u'), 'the user': 6 });
   });
 });
 

@@ -35,7 +35,17 @@ export function rulesInForce(settings: RedactionSettings): readonly RedactionRul
 
 export function redactEvent(input: EventBody, rules: readonly RedactionRule[], hash: KeyedHash): Redacted {
   if (rules.length === 0) return { body: input, redacted: [] };
-  const body = structuredClone(input) as EventBody & Record<string, unknown>;
+  // Most events hold nothing to redact: a walk that only looks finds that out, and only an event
+  // that holds something is copied and redacted. Until the first field is redacted the two walks
+  // are the same, so the look finds something exactly when the redaction will.
+  if (redactInPlace(input, rules, undefined).length === 0) return { body: input, redacted: [] };
+  const body = structuredClone(input);
+  return { body, redacted: redactInPlace(body, rules, hash) };
+}
+
+/** Redacts `input` itself, or with no `hash` only looks; the pointers of what it redacted (would redact). */
+function redactInPlace(input: EventBody, rules: readonly RedactionRule[], hash: KeyedHash | undefined): string[] {
+  const body = input as EventBody & Record<string, unknown>;
   const done = new Set<string>();
   const redacted: string[] = [];
   const apply = (parent: Container, key: string | number, at: string[], action: RedactionAction) => {
@@ -46,10 +56,11 @@ export function redactEvent(input: EventBody, rules: readonly RedactionRule[], h
     const effective = REQUIRED_PATHS.has(shape) ? 'hash' : REMOVE_ONLY_PATHS.has(shape) ? 'remove' : action;
     const value = (parent as Record<string | number, unknown>)[key];
     if (value === undefined) return;
+    redacted.push(pointer);
+    if (hash === undefined) return;
     if (effective === 'hash') (parent as Record<string | number, unknown>)[key] = redactedForm(hash, value);
     else if (Array.isArray(parent)) parent[key as number] = null;
     else delete (parent as Record<string, unknown>)[key as string];
-    redacted.push(pointer);
   };
 
   for (const rule of rules) {
@@ -57,9 +68,7 @@ export function redactEvent(input: EventBody, rules: readonly RedactionRule[], h
     for (const { parent, key, at } of locate(body, rule.path.split('.'))) apply(parent, key, at, rule.action);
   }
 
-  const byKey = rules.flatMap((r) => ('key' in r ? [{ match: keyMatcher(r.key), action: r.action }] : []));
-  const detector = rules.find((r): r is Extract<RedactionRule, { detect: string }> => 'detect' in r);
-  const keyAction = (name: string) => byKey.find((k) => k.match(name))?.action;
+  const { keyAction, detector } = compiled(rules);
   // Members of free-form objects: a matching name redacts the member; otherwise its value is
   // checked by the detector, or walked into.
   const walk = (value: unknown, at: string[], parent: Container | undefined, key: string | number | undefined, named: boolean) => {
@@ -93,10 +102,36 @@ export function redactEvent(input: EventBody, rules: readonly RedactionRule[], h
       else walk(change[side], at, change, side, false);
     }
   });
-  return { body, redacted };
+  return redacted;
 }
 
 type Container = Record<string, unknown> | unknown[] | object;
+
+interface CompiledRules {
+  /** The action of the first `key` rule that matches a member name. */
+  keyAction: (name: string) => RedactionAction | undefined;
+  detector: Extract<RedactionRule, { detect: string }> | undefined;
+}
+
+/**
+ * Rule lists compiled once each: the redaction service keeps one list per tenant for a while, and
+ * every event of that tenant is walked with it.
+ */
+const compiledRules = new WeakMap<readonly RedactionRule[], CompiledRules>();
+
+function compiled(rules: readonly RedactionRule[]): CompiledRules {
+  let found = compiledRules.get(rules);
+  if (found) return found;
+  const byKey = rules.flatMap((r) => ('key' in r ? [{ match: keyMatcher(r.key), action: r.action }] : []));
+  // Most member names match no rule: one test of every glob at once rules them out.
+  const any = byKey.length === 0 ? undefined : keyMatcher(rules.flatMap((r) => ('key' in r ? [r.key] : [])));
+  found = {
+    keyAction: (name) => (any?.(name) ? byKey.find((k) => k.match(name))?.action : undefined),
+    detector: rules.find((r): r is Extract<RedactionRule, { detect: string }> => 'detect' in r),
+  };
+  compiledRules.set(rules, found);
+  return found;
+}
 
 /** Every existing location a dotted path names (`*`: each member or element). */
 function locate(root: unknown, segments: string[]): { parent: Container; key: string | number; at: string[] }[] {

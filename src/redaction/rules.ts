@@ -131,12 +131,17 @@ function parseRule(raw: unknown, at: string, fail: (pointer: string, code: Detai
   return { path: value, action };
 }
 
-/** A compiled `key` glob: `*` matches any run of characters; case-insensitive. */
-export function keyMatcher(glob: string): (name: string) => boolean {
-  const source = glob
-    .split('*')
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-  const re = new RegExp(`^${source}$`, 'i');
+/** A compiled `key` glob, or a list of them (any one matching): `*` matches any run of characters; case-insensitive. */
+export function keyMatcher(globs: string | readonly string[]): (name: string) => boolean {
+  const source = [globs]
+    .flat()
+    .map((glob) =>
+      glob
+        .split('*')
+        .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*'),
+    )
+    .join('|');
+  const re = new RegExp(`^(?:${source})$`, 'i');
   return (name) => re.test(name);
 }

@@ -118,6 +118,40 @@ describe('GET /v1/stats', () => {
     expect(await stats('group_by=day&target_type=document&target_id=x')).toEqual(before);
   });
 
+  it('a follower woken by commits starts a pass at most once per minIntervalMs, and applies the last commit without a poll', async () => {
+    const minIntervalMs = 1500;
+    const ranges: { tenant: string; at: number }[] = [];
+    const follower = new CommittedFollower({
+      sql: t.db.sql,
+      handler: { name: 'paced-test', apply: async (_tx, tenant) => void ranges.push({ tenant, at: performance.now() }) },
+      committer: t.services.committer,
+      minIntervalMs,
+      pollMs: 600_000,
+    });
+    const cursor = async () =>
+      (await t.db.sql<{ next_seq: number }[]>`select next_seq from follower_cursors where follower = 'paced-test' and tenant_id = 'acme'`)[0]?.next_seq;
+    const head = async () => (await t.db.sql<{ size: number }[]>`select size from ledger_heads where tenant_id = 'acme'`)[0]!.size;
+    try {
+      await follower.catchUp();
+      ranges.length = 0;
+      follower.start();
+      const started = performance.now();
+      for (let i = 0; i < 5; i++) await ingest(ingestA, [ev('document.read', 'frank', day(701, i), doc('paced'))]);
+      const size = await head();
+      while ((await cursor()) !== size) {
+        expect(performance.now() - started, 'the commits were applied').toBeLessThan(4 * minIntervalMs + 5000);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // start() ran a pass that found nothing new: the commits wait for the next. A range is applied a
+      // little after its pass starts, so the gaps are near minIntervalMs, never a commit's.
+      const passes = [started, ...ranges.filter((r) => r.tenant === 'acme').map((r) => r.at)];
+      expect(passes.length).toBeGreaterThanOrEqual(2);
+      for (let i = 1; i < passes.length; i++) expect(passes[i]! - passes[i - 1]!).toBeGreaterThan(minIntervalMs / 2);
+    } finally {
+      await follower.stop();
+    }
+  });
+
   it('adds an actor of the events after the cursor to a day once, whether or not the rollups hold it for that day', async () => {
     await t.services.rollups.catchUp();
     const q = 'group_by=day&target_type=document&target_id=x&since=2026-12-01T00:00:00Z&until=2027-01-01T00:00:00Z';
