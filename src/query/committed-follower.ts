@@ -67,6 +67,8 @@ export class CommittedFollower {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    // The timer cleared may have been a held-back wake-up: a later start() must not wait for it.
+    this.held = false;
     this.unsubscribe?.();
     await this.running;
   }

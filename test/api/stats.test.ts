@@ -152,6 +152,36 @@ describe('GET /v1/stats', () => {
     }
   });
 
+  it('a follower stopped while a wake-up is held back applies new commits once started again', async () => {
+    const follower = new CommittedFollower({
+      sql: t.db.sql,
+      handler: { name: 'restarted-test', apply: async () => {} },
+      committer: t.services.committer,
+      minIntervalMs: 1000,
+      pollMs: 600_000,
+    });
+    const cursor = async () =>
+      (await t.db.sql<{ next_seq: number }[]>`select next_seq from follower_cursors where follower = 'restarted-test' and tenant_id = 'acme'`)[0]?.next_seq;
+    const head = async () => (await t.db.sql<{ size: number }[]>`select size from ledger_heads where tenant_id = 'acme'`)[0]!.size;
+    try {
+      await follower.catchUp();
+      follower.start();
+      // A commit right after the start's pass is held back for minIntervalMs; stop and start meanwhile.
+      await ingest(ingestA, [ev('document.read', 'frank', day(702, 0), doc('restarted'))]);
+      await follower.stop();
+      follower.start();
+      await ingest(ingestA, [ev('document.read', 'frank', day(702, 1), doc('restarted'))]);
+      const size = await head();
+      const started = performance.now();
+      while ((await cursor()) !== size) {
+        expect(performance.now() - started, 'the commits were applied').toBeLessThan(5000);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      await follower.stop();
+    }
+  });
+
   it('adds an actor of the events after the cursor to a day once, whether or not the rollups hold it for that day', async () => {
     await t.services.rollups.catchUp();
     const q = 'group_by=day&target_type=document&target_id=x&since=2026-12-01T00:00:00Z&until=2027-01-01T00:00:00Z';
